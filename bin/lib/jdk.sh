@@ -1,0 +1,38 @@
+# Sourced by the bin/ scripts: finds a JDK 21+ and sets JAVA_HOME, or explains what is missing.
+
+java_major() { # prints the major version of the java at $1/bin/java, or nothing
+  "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
+}
+
+find_jdk() {
+  local candidates=() c v
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  if command -v javac >/dev/null 2>&1; then
+    candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
+  fi
+  for c in /usr/lib/jvm/* /opt/java/* /opt/jdk* /usr/local/lib/jvm/* "$HOME"/.sdkman/candidates/java/* "$HOME"/.jdks/*; do
+    [ -d "$c" ] && candidates+=("$c")
+  done
+  for c in "${candidates[@]}"; do
+    [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+    v=$(java_major "$c")
+    if [ -n "$v" ] && [ "$v" -ge 21 ]; then
+      export JAVA_HOME="$c"
+      return 0
+    fi
+  done
+  echo "aiwae: needs a JDK 21 or newer (java and javac); none found in JAVA_HOME, PATH or /usr/lib/jvm." >&2
+  echo "aiwae: install one (e.g. 'apt-get install openjdk-21-jdk' or Temurin 25) or set JAVA_HOME." >&2
+  return 1
+}
+
+need_maven() {
+  if ! command -v mvn >/dev/null 2>&1; then
+    echo "aiwae: needs Apache Maven 3.8+ to build ('apt-get install maven')." >&2
+    return 1
+  fi
+  # Maven's own libraries warn about sun.misc.Unsafe on JDK 24+; that is noise, not ours.
+  if [ "$(java_major "$JAVA_HOME")" -ge 24 ]; then
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+  fi
+}

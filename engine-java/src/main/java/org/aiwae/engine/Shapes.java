@@ -1,0 +1,129 @@
+package org.aiwae.engine;
+
+import java.util.Arrays;
+
+/** Shape arithmetic shared by tensors, ops and backends: sizes, axes, broadcasting. */
+public final class Shapes {
+    private Shapes() {}
+
+    public static int size(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("shape " + str(shape) + " has more than 2^31 elements");
+        }
+        return (int) n;
+    }
+
+    public static String str(int[] shape) {
+        return Arrays.toString(shape);
+    }
+
+    static int[] check(String op, int[] shape) {
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException(op + ": negative dimension in shape " + str(shape));
+            }
+        }
+        return shape.clone();
+    }
+
+    /** Resolves a possibly negative axis against a rank. */
+    public static int axis(String op, int axis, int rank) {
+        int a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) {
+            throw new IllegalArgumentException(op + ": axis " + axis + " out of range for rank " + rank);
+        }
+        return a;
+    }
+
+    static int[] resolveReshape(int[] from, int[] to) {
+        int[] s = to.clone();
+        int known = 1;
+        int free = -1;
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] == -1) {
+                if (free >= 0) {
+                    throw new IllegalArgumentException("reshape: more than one -1 in " + str(to));
+                }
+                free = i;
+            } else if (s[i] < 0) {
+                throw new IllegalArgumentException("reshape: negative dimension in " + str(to));
+            } else {
+                known *= s[i];
+            }
+        }
+        int n = size(from);
+        if (free >= 0 && known > 0 && n % known == 0) {
+            s[free] = n / known;
+        }
+        if (free >= 0 && s[free] == -1 || size(s) != n) {
+            throw new IllegalArgumentException("reshape: cannot view shape " + str(from) + " as " + str(to));
+        }
+        return s;
+    }
+
+    /** NumPy broadcasting of two shapes; fails naming {@code op} and both shapes. */
+    public static int[] broadcast(String op, int[] a, int[] b) {
+        int rank = Math.max(a.length, b.length);
+        int[] out = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            int da = i < rank - a.length ? 1 : a[i - (rank - a.length)];
+            int db = i < rank - b.length ? 1 : b[i - (rank - b.length)];
+            if (da != db && da != 1 && db != 1) {
+                throw new IllegalArgumentException(op + ": shapes " + str(a) + " and " + str(b) + " do not broadcast");
+            }
+            out[i] = da == 1 ? db : da;
+        }
+        return out;
+    }
+
+    /** True when {@code suffix} equals the trailing dimensions of {@code shape} (so index i maps to i % size). */
+    public static boolean isSuffix(int[] suffix, int[] shape) {
+        if (suffix.length > shape.length) {
+            return false;
+        }
+        int off = shape.length - suffix.length;
+        for (int i = 0; i < suffix.length; i++) {
+            if (suffix[i] != shape[off + i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Row-major strides of {@code shape} aligned right against {@code rank}, 0 where broadcast. */
+    public static int[] broadcastStrides(int[] shape, int[] out) {
+        int rank = out.length;
+        int[] strides = new int[rank];
+        int stride = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            int o = i + rank - shape.length;
+            strides[o] = shape[i] == 1 && out[o] != 1 ? 0 : stride;
+            stride *= shape[i];
+        }
+        return strides;
+    }
+
+    /** The shape with {@code axis} removed. */
+    public static int[] drop(int[] shape, int axis) {
+        int[] out = new int[shape.length - 1];
+        for (int i = 0, j = 0; i < shape.length; i++) {
+            if (i != axis) {
+                out[j++] = shape[i];
+            }
+        }
+        return out;
+    }
+
+    /** The shape with a dimension of size 1 inserted at {@code axis}. */
+    public static int[] insertOne(int[] shape, int axis) {
+        int[] out = new int[shape.length + 1];
+        for (int i = 0, j = 0; i < out.length; i++) {
+            out[i] = i == axis ? 1 : shape[j++];
+        }
+        return out;
+    }
+}

@@ -1,0 +1,315 @@
+package org.aiwae.engine.autodiff;
+
+import static org.aiwae.engine.backend.BinaryOp.ADD;
+import static org.aiwae.engine.backend.BinaryOp.DIV;
+import static org.aiwae.engine.backend.BinaryOp.MUL;
+import static org.aiwae.engine.backend.BinaryOp.SUB;
+
+import java.util.Arrays;
+import org.aiwae.engine.Shapes;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.backend.BinaryOp;
+import org.aiwae.engine.backend.ReduceOp;
+import org.aiwae.engine.backend.UnaryOp;
+
+/**
+ * The differentiable operations. Each op computes its forward value with the current backend's
+ * primitives and, right beside it, the function that sends the output gradient to its inputs.
+ * Binary ops broadcast like NumPy; the backward of a broadcast operand sums the gradient back
+ * to its shape.
+ */
+public final class Ops {
+    private static final float HALF_LOG_2PI = (float) (0.5 * Math.log(2 * Math.PI));
+
+    private Ops() {}
+
+    private static Backend be() {
+        return Backends.current();
+    }
+
+    private static Tensor scalar(float v) {
+        return Tensor.scalar(v);
+    }
+
+    /** The gradient of a broadcast operand: summed back to the operand's shape. */
+    private static Tensor unbroadcast(Tensor g, Var operand) {
+        int[] shape = operand.value().shape();
+        return Arrays.equals(g.shape(), shape) ? g : be().sumTo(g, shape);
+    }
+
+    // ---------------------------------------------------------------- arithmetic
+
+    public static Var add(Var a, Var b) {
+        Tensor y = be().binary(ADD, a.value(), b.value());
+        return Var.result("add", y, g -> {
+            a.accumulate(unbroadcast(g, a));
+            b.accumulate(unbroadcast(g, b));
+        }, a, b);
+    }
+
+    public static Var sub(Var a, Var b) {
+        Tensor y = be().binary(SUB, a.value(), b.value());
+        return Var.result("sub", y, g -> {
+            a.accumulate(unbroadcast(g, a));
+            if (b.requiresGrad()) {
+                b.accumulate(unbroadcast(be().unary(UnaryOp.NEG, g), b));
+            }
+        }, a, b);
+    }
+
+    public static Var mul(Var a, Var b) {
+        Tensor y = be().binary(MUL, a.value(), b.value());
+        return Var.result("mul", y, g -> {
+            if (a.requiresGrad()) {
+                a.accumulate(unbroadcast(be().binary(MUL, g, b.value()), a));
+            }
+            if (b.requiresGrad()) {
+                b.accumulate(unbroadcast(be().binary(MUL, g, a.value()), b));
+            }
+        }, a, b);
+    }
+
+    public static Var div(Var a, Var b) {
+        Tensor y = be().binary(DIV, a.value(), b.value());
+        return Var.result("div", y, g -> {
+            Tensor gOverB = be().binary(DIV, g, b.value());
+            a.accumulate(unbroadcast(gOverB, a));
+            if (b.requiresGrad()) { // d(a/b)/db = -y/b
+                b.accumulate(unbroadcast(be().unary(UnaryOp.NEG, be().binary(MUL, gOverB, y)), b));
+            }
+        }, a, b);
+    }
+
+    public static Var add(Var a, float c) {
+        Tensor y = be().binary(ADD, a.value(), scalar(c));
+        return Var.result("add", y, a::accumulate, a);
+    }
+
+    public static Var mul(Var a, float c) {
+        Tensor y = be().binary(MUL, a.value(), scalar(c));
+        return Var.result("mul", y, g -> a.accumulate(be().binary(MUL, g, scalar(c))), a);
+    }
+
+    public static Var neg(Var a) {
+        Tensor y = be().unary(UnaryOp.NEG, a.value());
+        return Var.result("neg", y, g -> a.accumulate(be().unary(UnaryOp.NEG, g)), a);
+    }
+
+    public static Var square(Var a) {
+        Tensor y = be().unary(UnaryOp.SQUARE, a.value());
+        return Var.result("square", y, g -> a.accumulate(be().binary(MUL, be().binary(MUL, g, a.value()), scalar(2f))), a);
+    }
+
+    // ---------------------------------------------------------------- functions
+
+    public static Var exp(Var a) {
+        Tensor y = be().unary(UnaryOp.EXP, a.value());
+        return Var.result("exp", y, g -> a.accumulate(be().binary(MUL, g, y)), a);
+    }
+
+    public static Var log(Var a) {
+        Tensor y = be().unary(UnaryOp.LOG, a.value());
+        return Var.result("log", y, g -> a.accumulate(be().binary(DIV, g, a.value())), a);
+    }
+
+    public static Var tanh(Var a) {
+        Tensor y = be().unary(UnaryOp.TANH, a.value());
+        return Var.result("tanh", y, g -> a.accumulate(be().binary(BinaryOp.TANH_GRAD, g, y)), a);
+    }
+
+    public static Var sigmoid(Var a) {
+        Tensor y = be().unary(UnaryOp.SIGMOID, a.value());
+        return Var.result("sigmoid", y, g -> a.accumulate(be().binary(BinaryOp.SIGMOID_GRAD, g, y)), a);
+    }
+
+    /** {@code log(1 + exp(a))}, stable for large |a|. */
+    public static Var softplus(Var a) {
+        Tensor y = be().unary(UnaryOp.SOFTPLUS, a.value());
+        return Var.result("softplus", y, g -> a.accumulate(be().binary(MUL, g, be().unary(UnaryOp.SIGMOID, a.value()))), a);
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    /** Sum over {@code axis}, which is removed. */
+    public static Var sum(Var a, int axis) {
+        int ax = Shapes.axis("sum", axis, a.value().rank());
+        Tensor y = be().reduce(ReduceOp.SUM, a.value(), ax);
+        return Var.result("sum", y, g -> a.accumulate(expandAlong(g, ax, a.shape())), a);
+    }
+
+    /** Sum of every element, as a scalar. */
+    public static Var sum(Var a) {
+        return sum(reshape(a, a.value().size()), 0);
+    }
+
+    public static Var mean(Var a, int axis) {
+        int ax = Shapes.axis("mean", axis, a.value().rank());
+        return mul(sum(a, ax), 1f / a.value().dim(ax));
+    }
+
+    public static Var mean(Var a) {
+        return mul(sum(a), 1f / a.value().size());
+    }
+
+    /** {@code log sum exp} over {@code axis} (removed), computed as {@code m + log sum exp(a - m)}. */
+    public static Var logsumexp(Var a, int axis) {
+        int ax = Shapes.axis("logsumexp", axis, a.value().rank());
+        int[] keep = Shapes.insertOne(Shapes.drop(a.shape(), ax), ax);
+        Tensor max = be().reduce(ReduceOp.MAX, a.value(), ax).reshape(keep);
+        Tensor shifted = be().unary(UnaryOp.EXP, be().binary(SUB, a.value(), max));
+        Tensor y = be().binary(ADD, be().unary(UnaryOp.LOG, be().reduce(ReduceOp.SUM, shifted, ax)).reshape(keep), max)
+                .reshape(Shapes.drop(a.shape(), ax));
+        return Var.result("logsumexp", y, g -> {
+            Tensor softmax = be().unary(UnaryOp.EXP, be().binary(SUB, a.value(), y.reshape(keep)));
+            a.accumulate(be().binary(MUL, softmax, g.reshape(keep)));
+        }, a);
+    }
+
+    /** {@code g} (the shape of {@code full} without {@code axis}) repeated along {@code axis}. */
+    private static Tensor expandAlong(Tensor g, int axis, int[] full) {
+        return be().binary(ADD, Tensor.zeros(full), g.reshape(Shapes.insertOne(g.shape(), axis)));
+    }
+
+    // ---------------------------------------------------------------- shapes
+
+    /** A view with another shape; the gradient is reshaped back. */
+    public static Var reshape(Var a, int... shape) {
+        Tensor y = a.value().reshape(shape);
+        int[] original = a.shape();
+        return Var.result("reshape", y, g -> a.accumulate(g.reshape(original)), a);
+    }
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /** {@code op(a) @ op(b)} for 2-d operands, {@code op} transposing where the flag is set. */
+    public static Var matmul(Var a, boolean transA, Var b, boolean transB) {
+        int m = transA ? a.value().dim(1) : a.value().dim(0);
+        int n = transB ? b.value().dim(0) : b.value().dim(1);
+        Tensor y = Tensor.zeros(m, n);
+        be().matmul(a.value(), transA, b.value(), transB, y, false);
+        return Var.result("matmul", y, g -> {
+            if (a.requiresGrad()) {
+                Tensor ga = Tensor.zeros(a.shape());
+                if (!transA) {
+                    be().matmul(g, false, b.value(), !transB, ga, false);      // dA = g op(B)^T
+                } else {
+                    be().matmul(b.value(), transB, g, true, ga, false);        // dA = op(B) g^T
+                }
+                a.accumulate(ga);
+            }
+            if (b.requiresGrad()) {
+                Tensor gb = Tensor.zeros(b.shape());
+                if (!transB) {
+                    be().matmul(a.value(), !transA, g, false, gb, false);      // dB = op(A)^T g
+                } else {
+                    be().matmul(g, true, a.value(), transA, gb, false);        // dB = g^T op(A)
+                }
+                b.accumulate(gb);
+            }
+        }, a, b);
+    }
+
+    public static Var matmul(Var a, Var b) {
+        return matmul(a, false, b, false);
+    }
+
+    /**
+     * {@code x W^T + b} over the last dimension of {@code x} (leading dimensions are batch), with
+     * {@code W} of shape {@code [out, in]} as in PyTorch; {@code b} may be null.
+     */
+    public static Var linear(Var x, Var w, Var b) {
+        int[] xs = x.shape();
+        int in = w.value().dim(1);
+        int out = w.value().dim(0);
+        if (xs.length == 0 || xs[xs.length - 1] != in || (b != null && (b.value().rank() != 1 || b.value().dim(0) != out))) {
+            throw new IllegalArgumentException("linear: input " + Shapes.str(xs) + ", weight " + Shapes.str(w.shape())
+                    + (b == null ? "" : ", bias " + Shapes.str(b.shape())));
+        }
+        Tensor x2 = x.value().reshape(-1, in);
+        int rows = x2.dim(0);
+        Tensor y2 = Tensor.zeros(rows, out);
+        be().matmul(x2, false, w.value(), true, y2, false);
+        Tensor y = b == null ? y2 : be().binary(ADD, y2, b.value());
+        int[] ys = xs.clone();
+        ys[ys.length - 1] = out;
+        Var[] parents = b == null ? new Var[] {x, w} : new Var[] {x, w, b};
+        return Var.result("linear", y.reshape(ys), g -> {
+            Tensor g2 = g.reshape(rows, out);
+            if (x.requiresGrad()) {
+                Tensor gx = Tensor.zeros(rows, in);
+                be().matmul(g2, false, w.value(), false, gx, false);
+                x.accumulate(gx);
+            }
+            if (w.requiresGrad()) {
+                Tensor gw = Tensor.zeros(out, in);
+                be().matmul(g2, true, x2, false, gw, false);
+                w.accumulate(gw);
+            }
+            if (b != null && b.requiresGrad()) {
+                b.accumulate(be().sumTo(g2, new int[] {out}));
+            }
+        }, parents);
+    }
+
+    // ---------------------------------------------------------------- log-densities (summed over the last axis)
+
+    /**
+     * Bernoulli log-likelihood from logits, {@code sum_i x_i l_i - softplus(l_i)} over the last
+     * axis; {@code x} broadcasts against {@code logits} (for example [B, D] against [K, B, D]).
+     */
+    public static Var bernoulliLogProb(Var logits, Var x) {
+        Tensor l = logits.value();
+        Tensor terms = be().binary(SUB, be().binary(MUL, x.value(), l), be().unary(UnaryOp.SOFTPLUS, l));
+        Tensor y = be().reduce(ReduceOp.SUM, terms, -1);
+        int[] keep = Shapes.insertOne(y.shape(), y.rank());
+        return Var.result("bernoulliLogProb", y, g -> {
+            Tensor gk = g.reshape(keep);
+            if (logits.requiresGrad()) { // d/dl = x - sigmoid(l)
+                Tensor d = be().binary(SUB, x.value(), be().unary(UnaryOp.SIGMOID, l));
+                logits.accumulate(unbroadcast(be().binary(MUL, d, gk), logits));
+            }
+            if (x.requiresGrad()) { // d/dx = l
+                x.accumulate(unbroadcast(be().binary(MUL, l, gk), x));
+            }
+        }, logits, x);
+    }
+
+    /**
+     * Diagonal Gaussian log-density {@code sum_i log N(z_i; mu_i, exp(logSigma_i)^2)} over the
+     * last axis; the three operands broadcast.
+     */
+    public static Var gaussianLogProb(Var z, Var mu, Var logSigma) {
+        Tensor invSigma = be().unary(UnaryOp.EXP, be().unary(UnaryOp.NEG, logSigma.value()));
+        Tensor u = be().binary(MUL, be().binary(SUB, z.value(), mu.value()), invSigma); // (z - mu) / sigma
+        Tensor terms = be().binary(SUB, be().binary(MUL, be().unary(UnaryOp.SQUARE, u), scalar(-0.5f)), logSigma.value());
+        Tensor sum = be().reduce(ReduceOp.SUM, terms, -1);
+        int zDim = u.dim(-1);
+        Tensor y = be().binary(SUB, sum, scalar(zDim * HALF_LOG_2PI));
+        int[] keep = Shapes.insertOne(y.shape(), y.rank());
+        return Var.result("gaussianLogProb", y, g -> {
+            Tensor gk = g.reshape(keep);
+            Tensor dz = be().binary(MUL, be().binary(MUL, u, invSigma), gk); // d/dz = -(z-mu)/sigma^2, negated below
+            if (z.requiresGrad()) {
+                z.accumulate(unbroadcast(be().unary(UnaryOp.NEG, dz), z));
+            }
+            if (mu.requiresGrad()) {
+                mu.accumulate(unbroadcast(dz, mu));
+            }
+            if (logSigma.requiresGrad()) { // d/dlogSigma = u^2 - 1
+                Tensor ds = be().binary(MUL, be().binary(SUB, be().unary(UnaryOp.SQUARE, u), scalar(1f)), gk);
+                logSigma.accumulate(unbroadcast(ds, logSigma));
+            }
+        }, z, mu, logSigma);
+    }
+
+    /** Standard normal log-density {@code sum_i log N(z_i; 0, 1)} over the last axis. */
+    public static Var standardNormalLogProb(Var z) {
+        Tensor sq = be().reduce(ReduceOp.SUM, be().unary(UnaryOp.SQUARE, z.value()), -1);
+        Tensor y = be().binary(SUB, be().binary(MUL, sq, scalar(-0.5f)), scalar(z.value().dim(-1) * HALF_LOG_2PI));
+        int[] keep = Shapes.insertOne(y.shape(), y.rank());
+        return Var.result("standardNormalLogProb", y,
+                g -> z.accumulate(be().unary(UnaryOp.NEG, be().binary(MUL, z.value(), g.reshape(keep)))), z);
+    }
+}

@@ -1,0 +1,46 @@
+package org.aiwae.engine.backend;
+
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.fused.DecoderKernel;
+import org.aiwae.engine.fused.TanhMlpDecoder;
+
+/**
+ * What a compute backend provides: a handful of primitives that every autodiff op is built from,
+ * plus fused forms of the operations that dominate HMC and AIS.
+ *
+ * <p>The primitives follow tinygrad's idea of a small op set: elementwise maps of one or two
+ * (broadcast) tensors, reductions along an axis, and matrix products. Tensors live in host memory;
+ * a device backend copies what it needs and may keep device copies of the fused kernels' operands.
+ */
+public interface Backend {
+
+    /** A short name such as {@code cpu}, {@code opencl} or {@code cuda}. */
+    String name();
+
+    /** {@code op(a)} elementwise into a new tensor. */
+    Tensor unary(UnaryOp op, Tensor a);
+
+    /** {@code op(a, b)} elementwise with NumPy broadcasting into a new tensor. */
+    Tensor binary(BinaryOp op, Tensor a, Tensor b);
+
+    /** Reduces {@code axis} away. */
+    Tensor reduce(ReduceOp op, Tensor a, int axis);
+
+    /**
+     * Sums {@code a} down to {@code shape}, the reverse of broadcasting {@code shape} up to
+     * {@code a.shape()}: the gradient of a broadcast operand.
+     */
+    Tensor sumTo(Tensor a, int[] shape);
+
+    /**
+     * {@code out = op(a) @ op(b)} (or {@code +=} when {@code accumulate}) for 2-d operands, where
+     * {@code op} transposes when the flag is set.
+     */
+    void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out, boolean accumulate);
+
+    /**
+     * The fused decoder log-density: a prepared kernel that evaluates log p(x, z) and its gradient
+     * in z for the tanh-MLP Bernoulli decoder with buffers sized for up to {@code maxRows} rows.
+     */
+    DecoderKernel decoder(TanhMlpDecoder decoder, int maxRows);
+}

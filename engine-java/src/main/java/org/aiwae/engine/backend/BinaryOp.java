@@ -1,0 +1,23 @@
+package org.aiwae.engine.backend;
+
+/**
+ * Elementwise functions of two broadcast tensors: the closed set a backend must implement.
+ * {@code TANH_GRAD} and {@code SIGMOID_GRAD} take (upstream gradient, forward output) and exist so
+ * that a backward pass costs one sweep, not three.
+ */
+public enum BinaryOp {
+    ADD, SUB, MUL, DIV, MAX, TANH_GRAD, SIGMOID_GRAD;
+
+    /** Reference scalar definition. */
+    public double apply(double a, double b) {
+        return switch (this) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case MAX -> Math.max(a, b);
+            case TANH_GRAD -> a * (1 - b * b);
+            case SIGMOID_GRAD -> a * b * (1 - b);
+        };
+    }
+}

@@ -1,0 +1,213 @@
+package org.aiwae.engine.backend;
+
+import java.util.Arrays;
+import org.aiwae.engine.Shapes;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.fused.DecoderKernel;
+import org.aiwae.engine.fused.TanhMlpDecoder;
+
+/**
+ * The plain-Java backend: Vector API loops, rows split over {@link Parallel#threads()} threads.
+ * No native code; this is the reference the device backends are tested against.
+ */
+public final class CpuBackend implements Backend {
+    public static final CpuBackend INSTANCE = new CpuBackend();
+    /** Elementwise work below this many elements runs on the calling thread. */
+    private static final int PARALLEL_GRAIN = 1 << 15;
+
+    private CpuBackend() {}
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public Tensor unary(UnaryOp op, Tensor a) {
+        Tensor out = Tensor.zeros(a.shape());
+        float[] x = a.data(), y = out.data();
+        int xo = a.offset();
+        Parallel.forRange(a.size(), Gemm.V, PARALLEL_GRAIN,
+                (from, to) -> VectorMath.map(op, x, xo + from, y, from, to - from));
+        return out;
+    }
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        int[] shape = Shapes.broadcast(op.name().toLowerCase(), a.shape(), b.shape());
+        Tensor out = Tensor.zeros(shape);
+        float[] y = out.data();
+        if (a.sameShape(b)) {
+            Parallel.forRange(out.size(), Gemm.V, PARALLEL_GRAIN, (from, to) ->
+                    VectorMath.zip(op, a.data(), a.offset() + from, b.data(), b.offset() + from, y, from, to - from));
+            return out;
+        }
+        int inner = shape.length == 0 ? 1 : shape[shape.length - 1];
+        int rows = inner == 0 ? 0 : out.size() / inner;
+        int[] sa = Shapes.broadcastStrides(a.shape(), shape);
+        int[] sb = Shapes.broadcastStrides(b.shape(), shape);
+        int ia = sa.length == 0 ? 0 : sa[sa.length - 1];
+        int ib = sb.length == 0 ? 0 : sb[sb.length - 1];
+        int[] offA = rowOffsets(shape, sa, rows);
+        int[] offB = rowOffsets(shape, sb, rows);
+        float[] xa = a.data(), xb = b.data();
+        int ao = a.offset(), bo = b.offset();
+        Parallel.forRange(rows, 1, Math.max(1, PARALLEL_GRAIN / Math.max(inner, 1)), (from, to) -> {
+            float[] bufA = ia == 1 ? null : new float[inner];
+            float[] bufB = ib == 1 ? null : new float[inner];
+            for (int r = from; r < to; r++) {
+                float[] pa = xa, pb = xb;
+                int pao = ao + offA[r], pbo = bo + offB[r];
+                if (bufA != null) {
+                    Arrays.fill(bufA, xa[pao]);
+                    pa = bufA;
+                    pao = 0;
+                }
+                if (bufB != null) {
+                    Arrays.fill(bufB, xb[pbo]);
+                    pb = bufB;
+                    pbo = 0;
+                }
+                VectorMath.zip(op, pa, pao, pb, pbo, y, r * inner, inner);
+            }
+        });
+        return out;
+    }
+
+    /** Offsets (in an operand with the given broadcast strides) of each row of the last dimension of {@code shape}. */
+    private static int[] rowOffsets(int[] shape, int[] strides, int rows) {
+        int[] off = new int[rows];
+        int lead = shape.length - 1;
+        int[] idx = new int[Math.max(lead, 0)];
+        for (int r = 0, o = 0; r < rows; r++) {
+            off[r] = o;
+            for (int d = lead - 1; d >= 0; d--) {
+                idx[d]++;
+                o += strides[d];
+                if (idx[d] < shape[d]) {
+                    break;
+                }
+                o -= strides[d] * idx[d];
+                idx[d] = 0;
+            }
+        }
+        return off;
+    }
+
+    @Override
+    public Tensor reduce(ReduceOp op, Tensor a, int axis) {
+        int[] shape = a.shape();
+        int ax = Shapes.axis("reduce", axis, shape.length);
+        int n = shape[ax];
+        if (n == 0) {
+            throw new IllegalArgumentException("reduce " + op + ": empty axis " + ax + " of shape " + Shapes.str(shape));
+        }
+        int inner = 1;
+        for (int d = ax + 1; d < shape.length; d++) {
+            inner *= shape[d];
+        }
+        int outer = a.size() / (n * Math.max(inner, 1));
+        Tensor out = Tensor.zeros(Shapes.drop(shape, ax));
+        float[] x = a.data(), y = out.data();
+        int xo = a.offset();
+        final int in = inner;
+        Parallel.forRange(outer, 1, Math.max(1, PARALLEL_GRAIN / Math.max(n * in, 1)), (from, to) -> {
+            double[] acc = new double[in];
+            for (int o = from; o < to; o++) {
+                int base = xo + o * n * in;
+                if (op == ReduceOp.SUM) {
+                    if (in == 1) {
+                        y[o] = (float) VectorMath.sum(x, base, n);
+                        continue;
+                    }
+                    Arrays.fill(acc, 0);
+                    for (int i = 0; i < n; i++) {
+                        for (int j = 0, p = base + i * in; j < in; j++) {
+                            acc[j] += x[p + j];
+                        }
+                    }
+                } else {
+                    Arrays.fill(acc, Double.NEGATIVE_INFINITY);
+                    for (int i = 0; i < n; i++) {
+                        for (int j = 0, p = base + i * in; j < in; j++) {
+                            acc[j] = Math.max(acc[j], x[p + j]);
+                        }
+                    }
+                }
+                for (int j = 0; j < in; j++) {
+                    y[o * in + j] = (float) acc[j];
+                }
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor sumTo(Tensor a, int[] shape) {
+        int[] full = a.shape();
+        if (!Arrays.equals(Shapes.broadcast("sumTo", shape, full), full)) {
+            throw new IllegalArgumentException("sumTo: shape " + Shapes.str(shape) + " does not broadcast to " + Shapes.str(full));
+        }
+        if (Arrays.equals(shape, full)) {
+            return a.copy();
+        }
+        Tensor out = Tensor.zeros(shape);
+        float[] y = out.data(), x = a.data();
+        int xo = a.offset();
+        int m = out.size();
+        if (m > 0 && Shapes.isSuffix(stripLeadingOnes(shape), full)) {
+            // gradient of a leading-dimension broadcast: fold blocks of m
+            int blocks = a.size() / m;
+            for (int b = 0; b < blocks; b++) {
+                VectorMath.zip(BinaryOp.ADD, y, 0, x, xo + b * m, y, 0, m);
+            }
+            return out;
+        }
+        int[] st = Shapes.broadcastStrides(shape, full);
+        int inner = full.length == 0 ? 1 : full[full.length - 1];
+        int rows = inner == 0 ? 0 : a.size() / inner;
+        int[] off = rowOffsets(full, st, rows);
+        int is = st.length == 0 ? 0 : st[st.length - 1];
+        for (int r = 0; r < rows; r++) {
+            int src = xo + r * inner;
+            for (int j = 0; j < inner; j++) {
+                y[off[r] + j * is] += x[src + j];
+            }
+        }
+        return out;
+    }
+
+    private static int[] stripLeadingOnes(int[] shape) {
+        int i = 0;
+        while (i < shape.length && shape[i] == 1) {
+            i++;
+        }
+        return Arrays.copyOfRange(shape, i, shape.length);
+    }
+
+    @Override
+    public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out, boolean accumulate) {
+        MatmulShape s = MatmulShape.of(a, transA, b, transB, out);
+        float[] bData = b.data();
+        int bo = b.offset();
+        if (transB) {
+            bData = new float[s.k() * s.n()];
+            Gemm.transpose(b.data(), b.offset(), s.k(), s.n(), s.k(), bData, 0);
+            bo = 0;
+        }
+        int ars = transA ? 1 : s.k();
+        int acs = transA ? s.m() : 1;
+        float[] bd = bData;
+        int bOff = bo;
+        long flops = (long) s.m() * s.n() * s.k();
+        int minRows = (int) Math.max(4, Math.min(s.m(), 200_000L * s.m() / Math.max(flops, 1)));
+        Parallel.forRange(s.m(), 4, minRows, (from, to) ->
+                Gemm.multiply(a.data(), a.offset() + from * ars, ars, acs, bd, bOff, s.n(),
+                        out.data(), out.offset() + from * s.n(), s.n(), to - from, s.n(), s.k(), accumulate));
+    }
+
+    @Override
+    public DecoderKernel decoder(TanhMlpDecoder decoder, int maxRows) {
+        return new CpuDecoderKernel(decoder, maxRows);
+    }
+}

@@ -1,0 +1,94 @@
+package org.aiwae.engine.optim;
+
+import java.util.List;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.autodiff.Var;
+
+/**
+ * Adam (Kingma and Ba) over a fixed list of parameters, with bias correction; the paper uses
+ * {@code beta1 = 0.9, beta2 = 0.999, eps = 1e-4}. The moments are plain tensors so a checkpoint
+ * can save and restore them.
+ */
+public final class Adam {
+    private final List<Var> params;
+    private final float beta1;
+    private final float beta2;
+    private final float eps;
+    private final Tensor[] m;
+    private final Tensor[] v;
+    private long steps;
+
+    public Adam(List<Var> params, float beta1, float beta2, float eps) {
+        if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0)) {
+            throw new IllegalArgumentException("Adam: need 0 <= beta < 1 and eps > 0, got beta1=" + beta1
+                    + " beta2=" + beta2 + " eps=" + eps);
+        }
+        this.params = List.copyOf(params);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.m = new Tensor[this.params.size()];
+        this.v = new Tensor[this.params.size()];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = Tensor.zeros(this.params.get(i).shape());
+            v[i] = Tensor.zeros(this.params.get(i).shape());
+        }
+    }
+
+    /** The paper's settings: beta1 0.9, beta2 0.999, eps 1e-4. */
+    public static Adam paper(List<Var> params) {
+        return new Adam(params, 0.9f, 0.999f, 1e-4f);
+    }
+
+    /** One ascent-free descent step with learning rate {@code lr}; parameters without a gradient are skipped. */
+    public void step(float lr) {
+        steps++;
+        double c1 = 1 - Math.pow(beta1, steps);
+        double c2 = 1 - Math.pow(beta2, steps);
+        float stepSize = (float) (lr * Math.sqrt(c2) / c1);
+        float epsHat = (float) (eps * Math.sqrt(c2));
+        for (int i = 0; i < m.length; i++) {
+            Var p = params.get(i);
+            Tensor g = p.grad();
+            if (g == null) {
+                continue;
+            }
+            float[] w = p.value().data(), gd = g.data(), md = m[i].data(), vd = v[i].data();
+            int wo = p.value().offset(), go = g.offset();
+            for (int j = 0, n = md.length; j < n; j++) {
+                float gj = gd[go + j];
+                float mj = md[j] = beta1 * md[j] + (1 - beta1) * gj;
+                float vj = vd[j] = beta2 * vd[j] + (1 - beta2) * gj * gj;
+                w[wo + j] -= stepSize * mj / ((float) Math.sqrt(vj) + epsHat);
+            }
+        }
+    }
+
+    public void zeroGrad() {
+        for (Var p : params) {
+            p.zeroGrad();
+        }
+    }
+
+    public List<Var> params() {
+        return params;
+    }
+
+    public long steps() {
+        return steps;
+    }
+
+    /** First and second moments, in parameter order (live tensors: a checkpoint reads and restores them). */
+    public Tensor[] firstMoments() {
+        return m;
+    }
+
+    public Tensor[] secondMoments() {
+        return v;
+    }
+
+    /** Restores the step count after the moments were loaded. */
+    public void restoreSteps(long steps) {
+        this.steps = steps;
+    }
+}

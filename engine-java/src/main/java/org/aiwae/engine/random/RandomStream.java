@@ -1,0 +1,126 @@
+package org.aiwae.engine.random;
+
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Parallel;
+
+/**
+ * A reproducible stream of uniforms and normals on Philox4x32-10.
+ *
+ * <p>Block {@code i} of the stream is Philox of counter {@code (lo(i), hi(i), lo(id), hi(id))} and
+ * key {@code (lo(seed), hi(seed))}, where {@code id} names the stream. Each block gives four
+ * values: uniforms {@code (w >>> 8) * 2^-24} in [0, 1), or normals by Box-Muller on word pairs
+ * {@code (w0, w1)} and {@code (w2, w3)}. A fill of n values uses {@code ceil(n / 4)} blocks and
+ * advances the position by that many, so every backend that follows these rules draws the same
+ * numbers, in parallel, from the same (seed, id, position).
+ */
+public final class RandomStream {
+    private static final float INV_2_24 = 1f / (1 << 24);
+    private static final int PARALLEL_BLOCKS = 4096;
+
+    private final long seed;
+    private final long id;
+    private long position;
+
+    public RandomStream(long seed) {
+        this(seed, 0, 0);
+    }
+
+    public RandomStream(long seed, long id, long position) {
+        this.seed = seed;
+        this.id = id;
+        this.position = position;
+    }
+
+    /** An independent stream of the same seed. */
+    public RandomStream fork(long childId) {
+        return new RandomStream(seed, childId, 0);
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    /** Blocks consumed so far; with seed and id this is the whole state. */
+    public long position() {
+        return position;
+    }
+
+    public void seek(long position) {
+        this.position = position;
+    }
+
+    /** Fills {@code out[off, off+n)} with uniforms in [0, 1). */
+    public void uniform(float[] out, int off, int n) {
+        fill(out, off, n, false);
+    }
+
+    /** Fills {@code out[off, off+n)} with standard normals. */
+    public void normal(float[] out, int off, int n) {
+        fill(out, off, n, true);
+    }
+
+    public Tensor uniform(int... shape) {
+        Tensor t = Tensor.zeros(shape);
+        uniform(t.data(), 0, t.size());
+        return t;
+    }
+
+    public Tensor normal(int... shape) {
+        Tensor t = Tensor.zeros(shape);
+        normal(t.data(), 0, t.size());
+        return t;
+    }
+
+    /** One uniform in [0, 1) (a whole block is used). */
+    public float nextUniform() {
+        float[] one = new float[1];
+        uniform(one, 0, 1);
+        return one[0];
+    }
+
+    private void fill(float[] out, int off, int n, boolean normal) {
+        long start = position;
+        int blocks = (n + 3) / 4;
+        position += blocks;
+        int k0 = (int) seed, k1 = (int) (seed >>> 32), c2 = (int) id, c3 = (int) (id >>> 32);
+        Parallel.forRange(blocks, 1, PARALLEL_BLOCKS, (from, to) -> {
+            int[] w = new int[4];
+            float[] v = new float[4];
+            for (int b = from; b < to; b++) {
+                long ctr = start + b;
+                Philox.block((int) ctr, (int) (ctr >>> 32), c2, c3, k0, k1, w, 0);
+                if (normal) {
+                    boxMuller(w[0], w[1], v, 0);
+                    boxMuller(w[2], w[3], v, 2);
+                } else {
+                    for (int j = 0; j < 4; j++) {
+                        v[j] = toUniform(w[j]);
+                    }
+                }
+                int base = b * 4;
+                for (int j = 0; j < 4 && base + j < n; j++) {
+                    out[off + base + j] = v[j];
+                }
+            }
+        });
+    }
+
+    /** The uniform in [0, 1) that a word maps to. */
+    public static float toUniform(int word) {
+        return (word >>> 8) * INV_2_24;
+    }
+
+    /** Two standard normals from two words; the first uniform is taken in (0, 1] so the log is finite. */
+    public static void boxMuller(int w0, int w1, float[] out, int off) {
+        double u1 = ((w0 >>> 8) + 1) * (double) INV_2_24;
+        double u2 = (w1 >>> 8) * (double) INV_2_24;
+        double r = Math.sqrt(-2 * Math.log(u1));
+        double t = 2 * Math.PI * u2;
+        out[off] = (float) (r * Math.cos(t));
+        out[off + 1] = (float) (r * Math.sin(t));
+    }
+}

@@ -1,0 +1,198 @@
+package org.aiwae.engine.autodiff;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import java.util.function.Function;
+import org.aiwae.engine.Ref;
+import org.aiwae.engine.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every op's gradient against central finite differences of a double-precision reference, on
+ * random inputs including broadcast cases. The loss is {@code sum(op(inputs) * r)} for a random
+ * cotangent r, so every element of the Jacobian is exercised.
+ */
+class GradCheckTest {
+    private static final double LOG_2PI = Math.log(2 * Math.PI);
+    private final Random rnd = new Random(7);
+
+    private Tensor rand(double lo, double hi, int... shape) {
+        Tensor t = Tensor.zeros(shape);
+        for (int i = 0; i < t.size(); i++) {
+            t.data()[i] = (float) (lo + (hi - lo) * rnd.nextDouble());
+        }
+        return t;
+    }
+
+    private Tensor randn(int... shape) {
+        return rand(-2, 2, shape);
+    }
+
+    /** Checks forward values and every input's gradient. */
+    private void check(String name, Function<Var[], Var> op, Function<Ref[], Ref> ref, Tensor... inputs) {
+        Var[] vars = new Var[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            vars[i] = Var.param(inputs[i].copy());
+        }
+        Var out = op.apply(vars);
+        Ref[] refIn = new Ref[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            refIn[i] = Ref.of(inputs[i]);
+        }
+        Ref expected = ref.apply(refIn);
+        assertArrayEquals(expected.shape(), out.shape(), name + ": output shape");
+        float[] got = out.value().toArray();
+        for (int j = 0; j < got.length; j++) {
+            assertEquals(expected.v()[j], got[j], 1e-4 * Math.max(1, Math.abs(expected.v()[j])), name + ": value " + j);
+        }
+        Tensor r = rand(-1, 1, out.shape());
+        Ops.sum(Ops.mul(out, Var.constant(r))).backward();
+        Ref rr = Ref.of(r);
+        for (int i = 0; i < inputs.length; i++) {
+            Tensor grad = vars[i].grad();
+            assertTrue(grad != null, name + ": input " + i + " received no gradient");
+            for (int j = 0; j < refIn[i].v().length; j++) {
+                double keep = refIn[i].v()[j];
+                double h = 1e-6 * Math.max(1, Math.abs(keep));
+                refIn[i].v()[j] = keep + h;
+                double up = ref.apply(refIn).zip(rr, (a, b) -> a * b).total();
+                refIn[i].v()[j] = keep - h;
+                double down = ref.apply(refIn).zip(rr, (a, b) -> a * b).total();
+                refIn[i].v()[j] = keep;
+                double fd = (up - down) / (2 * h);
+                assertEquals(fd, grad.data()[grad.offset() + j], 2e-3 * Math.max(1, Math.abs(fd)),
+                        name + ": d/d input " + i + " element " + j);
+            }
+        }
+    }
+
+    @Test
+    void elementwiseArithmeticWithBroadcasting() {
+        int[][][] cases = {{{3, 4}, {3, 4}}, {{2, 3, 4}, {3, 4}}, {{2, 3, 4}, {3, 1}}, {{4}, {2, 3, 4}}, {{2, 1, 4}, {3, 1}}};
+        for (int[][] c : cases) {
+            Tensor a = randn(c[0]), b = randn(c[1]);
+            Tensor bPos = rand(0.5, 2, c[1]);
+            check("add", v -> Ops.add(v[0], v[1]), r -> r[0].zip(r[1], Double::sum), a, b);
+            check("sub", v -> Ops.sub(v[0], v[1]), r -> r[0].zip(r[1], (x, y) -> x - y), a, b);
+            check("mul", v -> Ops.mul(v[0], v[1]), r -> r[0].zip(r[1], (x, y) -> x * y), a, b);
+            check("div", v -> Ops.div(v[0], v[1]), r -> r[0].zip(r[1], (x, y) -> x / y), a, bPos);
+        }
+        check("add scalar", v -> Ops.add(v[0], 1.5f), r -> r[0].map(x -> x + 1.5), randn(3, 5));
+        check("mul scalar", v -> Ops.mul(v[0], -0.75f), r -> r[0].map(x -> -0.75 * x), randn(3, 5));
+        check("neg", v -> Ops.neg(v[0]), r -> r[0].map(x -> -x), randn(3, 5));
+        check("square", v -> Ops.square(v[0]), r -> r[0].map(x -> x * x), randn(3, 5));
+    }
+
+    @Test
+    void functions() {
+        check("exp", v -> Ops.exp(v[0]), r -> r[0].map(Math::exp), randn(4, 6));
+        check("log", v -> Ops.log(v[0]), r -> r[0].map(Math::log), rand(0.2, 3, 4, 6));
+        check("tanh", v -> Ops.tanh(v[0]), r -> r[0].map(Math::tanh), randn(4, 6));
+        check("sigmoid", v -> Ops.sigmoid(v[0]), r -> r[0].map(x -> 1 / (1 + Math.exp(-x))), rand(-6, 6, 4, 6));
+        check("softplus", v -> Ops.softplus(v[0]), r -> r[0].map(x -> Math.log1p(Math.exp(x))), rand(-8, 8, 4, 6));
+    }
+
+    @Test
+    void softplusAndSigmoidStayFiniteFarOut() {
+        Var x = Var.param(Tensor.of(new float[] {-200f, -90f, 90f, 200f}, 4));
+        float[] sp = Ops.softplus(x).value().toArray();
+        assertArrayEquals(new float[] {0f, 0f, 90f, 200f}, sp, 1e-6f);
+        float[] sg = Ops.sigmoid(x).value().toArray();
+        assertArrayEquals(new float[] {0f, 0f, 1f, 1f}, sg, 1e-6f);
+    }
+
+    @Test
+    void reductions() {
+        Tensor a = randn(3, 4, 5);
+        for (int axis = -1; axis < 3; axis++) {
+            int ax = axis;
+            check("sum axis " + ax, v -> Ops.sum(v[0], ax), r -> r[0].sum(ax), a);
+            check("mean axis " + ax, v -> Ops.mean(v[0], ax), r -> r[0].sum(ax).map(x -> x / a.dim(ax)), a);
+            check("logsumexp axis " + ax, v -> Ops.logsumexp(v[0], ax), r -> r[0].logsumexp(ax), a);
+        }
+        check("sum all", v -> Ops.sum(v[0]), r -> new Ref(new double[] {r[0].total()}, new int[0]), a);
+        check("mean all", v -> Ops.mean(v[0]), r -> new Ref(new double[] {r[0].total() / 60}, new int[0]), a);
+        Tensor big = rand(80, 120, 2, 5);
+        check("logsumexp large values", v -> Ops.logsumexp(v[0], 1), r -> r[0].logsumexp(1), big);
+    }
+
+    @Test
+    void matmulInAllTranspositions() {
+        int m = 5, k = 7, n = 3;
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                Tensor a = ta ? randn(k, m) : randn(m, k);
+                Tensor b = tb ? randn(n, k) : randn(k, n);
+                check("matmul ta=" + ta + " tb=" + tb, v -> Ops.matmul(v[0], ta, v[1], tb), r -> r[0].matmul(ta, r[1], tb), a, b);
+            }
+        }
+    }
+
+    @Test
+    void linearOverLeadingDimensions() {
+        Tensor x = randn(2, 3, 6), w = randn(4, 6), b = randn(4);
+        check("linear", v -> Ops.linear(v[0], v[1], v[2]), r -> {
+            Ref x2 = new Ref(r[0].v(), new int[] {6, 6});
+            Ref y = x2.matmul(false, r[1], true).zip(r[2], Double::sum);
+            return new Ref(y.v(), new int[] {2, 3, 4});
+        }, x, w, b);
+        check("linear without bias", v -> Ops.linear(v[0], v[1], null), r -> r[0].matmul(false, r[1], true), randn(5, 6), w);
+    }
+
+    @Test
+    void reshapeIsAView() {
+        check("reshape", v -> Ops.mul(Ops.reshape(v[0], 4, 3), Var.constant(Tensor.full(2f, 4, 3))),
+                r -> new Ref(r[0].map(x -> 2 * x).v(), new int[] {4, 3}), randn(2, 6));
+    }
+
+    @Test
+    void densities() {
+        Tensor logits = rand(-4, 4, 2, 3, 5);
+        Tensor x = rand(0, 1, 3, 5);
+        check("bernoulliLogProb", v -> Ops.bernoulliLogProb(v[0], v[1]),
+                r -> r[0].zip(r[1], (l, xx) -> xx * l - Math.log1p(Math.exp(l))).sum(-1), logits, x);
+        Tensor z = randn(2, 3, 4), mu = randn(3, 4), ls = rand(-1, 1, 3, 4);
+        check("gaussianLogProb", v -> Ops.gaussianLogProb(v[0], v[1], v[2]), r -> {
+            Ref u = r[0].zip(r[1], (a, b) -> a - b).zip(r[2].map(s -> Math.exp(-s)), (a, b) -> a * b);
+            return u.map(t -> -0.5 * t * t - 0.5 * LOG_2PI).zip(r[2], (a, s) -> a - s).sum(-1);
+        }, z, mu, ls);
+        check("standardNormalLogProb", v -> Ops.standardNormalLogProb(v[0]),
+                r -> r[0].map(t -> -0.5 * t * t - 0.5 * LOG_2PI).sum(-1), randn(3, 4));
+    }
+
+    @Test
+    void gradientsAccumulateUntilZeroed() {
+        Var w = Var.param(Tensor.of(new float[] {1, 2, 3}, 3));
+        Ops.sum(Ops.square(w)).backward();
+        Ops.sum(Ops.square(w)).backward();
+        assertArrayEquals(new float[] {4, 8, 12}, w.grad().toArray(), 1e-6f);
+        w.zeroGrad();
+        Ops.sum(w).backward();
+        assertArrayEquals(new float[] {1, 1, 1}, w.grad().toArray(), 1e-6f);
+    }
+
+    @Test
+    void sharedSubexpressionsSumTheirGradients() {
+        Var a = Var.param(Tensor.of(new float[] {0.5f, -1f}, 2));
+        Var t = Ops.tanh(a);
+        Ops.sum(Ops.add(Ops.mul(t, t), t)).backward();
+        for (int i = 0; i < 2; i++) {
+            double y = Math.tanh(a.value().data()[i]);
+            assertEquals((2 * y + 1) * (1 - y * y), a.grad().data()[i], 1e-6);
+        }
+    }
+
+    @Test
+    void noGradRecordsNothing() {
+        Var a = Var.param(Tensor.of(new float[] {1, 2}, 2));
+        try (NoGrad ignored = NoGrad.enter()) {
+            Var y = Ops.sum(Ops.exp(a));
+            assertTrue(!y.requiresGrad());
+            assertEquals(Math.exp(1) + Math.exp(2), y.value().item(), 1e-5);
+        }
+        assertTrue(Ops.sum(Ops.exp(a)).requiresGrad());
+    }
+}
