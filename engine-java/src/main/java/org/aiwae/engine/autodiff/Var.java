@@ -27,8 +27,12 @@ public final class Var {
         void apply(Tensor gradOut);
     }
 
+    /** While set, only these leaves take gradients (see {@link Autograd}). */
+    private static final ThreadLocal<Set<Var>> ONLY = new ThreadLocal<>();
+
     private final Tensor value;
     private final boolean requiresGrad;
+    private final boolean leaf;
     private final String op;
     private Var[] parents;
     private Backward backward;
@@ -37,6 +41,7 @@ public final class Var {
     private Var(Tensor value, boolean requiresGrad, String op, Var[] parents, Backward backward) {
         this.value = value;
         this.requiresGrad = requiresGrad;
+        this.leaf = backward == null;
         this.op = op;
         this.parents = parents;
         this.backward = backward;
@@ -62,7 +67,7 @@ public final class Var {
         boolean needs = false;
         if (!NoGrad.active()) {
             for (Var p : parents) {
-                needs |= p.requiresGrad;
+                needs |= p.requiresGrad();
             }
         }
         return needs ? new Var(value, true, op, parents, backward) : new Var(value, false, op, new Var[0], null);
@@ -77,8 +82,25 @@ public final class Var {
         return grad;
     }
 
+    /** Whether a gradient flows to this node (for a leaf, also whether it is inside the current {@link Autograd} restriction). */
     public boolean requiresGrad() {
-        return requiresGrad;
+        if (!requiresGrad || !leaf) {
+            return requiresGrad;
+        }
+        Set<Var> only = ONLY.get();
+        return only == null || only.contains(this);
+    }
+
+    static Set<Var> restriction() {
+        return ONLY.get();
+    }
+
+    static void restrict(Set<Var> leaves) {
+        if (leaves == null) {
+            ONLY.remove();
+        } else {
+            ONLY.set(leaves);
+        }
     }
 
     public int[] shape() {
@@ -97,7 +119,7 @@ public final class Var {
 
     /** Adds {@code g} (same shape as the value) into the gradient; the tensor may be shared by the caller. */
     public void accumulate(Tensor g) {
-        if (!requiresGrad) {
+        if (!requiresGrad()) {
             return;
         }
         if (g.size() != value.size()) {
@@ -123,7 +145,7 @@ public final class Var {
 
     /** Back-propagates {@code seed}, the gradient of some scalar with respect to this node. */
     public void backward(Tensor seed) {
-        if (!requiresGrad) {
+        if (!requiresGrad()) {
             throw new IllegalStateException("backward(): nothing in this graph requires a gradient");
         }
         List<Var> order = topologicalOrder();
@@ -153,7 +175,7 @@ public final class Var {
             if (next < v.parents.length) {
                 frame[1] = next + 1;
                 Var p = v.parents[next];
-                if (p.requiresGrad && seen.add(p)) {
+                if (p.requiresGrad() && seen.add(p)) {
                     stack.push(new Object[] {p, 0});
                 }
             } else {

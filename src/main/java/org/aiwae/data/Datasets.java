@@ -1,0 +1,123 @@
+package org.aiwae.data;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+import org.aiwae.AiwaeException;
+
+/**
+ * Finds and loads the datasets by name. Files are looked for in one data folder: {@code --data-dir}
+ * when given, else {@code $AIWAE_DATA}, else {@code ~/.cache/aiwae/data}; in that folder or in a
+ * subfolder named after the dataset. Fashion-MNIST is also found where Debian's
+ * {@code dataset-fashion-mnist} package installs it.
+ */
+public final class Datasets {
+    public static final List<String> NAMES = List.of("embedded", "mnist", "fashion-mnist", "omniglot");
+    static final Path DEBIAN_FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+    private static final String[] IDX_FILES = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+
+    private Datasets() {}
+
+    /** The data folder for this run: the flag, else {@code AIWAE_DATA}, else the cache under the home folder. */
+    public static Path dataDir(Path flag) {
+        if (flag != null) {
+            return flag;
+        }
+        String env = System.getenv("AIWAE_DATA");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        return cacheDir();
+    }
+
+    public static Path cacheDir() {
+        return Path.of(System.getProperty("user.home"), ".cache", "aiwae", "data");
+    }
+
+    /** Loads a dataset by name, failing with one line that says how to obtain it. */
+    public static Split load(String name, Path dataDirFlag) {
+        Path dir = dataDir(dataDirFlag);
+        return switch (name) {
+            case "embedded" -> embedded();
+            case "mnist" -> idx("mnist", List.of(dir, dir.resolve("mnist")), "run 'bin/aiwae data fetch mnist'");
+            case "fashion-mnist" -> idx("fashion-mnist", List.of(dir, dir.resolve("fashion-mnist"), DEBIAN_FASHION),
+                    "run 'bin/aiwae data fetch fashion-mnist'");
+            case "omniglot" -> {
+                for (Path p : List.of(dir.resolve("chardata.mat"), dir.resolve("omniglot").resolve("chardata.mat"))) {
+                    if (Files.isRegularFile(p)) {
+                        yield Omniglot.read(p);
+                    }
+                }
+                throw new AiwaeException("Omniglot not found: no chardata.mat in " + dir + " or " + dir.resolve("omniglot")
+                        + "; put the IWAE study's chardata.mat there or pass --data-dir");
+            }
+            default -> throw new AiwaeException("unknown dataset '" + name + "'; choose one of " + String.join(", ", NAMES));
+        };
+    }
+
+    private static Split idx(String name, List<Path> dirs, String hint) {
+        List<String> looked = new ArrayList<>();
+        for (Path d : dirs) {
+            Path[] files = new Path[4];
+            boolean all = true;
+            for (int i = 0; i < 4; i++) {
+                files[i] = find(d, IDX_FILES[i]);
+                all &= files[i] != null;
+            }
+            if (all) {
+                Images train = Idx.read(files[0], files[1], name + "/train");
+                Images test = Idx.read(files[2], files[3], name + "/test");
+                checkSize(train);
+                checkSize(test);
+                return new Split(name, train, test);
+            }
+            looked.add(d.toString());
+        }
+        throw new AiwaeException(name + " not found (looked for " + IDX_FILES[0] + "[.gz] and its three companions in "
+                + String.join(", ", looked) + "); " + hint + " or pass --data-dir");
+    }
+
+    private static void checkSize(Images images) {
+        if (images.rows() != 28 || images.cols() != 28) {
+            throw new AiwaeException(images.name() + ": images are " + images.rows() + "x" + images.cols()
+                    + "; the models expect 28x28");
+        }
+    }
+
+    private static Path find(Path dir, String base) {
+        for (String name : new String[] {base, base + ".gz"}) {
+            Path p = dir.resolve(name);
+            if (Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** The small MNIST subset packed in the jar: the first 2,000 training and 500 test digits. */
+    public static Split embedded() {
+        return new Split("embedded", resource("train", 0, 1), resource("test", 2, 3));
+    }
+
+    private static Images resource(String split, int images, int labels) {
+        String base = "/org/aiwae/data/embedded/";
+        try (InputStream in = gz(base + IDX_FILES[images] + ".gz"); InputStream lin = gz(base + IDX_FILES[labels] + ".gz")) {
+            return Idx.read(in, "embedded " + IDX_FILES[images], lin, "embedded " + IDX_FILES[labels], "embedded/" + split);
+        } catch (IOException e) {
+            throw new AiwaeException("the embedded dataset is damaged: " + e.getMessage(), e);
+        }
+    }
+
+    private static InputStream gz(String resource) throws IOException {
+        InputStream in = Datasets.class.getResourceAsStream(resource);
+        if (in == null) {
+            throw new IOException("missing resource " + resource);
+        }
+        return new GZIPInputStream(in);
+    }
+}

@@ -1,0 +1,44 @@
+package org.aiwae.model;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.aiwae.engine.autodiff.Var;
+import org.aiwae.engine.fused.TanhMlpDecoder;
+
+/**
+ * A deep latent-variable model {@code p(x, z) = p(z) p(x|z)} with an amortised inference model
+ * {@code q(z|x)}: what the VAE, IWAE and AIWAE objectives, HMC, AIS and the evaluation metrics
+ * work against. Implement {@link #logJoint} and {@link #posterior} with engine ops and autodiff
+ * gives every gradient; a model that can also describe its decoder as a {@link TanhMlpDecoder}
+ * gets the backends' fused kernels for the sampling loops.
+ */
+public interface LatentVariableModel {
+
+    int latentDim();
+
+    int dataDim();
+
+    /** The generative parameters theta (the decoder and any prior parameters). */
+    List<Var> generativeParameters();
+
+    /** The inference parameters phi (the encoder). */
+    List<Var> inferenceParameters();
+
+    /**
+     * {@code log p(x, z)} for data {@code x} of shape {@code [B, D]} and latents {@code z} of
+     * shape {@code [..., B, Z]} (leading dimensions are samples), giving {@code [..., B]}.
+     */
+    Var logJoint(Var x, Var z);
+
+    /** {@code q(z|x)} for a batch {@code x} of shape {@code [B, D]}. */
+    Posterior posterior(Var x);
+
+    /** Every parameter by a stable name, for checkpoints. */
+    Map<String, Var> namedParameters();
+
+    /** The decoder in the form the backends run fused, when the model has one. */
+    default Optional<TanhMlpDecoder> fusedDecoder() {
+        return Optional.empty();
+    }
+}

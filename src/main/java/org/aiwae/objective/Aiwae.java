@@ -1,0 +1,138 @@
+package org.aiwae.objective;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.autodiff.Autograd;
+import org.aiwae.engine.autodiff.NoGrad;
+import org.aiwae.engine.autodiff.Ops;
+import org.aiwae.engine.autodiff.Var;
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.fused.DecoderKernel;
+import org.aiwae.engine.random.RandomStream;
+import org.aiwae.model.LatentVariableModel;
+import org.aiwae.model.Posterior;
+import org.aiwae.sampler.Ais;
+import org.aiwae.sampler.AnnealingPath;
+import org.aiwae.sampler.AnnealingPaths;
+import org.aiwae.sampler.Hmc;
+import org.aiwae.sampler.PathState;
+import org.aiwae.sampler.Schedule;
+import org.aiwae.sampler.StepSizes;
+
+/**
+ * The annealed importance weighted auto-encoder (Algorithm 1). The generative model follows
+ * {@code sum_k w_k grad log p(x, z_k)}, where z_k and w_k come from AIS with K chains from
+ * q(z|x) to p(x, z) over T inverse temperatures, each transition HMC with L leapfrog steps; the
+ * inference model maximises the ELBO by reparameterisation. The chain runs without a graph, so
+ * memory does not grow with T * L. Step sizes adapt per temperature across minibatches
+ * ({@link StepSizes#aiwae}).
+ */
+public final class Aiwae implements Objective {
+    private final int samples;
+    private final int temperatures;
+    private final int leapfrog;
+    private final double[] betas;
+    private final StepSizes stepSizes;
+    private final Backend backend;
+    private final Map<Integer, Hmc> kernels = new HashMap<>();
+    private DecoderKernel decoder;
+    private int decoderRows;
+
+    public Aiwae(int samples, int temperatures, int leapfrog, Schedule schedule, Backend backend) {
+        if (samples < 1 || temperatures < 2 || leapfrog < 1) {
+            throw new IllegalArgumentException("AIWAE needs K >= 1, T >= 2 and L >= 1, got K=" + samples
+                    + " T=" + temperatures + " L=" + leapfrog);
+        }
+        this.samples = samples;
+        this.temperatures = temperatures;
+        this.leapfrog = leapfrog;
+        this.betas = schedule.betas(temperatures);
+        this.stepSizes = StepSizes.aiwae(temperatures);
+        this.backend = backend;
+    }
+
+    @Override
+    public String name() {
+        return "aiwae";
+    }
+
+    @Override
+    public int samples() {
+        return samples;
+    }
+
+    public int temperatures() {
+        return temperatures;
+    }
+
+    public int leapfrog() {
+        return leapfrog;
+    }
+
+    /** The adapted step size of each temperature step (checkpointed with the model). */
+    public StepSizes stepSizes() {
+        return stepSizes;
+    }
+
+    @Override
+    public StepResult step(LatentVariableModel model, Tensor x, RandomStream rng) {
+        int batch = x.dim(0), chains = samples * batch, latent = model.latentDim();
+        // 1. anneal K chains per data point from q(z|x) to p(x, z), with no graph
+        Ais.Result ais;
+        try (NoGrad ignored = NoGrad.enter()) {
+            Posterior q = model.posterior(Var.constant(x));
+            Tensor z0 = q.sample(rng.normal(samples, batch, latent)).value();
+            AnnealingPath path = AnnealingPaths.of(model, x, q, samples, decoderKernel(model, chains));
+            PathState state = PathState.at(path, z0);
+            Hmc hmc = kernels.computeIfAbsent(chains, n -> new Hmc(n, latent, leapfrog));
+            ais = Ais.run(path, state, betas, hmc, stepSizes, rng, null);
+        }
+        // 2. decoder: ascend sum_k w_k log p(x, z_k) with normalised AIS weights
+        Tensor weights = softmaxOverSamples(ais.logWeights(), samples, batch);
+        Tensor z = ais.state().position().reshape(samples, batch, latent);
+        Var xv = Var.constant(x);
+        Var decoderLoss = Autograd.backward(model.generativeParameters(), () -> Ops.mul(
+                Ops.sum(Ops.mul(model.logJoint(xv, Var.constant(z)), Var.constant(weights))), -1f / batch));
+        // 3. encoder: ascend the ELBO with one reparameterised sample
+        Tensor noise = rng.normal(1, batch, latent);
+        Var encoderLoss = Autograd.backward(model.inferenceParameters(), () -> {
+            Posterior q = model.posterior(xv);
+            Var zq = q.sample(noise);
+            return Ops.neg(Ops.mean(Ops.sub(model.logJoint(xv, zq), q.logProb(zq))));
+        });
+        return new StepResult(decoderLoss.value().item(), encoderLoss.value().item(), ais.acceptance());
+    }
+
+    private DecoderKernel decoderKernel(LatentVariableModel model, int rows) {
+        if (model.fusedDecoder().isEmpty()) {
+            return null;
+        }
+        if (decoder == null || decoderRows < rows) {
+            decoder = AnnealingPaths.kernelFor(model, backend, rows);
+            decoderRows = rows;
+        } else {
+            decoder.refresh();
+        }
+        return decoder;
+    }
+
+    /** {@code w[k, b] = exp(logw[k, b]) / sum_k exp(logw[k, b])}, in double. */
+    static Tensor softmaxOverSamples(double[] logw, int k, int batch) {
+        Tensor w = Tensor.zeros(k, batch);
+        for (int b = 0; b < batch; b++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < k; i++) {
+                max = Math.max(max, logw[i * batch + b]);
+            }
+            double sum = 0;
+            for (int i = 0; i < k; i++) {
+                sum += Math.exp(logw[i * batch + b] - max);
+            }
+            for (int i = 0; i < k; i++) {
+                w.data()[i * batch + b] = (float) (Math.exp(logw[i * batch + b] - max) / sum);
+            }
+        }
+        return w;
+    }
+}

@@ -1,0 +1,30 @@
+package org.aiwae.objective;
+
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.random.RandomStream;
+import org.aiwae.model.LatentVariableModel;
+
+/**
+ * A training objective: one call computes the gradients of one minibatch into the model's
+ * parameters (the caller zeroes them before and applies its optimisers after).
+ */
+public sealed interface Objective permits Vae, Iwae, Aiwae {
+
+    /** Short name: vae, iwae or aiwae. */
+    String name();
+
+    /** Samples per data point, K. */
+    int samples();
+
+    /** Accumulates the gradients for the binary minibatch {@code x [B, D]}, drawing noise from {@code rng}. */
+    StepResult step(LatentVariableModel model, Tensor x, RandomStream rng);
+
+    /**
+     * What a step measured.
+     *
+     * @param loss        the loss of the generative model's update (per data point)
+     * @param encoderLoss the loss of the inference model's update (per data point)
+     * @param acceptance  HMC acceptance per temperature (AIWAE), else empty
+     */
+    record StepResult(double loss, double encoderLoss, double[] acceptance) {}
+}

@@ -1,0 +1,40 @@
+package org.aiwae.train;
+
+import org.aiwae.engine.random.RandomStream;
+
+/**
+ * Names the random streams of a run: each (purpose, epoch, batch) has its own Philox stream of
+ * the run's seed, so nothing but the epoch number is needed to resume bit for bit.
+ */
+public final class Streams {
+    public static final int INIT = 1;
+    public static final int SHUFFLE = 2;
+    public static final int BINARIZE = 3;
+    public static final int STEP = 4;
+    public static final int EVAL_DATA = 5;
+    public static final int EVAL = 6;
+
+    private Streams() {}
+
+    public static RandomStream of(long seed, int purpose, int epoch, int batch) {
+        long id = ((long) purpose << 56) | ((long) epoch << 28) | batch;
+        return new RandomStream(seed, id, 0);
+    }
+
+    /** A uniformly random permutation of [0, n) by Fisher-Yates on the stream. */
+    public static int[] permutation(int n, RandomStream rng) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        float[] u = new float[Math.max(n, 1)];
+        rng.uniform(u, 0, n);
+        for (int i = n - 1; i > 0; i--) {
+            int j = Math.min(i, (int) (u[i] * (i + 1)));
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+}
