@@ -1,0 +1,115 @@
+package org.aiwae.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.aiwae.data.Datasets;
+import org.aiwae.data.Split;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.io.Json;
+import org.aiwae.io.SafeTensors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainingTest {
+    private static final PrintStream QUIET = new PrintStream(java.io.OutputStream.nullOutputStream());
+    private static final Split DATA = Datasets.embedded();
+    @TempDir
+    Path dir;
+
+    static TrainConfig small(String method, int epochs) {
+        return new TrainConfig("embedded", method, 3, 3, 2, 8, 64, method.equals("aiwae") ? 50 : 20, epochs, "short",
+                300, 11, "cpu", 20, 50);
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> metrics(Path run) throws Exception {
+        return Files.readAllLines(run.resolve(Checkpoint.METRICS)).stream()
+                .map(l -> (Map<String, Object>) Json.parse(l)).toList();
+    }
+
+    @Test
+    void everyMethodImprovesTheHeldOutBound() throws Exception {
+        for (String method : List.of("vae", "iwae", "aiwae")) {
+            Path run = dir.resolve(method);
+            new Trainer(small(method, 3), DATA, Backends.cpu(), run, false, QUIET).run();
+            List<Map<String, Object>> m = metrics(run);
+            double first = (Double) m.get(0).get("test_bound"), last = (Double) m.get(2).get("test_bound");
+            assertTrue(last > first + 5, method + ": bound " + first + " -> " + last);
+            if (method.equals("aiwae")) {
+                assertEquals(2, ((List<?>) m.get(2).get("acceptance")).size(), "T - 1 acceptance rates");
+                assertEquals(2, ((List<?>) m.get(2).get("step_sizes")).size());
+            }
+        }
+    }
+
+    @Test
+    void sameSeedGivesTheSameRunBitForBitAndResumeContinuesIt() throws Exception {
+        TrainConfig c = small("aiwae", 2);
+        Path a = dir.resolve("a"), b = dir.resolve("b");
+        new Trainer(c, DATA, Backends.cpu(), a, false, QUIET).run();
+        new Trainer(c.withEpochs(1, "short"), DATA, Backends.cpu(), b, false, QUIET).run();
+        // continue b to 2 epochs: the shortened schedule of a 2-epoch run, as a has
+        Checkpoint.writeConfig(b, c);
+        new Trainer(c, DATA, Backends.cpu(), b, true, QUIET).run();
+        List<Map<String, Object>> ma = metrics(a), mb = metrics(b);
+        assertEquals(2, mb.size());
+        for (int e = 0; e < 2; e++) {
+            for (String k : List.of("loss", "encoder_loss", "test_bound", "acceptance", "step_sizes", "lr")) {
+                if (e == 0 && k.equals("lr")) {
+                    continue;
+                }
+                assertEquals(ma.get(e).get(k), mb.get(e).get(k), k + " at epoch " + (e + 1));
+            }
+        }
+        Map<String, Tensor> wa = SafeTensors.read(a.resolve(Checkpoint.MODEL)).tensors();
+        Map<String, Tensor> wb = SafeTensors.read(b.resolve(Checkpoint.MODEL)).tensors();
+        for (String k : wa.keySet()) {
+            assertArrayEquals(wa.get(k).toArray(), wb.get(k).toArray(), k);
+        }
+        Path c2 = dir.resolve("c");
+        new Trainer(c, DATA, Backends.cpu(), c2, false, QUIET).run();
+        assertEquals(metrics(a).get(1).get("test_bound"), metrics(c2).get(1).get("test_bound"));
+    }
+
+    @Test
+    void checkpointHasPyTorchNamesShapesAndMetadata() throws Exception {
+        Path run = dir.resolve("ck");
+        new Trainer(small("iwae", 1), DATA, Backends.cpu(), run, false, QUIET).run();
+        SafeTensors.Contents c = SafeTensors.read(run.resolve(Checkpoint.MODEL));
+        assertArrayEquals(new int[] {64, 784}, c.tensors().get("enc.l1.weight").shape());
+        assertArrayEquals(new int[] {8, 64}, c.tensors().get("enc.mu.weight").shape());
+        assertArrayEquals(new int[] {8, 64}, c.tensors().get("enc.logsigma.weight").shape());
+        assertArrayEquals(new int[] {64, 8}, c.tensors().get("dec.l1.weight").shape());
+        assertArrayEquals(new int[] {784, 64}, c.tensors().get("dec.out.weight").shape());
+        assertArrayEquals(new int[] {784}, c.tensors().get("dec.out.bias").shape());
+        assertEquals(14, c.tensors().size());
+        assertEquals("iwae", c.metadata().get("method"));
+        assertEquals("1", c.metadata().get("epoch"));
+        try (var s = Files.list(run)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary files left");
+        }
+        Checkpoint.Loaded loaded = Checkpoint.readModel(run);
+        assertArrayEquals(c.tensors().get("dec.l2.bias").toArray(),
+                loaded.model().namedParameters().get("dec.l2.bias").value().toArray());
+    }
+
+    @Test
+    void learningRateSchedules() {
+        assertEquals(1e-3, LearningRates.paper(0), 1e-12);
+        assertEquals(1e-3 * Math.pow(10, -1 / 7.0), LearningRates.paper(1), 1e-12);
+        assertEquals(1e-3 * Math.pow(10, -1 / 7.0), LearningRates.paper(3), 1e-12);
+        assertEquals(1e-3 * Math.pow(10, -2 / 7.0), LearningRates.paper(4), 1e-12);
+        assertEquals(1e-4, LearningRates.paper(3279), 1e-12);
+        assertEquals(1e-3, LearningRates.shortened(0, 16), 1e-12);
+        assertEquals(LearningRates.rate(1), LearningRates.shortened(2, 16), 1e-12);
+        assertEquals(1e-4, LearningRates.shortened(15, 16), 1e-12);
+    }
+}
