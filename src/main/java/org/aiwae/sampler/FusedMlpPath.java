@@ -8,7 +8,7 @@ import org.aiwae.engine.fused.DecoderKernel;
  * decoder, on the backend's fused decoder kernel: {@code log q} and its gradient in closed form,
  * {@code log p} and its gradient in one kernel call. K chains per data point, laid out {@code [K, B]}.
  */
-public final class FusedMlpPath implements AnnealingPath {
+public final class FusedMlpPath extends QToPPath {
     private static final double HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
     private final DecoderKernel kernel;
@@ -16,9 +16,6 @@ public final class FusedMlpPath implements AnnealingPath {
     private final float[] mu;
     private final float[] invSigma;
     private final double[] logNorm;
-    private final int samples;
-    private final int batch;
-    private final int latent;
 
     /**
      * @param kernel   a decoder kernel with room for {@code samples * B} rows
@@ -27,11 +24,9 @@ public final class FusedMlpPath implements AnnealingPath {
      * @param logSigma q's log standard deviations {@code [B, Z]}
      */
     public FusedMlpPath(DecoderKernel kernel, Tensor x, Tensor mu, Tensor logSigma, int samples) {
+        super(samples, x.dim(0), mu.dim(1));
         this.kernel = kernel;
         this.x = x;
-        this.samples = samples;
-        this.batch = x.dim(0);
-        this.latent = mu.dim(1);
         this.mu = mu.toArray();
         this.invSigma = new float[this.mu.length];
         this.logNorm = new double[batch];
@@ -44,16 +39,6 @@ public final class FusedMlpPath implements AnnealingPath {
             }
             logNorm[b] = -s - latent * HALF_LOG_2PI;
         }
-    }
-
-    @Override
-    public int chains() {
-        return samples * batch;
-    }
-
-    @Override
-    public int dim() {
-        return latent;
     }
 
     @Override

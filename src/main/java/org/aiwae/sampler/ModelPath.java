@@ -12,32 +12,17 @@ import org.aiwae.model.Posterior;
  * autodiff: K chains per data point, laid out {@code [K, B]}. Gradients are taken with respect to
  * z only; the model's parameters are neither differentiated nor touched.
  */
-public final class ModelPath implements AnnealingPath {
+public final class ModelPath extends QToPPath {
     private final LatentVariableModel model;
     private final Var x;
     private final Posterior q;
-    private final int samples;
-    private final int batch;
-    private final int latent;
 
     /** {@code q} must hold constants (built under NoGrad), or its parameters would be differentiated too. */
     public ModelPath(LatentVariableModel model, Tensor x, Posterior q, int samples) {
+        super(samples, x.dim(0), model.latentDim());
         this.model = model;
         this.x = Var.constant(x);
         this.q = q;
-        this.samples = samples;
-        this.batch = x.dim(0);
-        this.latent = model.latentDim();
-    }
-
-    @Override
-    public int chains() {
-        return samples * batch;
-    }
-
-    @Override
-    public int dim() {
-        return latent;
     }
 
     @Override
