@@ -67,15 +67,11 @@ final class Args {
     }
 
     int integer(String name, int fallback) {
-        String v = values.get(name);
-        if (v == null) {
-            return fallback;
+        long v = longValue(name, fallback);
+        if (v != (int) v) {
+            throw new AiwaeException(command + ": " + name + " is out of range, got " + v);
         }
-        try {
-            return Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new AiwaeException(command + ": " + name + " must be an integer, got '" + v + "'");
-        }
+        return (int) v;
     }
 
     long longValue(String name, long fallback) {
