@@ -15,9 +15,10 @@ public final class Progress {
     private final long startNanos = System.nanoTime();
     private long lastDraw;
 
+    /** {@code out} may be null: then nothing is printed. */
     public Progress(PrintStream out, String label, long total) {
-        this.out = out;
-        this.live = System.console() != null && System.getenv("AIWAE_NO_PROGRESS") == null;
+        this.out = out == null ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
+        this.live = out != null && System.console() != null && System.getenv("AIWAE_NO_PROGRESS") == null;
         this.label = label;
         this.total = Math.max(total, 1);
     }

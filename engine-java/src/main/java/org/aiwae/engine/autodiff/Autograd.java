@@ -21,7 +21,7 @@ public final class Autograd {
 
     /**
      * Builds {@code scalar} with gradients flowing only to {@code wrt}, back-propagates, and returns
-     * the gradients; the gradients already held by {@code wrt} are left as they were.
+     * the gradients (also inside a {@link NoGrad} scope); the gradients already held by {@code wrt} are left as they were.
      */
     public static Result grad(Supplier<Var> scalar, Var... wrt) {
         return within(List.of(wrt), () -> {
@@ -53,14 +53,17 @@ public final class Autograd {
         });
     }
 
+    /** Records a graph even inside {@link NoGrad}: asking for gradients is an explicit request (torch.enable_grad). */
     private static <T> T within(Collection<Var> leaves, Supplier<T> body) {
         Set<Var> previous = Var.restriction();
         Set<Var> only = Collections.newSetFromMap(new IdentityHashMap<>());
         only.addAll(leaves);
         Var.restrict(only);
+        int depth = NoGrad.suspend();
         try {
             return body.get();
         } finally {
+            NoGrad.resume(depth);
             Var.restrict(previous);
         }
     }

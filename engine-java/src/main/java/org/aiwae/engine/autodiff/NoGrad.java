@@ -19,6 +19,18 @@ public final class NoGrad implements AutoCloseable {
         return DEPTH.get()[0] > 0;
     }
 
+    /** Leaves every enclosing scope for a moment; returns what {@link #resume} restores. */
+    static int suspend() {
+        int[] d = DEPTH.get();
+        int depth = d[0];
+        d[0] = 0;
+        return depth;
+    }
+
+    static void resume(int depth) {
+        DEPTH.get()[0] = depth;
+    }
+
     @Override
     public void close() {
         DEPTH.get()[0]--;
