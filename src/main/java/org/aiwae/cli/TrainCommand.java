@@ -25,7 +25,7 @@ final class TrainCommand {
                                [--eval-samples 50] [--eval-images 100]
               Defaults: the embedded MNIST subset, aiwae with K=5 T=5 L=5, batch 128 for aiwae and 20 otherwise,
               20 epochs on the embedded data and the paper's 3,280-epoch schedule on the others.""";
-    private static final Set<String> OPTIONS = Set.of("--dataset", "--data-dir", "--method", "--samples", "--temperatures",
+    static final Set<String> OPTIONS = Set.of("--dataset", "--data-dir", "--method", "--samples", "--temperatures",
             "--leapfrog", "--latent", "--hidden", "--batch-size", "--epochs", "--schedule", "--train-limit", "--seed",
             "--backend", "--out", "--eval-samples", "--eval-images");
 
@@ -80,7 +80,7 @@ final class TrainCommand {
         return 0;
     }
 
-    private static TrainConfig fromFlags(Args a) {
+    static TrainConfig fromFlags(Args a) {
         String dataset = a.string("--dataset", "embedded");
         if (!Datasets.NAMES.contains(dataset)) {
             throw new AiwaeException("unknown dataset '" + dataset + "'; choose one of " + String.join(", ", Datasets.NAMES));

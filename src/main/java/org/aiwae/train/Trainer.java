@@ -21,10 +21,7 @@ import org.aiwae.io.Json;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Aiwae;
-import org.aiwae.objective.Iwae;
 import org.aiwae.objective.Objective;
-import org.aiwae.objective.Vae;
-import org.aiwae.sampler.Schedule;
 
 /**
  * Trains the paper's model with VAE, IWAE or AIWAE: one pass over the shuffled, dynamically
@@ -42,6 +39,7 @@ public final class Trainer {
     private final Objective objective;
     private final Adam gen;
     private final Adam inf;
+    private final TrainingStep step;
     private final Tensor heldOut;
     private int epoch;
     private final List<String> metrics = new ArrayList<>();
@@ -65,13 +63,10 @@ public final class Trainer {
             throw new AiwaeException("the model expects 784 pixels per image, the data has " + data.train().dim());
         }
         this.model = MlpVae.create(train.dim(), config.hidden(), config.latent(), Streams.of(config.seed(), Streams.INIT, 0, 0));
-        this.objective = switch (config.method()) {
-            case "vae" -> new Vae(config.samples());
-            case "iwae" -> new Iwae(config.samples());
-            default -> new Aiwae(config.samples(), config.temperatures(), config.leapfrog(), Schedule.linear(), backend);
-        };
-        this.gen = Adam.paper(model.generativeParameters());
-        this.inf = Adam.paper(model.inferenceParameters());
+        this.objective = TrainingStep.objective(config, backend);
+        this.step = new TrainingStep(model, objective);
+        this.gen = step.generative();
+        this.inf = step.inference();
         Images test = data.test().limit(config.evalImages());
         this.heldOut = Binarizer.sample(test.slice(0, test.count()), Streams.of(config.seed(), Streams.EVAL_DATA, 0, 0));
         if (resume) {
@@ -137,15 +132,11 @@ public final class Trainer {
         for (int i = 0; i < batches; i++) {
             int from = i * b, to = Math.min(n, from + b);
             Tensor x = Binarizer.sample(train.gather(perm, from, to), Streams.of(config.seed(), Streams.BINARIZE, e, i));
-            gen.zeroGrad();
-            inf.zeroGrad();
-            Objective.StepResult r = objective.step(model, x, Streams.of(config.seed(), Streams.STEP, e, i));
+            Objective.StepResult r = step.run(x, Streams.of(config.seed(), Streams.STEP, e, i), lr);
             if (!Double.isFinite(r.loss()) || !Double.isFinite(r.encoderLoss())) {
                 throw new AiwaeException("training diverged at epoch " + (e + 1) + ", minibatch " + (i + 1)
                         + " (loss " + r.loss() + "); try a smaller learning rate schedule or another seed");
             }
-            gen.step((float) lr);
-            inf.step((float) lr);
             lossSum += r.loss() * (to - from);
             encSum += r.encoderLoss() * (to - from);
             if (r.acceptance().length > 0) {

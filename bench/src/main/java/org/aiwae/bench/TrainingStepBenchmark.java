@@ -1,0 +1,56 @@
+package org.aiwae.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.random.RandomStream;
+import org.aiwae.model.MlpVae;
+import org.aiwae.objective.Aiwae;
+import org.aiwae.objective.Iwae;
+import org.aiwae.objective.Objective;
+import org.aiwae.sampler.Schedule;
+import org.aiwae.train.TrainingStep;
+import org.openjdk.jmh.annotations.*;
+
+/**
+ * Purpose: one whole training step of the paper's model, gradients and both Adam updates
+ * included: AIWAE with K=5, T=5, L=5 on a 128-image minibatch, and IWAE with K=5 and K=50 on
+ * 20 images (the paper's batch sizes). examples/s = ops/s x batch.
+ *
+ * <p>{@code config} is {@code method:K:T:L:batch}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
+public class TrainingStepBenchmark {
+
+    @Param({"aiwae:5:5:5:128", "iwae:5:1:1:20", "iwae:50:1:1:20"})
+    public String config;
+
+    @Param({"cpu"})
+    public String backend;
+
+    private TrainingStep step;
+    private Tensor x;
+    private RandomStream rng;
+
+    @Setup
+    public void setup() {
+        Backends.use(BenchBackends.byName(backend));
+        String[] c = config.split(":");
+        int k = Integer.parseInt(c[1]), t = Integer.parseInt(c[2]), l = Integer.parseInt(c[3]), batch = Integer.parseInt(c[4]);
+        rng = new RandomStream(9);
+        MlpVae model = MlpVae.create(784, 200, 50, rng);
+        Objective objective = c[0].equals("aiwae") ? new Aiwae(k, t, l, Schedule.linear(), Backends.current()) : new Iwae(k);
+        step = new TrainingStep(model, objective);
+        x = ModelFixture.binary(rng, batch);
+    }
+
+    @Benchmark
+    public Objective.StepResult step() {
+        return step.run(x, rng, 1e-4);
+    }
+}
