@@ -169,6 +169,20 @@ class CliTest {
     }
 
     @Test
+    void devicesAndUnavailableBackends() {
+        Outcome d = run("devices");
+        assertEquals(0, d.status(), d.err());
+        assertTrue(d.out().lines().anyMatch(l -> l.startsWith("cpu") && l.contains("yes")), d.out());
+        boolean cudaUsable = org.aiwae.kernels.Accelerators.list().stream().anyMatch(s -> s.backend().equals("cuda") && s.usable());
+        if (!cudaUsable) { // a missing GPU is one line and exit 2, and nothing is written
+            rejected("CUDA: ", "train", "--backend", "cuda");
+        }
+        Outcome tpu = run("eval", "--checkpoint", dir.toString(), "--backend", "tpu");
+        assertEquals(2, tpu.status());
+        assertTrue(tpu.err().contains("unknown backend"), tpu.err());
+    }
+
+    @Test
     void unknownCommandAndHelp() {
         assertEquals(2, run("fly").status());
         assertEquals(0, run("help").status());
