@@ -83,3 +83,106 @@ extern "C" __global__ void bernoulli_rows(int N, int D, int B, int Z,
         logp[n] = part[0] - Z * HALF_LOG_2PI;
     }
 }
+
+// ---------------------------------------------------------------- HMC and AIS on the device (as in aiwae.cl)
+
+__device__ __forceinline__ uint4 philox(unsigned c0, unsigned c1, unsigned c2, unsigned c3, unsigned k0, unsigned k1) {
+    for (int r = 0; r < 10; r++) {
+        const unsigned hi0 = __umulhi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
+        const unsigned hi1 = __umulhi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
+        const unsigned n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+        c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+        k0 += 0x9E3779B9u; k1 += 0xBB67AE85u;
+    }
+    return make_uint4(c0, c1, c2, c3);
+}
+
+#define GID (blockIdx.x * blockDim.x + threadIdx.x)
+
+extern "C" __global__ void philox_fill(int n, unsigned seedLo, unsigned seedHi, unsigned idLo, unsigned idHi,
+                                       long long position, int normal, float* out) {
+    const int b = GID;
+    if (4 * b >= n) return;
+    const unsigned long long ctr = (unsigned long long) position + (unsigned long long) b;
+    const uint4 w = philox((unsigned) ctr, (unsigned) (ctr >> 32), idLo, idHi, seedLo, seedHi);
+    float v[4];
+    if (normal) {
+        const double inv = 1.0 / 16777216.0, twoPi = 6.283185307179586;
+        double u1 = ((w.x >> 8) + 1) * inv, u2 = (w.y >> 8) * inv;
+        double r = sqrt(-2.0 * log(u1)), t = twoPi * u2;
+        v[0] = (float) (r * cos(t)); v[1] = (float) (r * sin(t));
+        u1 = ((w.z >> 8) + 1) * inv; u2 = (w.w >> 8) * inv;
+        r = sqrt(-2.0 * log(u1)); t = twoPi * u2;
+        v[2] = (float) (r * cos(t)); v[3] = (float) (r * sin(t));
+    } else {
+        const float inv = 1.0f / 16777216.0f;
+        v[0] = (w.x >> 8) * inv; v[1] = (w.y >> 8) * inv; v[2] = (w.z >> 8) * inv; v[3] = (w.w >> 8) * inv;
+    }
+    for (int j = 0; j < 4 && 4 * b + j < n; j++) {
+        out[4 * b + j] = v[j];
+    }
+}
+
+extern "C" __global__ void q_terms(int n, int Z, int B, const float* z, const float* mu, const float* ls, float* log0, float* grad0) {
+    const int c = GID;
+    if (c >= n) return;
+    const int b = c % B;
+    double s = 0, norm = 0;
+    for (int j = 0; j < Z; j++) {
+        const float l = ls[b * Z + j];
+        const float is = (float) exp(-(double) l);
+        const float u = (z[c * Z + j] - mu[b * Z + j]) * is;
+        s += (double) u * u;
+        norm += l;
+        grad0[c * Z + j] = -u * is;
+    }
+    log0[c] = (float) (-norm - Z * 0.91893853320467274 - 0.5 * s);
+}
+
+extern "C" __global__ void ais_weights(int n, double db, const float* log0, const float* log1, double* logw) {
+    const int c = GID;
+    if (c < n) logw[c] += db * ((double) log1[c] - log0[c]);
+}
+
+extern "C" __global__ void fill_zero_double(int n, double* a) {
+    const int i = GID;
+    if (i < n) a[i] = 0;
+}
+
+extern "C" __global__ void kick(int n, int Z, float* p, const float* g0, const float* g1, float b0, float b1, const float* eps,
+                                float scale) {
+    const int i = GID;
+    if (i < n) p[i] += scale * eps[i / Z] * (b0 * g0[i] + b1 * g1[i]);
+}
+
+extern "C" __global__ void drift(int n, int Z, float* q, const float* p, const float* eps) {
+    const int i = GID;
+    if (i < n) q[i] += eps[i / Z] * p[i];
+}
+
+extern "C" __global__ void metropolis(int n, int Z, double beta, const float* p0, const float* p, const float* u,
+                                      float* z, float* l0, float* l1, float* g0, float* g1,
+                                      const float* pz, const float* pl0, const float* pl1, const float* pg0, const float* pg1,
+                                      float* flags) {
+    const int c = GID;
+    if (c >= n) return;
+    double k0 = 0, k1 = 0;
+    for (int j = c * Z; j < (c + 1) * Z; j++) {
+        k0 += (double) p0[j] * p0[j];
+        k1 += (double) p[j] * p[j];
+    }
+    const double h0 = -((1 - beta) * l0[c] + beta * l1[c]) + 0.5 * k0;
+    const double h1 = -((1 - beta) * pl0[c] + beta * pl1[c]) + 0.5 * k1;
+    const double dh = h1 - h0;
+    if (!(dh < 1000.0)) {
+        flags[c] = -1;
+    } else if (u[c] < exp(-dh)) {
+        flags[c] = 1;
+        for (int j = c * Z; j < (c + 1) * Z; j++) {
+            z[j] = pz[j]; g0[j] = pg0[j]; g1[j] = pg1[j];
+        }
+        l0[c] = pl0[c]; l1[c] = pl1[c];
+    } else {
+        flags[c] = 0;
+    }
+}

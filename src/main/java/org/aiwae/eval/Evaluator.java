@@ -7,15 +7,10 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
-import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.Posterior;
-import org.aiwae.sampler.Ais;
-import org.aiwae.sampler.AnnealingPath;
-import org.aiwae.sampler.AnnealingPaths;
-import org.aiwae.sampler.Hmc;
-import org.aiwae.sampler.PathState;
+import org.aiwae.sampler.Annealer;
 import org.aiwae.sampler.Schedule;
 import org.aiwae.sampler.StepSizes;
 import org.aiwae.train.Progress;
@@ -63,18 +58,15 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
         double[] out = new double[n];
         double[] betas = Schedule.linear().betas(temperatures);
         Progress bar = new Progress(log, label, (long) n * (temperatures - 1));
-        DecoderKernel kernel = AnnealingPaths.kernelFor(model, backend, chains * Math.min(batch, n));
+        Annealer annealer = new Annealer(model, backend, leapfrog);
         for (int from = 0; from < n; from += batch) {
             int to = Math.min(n, from + batch), b = to - from;
             Tensor xb = x.rows(from, to);
             try (NoGrad ignored = NoGrad.enter()) {
                 Posterior q = model.posterior(Var.constant(xb));
                 Tensor z0 = q.sample(rng.normal(chains, b, model.latentDim())).value();
-                AnnealingPath path = AnnealingPaths.of(model, xb, q, chains, kernel);
-                PathState state = PathState.at(path, z0);
                 long base = (long) from * (temperatures - 1);
-                Ais.Result r = Ais.run(path, state, betas, new Hmc(chains * b, model.latentDim(), leapfrog),
-                        StepSizes.ais(b, 0.05f), rng, (t, info) -> {
+                Annealer.Result r = annealer.run(xb, q, z0, chains, betas, StepSizes.ais(b, 0.05f), rng, (t, info) -> {
                             if (t % 50 == 0) {
                                 bar.update(base + (long) b * t, "");
                             }
@@ -91,6 +83,7 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
                 }
             }
         }
+        annealer.close();
         bar.finish((long) n * (temperatures - 1), "");
         return out;
     }

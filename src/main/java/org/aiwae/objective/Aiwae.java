@@ -1,22 +1,15 @@
 package org.aiwae.objective;
 
-import java.util.HashMap;
-import java.util.Map;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Autograd;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
-import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.Posterior;
-import org.aiwae.sampler.Ais;
-import org.aiwae.sampler.AnnealingPath;
-import org.aiwae.sampler.AnnealingPaths;
-import org.aiwae.sampler.Hmc;
-import org.aiwae.sampler.PathState;
+import org.aiwae.sampler.Annealer;
 import org.aiwae.sampler.Schedule;
 import org.aiwae.sampler.StepSizes;
 
@@ -35,9 +28,8 @@ public final class Aiwae implements Objective {
     private final double[] betas;
     private final StepSizes stepSizes;
     private final Backend backend;
-    private final Map<Integer, Hmc> kernels = new HashMap<>();
-    private DecoderKernel decoder;
-    private int decoderRows;
+    private Annealer annealer;
+    private LatentVariableModel annealed;
 
     public Aiwae(int samples, int temperatures, int leapfrog, Schedule schedule, Backend backend) {
         if (samples < 1 || temperatures < 2 || leapfrog < 1) {
@@ -79,18 +71,15 @@ public final class Aiwae implements Objective {
     public StepResult step(LatentVariableModel model, Tensor x, RandomStream rng) {
         int batch = x.dim(0), chains = samples * batch, latent = model.latentDim();
         // 1. anneal K chains per data point from q(z|x) to p(x, z), with no graph
-        Ais.Result ais;
+        Annealer.Result ais;
         try (NoGrad ignored = NoGrad.enter()) {
             Posterior q = model.posterior(Var.constant(x));
             Tensor z0 = q.sample(rng.normal(samples, batch, latent)).value();
-            AnnealingPath path = AnnealingPaths.of(model, x, q, samples, decoderKernel(model, chains));
-            PathState state = PathState.at(path, z0);
-            Hmc hmc = kernels.computeIfAbsent(chains, n -> new Hmc(n, latent, leapfrog));
-            ais = Ais.run(path, state, betas, hmc, stepSizes, rng, null);
+            ais = annealer(model).run(x, q, z0, samples, betas, stepSizes, rng, null);
         }
         // 2. decoder: ascend sum_k w_k log p(x, z_k) with normalised AIS weights
         Tensor weights = softmaxOverSamples(ais.logWeights(), samples, batch);
-        Tensor z = ais.state().position().reshape(samples, batch, latent);
+        Tensor z = ais.positions().reshape(samples, batch, latent);
         Var xv = Var.constant(x);
         Var decoderLoss = Autograd.backward(model.generativeParameters(), () -> Ops.mul(
                 Ops.sum(Ops.mul(model.logJoint(xv, Var.constant(z)), Var.constant(weights))), -1f / batch));
@@ -104,17 +93,12 @@ public final class Aiwae implements Objective {
         return new StepResult(decoderLoss.value().item(), encoderLoss.value().item(), ais.acceptance());
     }
 
-    private DecoderKernel decoderKernel(LatentVariableModel model, int rows) {
-        if (model.fusedDecoder().isEmpty()) {
-            return null;
+    private Annealer annealer(LatentVariableModel model) {
+        if (annealer == null || annealed != model) {
+            annealer = new Annealer(model, backend, leapfrog);
+            annealed = model;
         }
-        if (decoder == null || decoderRows < rows) {
-            decoder = AnnealingPaths.kernelFor(model, backend, rows);
-            decoderRows = rows;
-        } else {
-            decoder.refresh();
-        }
-        return decoder;
+        return annealer;
     }
 
     /** {@code w[k, b] = exp(logw[k, b]) / sum_k exp(logw[k, b])}, in double. */

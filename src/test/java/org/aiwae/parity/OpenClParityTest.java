@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Whole algorithms on the OpenCL backend (PoCL in CI) against the CPU backend with the same seed:
- * the random numbers are the same Philox streams, so the runs differ only by float32 rounding in
- * the device's sums, which can flip an occasional Metropolis decision; the tolerances allow for that.
+ * AIS and the AIWAE step run their HMC chains on the device (Philox momenta and uniforms drawn there
+ * from the same streams as on the host), so the runs differ only by float32 rounding in the
+ * device's sums.
  */
 class OpenClParityTest {
     private static DeviceBackend opencl;
@@ -73,7 +74,8 @@ class OpenClParityTest {
         Tensor x = binary(new RandomStream(3), 12, 784);
         double[] cpu = ais(Backends.cpu(), model, x), dev = ais(opencl, model, x);
         for (int i = 0; i < cpu.length; i++) {
-            assertEquals(cpu[i], dev[i], 1e-3 * Math.abs(cpu[i]), "image " + i + ": cpu " + cpu[i] + " opencl " + dev[i]);
+            // the device anneals with the same Philox momenta and uniforms: measured |difference| 3.6e-5 nats
+            assertEquals(cpu[i], dev[i], 1e-3, "image " + i + ": cpu " + cpu[i] + " opencl " + dev[i]);
         }
     }
 

@@ -42,6 +42,18 @@ public interface Device extends AutoCloseable {
     void bernoulliRows(int rows, int data, int batch, int latent, Buffer logits, Buffer x, Buffer z, Buffer g, Buffer logp,
                        boolean wantGrad);
 
+    /** Copies {@code floats} values from the start of {@code src} to the start of {@code dst}, on the device. */
+    void copy(Buffer src, Buffer dst, long floats);
+
+    /** Copies {@code n} doubles (a buffer of 2n floats written by a kernel as doubles) to {@code dst}. */
+    void readDoubles(Buffer src, double[] dst, int n);
+
+    /**
+     * Launches the one-dimensional kernel {@code name} over {@code items} work-items with {@code args}
+     * (Buffer, Integer, Long, Float or Double, in the kernel's order; null for an unused buffer).
+     */
+    void run(String name, int items, Object... args);
+
     @Override
     void close();
 }

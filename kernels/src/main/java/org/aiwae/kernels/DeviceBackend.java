@@ -85,6 +85,11 @@ public final class DeviceBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public java.util.Optional<org.aiwae.engine.fused.AnnealingKernel> annealing(TanhMlpDecoder decoder, int maxChains) {
+        return java.util.Optional.of(new DeviceAnnealingKernel(device, decoder, maxChains));
+    }
+
+    @Override
     public synchronized void close() {
         for (int i = 0; i < scratch.length; i++) {
             if (scratch[i] != null) {

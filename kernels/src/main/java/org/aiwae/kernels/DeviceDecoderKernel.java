@@ -73,23 +73,40 @@ final class DeviceDecoderKernel implements DecoderKernel {
     @Override
     public void logJoint(Tensor zs, Tensor xs, Tensor logpOut, Tensor gradZ) {
         int n = DecoderKernel.checkRows(this, zs, xs, logpOut, gradZ);
-        int latent = decoder.latent(), data = decoder.data();
         device.write(z, zs.data(), zs.offset(), zs.size());
+        useData(xs);
+        evaluate(z, n, xs.dim(0), logp, gradZ == null ? null : gz);
+        if (gradZ != null) {
+            device.read(gz, gradZ.data(), gradZ.offset(), n * decoder.latent());
+        }
+        device.read(logp, logpOut.data(), logpOut.offset(), n);
+    }
+
+    /** Makes {@code xs [B, D]} the data of the next evaluations (uploaded unless it is the tensor used last). */
+    void useData(Tensor xs) {
         if (xs != lastX || xs.dim(0) != lastXRows) {
             device.write(x, xs.data(), xs.offset(), xs.size());
             lastX = xs;
             lastXRows = xs.dim(0);
         }
+    }
+
+    /**
+     * log p(x, z) of the {@code n} rows of the device buffer {@code zs} into {@code logpOut}, and the
+     * gradient into {@code gradOut} unless it is null; nothing crosses to the host.
+     */
+    void evaluate(Device.Buffer zs, int n, int batch, Device.Buffer logpOut, Device.Buffer gradOut) {
+        int latent = decoder.latent(), data = decoder.data();
         // forward: act[l] = tanh(act[l-1] W_l^T + b_l); the last layer gives the logits
-        Device.Buffer in = z;
+        Device.Buffer in = zs;
         for (int l = 0; l < layers; l++) {
             int inW = in(l), outW = out(l);
             device.sgemm(n, outW, inW, in, 0, inW, false, w[l], 0, inW, true, act[l], 0, outW, false, b[l], null,
                     l < layers - 1 ? Device.EPI_BIAS_TANH : Device.EPI_BIAS);
             in = act[l];
         }
-        boolean grad = gradZ != null;
-        device.bernoulliRows(n, data, xs.dim(0), latent, act[layers - 1], x, z, back[layers - 1], logp, grad);
+        boolean grad = gradOut != null;
+        device.bernoulliRows(n, data, batch, latent, act[layers - 1], x, zs, back[layers - 1], logpOut, grad);
         if (grad) {
             // backward: back[l-1] = (back[l] W_l) * (1 - act[l-1]^2); d/dz = back[0] W_0 - z
             for (int l = layers - 1; l >= 1; l--) {
@@ -97,11 +114,9 @@ final class DeviceDecoderKernel implements DecoderKernel {
                 device.sgemm(n, inW, outW, back[l], 0, outW, false, w[l], 0, inW, false, back[l - 1], 0, inW, false, null,
                         act[l - 1], Device.EPI_TANH_GRAD);
             }
-            device.sgemm(n, latent, out(0), back[0], 0, out(0), false, w[0], 0, latent, false, gz, 0, latent,
-                    false, null, z, Device.EPI_SUB_AUX);
-            device.read(gz, gradZ.data(), gradZ.offset(), n * latent);
+            device.sgemm(n, latent, out(0), back[0], 0, out(0), false, w[0], 0, latent, false, gradOut, 0, latent,
+                    false, null, zs, Device.EPI_SUB_AUX);
         }
-        device.read(logp, logpOut.data(), logpOut.offset(), n);
     }
 
     @Override

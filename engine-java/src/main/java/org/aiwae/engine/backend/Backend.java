@@ -43,4 +43,13 @@ public interface Backend {
      * in z for the tanh-MLP Bernoulli decoder with buffers sized for up to {@code maxRows} rows.
      */
     DecoderKernel decoder(TanhMlpDecoder decoder, int maxRows);
+
+    /**
+     * AIS with HMC on the device for the q-to-p path of {@code decoder}, for up to {@code maxChains}
+     * chains with {@code latent}-dimensional positions; empty where the sampler loop runs on the host
+     * (the CPU backend, whose host loop calls {@link #decoder} instead).
+     */
+    default java.util.Optional<org.aiwae.engine.fused.AnnealingKernel> annealing(TanhMlpDecoder decoder, int maxChains) {
+        return java.util.Optional.empty();
+    }
 }

@@ -122,18 +122,58 @@ public final class CudaDevice implements Device {
         return b == null ? dummy.ptr() : ((Ptr) b).ptr();
     }
 
-    private static Pointer params(Object... values) {
+    private Pointer params(Object... values) {
         Pointer[] ps = new Pointer[values.length];
         for (int i = 0; i < values.length; i++) {
-            if (values[i] instanceof CUdeviceptr p) {
+            Object v = values[i];
+            if (v == null) {
+                ps[i] = Pointer.to(dummy.ptr());
+            } else if (v instanceof Ptr p) {
+                ps[i] = Pointer.to(p.ptr());
+            } else if (v instanceof CUdeviceptr p) {
                 ps[i] = Pointer.to(p);
-            } else if (values[i] instanceof Boolean b) {
+            } else if (v instanceof Boolean b) {
                 ps[i] = Pointer.to(new int[] {b ? 1 : 0});
+            } else if (v instanceof Long l) {
+                ps[i] = Pointer.to(new long[] {l});
+            } else if (v instanceof Float f) {
+                ps[i] = Pointer.to(new float[] {f});
+            } else if (v instanceof Double d) {
+                ps[i] = Pointer.to(new double[] {d});
             } else {
-                ps[i] = Pointer.to(new int[] {(Integer) values[i]});
+                ps[i] = Pointer.to(new int[] {(Integer) v});
             }
         }
         return Pointer.to(ps);
+    }
+
+    private final java.util.Map<String, CUfunction> functions = new java.util.HashMap<>();
+
+    @Override
+    public synchronized void run(String kernelName, int items, Object... values) {
+        if (items <= 0) {
+            return;
+        }
+        CUfunction f = functions.computeIfAbsent(kernelName, nm -> {
+            CUfunction fn = new CUfunction();
+            cuModuleGetFunction(fn, module, nm);
+            return fn;
+        });
+        cuLaunchKernel(f, (items + 127) / 128, 1, 1, 128, 1, 1, 0, null, params(values), null);
+    }
+
+    @Override
+    public synchronized void copy(Buffer src, Buffer dst, long floats) {
+        if (floats > 0) {
+            cuMemcpyDtoD(((Ptr) dst).ptr(), ((Ptr) src).ptr(), floats * Sizeof.FLOAT);
+        }
+    }
+
+    @Override
+    public void readDoubles(Buffer src, double[] dst, int n) {
+        if (n > 0) {
+            cuMemcpyDtoH(Pointer.to(dst), ((Ptr) src).ptr(), (long) n * Sizeof.DOUBLE);
+        }
     }
 
     @Override

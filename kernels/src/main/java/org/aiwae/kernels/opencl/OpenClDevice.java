@@ -178,15 +178,51 @@ public final class OpenClDevice implements Device {
         return b == null ? dummy : (Mem) b;
     }
 
-    private static void args(cl_kernel k, Object... values) {
+    private void args(cl_kernel k, Object... values) {
         for (int i = 0; i < values.length; i++) {
-            if (values[i] instanceof Mem m) {
+            Object v = values[i];
+            if (v == null) {
+                clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(dummy.mem()));
+            } else if (v instanceof Mem m) {
                 clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(m.mem()));
-            } else if (values[i] instanceof Boolean b) {
+            } else if (v instanceof Boolean b) {
                 clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {b ? 1 : 0}));
+            } else if (v instanceof Long l) {
+                clSetKernelArg(k, i, Sizeof.cl_long, Pointer.to(new long[] {l}));
+            } else if (v instanceof Float f) {
+                clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {f}));
+            } else if (v instanceof Double d) {
+                clSetKernelArg(k, i, Sizeof.cl_double, Pointer.to(new double[] {d}));
             } else {
-                clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {(Integer) values[i]}));
+                clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {(Integer) v}));
             }
+        }
+    }
+
+    private final java.util.Map<String, cl_kernel> kernels = new java.util.HashMap<>();
+
+    @Override
+    public synchronized void run(String kernelName, int items, Object... values) {
+        if (items <= 0) {
+            return;
+        }
+        cl_kernel k = kernels.computeIfAbsent(kernelName, nm -> clCreateKernel(program, nm, null));
+        args(k, values);
+        long local = 64, global = (items + local - 1) / local * local;
+        clEnqueueNDRangeKernel(queue, k, 1, null, new long[] {global}, new long[] {local}, 0, null, null);
+    }
+
+    @Override
+    public synchronized void copy(Buffer src, Buffer dst, long floats) {
+        if (floats > 0) {
+            clEnqueueCopyBuffer(queue, ((Mem) src).mem(), ((Mem) dst).mem(), 0, 0, floats * Sizeof.cl_float, 0, null, null);
+        }
+    }
+
+    @Override
+    public void readDoubles(Buffer src, double[] dst, int n) {
+        if (n > 0) {
+            clEnqueueReadBuffer(queue, ((Mem) src).mem(), CL_TRUE, 0, (long) n * Sizeof.cl_double, Pointer.to(dst), 0, null, null);
         }
     }
 
@@ -207,6 +243,7 @@ public final class OpenClDevice implements Device {
 
     @Override
     public void close() {
+        kernels.values().forEach(org.jocl.CL::clReleaseKernel);
         free(dummy);
         clReleaseKernel(sgemm);
         clReleaseKernel(rows);

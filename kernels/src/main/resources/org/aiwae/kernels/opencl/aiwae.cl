@@ -89,3 +89,115 @@ __kernel void bernoulli_rows(int N, int D, int B, int Z,
         logp[n] = part[0] - Z * HALF_LOG_2PI;
     }
 }
+
+// ---------------------------------------------------------------- HMC and AIS on the device
+// Every kernel below takes its work-item count n first and ignores work-items beyond it.
+
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+
+// Philox4x32-10, as org.aiwae.engine.random.Philox: counter (c0..c3), key (k0, k1).
+inline uint4 philox(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1) {
+    for (int r = 0; r < 10; r++) {
+        const uint hi0 = mul_hi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
+        const uint hi1 = mul_hi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
+        const uint n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+        c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+        k0 += 0x9E3779B9u; k1 += 0xBB67AE85u;
+    }
+    return (uint4) (c0, c1, c2, c3);
+}
+
+// n values of a RandomStream(seed, id) starting at block `position`: block b gives values 4b..4b+3,
+// normals by Box-Muller in double on the word pairs (0,1) and (2,3), as RandomStream.boxMuller.
+__kernel void philox_fill(int n, uint seedLo, uint seedHi, uint idLo, uint idHi, long position, int normal,
+                          __global float* out) {
+    const int b = get_global_id(0);
+    if (4 * b >= n) return;
+    const ulong ctr = (ulong) position + (ulong) b;
+    const uint4 w = philox((uint) ctr, (uint) (ctr >> 32), idLo, idHi, seedLo, seedHi);
+    float v[4];
+    if (normal) {
+        const double inv = 1.0 / 16777216.0;
+        double u1 = ((w.x >> 8) + 1) * inv, u2 = (w.y >> 8) * inv;
+        double r = sqrt(-2.0 * log(u1)), t = 2.0 * M_PI * u2;
+        v[0] = (float) (r * cos(t)); v[1] = (float) (r * sin(t));
+        u1 = ((w.z >> 8) + 1) * inv; u2 = (w.w >> 8) * inv;
+        r = sqrt(-2.0 * log(u1)); t = 2.0 * M_PI * u2;
+        v[2] = (float) (r * cos(t)); v[3] = (float) (r * sin(t));
+    } else {
+        const float inv = 1.0f / 16777216.0f;
+        v[0] = (w.x >> 8) * inv; v[1] = (w.y >> 8) * inv; v[2] = (w.z >> 8) * inv; v[3] = (w.w >> 8) * inv;
+    }
+    for (int j = 0; j < 4 && 4 * b + j < n; j++) {
+        out[4 * b + j] = v[j];
+    }
+}
+
+// log q(z|x) and its gradient for chain n of data point n mod B, q = N(mu, exp(logSigma)^2).
+__kernel void q_terms(int n, int Z, int B, __global const float* z, __global const float* mu, __global const float* ls,
+                      __global float* log0, __global float* grad0) {
+    const int c = get_global_id(0);
+    if (c >= n) return;
+    const int b = c % B;
+    double s = 0, norm = 0;
+    for (int j = 0; j < Z; j++) {
+        const float l = ls[b * Z + j];
+        const float is = (float) exp(-(double) l);
+        const float u = (z[c * Z + j] - mu[b * Z + j]) * is;
+        s += (double) u * u;
+        norm += l;
+        grad0[c * Z + j] = -u * is;
+    }
+    log0[c] = (float) (-norm - Z * 0.91893853320467274 - 0.5 * s);
+}
+
+__kernel void ais_weights(int n, double db, __global const float* log0, __global const float* log1, __global double* logw) {
+    const int c = get_global_id(0);
+    if (c < n) logw[c] += db * ((double) log1[c] - log0[c]);
+}
+
+__kernel void fill_zero_double(int n, __global double* a) {
+    const int i = get_global_id(0);
+    if (i < n) a[i] = 0;
+}
+
+// p += scale * eps[chain] * ((1 - beta) grad0 + beta grad1), over n = N * Z values
+__kernel void kick(int n, int Z, __global float* p, __global const float* g0, __global const float* g1, float b0, float b1,
+                   __global const float* eps, float scale) {
+    const int i = get_global_id(0);
+    if (i < n) p[i] += scale * eps[i / Z] * (b0 * g0[i] + b1 * g1[i]);
+}
+
+__kernel void drift(int n, int Z, __global float* q, __global const float* p, __global const float* eps) {
+    const int i = get_global_id(0);
+    if (i < n) q[i] += eps[i / Z] * p[i];
+}
+
+// The Metropolis test of chain c at inverse temperature beta; an accepted proposal is copied into the state.
+// flags[c] = 1 accepted, 0 rejected, -1 divergent (rejected).
+__kernel void metropolis(int n, int Z, double beta, __global const float* p0, __global const float* p, __global const float* u,
+                         __global float* z, __global float* l0, __global float* l1, __global float* g0, __global float* g1,
+                         __global const float* pz, __global const float* pl0, __global const float* pl1,
+                         __global const float* pg0, __global const float* pg1, __global float* flags) {
+    const int c = get_global_id(0);
+    if (c >= n) return;
+    double k0 = 0, k1 = 0;
+    for (int j = c * Z; j < (c + 1) * Z; j++) {
+        k0 += (double) p0[j] * p0[j];
+        k1 += (double) p[j] * p[j];
+    }
+    const double h0 = -((1 - beta) * l0[c] + beta * l1[c]) + 0.5 * k0;
+    const double h1 = -((1 - beta) * pl0[c] + beta * pl1[c]) + 0.5 * k1;
+    const double dh = h1 - h0;
+    if (!(dh < 1000.0)) {
+        flags[c] = -1;
+    } else if (u[c] < exp(-dh)) {
+        flags[c] = 1;
+        for (int j = c * Z; j < (c + 1) * Z; j++) {
+            z[j] = pz[j]; g0[j] = pg0[j]; g1[j] = pg1[j];
+        }
+        l0[c] = pl0[c]; l1[c] = pl1[c];
+    } else {
+        flags[c] = 0;
+    }
+}
