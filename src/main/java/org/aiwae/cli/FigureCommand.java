@@ -62,7 +62,7 @@ final class FigureCommand {
         int[] idx = a.has("--images") ? parseIndices(a.string("--images", ""), test.count()) : onePerDigit(test);
         Tensor x = binarized(test, idx, a.longValue("--seed", 0));
         Canvas c = Figures.posterior(models, x, panel);
-        write(c, out);
+        c.writePng(out);
         System.out.println("wrote " + out + " (" + c.width() + "x" + c.height() + "): columns = test images " + java.util.Arrays.toString(idx));
         System.out.println("  row 1: the binarised images");
         for (int i = 0; i < labels.size(); i++) {
@@ -89,7 +89,7 @@ final class FigureCommand {
         long seed = a.longValue("--seed", 0);
         Canvas c = Figures.samplesAndReconstructions(run.model(), binarized(data.test(), idx, seed), grid,
                 Streams.of(seed, Streams.EVAL, 3, 0));
-        write(c, out);
+        c.writePng(out);
         System.out.println("wrote " + out + " (" + c.width() + "x" + c.height() + "): samples from the prior | " + n
                 + " test images | reconstructions, " + run.config().label() + " epoch " + run.epoch());
         return 0;
@@ -105,10 +105,6 @@ final class FigureCommand {
             throw new AiwaeException("folder " + parent + " does not exist");
         }
         return out;
-    }
-
-    private static void write(Canvas c, Path out) throws java.io.IOException {
-        c.writePng(out);
     }
 
     private static Tensor binarized(Images images, int[] idx, long seed) {

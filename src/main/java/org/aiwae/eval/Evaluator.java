@@ -58,32 +58,32 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
         double[] out = new double[n];
         double[] betas = Schedule.linear().betas(temperatures);
         Progress bar = new Progress(log, label, (long) n * (temperatures - 1));
-        Annealer annealer = new Annealer(model, backend, leapfrog);
-        for (int from = 0; from < n; from += batch) {
-            int to = Math.min(n, from + batch), b = to - from;
-            Tensor xb = x.rows(from, to);
-            try (NoGrad ignored = NoGrad.enter()) {
-                Posterior q = model.posterior(Var.constant(xb));
-                Tensor z0 = q.sample(rng.normal(chains, b, model.latentDim())).value();
-                long base = (long) from * (temperatures - 1);
-                Annealer.Result r = annealer.run(xb, q, z0, chains, betas, StepSizes.ais(b, 0.05f), rng, (t, info) -> {
-                            if (t % 50 == 0) {
-                                bar.update(base + (long) b * t, "");
-                            }
-                        });
-                for (int i = 0; i < b; i++) {
-                    double max = Double.NEGATIVE_INFINITY, sum = 0;
-                    for (int c = 0; c < chains; c++) {
-                        max = Math.max(max, r.logWeights()[c * b + i]);
+        try (Annealer annealer = new Annealer(model, backend, leapfrog)) {
+            for (int from = 0; from < n; from += batch) {
+                int to = Math.min(n, from + batch), b = to - from;
+                Tensor xb = x.rows(from, to);
+                try (NoGrad ignored = NoGrad.enter()) {
+                    Posterior q = model.posterior(Var.constant(xb));
+                    Tensor z0 = q.sample(rng.normal(chains, b, model.latentDim())).value();
+                    long base = (long) from * (temperatures - 1);
+                    Annealer.Result r = annealer.run(xb, q, z0, chains, betas, StepSizes.ais(b, 0.05f), rng, (t, info) -> {
+                                if (t % 50 == 0) {
+                                    bar.update(base + (long) b * t, "");
+                                }
+                            });
+                    for (int i = 0; i < b; i++) {
+                        double max = Double.NEGATIVE_INFINITY, sum = 0;
+                        for (int c = 0; c < chains; c++) {
+                            max = Math.max(max, r.logWeights()[c * b + i]);
+                        }
+                        for (int c = 0; c < chains; c++) {
+                            sum += Math.exp(r.logWeights()[c * b + i] - max);
+                        }
+                        out[from + i] = max + Math.log(sum / chains);
                     }
-                    for (int c = 0; c < chains; c++) {
-                        sum += Math.exp(r.logWeights()[c * b + i] - max);
-                    }
-                    out[from + i] = max + Math.log(sum / chains);
                 }
             }
         }
-        annealer.close();
         bar.finish((long) n * (temperatures - 1), "");
         return out;
     }

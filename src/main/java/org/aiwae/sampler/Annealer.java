@@ -40,14 +40,6 @@ public final class Annealer implements AutoCloseable {
         this.leapfrog = leapfrog;
     }
 
-    /** Whether runs go to the device's annealing kernel. */
-    public boolean onDevice() {
-        return model.fusedDecoder().isPresent() && backend.annealing(model.fusedDecoder().get(), 1).map(k -> {
-            k.close();
-            return true;
-        }).orElse(false);
-    }
-
     /**
      * Runs AIS over {@code betas} for the {@code samples} chains per row of {@code x [B, D]} that start
      * at {@code z0 [K, B, Z]} (drawn from {@code q}, which must hold constants); adapts slot t-1 of
