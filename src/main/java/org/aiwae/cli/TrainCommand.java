@@ -4,108 +4,137 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
 import org.aiwae.data.Datasets;
 import org.aiwae.data.Split;
 import org.aiwae.engine.backend.Backend;
-import org.aiwae.engine.backend.Backends;
 import org.aiwae.train.Checkpoint;
 import org.aiwae.train.TrainConfig;
+import org.aiwae.train.TrainSchedule;
 import org.aiwae.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code aiwae train}: trains a model and writes a run folder. */
-final class TrainCommand {
-    static final String USAGE = """
-            usage: aiwae train [--dataset embedded|mnist|fashion-mnist|omniglot] [--data-dir DIR]
-                               [--method vae|iwae|aiwae] [--samples K] [--temperatures T] [--leapfrog L]
-                               [--latent 50] [--hidden 200] [--batch-size B] [--epochs N | --schedule paper]
-                               [--train-limit N] [--seed S] [--backend cpu|opencl|cuda|auto] [--out DIR] [--resume]
-                               [--eval-samples 50] [--eval-images 100]
-              Defaults: the embedded MNIST subset, aiwae with K=5 T=5 L=5, batch 128 for aiwae and 20 otherwise,
-              20 epochs on the embedded data and the paper's 3,280-epoch schedule on the others.""";
-    static final Set<String> OPTIONS = Set.of("--dataset", "--data-dir", "--method", "--samples", "--temperatures",
-            "--leapfrog", "--latent", "--hidden", "--batch-size", "--epochs", "--schedule", "--train-limit", "--seed",
-            "--backend", "--out", "--eval-samples", "--eval-images");
+@Command(name = "train", sortOptions = false,
+        description = {"Trains a VAE, IWAE or AIWAE model and writes a run folder (config.json, model.safetensors, "
+                + "train-state.safetensors, metrics.jsonl), checkpointed after every epoch.",
+                "Defaults: the embedded MNIST subset, aiwae with K=5 T=5 L=5, the paper's batch size, 20 epochs on the "
+                        + "embedded data and the paper's 3,280-epoch schedule on the others."})
+final class TrainCommand implements Callable<Integer> {
+    /** Flags that --resume may change; every other flag must equal the run's config.json. */
+    static final Set<String> CHANGEABLE_ON_RESUME = Set.of("--resume", "--out", "--epochs", "--schedule", "--backend", "--data-dir");
 
-    private TrainCommand() {}
+    @Spec
+    CommandSpec spec;
 
-    static int run(String[] argv) throws Exception {
-        Args a = new Args("train", argv, 1, OPTIONS, Set.of("--resume"));
-        if (!a.positional().isEmpty()) {
-            throw new AiwaeException("train: unexpected argument '" + a.positional().get(0) + "'");
-        }
-        boolean resume = a.has("--resume");
-        TrainConfig config;
-        Path out;
-        if (resume) {
-            out = a.path("--out");
-            if (out == null) {
-                throw new AiwaeException("train --resume needs --out DIR, the run folder to continue");
-            }
-            Set<String> extra = new HashSet<>(a.given());
-            extra.removeAll(Set.of("--resume", "--out", "--epochs", "--schedule", "--backend", "--data-dir"));
-            if (!extra.isEmpty()) {
-                throw new AiwaeException("train --resume takes its configuration from " + out.resolve(Checkpoint.CONFIG)
-                        + "; only --epochs, --schedule, --backend and --data-dir may be given (got " + String.join(" ", extra) + ")");
-            }
-            config = Checkpoint.readConfig(out);
-            if (a.has("--epochs") || a.has("--schedule")) {
-                config = withLength(config, a);
-            }
-            if (a.has("--backend")) {
-                config = config.withBackend(a.string("--backend", "cpu"));
-            }
-        } else {
-            config = fromFlags(a);
-            out = a.path("--out");
-            if (out == null) {
-                String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-                out = Path.of("runs", stamp + "-" + config.dataset() + "-" + config.label().replace(" ", "").replace("=", "").toLowerCase());
-            }
-            if (Files.exists(out)) {
-                throw new AiwaeException("output folder " + out + " already exists; pass --resume to continue it or choose another --out");
-            }
-        }
-        Backend backend = BackendChoice.resolve(config.backend());
-        Backends.use(backend);
-        Split data = Datasets.load(config.dataset(), a.path("--data-dir"));
-        Trainer trainer = new Trainer(config, data, backend, out, resume, System.err);
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--epochs", paramLabel = "N",
+            description = "run length: the paper's eight learning rates in equal shares of N epochs; default: 20 on embedded, "
+                    + "--schedule paper otherwise")
+    Integer epochs;
+
+    @Option(names = "--schedule", paramLabel = "SCHEDULE",
+            description = "paper: Appendix A's 3,280 epochs exactly; short: the same rates over --epochs N")
+    TrainSchedule schedule;
+
+    @Option(names = "--eval-samples", paramLabel = "K", defaultValue = "50",
+            description = "k of the held-out bound L_k after each epoch; default: ${DEFAULT-VALUE}")
+    int evalSamples;
+
+    @Option(names = "--eval-images", paramLabel = "N", defaultValue = "100",
+            description = "test images for that held-out bound; default: ${DEFAULT-VALUE}")
+    int evalImages;
+
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "the run folder; must not exist unless --resume; default: runs/<time>-<dataset>-<method>")
+    Path out;
+
+    @Option(names = "--resume",
+            description = "continue the run in --out DIR from its last complete epoch; other flags must equal the run's "
+                    + "configuration, except --epochs, --schedule, --backend and --data-dir")
+    boolean resume;
+
+    @Mixin
+    BackendOption backend;
+
+    @Mixin
+    DataDirOption dataDir;
+
+    @Override
+    public Integer call() throws Exception {
+        TrainConfig config = resume ? resumed() : fresh();
+        Backend b = BackendOption.use(config.backend());
+        Split data = Datasets.load(config.dataset(), dataDir.dir);
+        Trainer trainer = ModelOptions.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
         System.err.printf("aiwae: training %s on %s (%d train images, batch %d, %d epochs, %s schedule, backend %s) -> %s%n",
                 config.label(), config.dataset(), config.trainLimit() > 0 ? Math.min(config.trainLimit(), data.train().count())
-                        : data.train().count(), config.batchSize(), config.epochs(), config.schedule(), backend.name(), out);
+                        : data.train().count(), config.batchSize(), config.epochs(), config.schedule(), b.name(), out);
         trainer.run();
         System.out.println(out);
         return 0;
     }
 
-    static TrainConfig fromFlags(Args a) {
-        String dataset = a.string("--dataset", "embedded");
-        if (!Datasets.NAMES.contains(dataset)) {
-            throw new AiwaeException("unknown dataset '" + dataset + "'; choose one of " + String.join(", ", Datasets.NAMES));
+    private TrainConfig fresh() {
+        boolean embedded = model.dataset.equals("embedded");
+        TrainConfig base = model.config(spec, embedded ? 20 : TrainSchedule.PAPER_EPOCHS,
+                embedded ? TrainSchedule.SHORT : TrainSchedule.PAPER, backend.name, evalSamples, evalImages);
+        TrainConfig config = withLength(base);
+        if (out == null) {
+            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+            out = Path.of("runs", stamp + "-" + config.dataset() + "-" + config.label().replace(" ", "").replace("=", "").toLowerCase());
         }
-        String method = a.string("--method", "aiwae");
-        TrainConfig base = new TrainConfig(dataset, method, a.integer("--samples", 5), a.integer("--temperatures", 5),
-                a.integer("--leapfrog", 5), a.integer("--latent", 50), a.integer("--hidden", 200),
-                a.integer("--batch-size", TrainConfig.defaultBatch(method)),
-                dataset.equals("embedded") ? 20 : TrainConfig.PAPER_EPOCHS, dataset.equals("embedded") ? "short" : "paper",
-                a.integer("--train-limit", 0), a.longValue("--seed", 0), a.string("--backend", "cpu"),
-                a.integer("--eval-samples", 50), a.integer("--eval-images", 100));
-        return a.has("--epochs") || a.has("--schedule") ? withLength(base, a) : base;
+        if (Files.exists(out)) {
+            throw new AiwaeException("output folder " + out + " already exists; pass --resume to continue it or choose another --out");
+        }
+        return config;
     }
 
-    private static TrainConfig withLength(TrainConfig c, Args a) {
-        if (a.has("--epochs") && a.has("--schedule")) {
-            throw new AiwaeException("train: give either --epochs N or --schedule paper, not both");
+    /** The run's config.json; flags equal to it are accepted, conflicting ones refused by name. */
+    private TrainConfig resumed() {
+        if (out == null) {
+            throw new ParameterException(spec.commandLine(), "--resume needs --out DIR, the run folder to continue");
         }
-        if (a.has("--schedule")) {
-            String s = a.string("--schedule", "paper");
-            if (!s.equals("paper")) {
-                throw new AiwaeException("unknown schedule '" + s + "'; the only named schedule is 'paper' (or give --epochs N)");
+        TrainConfig config = Checkpoint.readConfig(out);
+        Map<String, Object> saved = config.toMap();
+        for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+            String flag = o.longestName();
+            if (CHANGEABLE_ON_RESUME.contains(flag)) {
+                continue;
             }
-            return c.withEpochs(TrainConfig.PAPER_EPOCHS, "paper");
+            String field = flag.substring(2).replace('-', '_');
+            String given = String.valueOf((Object) o.getValue()), was = String.valueOf(saved.get(field));
+            if (!saved.containsKey(field) || !given.equals(was)) {
+                throw new ParameterException(spec.commandLine(), flag + " " + given + " conflicts with the run's " + field + " " + was
+                        + " in " + out.resolve(Checkpoint.CONFIG) + "; --resume may change only --epochs, --schedule, --backend and --data-dir");
+            }
         }
-        return c.withEpochs(a.integer("--epochs", 1), "short");
+        config = withLength(config);
+        String chosen = spec.commandLine().getParseResult().hasMatchedOption("--backend") ? backend.name : config.backend();
+        return config.withBackend(chosen);
+    }
+
+    private TrainConfig withLength(TrainConfig c) {
+        if (epochs != null && schedule == TrainSchedule.PAPER) {
+            throw new ParameterException(spec.commandLine(), "give either --epochs N or --schedule paper, not both");
+        }
+        if (schedule == TrainSchedule.PAPER) {
+            return c.withEpochs(TrainSchedule.PAPER_EPOCHS, TrainSchedule.PAPER);
+        }
+        if (epochs != null || schedule == TrainSchedule.SHORT) {
+            int n = epochs != null ? epochs : c.schedule() == TrainSchedule.SHORT ? c.epochs() : 20;
+            return ModelOptions.checked(spec, () -> c.withEpochs(n, TrainSchedule.SHORT));
+        }
+        return c;
     }
 }

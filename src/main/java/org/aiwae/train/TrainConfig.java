@@ -7,56 +7,57 @@ import org.aiwae.AiwaeException;
 
 /**
  * Everything that defines a training run. {@code epochs} is the run's length; with
- * {@code schedule = "paper"} it is 3,280 and the learning rates follow Appendix A exactly.
+ * {@code schedule = PAPER} it is 3,280 and the learning rates follow Appendix A exactly.
+ * Invalid values throw IllegalArgumentException whose message starts with the field's name as
+ * written in {@code config.json} (e.g. {@code batch_size}), so a caller can name its flag or file.
  */
-public record TrainConfig(String dataset, String method, int samples, int temperatures, int leapfrog,
-                          int latent, int hidden, int batchSize, int epochs, String schedule, int trainLimit,
+public record TrainConfig(String dataset, Method method, int samples, int temperatures, int leapfrog,
+                          int latent, int hidden, int batchSize, int epochs, TrainSchedule schedule, int trainLimit,
                           long seed, String backend, int evalSamples, int evalImages) {
 
-    public static final int PAPER_EPOCHS = 3280;
+    public static final int PAPER_EPOCHS = TrainSchedule.PAPER_EPOCHS;
 
-    /** Fails with one line on impossible settings. */
+    /** Fails on impossible settings with a message that starts with the field's name. */
     public TrainConfig {
-        check(java.util.List.of("vae", "iwae", "aiwae").contains(method), "unknown method '" + method + "'; choose vae, iwae or aiwae");
-        check(samples >= 1, "--samples (K) must be at least 1, got " + samples);
-        check(!method.equals("aiwae") || temperatures >= 2, "--temperatures (T) must be at least 2, got " + temperatures);
-        check(!method.equals("aiwae") || leapfrog >= 1, "--leapfrog (L) must be at least 1, got " + leapfrog);
-        check(latent >= 1, "--latent must be at least 1, got " + latent);
-        check(hidden >= 1, "--hidden must be at least 1, got " + hidden);
-        check(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);
-        check(epochs >= 1, "--epochs must be at least 1, got " + epochs);
-        check(schedule.equals("paper") || schedule.equals("short"), "unknown schedule '" + schedule + "'; choose paper (or give --epochs N)");
-        check(!schedule.equals("paper") || epochs == PAPER_EPOCHS, "the paper schedule runs " + PAPER_EPOCHS + " epochs");
-        check(trainLimit >= 0, "--train-limit must be positive, got " + trainLimit);
-        check(evalSamples >= 1, "--eval-samples must be at least 1, got " + evalSamples);
-        check(evalImages >= 1, "--eval-images must be at least 1, got " + evalImages);
+        check(dataset != null && org.aiwae.data.Datasets.NAMES.contains(dataset),
+                "dataset '" + dataset + "' is unknown; choose one of " + String.join(", ", org.aiwae.data.Datasets.NAMES));
+        check(method != null, "method is missing; choose vae, iwae or aiwae");
+        check(samples >= 1, "samples (K) must be at least 1, got " + samples);
+        check(method != Method.AIWAE || temperatures >= 2, "temperatures (T) must be at least 2, got " + temperatures);
+        check(method != Method.AIWAE || leapfrog >= 1, "leapfrog (L) must be at least 1, got " + leapfrog);
+        check(latent >= 1, "latent must be at least 1, got " + latent);
+        check(hidden >= 1, "hidden must be at least 1, got " + hidden);
+        check(batchSize >= 1, "batch_size must be at least 1, got " + batchSize);
+        check(epochs >= 1, "epochs must be at least 1, got " + epochs);
+        check(schedule != null, "schedule is missing; choose paper or short");
+        check(schedule != TrainSchedule.PAPER || epochs == PAPER_EPOCHS,
+                "schedule paper runs " + PAPER_EPOCHS + " epochs, not " + epochs + " (give only one of epochs and schedule)");
+        check(trainLimit >= 0, "train_limit must be positive, got " + trainLimit);
+        check(backend != null && !backend.isBlank(), "backend is missing");
+        check(evalSamples >= 1, "eval_samples must be at least 1, got " + evalSamples);
+        check(evalImages >= 1, "eval_images must be at least 1, got " + evalImages);
     }
 
     private static void check(boolean ok, String message) {
         if (!ok) {
-            throw new AiwaeException(message);
+            throw new IllegalArgumentException(message);
         }
-    }
-
-    /** The paper's minibatch: 20 for VAE and IWAE, 128 for AIWAE. */
-    public static int defaultBatch(String method) {
-        return method.equals("aiwae") ? 128 : 20;
     }
 
     /** Learning rate for 0-based epoch {@code e} (see {@link LearningRates}). */
     public double learningRate(int e) {
-        return schedule.equals("paper") ? LearningRates.paper(e) : LearningRates.shortened(e, epochs);
+        return schedule.learningRate(e, epochs);
     }
 
     /** A short label such as {@code aiwae K=5 T=5 L=5}. */
     public String label() {
-        return method + " K=" + samples + (method.equals("aiwae") ? " T=" + temperatures + " L=" + leapfrog : "");
+        return method.key() + " K=" + samples + (method == Method.AIWAE ? " T=" + temperatures + " L=" + leapfrog : "");
     }
 
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("dataset", dataset);
-        m.put("method", method);
+        m.put("method", method.key());
         m.put("samples", samples);
         m.put("temperatures", temperatures);
         m.put("leapfrog", leapfrog);
@@ -64,7 +65,7 @@ public record TrainConfig(String dataset, String method, int samples, int temper
         m.put("hidden", hidden);
         m.put("batch_size", batchSize);
         m.put("epochs", epochs);
-        m.put("schedule", schedule);
+        m.put("schedule", schedule.key());
         m.put("train_limit", trainLimit);
         m.put("seed", seed);
         m.put("backend", backend);
@@ -75,12 +76,13 @@ public record TrainConfig(String dataset, String method, int samples, int temper
 
     public static TrainConfig fromMap(Map<String, ?> m, Path source) {
         try {
-            return new TrainConfig((String) m.get("dataset"), (String) m.get("method"), num(m, "samples"),
+            return new TrainConfig((String) m.get("dataset"), Method.parse((String) m.get("method")), num(m, "samples"),
                     num(m, "temperatures"), num(m, "leapfrog"), num(m, "latent"), num(m, "hidden"), num(m, "batch_size"),
-                    num(m, "epochs"), (String) m.get("schedule"), num(m, "train_limit"), (long) dbl(m, "seed"),
+                    num(m, "epochs"), TrainSchedule.parse((String) m.get("schedule")), num(m, "train_limit"), (long) dbl(m, "seed"),
                     (String) m.get("backend"), num(m, "eval_samples"), num(m, "eval_images"));
-        } catch (ClassCastException | NullPointerException | NumberFormatException e) {
-            throw new AiwaeException(source + " does not hold a complete training configuration");
+        } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
+            throw new AiwaeException(source + ": " + (e instanceof IllegalArgumentException ? e.getMessage()
+                    : "not a complete training configuration"));
         }
     }
 
@@ -93,7 +95,7 @@ public record TrainConfig(String dataset, String method, int samples, int temper
         return v instanceof Number n ? n.doubleValue() : Double.parseDouble((String) v);
     }
 
-    public TrainConfig withEpochs(int newEpochs, String newSchedule) {
+    public TrainConfig withEpochs(int newEpochs, TrainSchedule newSchedule) {
         return new TrainConfig(dataset, method, samples, temperatures, leapfrog, latent, hidden, batchSize, newEpochs,
                 newSchedule, trainLimit, seed, backend, evalSamples, evalImages);
     }

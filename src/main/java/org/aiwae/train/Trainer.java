@@ -56,7 +56,7 @@ public final class Trainer {
         this.out = out;
         this.log = log;
         if (config.batchSize() > train.count()) {
-            throw new AiwaeException("--batch-size " + config.batchSize() + " is larger than the " + train.count()
+            throw new IllegalArgumentException("batch_size " + config.batchSize() + " is larger than the " + train.count()
                     + " training images");
         }
         if (data.train().dim() != 784) {
@@ -156,7 +156,7 @@ public final class Trainer {
         epoch = e + 1;
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("epoch", epoch);
-        line.put("method", config.method());
+        line.put("method", config.method().key());
         line.put("lr", lr);
         line.put("loss", lossSum / n);
         line.put("encoder_loss", encSum / n);

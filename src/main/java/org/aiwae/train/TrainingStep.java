@@ -41,9 +41,9 @@ public final class TrainingStep {
     /** The objective a configuration names. */
     public static Objective objective(TrainConfig config, Backend backend) {
         return switch (config.method()) {
-            case "vae" -> new Vae(config.samples());
-            case "iwae" -> new Iwae(config.samples());
-            default -> new Aiwae(config.samples(), config.temperatures(), config.leapfrog(), Schedule.linear(), backend);
+            case VAE -> new Vae(config.samples());
+            case IWAE -> new Iwae(config.samples());
+            case AIWAE -> new Aiwae(config.samples(), config.temperatures(), config.leapfrog(), Schedule.linear(), backend);
         };
     }
 

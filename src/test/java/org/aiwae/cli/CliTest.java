@@ -52,7 +52,7 @@ class CliTest {
         rejected("--temperatures (T) must be at least 2", "train", "--temperatures", "1");
         rejected("--leapfrog (L) must be at least 1", "train", "--leapfrog", "0");
         rejected("larger than the 2000 training images", "train", "--batch-size", "5000");
-        rejected("must be an integer", "train", "--samples", "five");
+        rejected("'--samples': 'five' is not an int", "train", "--samples", "five");
         rejected("unknown option --sample", "train", "--sample", "5");
         rejected("bin/aiwae data fetch mnist", "train", "--dataset", "mnist", "--data-dir", dir.resolve("empty").toString());
         rejected("unknown backend", "train", "--backend", "tpu");
@@ -84,8 +84,14 @@ class CliTest {
         assertEquals(1, Files.readAllLines(out.resolve("metrics.jsonl")).size());
         Outcome bad = run("train", "--resume", "--out", out.toString(), "--samples", "3");
         assertEquals(2, bad.status());
-        assertTrue(bad.err().contains("only --epochs"), bad.err());
-        Outcome more = run("train", "--resume", "--out", out.toString(), "--epochs", "2");
+        assertTrue(bad.err().contains("--samples 3 conflicts with the run's samples 2"), bad.err());
+        Outcome conflicting = run("train", "--resume", "--out", out.toString(), "--method", "aiwae");
+        assertEquals(2, conflicting.status());
+        assertTrue(conflicting.err().contains("--method aiwae conflicts with the run's method iwae"), conflicting.err());
+        assertEquals(1, Files.readAllLines(out.resolve("metrics.jsonl")).size(), "a refused resume trains nothing");
+        // the original command's flags again, with a longer run: accepted
+        Outcome more = run("train", "--method", "iwae", "--samples", "2", "--latent", "4", "--hidden", "16",
+                "--train-limit", "100", "--epochs", "2", "--out", out.toString(), "--eval-samples", "5", "--resume");
         assertEquals(0, more.status(), more.err());
         assertEquals(2, Files.readAllLines(out.resolve("metrics.jsonl")).size());
 
@@ -190,5 +196,60 @@ class CliTest {
         Outcome f = run("data", "fetch", "omniglot", "--data-dir", dir.toString());
         assertEquals(2, f.status());
         assertTrue(f.err().contains("cannot be fetched"), f.err());
+    }
+
+    @Test
+    void typosGetOneLineWithASuggestion() {
+        Outcome command = run("trian", "--epochs", "1");
+        assertEquals(2, command.status());
+        assertEquals(1, command.err().strip().lines().count(), command.err());
+        assertTrue(command.err().startsWith("aiwae: unknown command 'trian'; did you mean train?"), command.err());
+        Outcome option = run("train", "--sampels", "3");
+        assertEquals(2, option.status());
+        assertEquals(1, option.err().strip().lines().count(), option.err());
+        assertTrue(option.err().startsWith("aiwae: train: unknown option --sampels; did you mean --samples?"), option.err());
+        Outcome evalOption = run("eval", "--checkpoint", dir.toString(), "--nll-temperature=5");
+        assertTrue(evalOption.status() == 2 && evalOption.err().contains("did you mean --nll-temperatures?"), evalOption.err());
+        Outcome missing = run("eval");
+        assertEquals(2, missing.status());
+        assertTrue(missing.err().contains("--checkpoint") && missing.err().strip().lines().count() == 1, missing.err());
+        assertEquals("", missing.out(), "no usage wall on an error");
+    }
+
+    /** Every subcommand's --help lists every one of its options, each with a description. */
+    @Test
+    void helpOfEverySubcommandDescribesEveryOption() {
+        java.util.List<picocli.CommandLine> commands = new java.util.ArrayList<>(Main.commandLine().getSubcommands().values());
+        commands.addAll(Main.commandLine().getSubcommands().get("data").getSubcommands().values());
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (picocli.CommandLine c : commands) {
+            String[] path = c.getCommandSpec().qualifiedName(" ").replaceFirst("^aiwae ", "").split(" ");
+            String[] args = java.util.Arrays.copyOf(path, path.length + 1);
+            args[path.length] = "--help";
+            Outcome h = run(args);
+            assertEquals(0, h.status(), String.join(" ", args) + ": " + h.err());
+            for (picocli.CommandLine.Model.OptionSpec o : c.getCommandSpec().options()) {
+                assertTrue(h.out().contains(o.longestName()), String.join(" ", args) + " does not list " + o.longestName());
+                assertTrue(o.description().length > 0 && !o.description()[0].isBlank(), o.longestName() + " has no description");
+            }
+            seen.add(path[path.length - 1]);
+        }
+        assertTrue(seen.containsAll(java.util.List.of("train", "eval", "table", "posterior", "samples", "bench", "devices", "fetch",
+                "completion")), seen.toString());
+        assertTrue(run("eval", "--help").out().contains("--batch=N"), "eval's --batch is documented");
+        Outcome top = run("--help");
+        assertEquals(0, top.status());
+        assertTrue(top.out().contains("train") && top.out().contains("completion"), top.out());
+    }
+
+    @Test
+    void versionAndCompletionScript() {
+        Outcome v = run("--version");
+        assertEquals(0, v.status(), v.err());
+        assertTrue(v.out().matches("(?s)aiwae \\d+\\.\\d+\\.\\d+.*Java .*"), v.out());
+        Outcome c = run("completion");
+        assertEquals(0, c.status(), c.err());
+        assertTrue(c.out().contains("complete -F") && c.out().contains("--nll-temperatures") && c.out().contains("posterior"), c.out());
+        assertTrue(c.out().contains("vae iwae aiwae") || c.out().contains("\"vae\" \"iwae\" \"aiwae\""), "method choices complete");
     }
 }

@@ -25,7 +25,7 @@ class TrainingTest {
     Path dir;
 
     static TrainConfig small(String method, int epochs) {
-        return new TrainConfig("embedded", method, 3, 3, 2, 8, 64, method.equals("aiwae") ? 50 : 20, epochs, "short",
+        return new TrainConfig("embedded", Method.parse(method), 3, 3, 2, 8, 64, method.equals("aiwae") ? 50 : 20, epochs, TrainSchedule.SHORT,
                 300, 11, "cpu", 20, 50);
     }
 
@@ -55,7 +55,7 @@ class TrainingTest {
         TrainConfig c = small("aiwae", 2);
         Path a = dir.resolve("a"), b = dir.resolve("b");
         new Trainer(c, DATA, Backends.cpu(), a, false, QUIET).run();
-        new Trainer(c.withEpochs(1, "short"), DATA, Backends.cpu(), b, false, QUIET).run();
+        new Trainer(c.withEpochs(1, TrainSchedule.SHORT), DATA, Backends.cpu(), b, false, QUIET).run();
         // continue b to 2 epochs: the shortened schedule of a 2-epoch run, as a has
         Checkpoint.writeConfig(b, c);
         new Trainer(c, DATA, Backends.cpu(), b, true, QUIET).run();

@@ -1,0 +1,97 @@
+package org.aiwae.cli;
+
+import java.util.function.Supplier;
+import org.aiwae.data.Datasets;
+import org.aiwae.train.Method;
+import org.aiwae.train.TrainConfig;
+import org.aiwae.train.TrainSchedule;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * The flags that define a model and its training data, shared by {@code train} and {@code bench}.
+ * Each flag is a {@link TrainConfig} field of the same name ({@code --batch-size} is {@code batch_size}).
+ */
+final class ModelOptions {
+    @Option(names = "--dataset", paramLabel = "DATASET", defaultValue = "embedded", converter = DatasetName.class,
+            completionCandidates = DatasetName.class,
+            description = "${COMPLETION-CANDIDATES} (embedded: 2,000 train / 500 test MNIST digits inside the jar); "
+                    + "default: ${DEFAULT-VALUE}")
+    String dataset;
+
+    @Option(names = "--method", paramLabel = "METHOD", defaultValue = "aiwae",
+            description = "${COMPLETION-CANDIDATES}: the training objective; default: ${DEFAULT-VALUE}")
+    Method method;
+
+    @Option(names = "--samples", paramLabel = "K", defaultValue = "5",
+            description = "importance / annealed samples per data point; default: ${DEFAULT-VALUE}")
+    int samples;
+
+    @Option(names = "--temperatures", paramLabel = "T", defaultValue = "5",
+            description = "AIWAE: inverse temperatures t/(T-1), t = 0..T-1; default: ${DEFAULT-VALUE}")
+    int temperatures;
+
+    @Option(names = "--leapfrog", paramLabel = "L", defaultValue = "5",
+            description = "AIWAE: leapfrog steps per HMC transition; default: ${DEFAULT-VALUE}")
+    int leapfrog;
+
+    @Option(names = "--latent", paramLabel = "N", defaultValue = "50",
+            description = "latent dimensions (2 for the posterior figures); default: ${DEFAULT-VALUE}")
+    int latent;
+
+    @Option(names = "--hidden", paramLabel = "N", defaultValue = "200",
+            description = "units per hidden layer; default: ${DEFAULT-VALUE}")
+    int hidden;
+
+    @Option(names = "--batch-size", paramLabel = "B",
+            description = "minibatch size; default: the paper's, 128 for aiwae and 20 otherwise")
+    Integer batchSize;
+
+    @Option(names = "--train-limit", paramLabel = "N", defaultValue = "0",
+            description = "use only the first N training images; default: all")
+    int trainLimit;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
+            description = "random seed; the same seed on the CPU backend gives the same files; default: ${DEFAULT-VALUE}")
+    long seed;
+
+    /** The configuration these flags give, with the rest from the arguments; bad values name their flag. */
+    TrainConfig config(CommandSpec spec, int epochs, TrainSchedule schedule, String backend, int evalSamples, int evalImages) {
+        int batch = batchSize != null ? batchSize : method.defaultBatch();
+        return checked(spec, () -> new TrainConfig(dataset, method, samples, temperatures, leapfrog, latent, hidden, batch,
+                epochs, schedule, trainLimit, seed, backend, evalSamples, evalImages));
+    }
+
+    /**
+     * Runs {@code f}; an IllegalArgumentException whose message starts with a configuration field
+     * ({@code batch_size must be ...}) becomes a one-line error naming the command's flag ({@code --batch-size}).
+     */
+    static <T> T checked(CommandSpec spec, Supplier<T> f) {
+        try {
+            return f.get();
+        } catch (IllegalArgumentException e) {
+            String m = String.valueOf(e.getMessage());
+            String field = m.split("[ :]", 2)[0];
+            OptionSpec o = field.matches("[a-z]+(_[a-z]+)*") ? spec.findOption("--" + field.replace('_', '-')) : null;
+            throw new ParameterException(spec.commandLine(), o == null ? m : o.longestName() + m.substring(field.length()));
+        }
+    }
+
+    static final class DatasetName extends java.util.ArrayList<String> implements ITypeConverter<String> {
+        DatasetName() {
+            super(Datasets.NAMES);
+        }
+
+        @Override
+        public String convert(String value) {
+            if (!Datasets.NAMES.contains(value)) {
+                throw new TypeConversionException("unknown dataset '" + value + "'; choose one of " + String.join(", ", Datasets.NAMES));
+            }
+            return value;
+        }
+    }
+}

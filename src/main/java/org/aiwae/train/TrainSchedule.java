@@ -1,0 +1,42 @@
+package org.aiwae.train;
+
+import java.util.Locale;
+
+/**
+ * How the learning rate falls over a run: {@code paper} is Appendix A's 3,280 epochs exactly;
+ * {@code short} compresses the same decay into the run's {@code epochs} (see {@link LearningRates}).
+ */
+public enum TrainSchedule {
+    PAPER, SHORT;
+
+    /** The paper's number of epochs, {@code sum_{i=0}^{7} 3^i}. */
+    public static final int PAPER_EPOCHS = 3280;
+
+    /** The name in flags and files: {@code paper} or {@code short}. */
+    public String key() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public String toString() {
+        return key();
+    }
+
+    /** Parses a key; throws IllegalArgumentException naming the choices. */
+    public static TrainSchedule parse(String key) {
+        for (TrainSchedule s : values()) {
+            if (s.key().equals(key)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("unknown schedule '" + key + "'; choose paper or short");
+    }
+
+    /** Learning rate for 0-based epoch {@code e} of a run of {@code epochs} epochs. */
+    public double learningRate(int e, int epochs) {
+        return switch (this) {
+            case PAPER -> LearningRates.paper(e);
+            case SHORT -> LearningRates.shortened(e, epochs);
+        };
+    }
+}
