@@ -1,9 +1,7 @@
 package org.aiwae.cli;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.aiwae.data.Binarizer;
 import org.aiwae.data.Datasets;
@@ -103,14 +101,7 @@ final class EvalCommand implements Callable<Integer> {
         Checkpoint.Loaded run = Checkpoint.readModel(dir);
         Split data = Datasets.load(run.config().dataset(), dataDir.dir);
         long start = System.nanoTime();
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("checkpoint", dir.toString());
-        report.put("dataset", run.config().dataset());
-        report.put("method", run.config().method().key());
-        report.put("config", run.config().toMap());
-        report.put("epoch", run.epoch());
-        report.put("protocol", ev.protocol());
-        Map<String, Double> nll = new LinkedHashMap<>();
+        EvalReport.SplitResult test = null, train = null;
         for (String s : split.equals("both") ? List.of("test", "train") : List.of(split)) {
             Images images = s.equals("test") ? data.test() : data.train();
             if (limit > 0) {
@@ -120,43 +111,36 @@ final class EvalCommand implements Callable<Integer> {
             double[] lp = ev.logLikelihood(run.model(), x, Streams.of(seed, Streams.EVAL, 1, s.equals("test") ? 1 : 2), System.err,
                     "NLL(" + s + ") AIS");
             double[] lb = ev.bound(run.model(), x, Streams.of(seed, Streams.EVAL, 2, s.equals("test") ? 1 : 2));
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("images", images.count());
-            m.put("nll", -Bounds.mean(lp));
-            m.put("nvlb", -Bounds.mean(lb));
-            m.put("var_gap", -Bounds.mean(lb) + Bounds.mean(lp));
+            double nll = -Bounds.mean(lp), nvlb = -Bounds.mean(lb);
             if (s.equals("test")) {
                 double[] act = Evaluator.activity(run.model(), images.slice(0, images.count()));
-                m.put("active_units", Evaluator.activeUnits(act));
-                m.put("activity", act);
+                test = new EvalReport.SplitResult(images.count(), nll, nvlb, nvlb - nll, Evaluator.activeUnits(act),
+                        java.util.Arrays.stream(act).boxed().toList());
+            } else {
+                train = new EvalReport.SplitResult(images.count(), nll, nvlb, nvlb - nll, null, null);
             }
-            nll.put(s, -Bounds.mean(lp));
-            report.put(s, m);
         }
-        if (nll.size() == 2) {
-            report.put("gen_gap", nll.get("test") - nll.get("train"));
-        }
-        report.put("seconds", (System.nanoTime() - start) / 1e9);
+        EvalReport report = new EvalReport(dir.toString(), run.config().dataset(), run.config().method(), run.config(), run.epoch(),
+                ev.protocol(), test, train, test != null && train != null ? test.nll() - train.nll() : null,
+                (System.nanoTime() - start) / 1e9);
         AtomicFiles.writeString(dir.resolve("eval.json"), Json.write(report) + "\n");
         System.out.println(table(report));
         return 0;
     }
 
-    @SuppressWarnings("unchecked")
-    private static String table(Map<String, Object> r) {
+    private static String table(EvalReport r) {
         StringBuilder sb = new StringBuilder();
         for (String s : List.of("test", "train")) {
-            if (r.get(s) instanceof Map<?, ?> m0) {
-                Map<String, Object> m = (Map<String, Object>) m0;
-                sb.append(String.format("%-6s images %6d  NLL %8.3f  NVLB %8.3f  var gap %6.3f%s%n", s, m.get("images"),
-                        m.get("nll"), m.get("nvlb"), m.get("var_gap"),
-                        m.containsKey("active_units") ? "  active units " + m.get("active_units") : ""));
+            EvalReport.SplitResult m = r.split(s);
+            if (m != null) {
+                sb.append(String.format("%-6s images %6d  NLL %8.3f  NVLB %8.3f  var gap %6.3f%s%n", s, m.images(),
+                        m.nll(), m.nvlb(), m.varGap(), m.activeUnits() != null ? "  active units " + m.activeUnits() : ""));
             }
         }
-        if (r.containsKey("gen_gap")) {
-            sb.append(String.format("gen gap %.3f%n", (Double) r.get("gen_gap")));
+        if (r.genGap() != null) {
+            sb.append(String.format("gen gap %.3f%n", r.genGap()));
         }
-        sb.append("protocol ").append(Json.write(r.get("protocol")));
+        sb.append("protocol ").append(Json.write(r.protocol()));
         return sb.toString();
     }
 }

@@ -5,11 +5,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.aiwae.AiwaeException;
+import org.aiwae.eval.Evaluator;
 import org.aiwae.io.Json;
+import org.aiwae.train.Method;
+import org.aiwae.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -24,7 +26,7 @@ final class TableCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<Map<String, Object>> evals = new ArrayList<>();
+        List<EvalReport> evals = new ArrayList<>();
         for (Path d : dirs) {
             evals.add(read(d));
         }
@@ -32,40 +34,35 @@ final class TableCommand implements Callable<Integer> {
         return 0;
     }
 
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> read(Path dir) {
+    /** A run's eval.json (fields a newer version added are ignored). */
+    static EvalReport read(Path dir) {
         Path f = dir.resolve("eval.json");
         if (!Files.isRegularFile(f)) {
             throw new AiwaeException(dir + " has no eval.json; run 'aiwae eval --checkpoint " + dir + "' first");
         }
         try {
-            if (Json.parse(Files.readString(f)) instanceof Map<?, ?> m && m.get("config") instanceof Map) {
-                return (Map<String, Object>) m;
-            }
-            throw new AiwaeException(f + " is not an evaluation written by 'aiwae eval'");
-        } catch (IOException | IllegalArgumentException e) {
+            return Json.read(Files.readAllBytes(f), EvalReport.class, "cannot read " + f, true);
+        } catch (IOException e) {
             throw new AiwaeException("cannot read " + f + ": " + e.getMessage());
         }
     }
 
     /** The table; a cell the evaluation did not measure (e.g. train NLL without --split both) is a dash. */
-    @SuppressWarnings("unchecked")
-    static String markdown(List<Map<String, Object>> evals) {
+    static String markdown(List<EvalReport> evals) {
         StringBuilder sb = new StringBuilder("| |");
-        for (Map<String, Object> e : evals) {
-            Map<String, Object> c = (Map<String, Object>) e.get("config");
-            String method = String.valueOf(c.get("method")).toUpperCase();
-            sb.append(' ').append(method).append(" K=").append(num(c.get("samples")))
-                    .append(method.equals("AIWAE") ? " T=" + num(c.get("temperatures")) : "").append(" |");
+        for (EvalReport e : evals) {
+            TrainConfig c = e.config();
+            sb.append(' ').append(c.method().key().toUpperCase()).append(" K=").append(c.samples())
+                    .append(c.method() == Method.AIWAE ? " T=" + c.temperatures() : "").append(" |");
         }
         sb.append("\n| --- |").append(" ---: |".repeat(evals.size())).append('\n');
-        row(sb, "NLL (test)", evals, e -> field(e, "test", "nll"));
-        row(sb, "NLL (train)", evals, e -> field(e, "train", "nll"));
-        row(sb, "NVLB (test)", evals, e -> field(e, "test", "nvlb"));
-        row(sb, "NVLB (train)", evals, e -> field(e, "train", "nvlb"));
-        row(sb, "var gap", evals, e -> field(e, "test", "var_gap"));
-        row(sb, "gen gap", evals, e -> e.get("gen_gap"));
-        row(sb, "active units", evals, e -> field(e, "test", "active_units"));
+        row(sb, "NLL (test)", evals, e -> field(e.test(), EvalReport.SplitResult::nll));
+        row(sb, "NLL (train)", evals, e -> field(e.train(), EvalReport.SplitResult::nll));
+        row(sb, "NVLB (test)", evals, e -> field(e.test(), EvalReport.SplitResult::nvlb));
+        row(sb, "NVLB (train)", evals, e -> field(e.train(), EvalReport.SplitResult::nvlb));
+        row(sb, "var gap", evals, e -> field(e.test(), EvalReport.SplitResult::varGap));
+        row(sb, "gen gap", evals, EvalReport::genGap);
+        row(sb, "active units", evals, e -> e.test() == null ? null : e.test().activeUnits());
         sb.append('\n');
         note(sb, "Protocol", evals, TableCommand::protocol);
         note(sb, "Training", evals, TableCommand::training);
@@ -73,9 +70,9 @@ final class TableCommand implements Callable<Integer> {
     }
 
     /** One line when every column agrees, else the distinct values in column order. */
-    private static void note(StringBuilder sb, String what, List<Map<String, Object>> evals, Function<Map<String, Object>, String> f) {
+    private static void note(StringBuilder sb, String what, List<EvalReport> evals, Function<EvalReport, String> f) {
         List<String> distinct = new ArrayList<>();
-        for (Map<String, Object> e : evals) {
+        for (EvalReport e : evals) {
             if (!distinct.contains(f.apply(e))) {
                 distinct.add(f.apply(e));
             }
@@ -84,38 +81,31 @@ final class TableCommand implements Callable<Integer> {
                 : what + " differs between columns: " + String.join("; ", distinct)).append("\n\n");
     }
 
-    @SuppressWarnings("unchecked")
-    private static String training(Map<String, Object> e) {
-        Map<String, Object> c = (Map<String, Object>) e.get("config");
-        return c.get("dataset") + ", " + num(c.get("epochs")) + " epochs (" + c.get("schedule") + " schedule), latent "
-                + num(c.get("latent")) + ", evaluated at epoch " + num(e.get("epoch"));
+    private static String training(EvalReport e) {
+        TrainConfig c = e.config();
+        return c.dataset() + ", " + c.epochs() + " epochs (" + c.schedule() + " schedule), latent " + c.latent()
+                + ", evaluated at epoch " + e.epoch();
     }
 
-    @SuppressWarnings("unchecked")
-    private static String protocol(Map<String, Object> e) {
-        Map<String, Object> p = (Map<String, Object>) e.get("protocol");
-        Map<String, Object> t = (Map<String, Object>) e.get("test");
-        String images = t == null ? "" : ", " + num(t.get("images")) + " images per split";
-        String base = "AIS " + num(p.get("nll_chains")) + " chains x " + num(p.get("nll_temperatures")) + " temperatures, L="
-                + num(p.get("nll_leapfrog")) + "; NVLB -L_" + num(p.get("nvlb_samples")) + images;
-        return (Boolean.TRUE.equals(p.get("paper_protocol")) ? "the paper's (" : "reduced (") + base + ")";
+    private static String protocol(EvalReport e) {
+        Evaluator.Protocol p = e.protocol();
+        String images = e.test() == null ? "" : ", " + e.test().images() + " images per split";
+        String base = "AIS " + p.nllChains() + " chains x " + p.nllTemperatures() + " temperatures, L=" + p.nllLeapfrog()
+                + "; NVLB -L_" + p.nvlbSamples() + images;
+        return (p.paperProtocol() ? "the paper's (" : "reduced (") + base + ")";
     }
 
-    @SuppressWarnings("unchecked")
-    private static Object field(Map<String, Object> e, String split, String key) {
-        return e.get(split) instanceof Map<?, ?> m ? ((Map<String, Object>) m).get(key) : null;
+    private static Double field(EvalReport.SplitResult s, java.util.function.ToDoubleFunction<EvalReport.SplitResult> f) {
+        return s == null ? null : f.applyAsDouble(s);
     }
 
-    private static void row(StringBuilder sb, String name, List<Map<String, Object>> evals, Function<Map<String, Object>, Object> f) {
+    private static void row(StringBuilder sb, String name, List<EvalReport> evals, Function<EvalReport, Number> f) {
         sb.append("| ").append(name).append(" |");
-        for (Map<String, Object> e : evals) {
-            Object v = f.apply(e);
-            sb.append(' ').append(v instanceof Double d ? (name.equals("active units") ? num(d) : String.format("%.2f", d)) : "-").append(" |");
+        for (EvalReport e : evals) {
+            Number v = f.apply(e);
+            sb.append(' ').append(v == null ? "-" : v instanceof Integer i ? i.toString()
+                    : Double.isNaN(v.doubleValue()) ? "NaN" : String.format("%.2f", v.doubleValue())).append(" |");
         }
         sb.append('\n');
-    }
-
-    private static String num(Object v) {
-        return v instanceof Double d && d == Math.rint(d) ? Long.toString(d.longValue()) : String.valueOf(v);
     }
 }

@@ -11,6 +11,7 @@ import org.aiwae.AiwaeException;
 import org.aiwae.data.Datasets;
 import org.aiwae.data.Split;
 import org.aiwae.engine.backend.Backend;
+import org.aiwae.io.Json;
 import org.aiwae.train.Checkpoint;
 import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
@@ -106,7 +107,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--resume needs --out DIR, the run folder to continue");
         }
         TrainConfig config = Checkpoint.readConfig(out);
-        Map<String, Object> saved = config.toMap();
+        Map<String, Object> saved = Json.fields(config);
         for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
             String flag = o.longestName();
             if (CHANGEABLE_ON_RESUME.contains(flag)) {

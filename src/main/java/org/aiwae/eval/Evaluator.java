@@ -1,8 +1,6 @@
 package org.aiwae.eval;
 
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Var;
@@ -13,7 +11,7 @@ import org.aiwae.model.Posterior;
 import org.aiwae.sampler.Annealer;
 import org.aiwae.sampler.Schedule;
 import org.aiwae.sampler.StepSizes;
-import org.aiwae.train.Progress;
+import org.aiwae.io.Progress;
 
 /**
  * The paper's evaluation of a trained model on binary images: NLL by AIS (Wu et al.'s protocol:
@@ -41,15 +39,13 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
         return new Evaluator(16, 10_000, 10, 5000, 100, backend);
     }
 
-    public Map<String, Object> protocol() {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("nll_chains", chains);
-        p.put("nll_temperatures", temperatures);
-        p.put("nll_leapfrog", leapfrog);
-        p.put("nll_step_size_target_acceptance", 0.6);
-        p.put("nvlb_samples", nvlbSamples);
-        p.put("paper_protocol", chains == 16 && temperatures == 10_000 && leapfrog == 10 && nvlbSamples == 5000);
-        return p;
+    /** What an evaluation ran, as recorded in {@code eval.json}. */
+    public record Protocol(int nllChains, int nllTemperatures, int nllLeapfrog, double nllStepSizeTargetAcceptance,
+                           int nvlbSamples, boolean paperProtocol) {}
+
+    public Protocol protocol() {
+        return new Protocol(chains, temperatures, leapfrog, 0.6, nvlbSamples,
+                chains == 16 && temperatures == 10_000 && leapfrog == 10 && nvlbSamples == 5000);
     }
 
     /** log p(x) per image by AIS; {@code log} receives a progress bar. */

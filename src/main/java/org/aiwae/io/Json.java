@@ -1,250 +1,164 @@
 package org.aiwae.io;
 
-import java.util.ArrayList;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
+import org.aiwae.AiwaeException;
 
 /**
- * Just enough JSON for metrics lines, checkpoint headers and evaluation reports: {@link #write}
- * renders maps, lists, strings, numbers, booleans and null; {@link #parse} reads them back (objects
- * as {@code LinkedHashMap}, arrays as {@code List}, numbers as {@code Double}).
+ * JSON for every file this program writes or reads (config.json, eval.json, metrics lines,
+ * safetensors headers), with Jackson: records map to objects with snake_case keys in declaration
+ * order, map keys are written sorted, so equal values give equal bytes. Reading is strict (no
+ * float-to-int or string-to-number coercion, no unknown fields, no trailing tokens) and bounded
+ * (nesting depth, string, number and document sizes), so hostile input fails with one line.
  */
 public final class Json {
+    /** Deepest nesting accepted: the files written here nest at most 3 levels. */
+    public static final int MAX_DEPTH = 32;
+
+    private static final JsonMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxNestingDepth(MAX_DEPTH)
+                            .maxStringLength(1 << 20)
+                            .maxNumberLength(64)
+                            .maxNameLength(1 << 12)
+                            .maxDocumentLength(64L << 20)
+                            .build())
+                    .build())
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+            .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .build();
+
     private Json() {}
 
+    /** One line of JSON (no trailing newline). */
     public static String write(Object value) {
-        StringBuilder sb = new StringBuilder();
-        write(value, sb);
-        return sb.toString();
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot write JSON: " + e.getOriginalMessage(), e);
+        }
     }
 
-    private static void write(Object v, StringBuilder sb) {
-        if (v == null) {
-            sb.append("null");
-        } else if (v instanceof String s) {
-            quote(s, sb);
-        } else if (v instanceof Double d && !Double.isFinite(d) || v instanceof Float f && !Float.isFinite(f)) {
-            sb.append("null");
-        } else if (v instanceof Number || v instanceof Boolean) {
-            sb.append(v);
-        } else if (v instanceof Map<?, ?> m) {
-            sb.append('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                sb.append(first ? "" : ",");
-                first = false;
-                quote(String.valueOf(e.getKey()), sb);
-                sb.append(':');
-                write(e.getValue(), sb);
+    /** The same as {@link #write}, as UTF-8 bytes. */
+    public static byte[] bytes(Object value) {
+        try {
+            return MAPPER.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot write JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** A value's fields by JSON name, in the order they are written (records, maps). */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> fields(Object value) {
+        return MAPPER.convertValue(value, LinkedHashMap.class);
+    }
+
+    /** Reads {@code file} as a {@code type}; any problem is one line naming the file and the field. */
+    public static <T> T read(Path file, Class<T> type) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new AiwaeException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return read(bytes, type, file.toString(), false);
+    }
+
+    /**
+     * Parses {@code json} as a {@code type}; {@code source} names it in the one-line error.
+     * {@code lenient} accepts (and ignores) unknown fields, for files another version may extend.
+     */
+    public static <T> T read(byte[] json, Class<T> type, String source, boolean lenient) {
+        ObjectReader r = MAPPER.readerFor(type);
+        if (lenient) {
+            r = r.without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        }
+        try {
+            return r.readValue(json);
+        } catch (IOException e) {
+            throw new AiwaeException(source + ": " + describe(e), e);
+        }
+    }
+
+    /** Parses {@code json} as a tree (for formats with free-form keys, like safetensors headers). */
+    public static JsonNode tree(byte[] json, String source) {
+        try {
+            JsonNode n = MAPPER.readTree(json);
+            if (n == null || n.isMissingNode()) {
+                throw new AiwaeException(source + ": empty JSON");
             }
-            sb.append('}');
-        } else if (v instanceof Iterable<?> it) {
-            sb.append('[');
-            boolean first = true;
-            for (Object o : it) {
-                sb.append(first ? "" : ",");
-                first = false;
-                write(o, sb);
-            }
-            sb.append(']');
-        } else if (v instanceof double[] a) {
-            List<Object> l = new ArrayList<>();
-            for (double d : a) {
-                l.add(d);
-            }
-            write(l, sb);
-        } else if (v instanceof float[] a) {
-            List<Object> l = new ArrayList<>();
-            for (float d : a) {
-                l.add((double) d);
-            }
-            write(l, sb);
-        } else if (v instanceof int[] a) {
-            List<Object> l = new ArrayList<>();
-            for (int d : a) {
-                l.add(d);
-            }
-            write(l, sb);
+            return n;
+        } catch (IOException e) {
+            throw new AiwaeException(source + ": " + describe(e), e);
+        }
+    }
+
+    /** A parsed tree node as a {@code type}, strictly; {@code source} names it in the one-line error. */
+    public static <T> T convert(JsonNode node, Class<T> type, String source) {
+        try {
+            return MAPPER.treeToValue(node, type);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new AiwaeException(source + ": " + (e instanceof IOException io ? describe(io) : e.getMessage()), e);
+        }
+    }
+
+    /** A parse or mapping failure as one line: the field's path, then what is wrong there. */
+    static String describe(IOException e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        String what;
+        if (cause instanceof IllegalArgumentException && !(cause instanceof JsonProcessingException)) {
+            what = cause.getMessage(); // a record's own validation: its message names the field
+        } else if (e instanceof StreamConstraintsException s) {
+            what = "too large or too deeply nested (" + s.getOriginalMessage().replaceAll("\\s*\\(.*", "") + ")";
+        } else if (e instanceof JsonProcessingException j) {
+            what = j.getOriginalMessage();
         } else {
-            quote(v.toString(), sb);
+            what = String.valueOf(e.getMessage());
         }
-    }
-
-    private static void quote(String s, StringBuilder sb) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
+        what = what.replaceAll("\\s*\\R[\\s\\S]*", "") // Jackson's hints about its own settings are no help to the user
+                .replaceAll("\\s*\\((but could|but might|set DeserializationConfig)[^)]*\\)+", "")
+                .replaceAll(",\\s*not marked as ignorable.*", "")
+                .replaceAll("^Cannot map `null` into type .*", "missing or null")
+                .replace("Cannot coerce", "cannot read");
+        if (e instanceof JsonMappingException m && !m.getPath().isEmpty() && !(cause instanceof IllegalArgumentException
+                && !(cause instanceof JsonProcessingException))) {
+            String path = m.getPath().stream()
+                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining(".")).replace(".[", "[");
+            return "field " + path + ": " + what;
         }
-        sb.append('"');
-    }
-
-    /** Parses one JSON value; throws IllegalArgumentException with the position on malformed input. */
-    public static Object parse(String text) {
-        Parser p = new Parser(text);
-        p.ws();
-        Object v = p.value();
-        p.ws();
-        if (p.i != text.length()) {
-            throw p.error("trailing characters");
+        if (e instanceof JsonProcessingException j && j.getLocation() != null && !(e instanceof JsonMappingException)) {
+            return "malformed JSON at line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() + ": " + what;
         }
-        return v;
-    }
-
-    private static final class Parser {
-        private final String s;
-        private int i;
-
-        Parser(String s) {
-            this.s = s;
-        }
-
-        IllegalArgumentException error(String what) {
-            return new IllegalArgumentException("malformed JSON at character " + i + ": " + what);
-        }
-
-        void ws() {
-            while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
-                i++;
-            }
-        }
-
-        Object value() {
-            if (i >= s.length()) {
-                throw error("unexpected end");
-            }
-            char c = s.charAt(i);
-            switch (c) {
-                case '{' -> {
-                    i++;
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    ws();
-                    if (peek('}')) {
-                        return m;
-                    }
-                    do {
-                        ws();
-                        if (i >= s.length() || s.charAt(i) != '"') {
-                            throw error("expected a key");
-                        }
-                        String k = string();
-                        ws();
-                        expect(':');
-                        ws();
-                        m.put(k, value());
-                        ws();
-                    } while (peek(','));
-                    expect('}');
-                    return m;
-                }
-                case '[' -> {
-                    i++;
-                    List<Object> l = new ArrayList<>();
-                    ws();
-                    if (peek(']')) {
-                        return l;
-                    }
-                    do {
-                        ws();
-                        l.add(value());
-                        ws();
-                    } while (peek(','));
-                    expect(']');
-                    return l;
-                }
-                case '"' -> {
-                    return string();
-                }
-                default -> {
-                    if (s.startsWith("true", i)) {
-                        i += 4;
-                        return Boolean.TRUE;
-                    }
-                    if (s.startsWith("false", i)) {
-                        i += 5;
-                        return Boolean.FALSE;
-                    }
-                    if (s.startsWith("null", i)) {
-                        i += 4;
-                        return null;
-                    }
-                    int start = i;
-                    while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
-                        i++;
-                    }
-                    try {
-                        return Double.parseDouble(s.substring(start, i));
-                    } catch (NumberFormatException e) {
-                        i = start;
-                        throw error("unexpected character '" + c + "'");
-                    }
-                }
-            }
-        }
-
-        boolean peek(char c) {
-            if (i < s.length() && s.charAt(i) == c) {
-                i++;
-                return true;
-            }
-            return false;
-        }
-
-        void expect(char c) {
-            if (!peek(c)) {
-                throw error("expected '" + c + "'");
-            }
-        }
-
-        String string() {
-            expect('"');
-            StringBuilder sb = new StringBuilder();
-            while (true) {
-                if (i >= s.length()) {
-                    throw error("unterminated string");
-                }
-                char c = s.charAt(i++);
-                if (c == '"') {
-                    return sb.toString();
-                }
-                if (c == '\\') {
-                    if (i >= s.length()) {
-                        throw error("unterminated escape");
-                    }
-                    char e = s.charAt(i++);
-                    switch (e) {
-                        case 'n' -> sb.append('\n');
-                        case 't' -> sb.append('\t');
-                        case 'r' -> sb.append('\r');
-                        case 'b' -> sb.append('\b');
-                        case 'f' -> sb.append('\f');
-                        case 'u' -> {
-                            if (i + 4 > s.length()) {
-                                throw error("short unicode escape");
-                            }
-                            sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                            i += 4;
-                        }
-                        default -> sb.append(e);
-                    }
-                } else {
-                    sb.append(c);
-                }
-            }
-        }
+        return what;
     }
 }

@@ -1,13 +1,12 @@
 package org.aiwae.io;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.aiwae.AiwaeException;
 import org.aiwae.engine.Tensor;
@@ -40,15 +39,11 @@ public final class SafeTensors {
         long offset = 0;
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
-            List<Integer> shape = new java.util.ArrayList<>();
-            for (int d : t.shape()) {
-                shape.add(d);
-            }
             long end = offset + 4L * t.size();
-            header.put(e.getKey(), Map.of("dtype", "F32", "shape", shape, "data_offsets", List.of(offset, end)));
+            header.put(e.getKey(), new TensorInfo("F32", t.shape(), new long[] {offset, end}));
             offset = end;
         }
-        byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
+        byte[] json = Json.bytes(header); // keys sorted: equal tensors give equal bytes
         int padded = (json.length + 7) / 8 * 8;
         ByteBuffer buf = ByteBuffer.allocate((int) (8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
         buf.putLong(padded);
@@ -65,7 +60,9 @@ public final class SafeTensors {
         AtomicFiles.write(file, buf.array());
     }
 
-    @SuppressWarnings("unchecked")
+    /** One tensor's header entry ({@code data_offsets} in JSON). */
+    record TensorInfo(String dtype, int[] shape, long[] dataOffsets) {}
+
     public static Contents read(Path file) {
         byte[] bytes;
         try {
@@ -81,31 +78,34 @@ public final class SafeTensors {
         if (n < 2 || 8 + n > bytes.length) {
             throw new AiwaeException(file + " is not a safetensors file (bad header length " + n + ")");
         }
-        Map<String, Object> header;
-        try {
-            header = (Map<String, Object>) Json.parse(new String(bytes, 8, (int) n, StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException | ClassCastException e) {
-            throw new AiwaeException(file + " has a corrupt safetensors header: " + e.getMessage());
+        JsonNode header = Json.tree(java.util.Arrays.copyOfRange(bytes, 8, (int) (8 + n)), file + " has a corrupt safetensors header");
+        if (!header.isObject()) {
+            throw new AiwaeException(file + " has a corrupt safetensors header: not a JSON object");
         }
         long base = 8 + n;
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
-        for (Map.Entry<String, Object> e : header.entrySet()) {
+        for (Map.Entry<String, JsonNode> e : header.properties()) {
             if (e.getKey().equals("__metadata__")) {
-                ((Map<String, Object>) e.getValue()).forEach((k, v) -> meta.put(k, String.valueOf(v)));
+                for (Map.Entry<String, JsonNode> m : e.getValue().properties()) {
+                    if (!m.getValue().isTextual()) {
+                        throw new AiwaeException(file + ": metadata " + m.getKey() + " is not a string");
+                    }
+                    meta.put(m.getKey(), m.getValue().textValue());
+                }
                 continue;
             }
-            Map<String, Object> info = (Map<String, Object>) e.getValue();
-            if (!"F32".equals(info.get("dtype"))) {
-                throw new AiwaeException(file + ": tensor " + e.getKey() + " has dtype " + info.get("dtype") + "; only F32 is supported");
+            TensorInfo info = Json.convert(e.getValue(), TensorInfo.class, file + ": tensor " + e.getKey());
+            if (!"F32".equals(info.dtype())) {
+                throw new AiwaeException(file + ": tensor " + e.getKey() + " has dtype " + info.dtype() + "; only F32 is supported");
             }
-            List<Object> shapeList = (List<Object>) info.get("shape");
-            List<Object> offs = (List<Object>) info.get("data_offsets");
-            int[] shape = new int[shapeList.size()];
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = ((Double) shapeList.get(i)).intValue();
+            int[] shape = info.shape();
+            long[] offs = info.dataOffsets();
+            if (shape == null || offs == null || offs.length != 2 || offs[0] < 0 || offs[1] < offs[0]
+                    || java.util.Arrays.stream(shape).anyMatch(d -> d < 0)) {
+                throw new AiwaeException(file + " is truncated or corrupt at tensor " + e.getKey());
             }
-            long from = ((Double) offs.get(0)).longValue(), to = ((Double) offs.get(1)).longValue();
+            long from = offs[0], to = offs[1];
             Tensor t = Tensor.zeros(shape);
             if (to - from != 4L * t.size() || base + to > bytes.length) {
                 throw new AiwaeException(file + " is truncated or corrupt at tensor " + e.getKey());

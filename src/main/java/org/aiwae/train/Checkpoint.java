@@ -31,20 +31,16 @@ public final class Checkpoint {
     private Checkpoint() {}
 
     public static void writeConfig(Path dir, TrainConfig config) throws IOException {
-        AtomicFiles.writeString(dir.resolve(CONFIG), Json.write(config.toMap()) + "\n");
+        AtomicFiles.writeString(dir.resolve(CONFIG), Json.write(config) + "\n");
     }
 
-    @SuppressWarnings("unchecked")
+    /** The run's configuration, validated like the flags: a wrong type or value is one line naming the file and field. */
     public static TrainConfig readConfig(Path dir) {
         Path f = dir.resolve(CONFIG);
         if (!Files.isRegularFile(f)) {
             throw new AiwaeException(dir + " is not a training run folder (no " + CONFIG + ")");
         }
-        try {
-            return TrainConfig.fromMap((Map<String, Object>) Json.parse(Files.readString(f)), f);
-        } catch (IOException | IllegalArgumentException | ClassCastException e) {
-            throw new AiwaeException(f + " is corrupt: " + e.getMessage());
-        }
+        return Json.read(f, TrainConfig.class);
     }
 
     /** Saves the model with the configuration and epoch as metadata. */
@@ -53,7 +49,7 @@ public final class Checkpoint {
         model.namedParameters().forEach((k, v) -> tensors.put(k, v.value()));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "aiwae-model-1");
-        config.toMap().forEach((k, v) -> meta.put(k, String.valueOf(v)));
+        Json.fields(config).forEach((k, v) -> meta.put(k, String.valueOf(v)));
         meta.put("epoch", String.valueOf(epoch));
         SafeTensors.write(dir.resolve(MODEL), tensors, meta);
     }

@@ -1,5 +1,7 @@
 package org.aiwae.train;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -8,6 +10,7 @@ public enum Method {
     VAE, IWAE, AIWAE;
 
     /** The name in flags and files: {@code vae}, {@code iwae}, {@code aiwae}. */
+    @JsonValue
     public String key() {
         return name().toLowerCase(Locale.ROOT);
     }
@@ -18,6 +21,7 @@ public enum Method {
     }
 
     /** Parses a key; throws IllegalArgumentException naming the choices. */
+    @JsonCreator
     public static Method parse(String key) {
         for (Method m : values()) {
             if (m.key().equals(key)) {

@@ -1,13 +1,9 @@
 package org.aiwae.train;
 
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import org.aiwae.AiwaeException;
-
 /**
  * Everything that defines a training run. {@code epochs} is the run's length; with
  * {@code schedule = PAPER} it is 3,280 and the learning rates follow Appendix A exactly.
+ * Written to and read from {@code config.json} by Jackson (snake_case keys in this order).
  * Invalid values throw IllegalArgumentException whose message starts with the field's name as
  * written in {@code config.json} (e.g. {@code batch_size}), so a caller can name its flag or file.
  */
@@ -52,47 +48,6 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
     /** A short label such as {@code aiwae K=5 T=5 L=5}. */
     public String label() {
         return method.key() + " K=" + samples + (method == Method.AIWAE ? " T=" + temperatures + " L=" + leapfrog : "");
-    }
-
-    public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("dataset", dataset);
-        m.put("method", method.key());
-        m.put("samples", samples);
-        m.put("temperatures", temperatures);
-        m.put("leapfrog", leapfrog);
-        m.put("latent", latent);
-        m.put("hidden", hidden);
-        m.put("batch_size", batchSize);
-        m.put("epochs", epochs);
-        m.put("schedule", schedule.key());
-        m.put("train_limit", trainLimit);
-        m.put("seed", seed);
-        m.put("backend", backend);
-        m.put("eval_samples", evalSamples);
-        m.put("eval_images", evalImages);
-        return m;
-    }
-
-    public static TrainConfig fromMap(Map<String, ?> m, Path source) {
-        try {
-            return new TrainConfig((String) m.get("dataset"), Method.parse((String) m.get("method")), num(m, "samples"),
-                    num(m, "temperatures"), num(m, "leapfrog"), num(m, "latent"), num(m, "hidden"), num(m, "batch_size"),
-                    num(m, "epochs"), TrainSchedule.parse((String) m.get("schedule")), num(m, "train_limit"), (long) dbl(m, "seed"),
-                    (String) m.get("backend"), num(m, "eval_samples"), num(m, "eval_images"));
-        } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
-            throw new AiwaeException(source + ": " + (e instanceof IllegalArgumentException ? e.getMessage()
-                    : "not a complete training configuration"));
-        }
-    }
-
-    private static int num(Map<String, ?> m, String k) {
-        return (int) dbl(m, k);
-    }
-
-    private static double dbl(Map<String, ?> m, String k) {
-        Object v = m.get(k);
-        return v instanceof Number n ? n.doubleValue() : Double.parseDouble((String) v);
     }
 
     public TrainConfig withEpochs(int newEpochs, TrainSchedule newSchedule) {

@@ -1,5 +1,7 @@
 package org.aiwae.train;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
@@ -13,6 +15,7 @@ public enum TrainSchedule {
     public static final int PAPER_EPOCHS = 3280;
 
     /** The name in flags and files: {@code paper} or {@code short}. */
+    @JsonValue
     public String key() {
         return name().toLowerCase(Locale.ROOT);
     }
@@ -23,6 +26,7 @@ public enum TrainSchedule {
     }
 
     /** Parses a key; throws IllegalArgumentException naming the choices. */
+    @JsonCreator
     public static TrainSchedule parse(String key) {
         for (TrainSchedule s : values()) {
             if (s.key().equals(key)) {

@@ -5,9 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.aiwae.AiwaeException;
 import org.aiwae.data.Binarizer;
 import org.aiwae.data.Images;
@@ -18,7 +16,7 @@ import org.aiwae.engine.optim.Adam;
 import org.aiwae.eval.Bounds;
 import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
-import org.aiwae.model.LatentVariableModel;
+import org.aiwae.io.Progress;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Aiwae;
 import org.aiwae.objective.Objective;
@@ -30,9 +28,7 @@ import org.aiwae.objective.Objective;
  */
 public final class Trainer {
     private final TrainConfig config;
-    private final Split data;
     private final Images train;
-    private final Backend backend;
     private final Path out;
     private final PrintStream log;
     private final MlpVae model;
@@ -50,9 +46,7 @@ public final class Trainer {
      */
     public Trainer(TrainConfig config, Split data, Backend backend, Path out, boolean resume, PrintStream log) {
         this.config = config;
-        this.data = data;
         this.train = config.trainLimit() > 0 ? data.train().limit(config.trainLimit()) : data.train();
-        this.backend = backend;
         this.out = out;
         this.log = log;
         if (config.batchSize() > train.count()) {
@@ -72,14 +66,6 @@ public final class Trainer {
         if (resume) {
             restore();
         }
-    }
-
-    public MlpVae model() {
-        return model;
-    }
-
-    public int epoch() {
-        return epoch;
     }
 
     private void restore() {
@@ -154,25 +140,19 @@ public final class Trainer {
         double bound = Bounds.mean(Bounds.iwae(model, heldOut, config.evalSamples(), 50,
                 Streams.of(config.seed(), Streams.EVAL, e, 0)));
         epoch = e + 1;
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("epoch", epoch);
-        line.put("method", config.method().key());
-        line.put("lr", lr);
-        line.put("loss", lossSum / n);
-        line.put("encoder_loss", encSum / n);
-        line.put("test_bound", bound);
-        line.put("test_bound_samples", config.evalSamples());
-        line.put("test_bound_images", heldOut.dim(0));
+        List<Double> acceptance = null, stepSizes = null;
         if (objective instanceof Aiwae a) {
-            double[] acc = new double[accSum.length];
-            for (int t = 0; t < acc.length; t++) {
-                acc[t] = accSum[t] / batches;
+            acceptance = new ArrayList<>();
+            for (double sum : accSum) {
+                acceptance.add(sum / batches);
             }
-            line.put("acceptance", acc);
-            line.put("step_sizes", a.stepSizes().toArray());
+            stepSizes = new ArrayList<>();
+            for (float s : a.stepSizes().toArray()) {
+                stepSizes.add((double) s);
+            }
         }
-        line.put("examples_per_s", n / trainSeconds);
-        line.put("seconds", trainSeconds);
+        EpochMetrics line = new EpochMetrics(epoch, config.method(), lr, lossSum / n, encSum / n, bound, config.evalSamples(),
+                heldOut.dim(0), acceptance, stepSizes, n / trainSeconds, trainSeconds);
         metrics.add(Json.write(line));
         bar.finish(n, String.format("%.1f ex/s loss %.3f  L_%d(test) %.3f", n / trainSeconds, lossSum / n,
                 config.evalSamples(), bound));
@@ -180,23 +160,5 @@ public final class Trainer {
         Checkpoint.writeState(out, model.namedParameters(), gen, inf,
                 objective instanceof Aiwae a ? a.stepSizes().toArray() : null, epoch);
         AtomicFiles.writeString(out.resolve(Checkpoint.METRICS), String.join("\n", metrics) + "\n");
-    }
-
-    /** The objective being trained (for tests and benchmarks). */
-    public Objective objective() {
-        return objective;
-    }
-
-    /** The model as the generic interface. */
-    public LatentVariableModel latentModel() {
-        return model;
-    }
-
-    public Split data() {
-        return data;
-    }
-
-    public Backend backend() {
-        return backend;
     }
 }

@@ -98,14 +98,12 @@ class CliTest {
         Outcome ev = run("eval", "--checkpoint", out.toString(), "--split", "both", "--limit", "6", "--nll-chains", "2",
                 "--nll-temperatures", "5", "--nll-leapfrog", "2", "--nvlb-samples", "20");
         assertEquals(0, ev.status(), ev.err());
-        @SuppressWarnings("unchecked")
-        java.util.Map<String, Object> report = (java.util.Map<String, Object>) org.aiwae.io.Json.parse(
-                Files.readString(out.resolve("eval.json")));
-        java.util.Map<?, ?> test = (java.util.Map<?, ?>) report.get("test");
-        assertEquals(6.0, test.get("images"));
-        assertTrue(Double.isFinite((Double) test.get("nll")) && (Double) test.get("nvlb") > 0);
-        assertTrue(report.containsKey("gen_gap"));
-        assertEquals(Boolean.FALSE, ((java.util.Map<?, ?>) report.get("protocol")).get("paper_protocol"));
+        EvalReport report = TableCommand.read(out);
+        assertEquals(6, report.test().images());
+        assertTrue(Double.isFinite(report.test().nll()) && report.test().nvlb() > 0);
+        assertTrue(report.genGap() != null && report.train().images() == 6);
+        assertFalse(report.protocol().paperProtocol());
+        assertEquals(org.aiwae.train.Checkpoint.readConfig(out), report.config());
         Outcome badSplit = run("eval", "--checkpoint", out.toString(), "--split", "val");
         assertEquals(2, badSplit.status());
         assertTrue(badSplit.err().contains("unknown split"), badSplit.err());

@@ -29,10 +29,9 @@ class TrainingTest {
                 300, 11, "cpu", 20, 50);
     }
 
-    @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> metrics(Path run) throws Exception {
+    static List<EpochMetrics> metrics(Path run) throws Exception {
         return Files.readAllLines(run.resolve(Checkpoint.METRICS)).stream()
-                .map(l -> (Map<String, Object>) Json.parse(l)).toList();
+                .map(l -> Json.read(l.getBytes(java.nio.charset.StandardCharsets.UTF_8), EpochMetrics.class, "metrics", false)).toList();
     }
 
     @Test
@@ -40,12 +39,12 @@ class TrainingTest {
         for (String method : List.of("vae", "iwae", "aiwae")) {
             Path run = dir.resolve(method);
             new Trainer(small(method, 3), DATA, Backends.cpu(), run, false, QUIET).run();
-            List<Map<String, Object>> m = metrics(run);
-            double first = (Double) m.get(0).get("test_bound"), last = (Double) m.get(2).get("test_bound");
+            List<EpochMetrics> m = metrics(run);
+            double first = m.get(0).testBound(), last = m.get(2).testBound();
             assertTrue(last > first + 5, method + ": bound " + first + " -> " + last);
             if (method.equals("aiwae")) {
-                assertEquals(2, ((List<?>) m.get(2).get("acceptance")).size(), "T - 1 acceptance rates");
-                assertEquals(2, ((List<?>) m.get(2).get("step_sizes")).size());
+                assertEquals(2, m.get(2).acceptance().size(), "T - 1 acceptance rates");
+                assertEquals(2, m.get(2).stepSizes().size());
             }
         }
     }
@@ -59,16 +58,16 @@ class TrainingTest {
         // continue b to 2 epochs: the shortened schedule of a 2-epoch run, as a has
         Checkpoint.writeConfig(b, c);
         new Trainer(c, DATA, Backends.cpu(), b, true, QUIET).run();
-        List<Map<String, Object>> ma = metrics(a), mb = metrics(b);
+        List<EpochMetrics> ma = metrics(a), mb = metrics(b);
         assertEquals(2, mb.size());
         for (int e = 0; e < 2; e++) {
-            for (String k : List.of("loss", "encoder_loss", "test_bound", "acceptance", "step_sizes", "lr")) {
-                if (e == 0 && k.equals("lr")) {
-                    continue;
-                }
-                assertEquals(ma.get(e).get(k), mb.get(e).get(k), k + " at epoch " + (e + 1));
-            }
+            assertEquals(ma.get(e).loss(), mb.get(e).loss(), "loss at epoch " + (e + 1));
+            assertEquals(ma.get(e).encoderLoss(), mb.get(e).encoderLoss(), "encoder loss at epoch " + (e + 1));
+            assertEquals(ma.get(e).testBound(), mb.get(e).testBound(), "test bound at epoch " + (e + 1));
+            assertEquals(ma.get(e).acceptance(), mb.get(e).acceptance(), "acceptance at epoch " + (e + 1));
+            assertEquals(ma.get(e).stepSizes(), mb.get(e).stepSizes(), "step sizes at epoch " + (e + 1));
         }
+        assertEquals(ma.get(1).lr(), mb.get(1).lr());
         Map<String, Tensor> wa = SafeTensors.read(a.resolve(Checkpoint.MODEL)).tensors();
         Map<String, Tensor> wb = SafeTensors.read(b.resolve(Checkpoint.MODEL)).tensors();
         for (String k : wa.keySet()) {
@@ -76,7 +75,7 @@ class TrainingTest {
         }
         Path c2 = dir.resolve("c");
         new Trainer(c, DATA, Backends.cpu(), c2, false, QUIET).run();
-        assertEquals(metrics(a).get(1).get("test_bound"), metrics(c2).get(1).get("test_bound"));
+        assertEquals(metrics(a).get(1).testBound(), metrics(c2).get(1).testBound());
     }
 
     @Test

@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Purpose: the throughput of one matrix product at the shapes of the paper's model with
  * K * batch = 640 rows, forward ({@code x W^T}) and backward ({@code g W}, {@code g^T x}).
- * GFLOP/s = 2 m n k * (ops/s) / 1e9; {@code bin/bench-report} prints it.
+ * GFLOP/s = 2 m n k * (ops/s) / 1e9 (docs/performance.md lists them).
  *
  * <p>{@code shape} is {@code m x n x k : layout}: NT is a forward layer ({@code [m,k] x [n,k]^T}),
  * NN a backward product to the input ({@code [m,k] x [k,n]}), TN a weight gradient

@@ -6,7 +6,7 @@ package org.aiwae.engine.backend;
  * that a backward pass costs one sweep, not three.
  */
 public enum BinaryOp {
-    ADD, SUB, MUL, DIV, MAX, TANH_GRAD, SIGMOID_GRAD;
+    ADD, SUB, MUL, DIV, TANH_GRAD, SIGMOID_GRAD;
 
     /** Reference scalar definition. */
     public double apply(double a, double b) {
@@ -15,7 +15,6 @@ public enum BinaryOp {
             case SUB -> a - b;
             case MUL -> a * b;
             case DIV -> a / b;
-            case MAX -> Math.max(a, b);
             case TANH_GRAD -> a * (1 - b * b);
             case SIGMOID_GRAD -> a * b * (1 - b);
         };

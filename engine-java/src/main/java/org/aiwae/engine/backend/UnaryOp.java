@@ -2,7 +2,7 @@ package org.aiwae.engine.backend;
 
 /** Elementwise functions of one tensor: the closed set a backend must implement. */
 public enum UnaryOp {
-    NEG, EXP, LOG, TANH, SIGMOID, SOFTPLUS, SQUARE, SQRT;
+    NEG, EXP, LOG, TANH, SIGMOID, SOFTPLUS, SQUARE;
 
     /** Reference scalar definition, evaluated in double; backends may use faster float forms. */
     public double apply(double x) {
@@ -14,7 +14,6 @@ public enum UnaryOp {
             case SIGMOID -> x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
             case SOFTPLUS -> Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
             case SQUARE -> x * x;
-            case SQRT -> Math.sqrt(x);
         };
     }
 }

@@ -34,7 +34,6 @@ public final class VectorMath {
             case SIGMOID -> sigmoid(v);
             case SOFTPLUS -> softplus(v);
             case SQUARE -> v.mul(v);
-            case SQRT -> v.lanewise(VectorOperators.SQRT);
         };
     }
 
@@ -65,7 +64,6 @@ public final class VectorMath {
             case SUB -> a.sub(b);
             case MUL -> a.mul(b);
             case DIV -> a.div(b);
-            case MAX -> a.max(b);
             case TANH_GRAD -> a.mul(b.mul(b).neg().add(1f));
             case SIGMOID_GRAD -> a.mul(b).mul(b.neg().add(1f));
         };

@@ -75,13 +75,6 @@ public final class RandomStream {
         return t;
     }
 
-    /** One uniform in [0, 1) (a whole block is used). */
-    public float nextUniform() {
-        float[] one = new float[1];
-        uniform(one, 0, 1);
-        return one[0];
-    }
-
     private void fill(float[] out, int off, int n, boolean normal) {
         long start = position;
         int blocks = (n + 3) / 4;

@@ -1,4 +1,4 @@
-package org.aiwae.train;
+package org.aiwae.io;
 
 import java.io.PrintStream;
 

@@ -1,0 +1,217 @@
+package org.aiwae.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.aiwae.AiwaeException;
+import org.aiwae.engine.Tensor;
+import org.aiwae.eval.Evaluator;
+import org.aiwae.io.Json;
+import org.aiwae.io.SafeTensors;
+import org.aiwae.train.Checkpoint;
+import org.aiwae.train.EpochMetrics;
+import org.aiwae.train.Method;
+import org.aiwae.train.TrainConfig;
+import org.aiwae.train.TrainSchedule;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** config.json, eval.json and metrics lines: records -> JSON -> equal records, keys in a fixed order; hostile files refused. */
+class JsonFilesTest {
+    @TempDir
+    Path dir;
+
+    private static final TrainConfig CONFIG = new TrainConfig("embedded", Method.AIWAE, 5, 5, 5, 50, 200, 128, 20,
+            TrainSchedule.SHORT, 0, 7, "cpu", 50, 100);
+
+    /** The top-level keys of a JSON object in the order written. */
+    private static List<String> keys(String json) {
+        List<String> keys = new ArrayList<>();
+        int depth = 0;
+        Matcher m = Pattern.compile("[{}\\[\\]]|\"((?:[^\"\\\\]|\\\\.)*)\"(\\s*:)?").matcher(json);
+        while (m.find()) {
+            String t = m.group();
+            if (t.equals("{") || t.equals("[")) {
+                depth++;
+            } else if (t.equals("}") || t.equals("]")) {
+                depth--;
+            } else if (depth == 1 && m.group(2) != null) {
+                keys.add(m.group(1));
+            }
+        }
+        return keys;
+    }
+
+    private static <T> T roundTrip(Object value, Class<T> type) {
+        return Json.read(Json.write(value).getBytes(StandardCharsets.UTF_8), type, "test", false);
+    }
+
+    @Test
+    void configRoundTripsWithFixedKeyOrder() {
+        String json = Json.write(CONFIG);
+        assertEquals(List.of("dataset", "method", "samples", "temperatures", "leapfrog", "latent", "hidden", "batch_size", "epochs",
+                "schedule", "train_limit", "seed", "backend", "eval_samples", "eval_images"), keys(json));
+        assertTrue(json.contains("\"method\":\"aiwae\"") && json.contains("\"schedule\":\"short\""), json);
+        assertEquals(CONFIG, roundTrip(CONFIG, TrainConfig.class));
+        TrainConfig paper = new TrainConfig("mnist", Method.IWAE, 1, 2, 1, 2, 8, 20, TrainSchedule.PAPER_EPOCHS,
+                TrainSchedule.PAPER, 10, Long.MAX_VALUE, "auto", 1, 1);
+        assertEquals(paper, roundTrip(paper, TrainConfig.class));
+        assertEquals(Json.write(paper), Json.write(roundTrip(paper, TrainConfig.class)), "same bytes again");
+    }
+
+    @Test
+    void metricsLinesRoundTripWithFixedKeyOrder() {
+        EpochMetrics aiwae = new EpochMetrics(3, Method.AIWAE, 1e-3, 150.25, 151.5, -149.75, 50, 100,
+                List.of(0.61, 0.58), List.of(0.05000000074505806, 0.1), 812.5, 2.4);
+        String json = Json.write(aiwae);
+        assertEquals(List.of("epoch", "method", "lr", "loss", "encoder_loss", "test_bound", "test_bound_samples", "test_bound_images",
+                "acceptance", "step_sizes", "examples_per_s", "seconds"), keys(json));
+        assertEquals(aiwae, roundTrip(aiwae, EpochMetrics.class));
+        EpochMetrics iwae = new EpochMetrics(1, Method.IWAE, 1e-3, Double.NaN, 1, 2, 5, 6, null, null, 3, 4);
+        String line = Json.write(iwae);
+        assertFalse(line.contains("acceptance") || line.contains("step_sizes"), "absent for IWAE: " + line);
+        assertTrue(line.contains("\"loss\":\"NaN\""), "NaN is written as NaN, not as null (not measured): " + line);
+        EpochMetrics back = roundTrip(iwae, EpochMetrics.class);
+        assertTrue(Double.isNaN(back.loss()));
+        assertEquals(iwae, back);
+    }
+
+    @Test
+    void evalReportRoundTripsWithFixedKeyOrder() {
+        Evaluator.Protocol protocol = new Evaluator.Protocol(16, 10_000, 10, 0.6, 5000, true);
+        EvalReport.SplitResult test = new EvalReport.SplitResult(100, 90.5, 92.25, 1.75, 3, List.of(0.5, 0.001, 1.25));
+        EvalReport.SplitResult train = new EvalReport.SplitResult(100, 88.5, 90.0, 1.5, null, null);
+        EvalReport both = new EvalReport("runs/x", "embedded", Method.AIWAE, CONFIG, 20, protocol, test, train, 2.0, 12.5);
+        String json = Json.write(both);
+        assertEquals(List.of("checkpoint", "dataset", "method", "config", "epoch", "protocol", "test", "train", "gen_gap", "seconds"),
+                keys(json));
+        assertEquals(List.of("images", "nll", "nvlb", "var_gap", "active_units", "activity"), keys(Json.write(test)));
+        assertEquals(List.of("nll_chains", "nll_temperatures", "nll_leapfrog", "nll_step_size_target_acceptance", "nvlb_samples",
+                "paper_protocol"), keys(Json.write(protocol)));
+        assertEquals(both, roundTrip(both, EvalReport.class));
+        EvalReport testOnly = new EvalReport("runs/x", "embedded", Method.AIWAE, CONFIG, 20, protocol, test, null, null, 1);
+        assertFalse(Json.write(testOnly).contains("train\""));
+        assertEquals(testOnly, roundTrip(testOnly, EvalReport.class));
+    }
+
+    @Test
+    void safetensorsHeaderKeysAreSortedWhateverTheMapOrder() throws Exception {
+        Map<String, Tensor> ab = new LinkedHashMap<>(), ba = new LinkedHashMap<>();
+        Tensor a = Tensor.of(new float[] {1, 2}, 2), b = Tensor.of(new float[] {3}, 1);
+        ab.put("a", a);
+        ab.put("b", b);
+        ba.put("b", b);
+        ba.put("a", a);
+        Map<String, String> m1 = new LinkedHashMap<>(), m2 = new LinkedHashMap<>();
+        m1.put("x", "1");
+        m1.put("y", "2");
+        m2.put("y", "2");
+        m2.put("x", "1");
+        SafeTensors.write(dir.resolve("ab.safetensors"), ab, m1);
+        SafeTensors.write(dir.resolve("ba.safetensors"), ba, m2);
+        byte[] x = Files.readAllBytes(dir.resolve("ab.safetensors")), y = Files.readAllBytes(dir.resolve("ba.safetensors"));
+        String header = new String(x, 8, (int) java.nio.ByteBuffer.wrap(x).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(),
+                StandardCharsets.UTF_8);
+        assertTrue(header.indexOf("\"__metadata__\"") < header.indexOf("\"a\"") && header.indexOf("\"a\"") < header.indexOf("\"b\""), header);
+        SafeTensors.Contents c = SafeTensors.read(dir.resolve("ba.safetensors"));
+        assertArrayEquals(new float[] {1, 2}, c.tensors().get("a").toArray());
+        assertArrayEquals(new float[] {3}, c.tensors().get("b").toArray());
+        assertEquals(Map.of("x", "1", "y", "2"), c.metadata());
+        assertEquals(x.length, y.length);
+    }
+
+    private record Outcome(int status, String err) {}
+
+    private static Outcome run(String... args) {
+        PrintStream oldErr = System.err, oldOut = System.out;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err));
+        System.setOut(new PrintStream(new ByteArrayOutputStream()));
+        try {
+            return new Outcome(Main.run(args), err.toString());
+        } finally {
+            System.setErr(oldErr);
+            System.setOut(oldOut);
+        }
+    }
+
+    /** A hand-edited config.json is refused on --resume with one line naming the file and the field; nothing is written. */
+    @Test
+    void handEditedConfigIsRefusedNamingTheField() throws Exception {
+        Path run = dir.resolve("run");
+        Files.createDirectories(run);
+        String good = Json.write(CONFIG);
+        Map<String, String> edits = new LinkedHashMap<>();
+        edits.put(good.replace("\"samples\":5", "\"samples\":2.7"), "samples");
+        edits.put(good.replace("\"samples\":5", "\"samples\":\"5\""), "samples");
+        edits.put(good.replace("\"samples\":5", "\"samples\":0"), "samples (K) must be at least 1");
+        edits.put(good.replace("\"method\":\"aiwae\"", "\"method\":\"gan\""), "unknown method 'gan'");
+        edits.put(good.replace("\"seed\":7,", ""), "seed");
+        edits.put(good.replace("\"seed\":7", "\"seed\":7,\"sead\":1"), "sead");
+        edits.put(good.replace("\"batch_size\":128", "\"batch_size\":null"), "batch_size");
+        edits.put(good.replace("\"schedule\":\"short\"", "\"schedule\":\"paper\""), "schedule paper runs 3280 epochs");
+        edits.put(good.substring(0, 40), "config.json");
+        for (Map.Entry<String, String> e : edits.entrySet()) {
+            Files.writeString(run.resolve(Checkpoint.CONFIG), e.getKey());
+            Outcome o = run("train", "--resume", "--out", run.toString());
+            assertEquals(2, o.status(), e.getKey() + " -> " + o.err());
+            assertEquals(1, o.err().strip().lines().count(), o.err());
+            assertTrue(o.err().contains(run.resolve(Checkpoint.CONFIG).toString()) && o.err().contains(e.getValue()),
+                    e.getKey() + " -> " + o.err());
+            try (var files = Files.list(run)) {
+                assertEquals(1, files.count(), "nothing written");
+            }
+        }
+    }
+
+    /** Deep nesting and oversized values give one line (no StackOverflowError, no stack trace). */
+    @Test
+    void hostileJsonIsOneLine() throws Exception {
+        String deep = "[".repeat(200_000) + "]".repeat(200_000);
+        Path run = dir.resolve("deep");
+        Files.createDirectories(run);
+        Files.writeString(run.resolve(Checkpoint.CONFIG), deep);
+        Outcome o = run("train", "--resume", "--out", run.toString());
+        assertEquals(2, o.status(), o.err());
+        assertEquals(1, o.err().strip().lines().count(), o.err());
+        assertTrue(o.err().contains("config.json"), o.err());
+        Files.writeString(run.resolve(Checkpoint.CONFIG), "{\"dataset\":" + "{\"a\":".repeat(100_000) + "1" + "}".repeat(100_001));
+        Outcome nested = run("train", "--resume", "--out", run.toString());
+        assertEquals(2, nested.status(), nested.err());
+        assertEquals(1, nested.err().strip().lines().count(), nested.err());
+
+        Files.writeString(run.resolve("eval.json"), "{\"config\":" + "{\"a\":".repeat(100_000) + "1" + "}".repeat(100_001));
+        Outcome t = run("table", run.toString());
+        assertEquals(2, t.status(), t.err());
+        assertEquals(1, t.err().strip().lines().count(), t.err());
+        assertTrue(t.err().contains("eval.json"), t.err());
+
+        Files.writeString(run.resolve(Checkpoint.CONFIG), "{\"dataset\":\"" + "x".repeat(2 << 20) + "\"}");
+        Outcome big = run("train", "--resume", "--out", run.toString());
+        assertEquals(2, big.status(), big.err());
+        assertEquals(1, big.err().strip().lines().count(), big.err());
+
+        byte[] header = ("{\"t\":" + "[".repeat(50_000) + "]".repeat(50_000) + "}").getBytes(StandardCharsets.UTF_8);
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8 + header.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(header.length).put(header);
+        Path st = dir.resolve("deep.safetensors");
+        Files.write(st, buf.array());
+        AiwaeException e = assertThrows(AiwaeException.class, () -> SafeTensors.read(st));
+        assertTrue(e.getMessage().contains(st.toString()) && e.getMessage().contains("nesting depth")
+                && !e.getMessage().contains("\n"), e.getMessage());
+    }
+}
