@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
  * flags as {@code train}, after a warm-up, in examples per second; also the bytes allocated per
  * step over all threads (a GC-free measure of the step's working memory traffic).
  */
-@Command(name = "bench", sortOptions = false,
+@Command(name = "bench", header = "training-step throughput for train's flags, in examples/s", sortOptions = false,
         description = {"Times training steps of the configuration that train's flags give, on the first training images "
                 + "(the embedded subset by default), after --warmup seconds, for --seconds, and prints 'N examples/s'."})
 final class BenchCommand implements Callable<Integer> {

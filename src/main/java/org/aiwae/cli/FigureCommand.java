@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
 final class FigureCommand {
     private FigureCommand() {}
 
-    @Command(name = "posterior", sortOptions = false,
+    @Command(name = "posterior", header = "heat maps of p(z|x) for 2-d latent runs, as in Figures S0-S9 (PNG)", sortOptions = false,
             description = {"For 2-d latent models: the first row shows test images (default: the first test image of each "
                     + "digit 0-9), each further row the posterior p(z|x) of one run as a heat map around its mass "
                     + "(viridis: dark = low, yellow = high), as in the paper's Figures S0-S9."})
@@ -93,7 +93,7 @@ final class FigureCommand {
         }
     }
 
-    @Command(name = "samples", sortOptions = false,
+    @Command(name = "samples", header = "samples from the prior, test images and reconstructions (PNG)", sortOptions = false,
             description = {"Three mosaics side by side: decoder means of z drawn from the prior, the first grid^2 test images, "
                     + "and their reconstructions (decoder mean at the encoder mean)."})
     static final class Samples implements Callable<Integer> {

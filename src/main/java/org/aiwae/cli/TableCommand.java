@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code aiwae table DIR...}: the evaluations of several runs as a Markdown table in the layout of the paper's Table 1. */
-@Command(name = "table",
+@Command(name = "table", header = "Markdown table of evaluated runs in the layout of the paper's Table 1",
         description = {"Prints the evaluations of several runs as a Markdown table in the layout of the paper's Table 1: one column "
                 + "per run folder (each needs an eval.json from 'aiwae eval'); rows NLL test/train, NVLB test/train, "
                 + "var gap, gen gap, active units."})

@@ -25,7 +25,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code aiwae train}: trains a model and writes a run folder. */
-@Command(name = "train", sortOptions = false,
+@Command(name = "train", header = "train a VAE, IWAE or AIWAE model", sortOptions = false,
         description = {"Trains a VAE, IWAE or AIWAE model and writes a run folder (config.json, model.safetensors, "
                 + "train-state.safetensors, metrics.jsonl), checkpointed after every epoch.",
                 "Defaults: the embedded MNIST subset, aiwae with K=5 T=5 L=5, the paper's batch size, 20 epochs on the "
