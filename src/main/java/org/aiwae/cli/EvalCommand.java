@@ -61,7 +61,7 @@ final class EvalCommand implements Callable<Integer> {
     int nvlbSamples;
 
     @Option(names = "--batch", paramLabel = "N", defaultValue = "100",
-            description = "images per AIS batch (memory vs. speed; results do not depend on it); default: ${DEFAULT-VALUE}")
+            description = "images per AIS batch (memory vs. speed); default: ${DEFAULT-VALUE}")
     int batch;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "random seed; default: ${DEFAULT-VALUE}")
