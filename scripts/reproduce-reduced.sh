@@ -13,8 +13,10 @@ data=${AIWAE_DATA:-$root/../shared/data}
 mkdir -p "$runs"
 train() { # name, epochs, flags...
   local name=$1 n=$2; shift 2
-  [ -f "$runs/$name/model.safetensors" ] || /usr/bin/time -f "$name train %e s" \
-    "$root/bin/aiwae" train --dataset mnist --data-dir "$data" --epochs "$n" --out "$runs/$name" "$@"
+  local resume=() # an existing run folder is continued (a finished one is left as it is)
+  [ -d "$runs/$name" ] && resume=(--resume)
+  /usr/bin/time -f "$name train %e s" "$root/bin/aiwae" train ${resume[@]+"${resume[@]}"} \
+    --dataset mnist --data-dir "$data" --epochs "$n" --out "$runs/$name" "$@"
 }
 train iwae-k1 "$epochs" --method iwae  --samples 1
 train iwae-k5 "$epochs" --method iwae  --samples 5

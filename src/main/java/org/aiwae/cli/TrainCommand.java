@@ -78,10 +78,7 @@ final class TrainCommand implements Callable<Integer> {
         Backend b = BackendOption.use(config.backend());
         Split data = Datasets.load(config.dataset(), dataDir.dir);
         Trainer trainer = ModelOptions.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
-        System.err.printf("aiwae: training %s on %s (%d train images, batch %d, %d epochs, %s schedule, backend %s) -> %s%n",
-                config.label(), config.dataset(), config.trainLimit() > 0 ? Math.min(config.trainLimit(), data.train().count())
-                        : data.train().count(), config.batchSize(), config.epochs(), config.schedule(), b.name(), out);
-        trainer.run();
+        trainer.run(); // says what it trains once it holds the folder's lock
         System.out.println(out);
         return 0;
     }

@@ -32,6 +32,11 @@ public final class SafeTensors {
     }
 
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        AtomicFiles.write(file, encode(tensors, metadata));
+    }
+
+    /** The bytes of a safetensors file holding {@code tensors} (data in their map order) and {@code metadata}. */
+    public static byte[] encode(Map<String, Tensor> tensors, Map<String, String> metadata) {
         Map<String, Object> header = new LinkedHashMap<>();
         if (!metadata.isEmpty()) {
             header.put("__metadata__", new LinkedHashMap<>(metadata));
@@ -57,7 +62,7 @@ public final class SafeTensors {
                 buf.putFloat(d[i]);
             }
         }
-        AtomicFiles.write(file, buf.array());
+        return buf.array();
     }
 
     /** One tensor's header entry ({@code data_offsets} in JSON). */

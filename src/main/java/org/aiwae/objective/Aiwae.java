@@ -1,5 +1,6 @@
 package org.aiwae.objective;
 
+import java.util.Map;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Autograd;
 import org.aiwae.engine.autodiff.NoGrad;
@@ -65,6 +66,26 @@ public final class Aiwae implements Objective {
     /** The adapted step size of each temperature step (checkpointed with the model). */
     public StepSizes stepSizes() {
         return stepSizes;
+    }
+
+    /** Checkpoint name of the step sizes, one per temperature step. */
+    public static final String STEP_SIZES = "hmc.step_sizes";
+
+    @Override
+    public Map<String, Tensor> state() {
+        float[] s = stepSizes.toArray();
+        return Map.of(STEP_SIZES, Tensor.of(s, s.length));
+    }
+
+    @Override
+    public void loadState(Map<String, Tensor> state) {
+        Tensor s = state.get(STEP_SIZES);
+        int n = stepSizes.toArray().length;
+        if (s == null || s.size() != n) {
+            throw new IllegalArgumentException(s == null ? "no tensor '" + STEP_SIZES + "'"
+                    : STEP_SIZES + " holds " + s.size() + " step sizes for " + n + " temperature steps");
+        }
+        stepSizes.load(s.toArray());
     }
 
     @Override

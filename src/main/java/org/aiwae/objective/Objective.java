@@ -1,5 +1,6 @@
 package org.aiwae.objective;
 
+import java.util.Map;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.LatentVariableModel;
@@ -18,6 +19,21 @@ public sealed interface Objective permits Vae, Iwae, Aiwae {
 
     /** Accumulates the gradients for the binary minibatch {@code x [B, D]}, drawing noise from {@code rng}. */
     StepResult step(LatentVariableModel model, Tensor x, RandomStream rng);
+
+    /**
+     * What the objective adapts across minibatches (AIWAE: its HMC step sizes), by name, as copies:
+     * a checkpoint saves it beside the optimisers' moments. Empty for objectives without state.
+     */
+    default Map<String, Tensor> state() {
+        return Map.of();
+    }
+
+    /**
+     * Restores what {@link #state} returned; every name of {@link #state} must be present.
+     *
+     * @throws IllegalArgumentException naming the tensor that is missing or has the wrong size
+     */
+    default void loadState(Map<String, Tensor> state) {}
 
     /**
      * What a step measured.

@@ -1,32 +1,57 @@
 package org.aiwae.train;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.aiwae.AiwaeException;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Var;
-import org.aiwae.engine.optim.Adam;
+import org.aiwae.engine.random.RandomStream;
 import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
 import org.aiwae.io.SafeTensors;
-import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.MlpVae;
-import org.aiwae.engine.random.RandomStream;
 
 /**
- * A run folder: {@code config.json}, {@code model.safetensors} (the parameters, PyTorch names,
- * configuration as string metadata), {@code train-state.safetensors} (Adam moments, HMC step
- * sizes, the epoch) and {@code metrics.jsonl}. Each file is replaced atomically.
+ * A run folder. Each finished epoch is one checkpoint, a folder {@code checkpoints/epoch-NNNN/}
+ * holding {@code model.safetensors} (the parameters, PyTorch names, configuration and epoch as
+ * string metadata), {@code train-state.safetensors} (Adam moments and step counts, the
+ * objective's state such as HMC step sizes) and {@code metrics.jsonl} (every metrics line up to
+ * that epoch). It is written under a temporary name with every file and folder forced to the
+ * disk, renamed into place, and published by atomically replacing the pointer file
+ * {@code LATEST}; only then are the convenience copies {@code model.safetensors} and
+ * {@code metrics.jsonl} at the top replaced and older checkpoints pruned (the last
+ * {@value #KEEP} stay). Readers resolve the pointer, so a kill at any instant leaves either the
+ * previous checkpoint or the new one, never a mix. {@code config.json} defines the run,
+ * {@code timings.jsonl} (wall-clock times, the one file that differs between runs of a seed)
+ * and {@code lock} ({@link RunLock}) sit beside them.
  */
 public final class Checkpoint {
     public static final String CONFIG = "config.json";
     public static final String MODEL = "model.safetensors";
     public static final String STATE = "train-state.safetensors";
     public static final String METRICS = "metrics.jsonl";
+    public static final String TIMINGS = "timings.jsonl";
+    public static final String LATEST = "LATEST";
+    public static final String CHECKPOINTS = "checkpoints";
+    public static final String LOCK = "lock";
+    /** How many published checkpoints are kept. */
+    public static final int KEEP = 2;
+    private static final Pattern UNIT = Pattern.compile("epoch-(\\d{4,9})");
 
     private Checkpoint() {}
 
@@ -43,102 +68,347 @@ public final class Checkpoint {
         return Json.read(f, TrainConfig.class);
     }
 
-    /** Saves the model with the configuration and epoch as metadata. */
-    public static void writeModel(Path dir, LatentVariableModel model, TrainConfig config, int epoch) throws IOException {
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        model.namedParameters().forEach((k, v) -> tensors.put(k, v.value()));
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", "aiwae-model-1");
-        Json.fields(config).forEach((k, v) -> meta.put(k, String.valueOf(v)));
-        meta.put("epoch", String.valueOf(epoch));
-        SafeTensors.write(dir.resolve(MODEL), tensors, meta);
+    /**
+     * Creates run folder {@code dir} with its {@code config.json} in one step (a folder beside it,
+     * renamed into place), so no folder without a configuration is ever seen.
+     */
+    static void create(Path dir, TrainConfig config) {
+        Path abs = dir.toAbsolutePath();
+        if (Files.exists(abs)) {
+            throw new AiwaeException("output folder " + dir + " already exists; pass --resume to continue it or choose another --out");
+        }
+        Path tmp = null;
+        try {
+            Files.createDirectories(abs.getParent());
+            tmp = Files.createDirectory(AtomicFiles.temporary(abs.getParent(), abs.getFileName().toString()));
+            AtomicFiles.writeNew(tmp.resolve(CONFIG), (Json.write(config) + "\n").getBytes(StandardCharsets.UTF_8), s -> {});
+            AtomicFiles.syncDirectory(tmp);
+            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.syncDirectory(abs.getParent());
+        } catch (FileAlreadyExistsException e) {
+            throw new AiwaeException("output folder " + dir + " already exists; pass --resume to continue it or choose another --out");
+        } catch (IOException e) {
+            throw new AiwaeException("cannot create the run folder " + dir + ": " + e.getMessage());
+        } finally {
+            if (tmp != null) {
+                deleteTree(tmp);
+            }
+        }
     }
 
     /** The trained model of a run folder, with its configuration and epoch. */
     public record Loaded(MlpVae model, TrainConfig config, int epoch) {}
 
+    /** Reads the model of the newest published checkpoint of run folder {@code dir}. */
     public static Loaded readModel(Path dir) {
         TrainConfig config = readConfig(dir);
-        Path f = dir.resolve(MODEL);
-        if (!Files.isRegularFile(f)) {
-            throw new AiwaeException(dir + " has no " + MODEL + " yet (no epoch finished)");
-        }
-        SafeTensors.Contents c = SafeTensors.read(f);
-        MlpVae model = MlpVae.create(784, config.hidden(), config.latent(), new RandomStream(0));
-        for (Map.Entry<String, Var> e : model.namedParameters().entrySet()) {
-            Tensor t = c.require(e.getKey(), f);
-            if (!t.sameShape(e.getValue().value())) {
-                throw new AiwaeException(f + ": tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(t.shape())
-                        + ", the configuration implies " + java.util.Arrays.toString(e.getValue().shape()));
+        for (int attempt = 0; ; attempt++) {
+            Path f = modelFile(dir);
+            try {
+                SafeTensors.Contents c = readIfPresent(f);
+                MlpVae model = MlpVae.create(784, config.hidden(), config.latent(), new RandomStream(0));
+                copyInto(model.namedParameters(), c.tensors(), f);
+                return new Loaded(model, config, epochOf(c, f));
+            } catch (NoSuchFileException e) {
+                if (attempt == 2) { // pruned by a writer three times in a row: give up
+                    throw new AiwaeException("cannot read " + f + ": it disappeared while a training run was publishing");
+                }
             }
-            e.getValue().value().copyFrom(t);
         }
-        int epoch = Integer.parseInt(c.metadata().getOrDefault("epoch", "0"));
-        return new Loaded(model, config, epoch);
     }
 
-    /** Saves the optimiser moments, step sizes and epoch. */
-    public static void writeState(Path dir, Map<String, Var> named, Adam gen, Adam inf, float[] stepSizes, int epoch)
-            throws IOException {
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        putMoments(tensors, "adam.gen", named, gen);
-        putMoments(tensors, "adam.inf", named, inf);
-        if (stepSizes != null) {
-            tensors.put("hmc.step_sizes", Tensor.of(stepSizes, stepSizes.length));
+    /**
+     * The model file of the newest published checkpoint: {@code checkpoints/epoch-NNNN/model.safetensors}
+     * through {@code LATEST}, else a top-level {@code model.safetensors} (run folders of older versions).
+     */
+    public static Path modelFile(Path dir) {
+        Path unit = latestUnit(dir);
+        if (unit != null) {
+            return unit.resolve(MODEL);
         }
+        if (Files.isRegularFile(dir.resolve(MODEL))) {
+            return dir.resolve(MODEL);
+        }
+        throw new AiwaeException(dir + " has no checkpoint yet (no epoch finished); 'aiwae train --resume --out " + dir
+                + "' continues it");
+    }
+
+    /** The number of the newest published epoch, 0 if none. */
+    public static int latestEpoch(Path dir) {
+        Path unit = latestUnit(dir);
+        return unit == null ? 0 : Integer.parseInt(unit.getFileName().toString().substring("epoch-".length()));
+    }
+
+    /** The folder {@code LATEST} names, or null when nothing was published yet. */
+    static Path latestUnit(Path dir) {
+        Path pointer = dir.resolve(LATEST);
+        String name;
+        try {
+            name = Files.readString(pointer, StandardCharsets.UTF_8).strip();
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new AiwaeException("cannot read " + pointer + ": " + e.getMessage());
+        }
+        if (!UNIT.matcher(name).matches()) {
+            throw new AiwaeException(pointer + " is corrupt: it should name a checkpoint such as epoch-0003, holds '"
+                    + (name.length() > 40 ? name.substring(0, 40) + "..." : name) + "'");
+        }
+        Path unit = dir.resolve(CHECKPOINTS).resolve(name);
+        if (!Files.isDirectory(unit)) {
+            throw new AiwaeException(pointer + " names " + unit + ", which does not exist");
+        }
+        return unit;
+    }
+
+    static String unitName(int epoch) {
+        return String.format("epoch-%04d", epoch);
+    }
+
+    /**
+     * Publishes {@code s} as the checkpoint of epoch {@code s.epoch()}; {@code probe} hears each
+     * step ({@code "unit-model:partial"}, ..., {@code "pointer:renamed"}, ..., {@code "pruned"})
+     * so crash tests can stop the process there.
+     */
+    static void publish(Path dir, TrainConfig config, Snapshot s, Consumer<String> probe) {
+        String name = unitName(s.epoch());
+        Path checkpoints = dir.resolve(CHECKPOINTS);
+        Path tmp = checkpoints.resolve("." + name + ".tmp");
+        Path unit = checkpoints.resolve(name);
+        byte[] model = modelBytes(config, s);
+        byte[] metrics = metricsBytes(s.metrics());
+        try {
+            if (!Files.isDirectory(checkpoints)) {
+                Files.createDirectories(checkpoints);
+                AtomicFiles.syncDirectory(dir);
+            }
+            deleteTree(tmp);
+            Files.createDirectory(tmp);
+            AtomicFiles.writeNew(tmp.resolve(MODEL), model, step -> probe.accept("unit-model:" + step));
+            AtomicFiles.writeNew(tmp.resolve(STATE), stateBytes(s), step -> probe.accept("unit-state:" + step));
+            AtomicFiles.writeNew(tmp.resolve(METRICS), metrics, step -> probe.accept("unit-metrics:" + step));
+            AtomicFiles.syncDirectory(tmp);
+            if (Files.exists(unit)) { // left by a run killed before it moved the pointer; never the published one
+                if (s.epoch() == latestEpoch(dir)) {
+                    throw new IllegalStateException("refusing to replace the published checkpoint " + unit);
+                }
+                deleteTree(unit);
+            }
+            Files.move(tmp, unit, StandardCopyOption.ATOMIC_MOVE);
+            probe.accept("unit:renamed");
+            AtomicFiles.syncDirectory(checkpoints);
+            AtomicFiles.write(dir.resolve(LATEST), (name + "\n").getBytes(StandardCharsets.UTF_8),
+                    step -> probe.accept("pointer:" + step));
+            publishCopies(dir, unit, probe);
+            prune(dir, s.epoch());
+            probe.accept("pruned");
+        } catch (IOException e) {
+            deleteTree(tmp);
+            throw new AiwaeException("cannot write the checkpoint of epoch " + s.epoch() + " to " + checkpoints + ": "
+                    + e.getMessage() + "; the previous checkpoint is intact");
+        }
+    }
+
+    /**
+     * Brings a run folder to the state a finished publish leaves: the top-level copies match the
+     * published checkpoint, unpublished and older checkpoints and temporary files are gone. Called
+     * under the lock before a resumed run continues.
+     */
+    static void repair(Path dir) {
+        try {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".*.tmp")) {
+                for (Path p : ds) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Path unit = latestUnit(dir);
+            if (unit != null) {
+                publishCopies(dir, unit, step -> {});
+            }
+            prune(dir, latestEpoch(dir));
+        } catch (IOException e) {
+            throw new AiwaeException("cannot tidy the run folder " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private static void publishCopies(Path dir, Path unit, Consumer<String> probe) throws IOException {
+        for (String f : List.of(MODEL, METRICS)) {
+            byte[] want = Files.readAllBytes(unit.resolve(f));
+            Path top = dir.resolve(f);
+            if (!Files.isRegularFile(top) || !Arrays.equals(want, Files.readAllBytes(top))) {
+                AtomicFiles.write(top, want, step -> probe.accept("copy-" + f + ":" + step));
+            }
+        }
+    }
+
+    /** Deletes every checkpoint folder but the newest {@value #KEEP} up to {@code latest}, and any temporary one. */
+    private static void prune(Path dir, int latest) throws IOException {
+        Path checkpoints = dir.resolve(CHECKPOINTS);
+        if (!Files.isDirectory(checkpoints)) {
+            return;
+        }
+        TreeSet<Integer> kept = new TreeSet<>();
+        List<Path> doomed = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(checkpoints)) {
+            for (Path p : ds) {
+                Matcher m = UNIT.matcher(p.getFileName().toString());
+                if (m.matches() && Integer.parseInt(m.group(1)) <= latest) {
+                    kept.add(Integer.parseInt(m.group(1)));
+                } else {
+                    doomed.add(p);
+                }
+            }
+        }
+        while (kept.size() > KEEP) {
+            doomed.add(checkpoints.resolve(unitName(kept.pollFirst())));
+        }
+        if (!doomed.isEmpty()) {
+            for (Path p : doomed) {
+                deleteTree(p);
+            }
+            AtomicFiles.syncDirectory(checkpoints);
+        }
+    }
+
+    /** Reads the newest published checkpoint, or null when none was published. */
+    static Snapshot readLatest(Path dir) {
+        Path unit = latestUnit(dir);
+        if (unit == null) {
+            boolean legacy = Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(STATE));
+            return legacy ? read(dir) : null;
+        }
+        return read(unit);
+    }
+
+    private static Snapshot read(Path unit) {
+        Path mf = unit.resolve(MODEL), sf = unit.resolve(STATE), metricsFile = unit.resolve(METRICS);
+        SafeTensors.Contents model = SafeTensors.read(mf);
+        SafeTensors.Contents state = SafeTensors.read(sf);
+        int epoch = epochOf(model, mf);
+        if (epochOf(state, sf) != epoch) {
+            throw new AiwaeException(sf + " is at epoch " + epochOf(state, sf) + " but " + mf + " at " + epoch
+                    + "; the checkpoint is corrupt");
+        }
+        List<String> metrics = new ArrayList<>();
+        try {
+            if (Files.isRegularFile(metricsFile)) {
+                for (String line : Files.readAllLines(metricsFile, StandardCharsets.UTF_8)) {
+                    if (!line.isBlank()) {
+                        metrics.add(line);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new AiwaeException("cannot read " + metricsFile + ": " + e.getMessage());
+        }
+        return new Snapshot(epoch, model.tensors(), state.tensors(), steps(state, sf, "adam.gen.steps"),
+                steps(state, sf, "adam.inf.steps"), metrics, unit);
+    }
+
+    private static byte[] modelBytes(TrainConfig config, Snapshot s) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "aiwae-model-1");
+        Json.fields(config).forEach((k, v) -> meta.put(k, String.valueOf(v)));
+        meta.put("epoch", String.valueOf(s.epoch()));
+        return SafeTensors.encode(s.model(), meta);
+    }
+
+    private static byte[] stateBytes(Snapshot s) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "aiwae-train-state-1");
-        meta.put("epoch", String.valueOf(epoch));
-        meta.put("adam.gen.steps", String.valueOf(gen.steps()));
-        meta.put("adam.inf.steps", String.valueOf(inf.steps()));
-        SafeTensors.write(dir.resolve(STATE), tensors, meta);
+        meta.put("epoch", String.valueOf(s.epoch()));
+        meta.put("adam.gen.steps", String.valueOf(s.generativeSteps()));
+        meta.put("adam.inf.steps", String.valueOf(s.inferenceSteps()));
+        return SafeTensors.encode(s.state(), meta);
     }
 
-    /** Restores what {@link #writeState} saved; returns the step sizes (or null) and the epoch. */
-    public static int readState(Path dir, Map<String, Var> named, Adam gen, Adam inf, float[] stepSizesOut) {
-        Path f = dir.resolve(STATE);
-        if (!Files.isRegularFile(f)) {
-            throw new AiwaeException(dir + " has no " + STATE + "; nothing to resume");
+    private static byte[] metricsBytes(List<String> lines) {
+        return lines.isEmpty() ? new byte[0] : (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Copies {@code from}'s tensors into the same-named variables, checking that each exists with
+     * the variable's shape and holds only finite numbers.
+     */
+    static void copyInto(Map<String, Var> into, Map<String, Tensor> from, Path file) {
+        for (Map.Entry<String, Var> e : into.entrySet()) {
+            copyInto(e.getKey(), e.getValue().value(), from, file);
         }
-        SafeTensors.Contents c = SafeTensors.read(f);
-        readMoments(c, f, "adam.gen", named, gen);
-        readMoments(c, f, "adam.inf", named, inf);
-        gen.restoreSteps(Long.parseLong(c.metadata().getOrDefault("adam.gen.steps", "0")));
-        inf.restoreSteps(Long.parseLong(c.metadata().getOrDefault("adam.inf.steps", "0")));
-        if (stepSizesOut != null) {
-            Tensor s = c.require("hmc.step_sizes", f);
-            if (s.size() != stepSizesOut.length) {
-                throw new AiwaeException(f + ": " + s.size() + " step sizes for " + stepSizesOut.length + " temperature steps");
+    }
+
+    static void copyInto(String name, Tensor into, Map<String, Tensor> from, Path file) {
+        Tensor t = from.get(name);
+        if (t == null) {
+            throw new AiwaeException(file + " has no tensor '" + name + "'");
+        }
+        if (!t.sameShape(into)) {
+            throw new AiwaeException(file + ": tensor " + name + " has shape " + Arrays.toString(t.shape())
+                    + ", the configuration implies " + Arrays.toString(into.shape()));
+        }
+        for (float v : t.toArray()) {
+            if (!Float.isFinite(v)) {
+                throw new AiwaeException(file + ": tensor " + name + " holds " + v + "; a checkpoint never holds NaN or"
+                        + " infinity, so the file is corrupt");
             }
-            System.arraycopy(s.toArray(), 0, stepSizesOut, 0, stepSizesOut.length);
         }
-        return Integer.parseInt(c.metadata().getOrDefault("epoch", "0"));
+        into.copyFrom(t);
     }
 
-    private static String nameOf(Map<String, Var> named, Var v) {
-        for (Map.Entry<String, Var> e : named.entrySet()) {
-            if (e.getValue() == v) {
-                return e.getKey();
+    private static int epochOf(SafeTensors.Contents c, Path f) {
+        try {
+            return Integer.parseInt(c.metadata().getOrDefault("epoch", "0"));
+        } catch (NumberFormatException e) {
+            throw new AiwaeException(f + " has a corrupt epoch '" + c.metadata().get("epoch") + "' in its metadata");
+        }
+    }
+
+    private static long steps(SafeTensors.Contents c, Path f, String key) {
+        try {
+            long n = Long.parseLong(c.metadata().getOrDefault(key, "0"));
+            if (n < 0) {
+                throw new NumberFormatException();
             }
-        }
-        throw new IllegalStateException("optimised parameter without a name");
-    }
-
-    private static void putMoments(Map<String, Tensor> out, String prefix, Map<String, Var> named, Adam adam) {
-        List<Var> params = adam.params();
-        for (int i = 0; i < params.size(); i++) {
-            String n = nameOf(named, params.get(i));
-            out.put(prefix + ".m." + n, adam.firstMoments()[i]);
-            out.put(prefix + ".v." + n, adam.secondMoments()[i]);
+            return n;
+        } catch (NumberFormatException e) {
+            throw new AiwaeException(f + " has a corrupt '" + key + "' in its metadata");
         }
     }
 
-    private static void readMoments(SafeTensors.Contents c, Path f, String prefix, Map<String, Var> named, Adam adam) {
-        List<Var> params = adam.params();
-        for (int i = 0; i < params.size(); i++) {
-            String n = nameOf(named, params.get(i));
-            adam.firstMoments()[i].copyFrom(c.require(prefix + ".m." + n, f));
-            adam.secondMoments()[i].copyFrom(c.require(prefix + ".v." + n, f));
+    /** Appends one line to {@code timings.jsonl} (replaced atomically; a torn line from a kill is dropped). */
+    static void appendTiming(Path dir, String line) {
+        Path f = dir.resolve(TIMINGS);
+        try {
+            StringBuilder sb = new StringBuilder();
+            if (Files.isRegularFile(f)) {
+                String old = Files.readString(f, StandardCharsets.UTF_8);
+                sb.append(old, 0, old.lastIndexOf('\n') + 1);
+            }
+            sb.append(line).append('\n');
+            AtomicFiles.writeString(f, sb.toString());
+        } catch (IOException e) {
+            throw new AiwaeException("cannot write " + f + ": " + e.getMessage());
+        }
+    }
+
+    private static SafeTensors.Contents readIfPresent(Path f) throws NoSuchFileException {
+        if (!Files.exists(f)) {
+            throw new NoSuchFileException(f.toString());
+        }
+        return SafeTensors.read(f);
+    }
+
+    private static void deleteTree(Path p) {
+        try {
+            if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
+                    for (Path c : ds) {
+                        deleteTree(c);
+                    }
+                }
+            }
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new AiwaeException("cannot delete " + p + ": " + e.getMessage());
         }
     }
 }

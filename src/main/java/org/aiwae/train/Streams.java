@@ -17,7 +17,18 @@ public final class Streams {
     private Streams() {}
 
     public static RandomStream of(long seed, int purpose, int epoch, int batch) {
-        long id = ((long) purpose << 56) | ((long) epoch << 28) | batch;
+        return of(seed, purpose, epoch, batch, 0);
+    }
+
+    /**
+     * The stream of attempt {@code attempt} (0-15) at an epoch: after a divergence the epoch is
+     * retrained from the last good checkpoint with fresh streams. Attempt 0 is the stream above.
+     */
+    public static RandomStream of(long seed, int purpose, int epoch, int batch, int attempt) {
+        if (attempt < 0 || attempt > 15 || epoch < 0 || epoch >= 1 << 24 || batch < 0 || batch >= 1 << 28) {
+            throw new IllegalArgumentException("stream out of range: epoch " + epoch + ", batch " + batch + ", attempt " + attempt);
+        }
+        long id = ((long) purpose << 56) | ((long) attempt << 52) | ((long) epoch << 28) | batch;
         return new RandomStream(seed, id, 0);
     }
 

@@ -2,19 +2,21 @@ package org.aiwae.train;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.aiwae.AiwaeException;
 import org.aiwae.data.Binarizer;
 import org.aiwae.data.Images;
 import org.aiwae.data.Split;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.optim.Adam;
 import org.aiwae.eval.Bounds;
-import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
 import org.aiwae.io.Progress;
 import org.aiwae.model.MlpVae;
@@ -24,12 +26,22 @@ import org.aiwae.objective.Objective;
 /**
  * Trains the paper's model with VAE, IWAE or AIWAE: one pass over the shuffled, dynamically
  * binarised training set per epoch, one Adam optimiser for the encoder and one for the decoder,
- * then a held-out bound, a metrics line and a checkpoint.
+ * then a held-out bound, a metrics line and a checkpoint ({@link Checkpoint}).
+ *
+ * <p>Divergence: a minibatch whose loss is not finite, or an epoch that ends with a NaN or an
+ * infinity anywhere in the parameters, the optimisers' moments or the objective's state, is never
+ * checkpointed. The epoch is retrained from the last good checkpoint with fresh random streams, at
+ * most {@value #MAX_RESTARTS} times, each restart recorded as a line of {@code metrics.jsonl};
+ * then the run stops with an error, the last good checkpoint intact.
  */
 public final class Trainer {
+    /** How often one epoch is retrained after a divergence before the run gives up. */
+    public static final int MAX_RESTARTS = 3;
     private final TrainConfig config;
     private final Images train;
+    private final Backend backend;
     private final Path out;
+    private final boolean resume;
     private final PrintStream log;
     private final MlpVae model;
     private final Objective objective;
@@ -37,17 +49,22 @@ public final class Trainer {
     private final Adam inf;
     private final TrainingStep step;
     private final Tensor heldOut;
+    private final Snapshot initial;
     private int epoch;
-    private final List<String> metrics = new ArrayList<>();
+    private List<String> metrics = List.of();
+    private TrainHooks hooks = TrainHooks.NONE;
 
     /**
-     * Prepares a run; nothing is written until {@link #run}. With {@code resume}, restores the
-     * model, optimisers, step sizes and metrics from {@code out}.
+     * Prepares a run; nothing is read or written until {@link #run}. With {@code resume},
+     * {@link #run} continues the newest checkpoint of {@code out} (or epoch 0 if none was published);
+     * otherwise {@code out} must not exist.
      */
     public Trainer(TrainConfig config, Split data, Backend backend, Path out, boolean resume, PrintStream log) {
         this.config = config;
         this.train = config.trainLimit() > 0 ? data.train().limit(config.trainLimit()) : data.train();
+        this.backend = backend;
         this.out = out;
+        this.resume = resume;
         this.log = log;
         if (config.batchSize() > train.count()) {
             throw new IllegalArgumentException("batch_size " + config.batchSize() + " is larger than the " + train.count()
@@ -63,66 +80,117 @@ public final class Trainer {
         this.inf = step.inference();
         Images test = data.test().limit(config.evalImages());
         this.heldOut = Binarizer.sample(test.slice(0, test.count()), Streams.of(config.seed(), Streams.EVAL_DATA, 0, 0));
-        if (resume) {
-            restore();
-        }
+        this.initial = snapshot(0, List.of());
     }
 
-    private void restore() {
-        Checkpoint.Loaded loaded = Checkpoint.readModel(out);
-        model.namedParameters().forEach((k, v) -> v.value().copyFrom(loaded.model().namedParameters().get(k).value()));
-        float[] sizes = objective instanceof Aiwae a ? a.stepSizes().toArray() : null;
-        epoch = Checkpoint.readState(out, model.namedParameters(), gen, inf, sizes);
-        if (epoch != loaded.epoch()) {
-            throw new AiwaeException(out + ": model is at epoch " + loaded.epoch() + " but the training state at " + epoch);
-        }
-        if (objective instanceof Aiwae a) {
-            a.stepSizes().load(sizes);
-        }
-        try {
-            Path m = out.resolve(Checkpoint.METRICS);
-            if (Files.isRegularFile(m)) {
-                for (String line : Files.readAllLines(m)) {
-                    if (!line.isBlank() && metrics.size() < epoch) {
-                        metrics.add(line);
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new AiwaeException("cannot read " + out.resolve(Checkpoint.METRICS) + ": " + e.getMessage());
-        }
+    /** Installs test hooks (package-private: for crash and divergence tests only). */
+    Trainer hooks(TrainHooks h) {
+        this.hooks = h;
+        return this;
     }
 
-    /** Trains from the current epoch to {@code config.epochs()}, checkpointing after every epoch. */
+    TrainingStep step() {
+        return step;
+    }
+
+    MlpVae model() {
+        return model;
+    }
+
+    /** Finished epochs. */
+    int epoch() {
+        return epoch;
+    }
+
+    /**
+     * Takes the folder's lock, restores the newest checkpoint when resuming, and trains to
+     * {@code config.epochs()}, publishing a checkpoint after every epoch.
+     */
     public void run() throws IOException {
-        Files.createDirectories(out);
-        Checkpoint.writeConfig(out, config);
-        if (epoch >= config.epochs()) {
-            log.println("aiwae: " + out + " already holds " + epoch + " epochs; nothing to do");
+        if (!resume) {
+            Checkpoint.create(out, config);
         }
-        while (epoch < config.epochs()) {
-            runEpoch();
+        try (RunLock ignored = RunLock.acquire(out)) {
+            hooks.probe("locked");
+            log.printf("aiwae: training %s on %s (%d train images, batch %d, %d epochs, %s schedule, backend %s) -> %s%n",
+                    config.label(), config.dataset(), train.count(), config.batchSize(), config.epochs(), config.schedule(),
+                    backend.name(), out);
+            if (resume) {
+                Checkpoint.writeConfig(out, config);
+                Snapshot s = Checkpoint.readLatest(out);
+                apply(s == null ? initial : s);
+                Checkpoint.repair(out);
+            }
+            if (epoch >= config.epochs()) {
+                log.println("aiwae: " + out + " already holds " + epoch + " epochs; nothing to do");
+            }
+            while (epoch < config.epochs()) {
+                trainAndPublish();
+            }
         }
     }
 
-    private void runEpoch() throws IOException {
+    /** What one attempt at an epoch gave: a metrics line and timings, or the reason it diverged. */
+    private record Attempt(EpochMetrics line, double seconds, double boundSeconds, String diverged) {}
+
+    private void trainAndPublish() {
         int e = epoch;
+        List<String> restarts = new ArrayList<>();
+        for (int attempt = 0; ; attempt++) {
+            Attempt a = trainEpoch(e, attempt);
+            if (a.diverged() == null) {
+                List<String> lines = new ArrayList<>(metrics);
+                lines.addAll(restarts);
+                lines.add(Json.write(a.line()));
+                Snapshot s = snapshot(e + 1, List.copyOf(lines));
+                Checkpoint.publish(out, config, s, point -> hooks.probe((e + 1) + "/" + point));
+                epoch = e + 1;
+                metrics = s.metrics();
+                EpochTiming t = new EpochTiming(epoch, attempt + 1, a.seconds(), train.count() / a.seconds(), a.boundSeconds(),
+                        Instant.now().toString());
+                Checkpoint.appendTiming(out, Json.write(t));
+                return;
+            }
+            String from = e == 0 ? "the initial weights" : "the checkpoint of epoch " + e;
+            if (attempt == MAX_RESTARTS) {
+                throw new AiwaeException("training diverged at epoch " + (e + 1) + " " + (MAX_RESTARTS + 1) + " times ("
+                        + a.diverged() + "), restarting from " + from + " with fresh random streams each time; "
+                        + (e == 0 ? "nothing was saved" : "the checkpoint of epoch " + e + " is intact")
+                        + "; try a smaller learning rate schedule or another seed");
+            }
+            RestartEvent r = new RestartEvent(e + 1, attempt + 2, a.diverged(), e);
+            restarts.add(Json.write(r));
+            log.println("aiwae: epoch " + (e + 1) + " diverged (" + a.diverged() + "); retraining it from " + from
+                    + " with fresh random streams (restart " + (attempt + 1) + " of " + MAX_RESTARTS + ")");
+            Snapshot good = e == 0 ? initial : Checkpoint.readLatest(out);
+            if (good == null || good.epoch() != e) {
+                throw new AiwaeException(out + ": the last good checkpoint is not epoch " + e + "; another process wrote here");
+            }
+            apply(good);
+        }
+    }
+
+    private Attempt trainEpoch(int e, int attempt) {
+        long seed = config.seed();
         double lr = config.learningRate(e);
         int n = train.count(), b = config.batchSize();
         int batches = (n + b - 1) / b;
-        int[] perm = Streams.permutation(n, Streams.of(config.seed(), Streams.SHUFFLE, e, 0));
-        Progress bar = new Progress(log, String.format("epoch %d/%d", e + 1, config.epochs()), n);
+        int[] perm = Streams.permutation(n, Streams.of(seed, Streams.SHUFFLE, e, 0, attempt));
+        Progress bar = new Progress(log, String.format("epoch %d/%d%s", e + 1, config.epochs(),
+                attempt > 0 ? " (attempt " + (attempt + 1) + ")" : ""), n);
         double lossSum = 0, encSum = 0;
         double[] accSum = null;
         long seen = 0;
         for (int i = 0; i < batches; i++) {
             int from = i * b, to = Math.min(n, from + b);
-            Tensor x = Binarizer.sample(train.gather(perm, from, to), Streams.of(config.seed(), Streams.BINARIZE, e, i));
-            Objective.StepResult r = step.run(x, Streams.of(config.seed(), Streams.STEP, e, i), lr);
+            Tensor x = Binarizer.sample(train.gather(perm, from, to), Streams.of(seed, Streams.BINARIZE, e, i, attempt));
+            Objective.StepResult r = step.run(x, Streams.of(seed, Streams.STEP, e, i, attempt), lr);
             if (!Double.isFinite(r.loss()) || !Double.isFinite(r.encoderLoss())) {
-                throw new AiwaeException("training diverged at epoch " + (e + 1) + ", minibatch " + (i + 1)
-                        + " (loss " + r.loss() + "); try a smaller learning rate schedule or another seed");
+                bar.finish(seen, "diverged");
+                return new Attempt(null, 0, 0, "loss " + r.loss() + ", encoder loss " + r.encoderLoss()
+                        + " at minibatch " + (i + 1) + " of " + batches);
             }
+            hooks.afterStep(this, e, attempt, i, batches);
             lossSum += r.loss() * (to - from);
             encSum += r.encoderLoss() * (to - from);
             if (r.acceptance().length > 0) {
@@ -137,28 +205,95 @@ public final class Trainer {
             bar.update(seen, String.format("%.1f ex/s loss %.3f", seen / bar.seconds(), lossSum / seen));
         }
         double trainSeconds = bar.seconds();
+        String bad = snapshot(e + 1, List.of()).firstNonFinite();
+        if (bad != null) {
+            bar.finish(n, "diverged");
+            return new Attempt(null, 0, 0, "NaN or infinity in " + bad + " after the last minibatch");
+        }
         double bound = Bounds.mean(Bounds.iwae(model, heldOut, config.evalSamples(), 50,
-                Streams.of(config.seed(), Streams.EVAL, e, 0)));
-        epoch = e + 1;
-        List<Double> acceptance = null, stepSizes = null;
-        if (objective instanceof Aiwae a) {
+                Streams.of(seed, Streams.EVAL, e, 0)));
+        if (!Double.isFinite(bound)) {
+            bar.finish(n, "diverged");
+            return new Attempt(null, 0, 0, "held-out bound " + bound);
+        }
+        List<Double> acceptance = null;
+        if (accSum != null) {
             acceptance = new ArrayList<>();
             for (double sum : accSum) {
                 acceptance.add(sum / batches);
             }
+        }
+        List<Double> stepSizes = null;
+        Tensor sizes = objective.state().get(Aiwae.STEP_SIZES);
+        if (sizes != null) {
             stepSizes = new ArrayList<>();
-            for (float s : a.stepSizes().toArray()) {
-                stepSizes.add((double) s);
+            for (float x : sizes.toArray()) {
+                stepSizes.add((double) x);
             }
         }
-        EpochMetrics line = new EpochMetrics(epoch, config.method(), lr, lossSum / n, encSum / n, bound, config.evalSamples(),
-                heldOut.dim(0), acceptance, stepSizes, n / trainSeconds, trainSeconds);
-        metrics.add(Json.write(line));
+        EpochMetrics line = new EpochMetrics(e + 1, config.method(), lr, lossSum / n, encSum / n, bound, config.evalSamples(),
+                heldOut.dim(0), acceptance, stepSizes, attempt > 0 ? attempt + 1 : null);
         bar.finish(n, String.format("%.1f ex/s loss %.3f  L_%d(test) %.3f", n / trainSeconds, lossSum / n,
                 config.evalSamples(), bound));
-        Checkpoint.writeModel(out, model, config, epoch);
-        Checkpoint.writeState(out, model.namedParameters(), gen, inf,
-                objective instanceof Aiwae a ? a.stepSizes().toArray() : null, epoch);
-        AtomicFiles.writeString(out.resolve(Checkpoint.METRICS), String.join("\n", metrics) + "\n");
+        return new Attempt(line, trainSeconds, bar.seconds() - trainSeconds, null);
     }
+
+    /** The current state as a checkpoint of {@code epochs} finished epochs (copies, in a fixed order). */
+    private Snapshot snapshot(int epochs, List<String> lines) {
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        model.namedParameters().forEach((k, v) -> params.put(k, v.value().copy()));
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        forEachMoment((name, t) -> state.put(name, t.copy()));
+        new java.util.TreeMap<>(objective.state()).forEach((k, v) -> state.put(k, v.copy()));
+        return new Snapshot(epochs, params, state, gen.steps(), inf.steps(), lines, null);
+    }
+
+    /** Restores a checkpoint (or the initial state) into the model, the optimisers and the objective. */
+    private void apply(Snapshot s) {
+        Path where = s.source() == null ? out : s.source();
+        Path modelFile = where.resolve(Checkpoint.MODEL), stateFile = where.resolve(Checkpoint.STATE);
+        Checkpoint.copyInto(model.namedParameters(), s.model(), modelFile);
+        forEachMoment((name, t) -> Checkpoint.copyInto(name, t, s.state(), stateFile));
+        Map<String, Tensor> own = objective.state();
+        for (String k : own.keySet()) {
+            Checkpoint.copyInto(k, own.get(k).copy(), s.state(), stateFile); // checks presence, shape, finiteness
+        }
+        try {
+            objective.loadState(s.state());
+        } catch (IllegalArgumentException ex) {
+            throw new AiwaeException(stateFile + ": " + ex.getMessage());
+        }
+        gen.restoreSteps(s.generativeSteps());
+        inf.restoreSteps(s.inferenceSteps());
+        epoch = s.epoch();
+        metrics = s.metrics();
+    }
+
+    private interface MomentVisitor {
+        void visit(String name, Tensor moment);
+    }
+
+    /** Visits the Adam moments as {@code adam.gen.m.<param>}, {@code adam.gen.v.<param>}, ..., {@code adam.inf.v.<param>}. */
+    private void forEachMoment(MomentVisitor v) {
+        for (Map.Entry<String, Adam> opt : Map.of("adam.gen", gen, "adam.inf", inf).entrySet().stream()
+                .sorted(Map.Entry.comparingByKey()).toList()) {
+            Adam adam = opt.getValue();
+            List<Var> params = adam.params();
+            for (int i = 0; i < params.size(); i++) {
+                String n = nameOf(params.get(i));
+                v.visit(opt.getKey() + ".m." + n, adam.firstMoments()[i]);
+                v.visit(opt.getKey() + ".v." + n, adam.secondMoments()[i]);
+            }
+        }
+    }
+
+    private String nameOf(Var v) {
+        for (Map.Entry<String, Var> e : model.namedParameters().entrySet()) {
+            if (e.getValue() == v) {
+                return e.getKey();
+            }
+        }
+        throw new IllegalStateException("optimised parameter without a name");
+    }
+
 }

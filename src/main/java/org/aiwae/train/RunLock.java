@@ -1,0 +1,130 @@
+package org.aiwae.train;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.aiwae.AiwaeException;
+
+/**
+ * The one writer of a run folder: an operating-system lock ({@link FileChannel#tryLock}) on the
+ * folder's {@code lock} file, which holds the writer's {@code pid@host} while it runs and is
+ * emptied when it ends. The kernel drops the lock of a process that dies, so a killed run's
+ * stale lock is taken over by the next writer; a live holder makes {@link #acquire} fail with one
+ * line naming it. Where a file system cannot lock, the recorded pid decides: a live process on
+ * this host keeps the folder.
+ */
+public final class RunLock implements AutoCloseable {
+    private final Path file;
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private RunLock(Path file, FileChannel channel, FileLock lock) {
+        this.file = file;
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** Takes the lock of run folder {@code dir} or fails with an {@link AiwaeException} naming the holder. */
+    public static RunLock acquire(Path dir) {
+        Path file = dir.resolve(Checkpoint.LOCK);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new AiwaeException("cannot create the lock file " + file + ": " + e.getMessage());
+        }
+        try {
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null; // this JVM already holds it
+            } catch (IOException e) {
+                lock = holderAlive(readHolder(ch)) ? null : ch.lock(); // no advisory locks here: trust the pid
+            }
+            if (lock == null) {
+                String holder = readHolder(ch);
+                throw new AiwaeException("run folder " + dir + " is in use by "
+                        + (holder.isEmpty() ? "another process" : "process " + holder) + " (lock " + file
+                        + "); wait for it to finish or stop it first");
+            }
+            byte[] me = (ProcessHandle.current().pid() + "@" + host() + "\n").getBytes(StandardCharsets.UTF_8);
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap(me), 0);
+            ch.force(true);
+            return new RunLock(file, ch, lock);
+        } catch (IOException | RuntimeException e) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // the lock was not taken; nothing to release
+            }
+            if (e instanceof AiwaeException a) {
+                throw a;
+            }
+            throw new AiwaeException("cannot lock " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** Empties the lock file and releases the lock. */
+    @Override
+    public void close() {
+        try {
+            channel.truncate(0);
+            channel.force(true);
+        } catch (IOException ignored) {
+            // a stale pid in the file is harmless: the lock itself is what counts
+        }
+        try {
+            lock.release();
+            channel.close();
+        } catch (IOException ignored) {
+            // closing the channel releases the lock in any case
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    private static String readHolder(FileChannel ch) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(256);
+        int n = ch.read(b, 0);
+        return n <= 0 ? "" : new String(b.array(), 0, n, StandardCharsets.UTF_8).strip();
+    }
+
+    /** Whether {@code pid@host} names a live process on this host (another host's holder is assumed alive). */
+    static boolean holderAlive(String holder) {
+        int at = holder.indexOf('@');
+        if (at <= 0) {
+            return false;
+        }
+        if (!holder.substring(at + 1).equals(host())) {
+            return true;
+        }
+        try {
+            long pid = Long.parseLong(holder.substring(0, at));
+            return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static String host() {
+        try {
+            Path linux = Path.of("/proc/sys/kernel/hostname");
+            if (java.nio.file.Files.isReadable(linux)) {
+                return java.nio.file.Files.readString(linux).strip();
+            }
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+}
