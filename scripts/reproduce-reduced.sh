@@ -27,7 +27,7 @@ train aiwae-k5-z2 "$epochs2d" --method aiwae --samples 5 --temperatures 5 --leap
 for name in iwae-k1 iwae-k5 aiwae-k1 aiwae-k5; do
   [ -f "$runs/$name/eval.json" ] || /usr/bin/time -f "$name eval %e s" \
     "$root/bin/aiwae" eval --checkpoint "$runs/$name" --data-dir "$data" --split both --limit 100 \
-      --nll-temperatures "$temps" --nvlb-samples 5000
+      --nll-temperatures "$temps" --nvlb-samples 5000 --resume   # continues a killed evaluation
 done
 "$root/bin/aiwae" table "$runs"/iwae-k1 "$runs"/aiwae-k1 "$runs"/iwae-k5 "$runs"/aiwae-k5 > "$runs/table.md"
 "$root/bin/aiwae" posterior --checkpoint "$runs/iwae-k5-z2,$runs/aiwae-k5-z2" --data-dir "$data" --out "$runs/posterior-z2.png"

@@ -99,13 +99,8 @@ __device__ __forceinline__ uint4 philox(unsigned c0, unsigned c1, unsigned c2, u
 
 #define GID (blockIdx.x * blockDim.x + threadIdx.x)
 
-extern "C" __global__ void philox_fill(int n, unsigned seedLo, unsigned seedHi, unsigned idLo, unsigned idHi,
-                                       long long position, int normal, float* out) {
-    const int b = GID;
-    if (4 * b >= n) return;
-    const unsigned long long ctr = (unsigned long long) position + (unsigned long long) b;
-    const uint4 w = philox((unsigned) ctr, (unsigned) (ctr >> 32), idLo, idHi, seedLo, seedHi);
-    float v[4];
+// The four values of one Philox block, as philox_values in aiwae.cl.
+__device__ __forceinline__ void philox_values(uint4 w, int normal, float* v) {
     if (normal) {
         const double inv = 1.0 / 16777216.0, twoPi = 6.283185307179586;
         double u1 = ((w.x >> 8) + 1) * inv, u2 = (w.y >> 8) * inv;
@@ -118,8 +113,31 @@ extern "C" __global__ void philox_fill(int n, unsigned seedLo, unsigned seedHi, 
         const float inv = 1.0f / 16777216.0f;
         v[0] = (w.x >> 8) * inv; v[1] = (w.y >> 8) * inv; v[2] = (w.z >> 8) * inv; v[3] = (w.w >> 8) * inv;
     }
+}
+
+extern "C" __global__ void philox_fill(int n, unsigned seedLo, unsigned seedHi, unsigned idLo, unsigned idHi,
+                                       long long position, int normal, float* out) {
+    const int b = GID;
+    if (4 * b >= n) return;
+    const unsigned long long ctr = (unsigned long long) position + (unsigned long long) b;
+    float v[4];
+    philox_values(philox((unsigned) ctr, (unsigned) (ctr >> 32), idLo, idHi, seedLo, seedHi), normal, v);
     for (int j = 0; j < 4 && 4 * b + j < n; j++) {
         out[4 * b + j] = v[j];
+    }
+}
+
+extern "C" __global__ void philox_fill_groups(int items, int groups, int per, int dim, unsigned seedLo, unsigned seedHi,
+                                              const unsigned* ids, long long position, int normal, float* out) {
+    const int w = GID;
+    if (w >= items) return;
+    const int blocks = items / groups, g = w / blocks, b = w % blocks, n = per * dim;
+    const unsigned long long ctr = (unsigned long long) position + (unsigned long long) b;
+    float v[4];
+    philox_values(philox((unsigned) ctr, (unsigned) (ctr >> 32), ids[2 * g], ids[2 * g + 1], seedLo, seedHi), normal, v);
+    for (int j = 0; j < 4 && 4 * b + j < n; j++) {
+        const int i = 4 * b + j, k = i / dim;
+        out[(k * groups + g) * dim + (i - k * dim)] = v[j];
     }
 }
 

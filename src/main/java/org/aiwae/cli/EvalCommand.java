@@ -1,20 +1,29 @@
 package org.aiwae.cli;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import org.aiwae.data.Binarizer;
+import org.aiwae.AiwaeException;
 import org.aiwae.data.Datasets;
 import org.aiwae.data.Images;
 import org.aiwae.data.Split;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
-import org.aiwae.eval.Bounds;
 import org.aiwae.eval.Evaluator;
+import org.aiwae.eval.ImageStreams;
+import org.aiwae.eval.ResultsFile;
+import org.aiwae.eval.ResultsFile.ImageResult;
 import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
+import org.aiwae.io.Progress;
+import org.aiwae.model.MlpVae;
 import org.aiwae.train.Checkpoint;
-import org.aiwae.train.Streams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,18 +31,37 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code aiwae eval}: NLL by AIS, NVLB, gaps and active units of a run folder, into {@code eval.json}. */
+/**
+ * {@code aiwae eval}: NLL by AIS, NVLB, gaps and active units of a run folder. Per-image results
+ * are appended to {@code eval-<split>.jsonl} in the output folder as they are computed (fsynced
+ * per batch), so a killed evaluation continues with {@code --resume}; {@code eval.json} is then
+ * written atomically from those files. Every image draws from its own random streams, so the
+ * per-image results do not depend on batching, order, subset or resumption.
+ */
 @Command(name = "eval", header = "NLL by AIS, NVLB, gaps and active units of a run", sortOptions = false,
-        description = {"NLL by AIS, NVLB, the variational and generalisation gaps and the active units of a run folder, "
-                + "written to DIR/eval.json.",
+        description = {"NLL by AIS, NVLB, the variational and generalisation gaps and the active units of a run folder.",
                 "The defaults are the paper's protocol (about 31 hours for MNIST on a 2-core CPU); the flags reduce it, "
-                        + "and eval.json records what was used."})
+                        + "and eval.json records what was used.",
+                "Results go to --out (default: the checkpoint folder): eval-test.jsonl / eval-train.jsonl get one line per "
+                        + "image as it is done (fsynced), eval.json is written at the end. An evaluation already there is "
+                        + "continued with --resume (same protocol, seed and model, else refused) or replaced with --force."})
 final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Option(names = "--checkpoint", paramLabel = "DIR", required = true, description = "the training run folder to evaluate")
     Path dir;
+
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "where eval.json and the per-image results go; default: the checkpoint folder")
+    Path out;
+
+    @Option(names = "--resume", description = "continue the evaluation in --out where it stopped (refused if its protocol, "
+            + "seed, backend or model differ); images already done are not redone")
+    boolean resume;
+
+    @Option(names = "--force", description = "discard an evaluation already in --out and start over")
+    boolean force;
 
     @Option(names = "--split", paramLabel = "SPLIT", defaultValue = "test", completionCandidates = Splits.class,
             description = "${COMPLETION-CANDIDATES}: the images evaluated (both also gives the generalisation gap); "
@@ -43,6 +71,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", defaultValue = "0",
             description = "evaluate only the first N images of each split; default: all")
     int limit;
+
+    @Option(names = "--images", paramLabel = "A:B",
+            description = "evaluate images A to B-1 of each split (a shard; per-image results equal the full run's)")
+    String images;
 
     @Option(names = "--nll-chains", paramLabel = "N", defaultValue = "16",
             description = "AIS chains per image; default: ${DEFAULT-VALUE}")
@@ -79,11 +111,26 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
+    static final String REPORT = "eval.json";
+
+    static String resultsName(String split) {
+        return "eval-" + split + ".jsonl";
+    }
+
     private void atLeast(String flag, int value, int min) {
         if (value < min) {
             throw new ParameterException(spec.commandLine(), flag + " must be at least " + min + ", got " + value);
         }
     }
+
+    /**
+     * What to evaluate and where: the flags of {@code aiwae eval}, checked.
+     *
+     * @param range images A to B-1 ({@code {A, B}}), or null for the first {@code limit} (0: all)
+     */
+    record Options(Path checkpoint, Path out, boolean resume, boolean force, List<String> splits, int limit, int[] range,
+                   int chains, int temperatures, int leapfrog, int nvlbSamples, int batch, long seed, String backend,
+                   Path dataDir) {}
 
     @Override
     public Integer call() throws Exception {
@@ -96,36 +143,200 @@ final class EvalCommand implements Callable<Integer> {
         atLeast("--nll-leapfrog", leapfrog, 1);
         atLeast("--nvlb-samples", nvlbSamples, 1);
         atLeast("--batch", batch, 1);
-        Backend backend = backendOption.open();
-        Evaluator ev = new Evaluator(chains, temperatures, leapfrog, nvlbSamples, batch, backend);
+        if (resume && force) {
+            throw new ParameterException(spec.commandLine(), "--resume continues an evaluation and --force discards it; pass one");
+        }
+        int[] range = imageRange(images);
+        if (range != null && limit > 0) {
+            throw new ParameterException(spec.commandLine(), "pass --limit N or --images A:B, not both");
+        }
+        return run(new Options(dir, out == null ? dir : out, resume, force,
+                split.equals("both") ? List.of("test", "train") : List.of(split), limit, range, chains, temperatures, leapfrog,
+                nvlbSamples, batch, seed, backendOption.name, dataDir.dir));
+    }
+
+    /** {@code A:B} (images A to B-1 of the split), or null when not given. */
+    private int[] imageRange(String s) {
+        if (s == null) {
+            return null;
+        }
+        String[] p = s.split(":", -1);
+        try {
+            if (p.length == 2) {
+                int from = Integer.parseInt(p[0].trim()), to = Integer.parseInt(p[1].trim());
+                if (from >= 0 && to > from) {
+                    return new int[] {from, to};
+                }
+            }
+        } catch (NumberFormatException ignored) {
+            // the message below
+        }
+        throw new ParameterException(spec.commandLine(), "--images must be A:B with 0 <= A < B (images A to B-1), got '" + s + "'");
+    }
+
+    static int run(Options o) throws Exception {
+        Path dir = o.checkpoint();
+        long seed = o.seed();
         Checkpoint.Loaded run = Checkpoint.readModel(dir);
-        Split data = Datasets.load(run.config().dataset(), dataDir.dir);
+        Split data = Datasets.load(run.config().dataset(), o.dataDir());
+        List<String> splits = o.splits();
+        Map<String, int[]> chosen = new LinkedHashMap<>();
+        for (String s : splits) {
+            chosen.put(s, indices(images(data, s), s, o.limit(), o.range()));
+        }
+        Path out = o.out();
+        checkOutput(out, o.resume(), o.force());
+
+        Backend backend = BackendOption.use(o.backend());
+        Evaluator ev = new Evaluator(o.chains(), o.temperatures(), o.leapfrog(), o.nvlbSamples(), o.batch(), backend);
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new AiwaeException("cannot create --out " + out + ": " + e.getMessage());
+        }
         long start = System.nanoTime();
         EvalReport.SplitResult test = null, train = null;
-        for (String s : split.equals("both") ? List.of("test", "train") : List.of(split)) {
-            Images images = s.equals("test") ? data.test() : data.train();
-            if (limit > 0) {
-                images = images.limit(limit);
+        for (String s : splits) {
+            Images images = images(data, s);
+            int[] idx = chosen.get(s);
+            Map<Integer, ImageResult> results;
+            try (ResultsFile file = ResultsFile.open(out.resolve(resultsName(s)), header(s, run, ev, seed, backend, images))) {
+                evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s);
+                results = file.results();
             }
-            Tensor x = Binarizer.sample(images.slice(0, images.count()), Streams.of(seed, Streams.EVAL_DATA, s.equals("test") ? 1 : 2, 0));
-            double[] lp = ev.logLikelihood(run.model(), x, Streams.of(seed, Streams.EVAL, 1, s.equals("test") ? 1 : 2), System.err,
-                    "NLL(" + s + ") AIS");
-            double[] lb = ev.bound(run.model(), x, Streams.of(seed, Streams.EVAL, 2, s.equals("test") ? 1 : 2));
-            double nll = -Bounds.mean(lp), nvlb = -Bounds.mean(lb);
             if (s.equals("test")) {
-                double[] act = Evaluator.activity(run.model(), images.slice(0, images.count()));
-                test = new EvalReport.SplitResult(images.count(), nll, nvlb, nvlb - nll, Evaluator.activeUnits(act),
-                        java.util.Arrays.stream(act).boxed().toList());
+                test = summary(results, idx, s, activity(run.model(), images, idx));
             } else {
-                train = new EvalReport.SplitResult(images.count(), nll, nvlb, nvlb - nll, null, null);
+                train = summary(results, idx, s, null);
             }
         }
-        EvalReport report = new EvalReport(dir.toString(), run.config().dataset(), run.config().method(), run.config(), run.epoch(),
-                ev.protocol(), test, train, test != null && train != null ? test.nll() - train.nll() : null,
-                (System.nanoTime() - start) / 1e9);
-        AtomicFiles.writeString(dir.resolve("eval.json"), Json.write(report) + "\n");
+        EvalReport report = new EvalReport(EvalReport.FORMAT, dir.toString(), run.config().dataset(), run.config().method(),
+                run.config(), run.epoch(), ev.protocol(), seed, backend.name(), test, train,
+                test != null && train != null ? test.nll() - train.nll() : null);
+        try {
+            AtomicFiles.writeString(out.resolve(REPORT), Json.write(report) + "\n");
+        } catch (IOException e) {
+            throw new AiwaeException("cannot write " + out.resolve(REPORT) + ": " + e.getMessage()
+                    + " (the per-image results are kept; rerun with --resume)");
+        }
         System.out.println(table(report));
+        System.out.printf("%.1f s; results in %s%n", (System.nanoTime() - start) / 1e9, out.resolve(REPORT));
         return 0;
+    }
+
+    private static Images images(Split data, String split) {
+        return split.equals("test") ? data.test() : data.train();
+    }
+
+    private static int[] indices(Images images, String split, int limit, int[] range) {
+        int from = 0, to = limit > 0 ? Math.min(limit, images.count()) : images.count();
+        if (range != null) {
+            if (range[1] > images.count()) {
+                throw new AiwaeException("--images " + range[0] + ":" + range[1] + " is beyond the " + images.count() + " "
+                        + split + " images");
+            }
+            from = range[0];
+            to = range[1];
+        }
+        int[] idx = new int[to - from];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = from + i;
+        }
+        return idx;
+    }
+
+    /** Refuses to overwrite an earlier evaluation in {@code out} unless --resume or --force; --force deletes it. */
+    private static void checkOutput(Path out, boolean resume, boolean force) {
+        List<Path> existing = new ArrayList<>();
+        for (String f : List.of(REPORT, resultsName("test"), resultsName("train"))) {
+            if (Files.exists(out.resolve(f))) {
+                existing.add(out.resolve(f));
+            }
+        }
+        if (existing.isEmpty() || resume) {
+            return;
+        }
+        if (!force) {
+            throw new AiwaeException(out + " already has an evaluation (" + existing.get(0).getFileName()
+                    + "); pass --resume to continue it, --force to replace it, or --out DIR to write elsewhere");
+        }
+        for (Path p : existing) {
+            try {
+                Files.delete(p);
+            } catch (IOException e) {
+                throw new AiwaeException("--force: cannot delete " + p + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** What the per-image results of a split depend on; --resume refuses a file recorded with anything else. */
+    private static ResultsFile.Header header(String split, Checkpoint.Loaded run, Evaluator ev, long seed, Backend backend,
+                                             Images images) {
+        return new ResultsFile.Header(EvalReport.FORMAT, split, run.config().dataset(), images.count(),
+                Evaluator.fingerprint(run.model()), run.epoch(), seed, backend.name(), ev.protocol());
+    }
+
+    /** Evaluates the images of {@code idx} that {@code file} does not hold yet, in batches, appending each batch. */
+    private static void evaluate(Evaluator ev, MlpVae model, Images images, int[] idx, ImageStreams streams, ResultsFile file,
+                                 String split) {
+        List<Integer> todo = new ArrayList<>();
+        for (int i : idx) {
+            if (!file.results().containsKey(i)) {
+                todo.add(i);
+            }
+        }
+        long aisUnits = 3L * ev.chains() * ev.leapfrog(), perImage = aisUnits * (ev.temperatures() - 1) + ev.nvlbSamples();
+        int already = idx.length - todo.size();
+        Progress bar = new Progress(System.err, "eval " + split + " images", perImage * idx.length).scaled(perImage)
+                .resumedAt(perImage * already);
+        if (already > 0) {
+            System.err.println("aiwae: " + split + ": " + already + " of " + idx.length + " images already in "
+                    + resultsName(split) + "; evaluating the other " + todo.size());
+        }
+        for (int from = 0; from < todo.size(); from += ev.batch()) {
+            int[] b = todo.subList(from, Math.min(todo.size(), from + ev.batch())).stream().mapToInt(Integer::intValue).toArray();
+            long base = perImage * (already + from);
+            Tensor x = Evaluator.binarize(images, b, streams);
+            String where = "images " + b[0] + (b.length > 1 ? ".." + b[b.length - 1] : "");
+            double[] lp = ev.logLikelihood(model, x, streams, b, done -> bar.update(base + aisUnits * done,
+                    "AIS temperature " + done / b.length + "/" + (ev.temperatures() - 1) + " of " + where));
+            bar.update(base + aisUnits * (ev.temperatures() - 1) * b.length, "NVLB of " + where);
+            double[] lb = ev.bound(model, x, streams, b);
+            List<ImageResult> rs = new ArrayList<>();
+            for (int i = 0; i < b.length; i++) {
+                rs.add(new ImageResult(b[i], -lp[i], -lb[i]));
+            }
+            file.append(rs);
+            bar.update(base + perImage * b.length, "");
+        }
+        bar.finish(perImage * idx.length, "");
+    }
+
+    /** Means over the chosen images, in image order (so the same whatever the batching or resumption). */
+    private static EvalReport.SplitResult summary(Map<Integer, ImageResult> results, int[] idx, String split, double[] activity) {
+        double nll = 0, nvlb = 0;
+        int diverged = 0;
+        for (int i : idx) {
+            ImageResult r = results.get(i);
+            if (r == null) {
+                throw new IllegalStateException("image " + i + " of " + split + " was not evaluated");
+            }
+            nll += r.nll();
+            nvlb += r.nvlb();
+            diverged += r.finite() ? 0 : 1;
+        }
+        nll /= idx.length;
+        nvlb /= idx.length;
+        return new EvalReport.SplitResult(idx.length, idx[0] + ":" + (idx[idx.length - 1] + 1), resultsName(split), nll, nvlb,
+                nvlb - nll, diverged, activity == null ? null : Evaluator.activeUnits(activity),
+                activity == null ? null : Arrays.stream(activity).boxed().toList());
+    }
+
+    private static double[] activity(MlpVae model, Images images, int[] idx) {
+        Progress bar = new Progress(System.err, "active units", idx.length);
+        double[] act = Evaluator.activity(model, images.slice(idx[0], idx[idx.length - 1] + 1));
+        bar.finish(idx.length, "");
+        return act;
     }
 
     private static String table(EvalReport r) {
@@ -133,8 +344,9 @@ final class EvalCommand implements Callable<Integer> {
         for (String s : List.of("test", "train")) {
             EvalReport.SplitResult m = r.split(s);
             if (m != null) {
-                sb.append(String.format("%-6s images %6d  NLL %8.3f  NVLB %8.3f  var gap %6.3f%s%n", s, m.images(),
-                        m.nll(), m.nvlb(), m.varGap(), m.activeUnits() != null ? "  active units " + m.activeUnits() : ""));
+                sb.append(String.format("%-6s images %6d  NLL %8.3f  NVLB %8.3f  var gap %6.3f%s%s%n", s, m.images(), m.nll(),
+                        m.nvlb(), m.varGap(), m.activeUnits() != null ? "  active units " + m.activeUnits() : "",
+                        m.diverged() > 0 ? "  DIVERGED on " + m.diverged() + " images (NaN)" : ""));
             }
         }
         if (r.genGap() != null) {

@@ -47,7 +47,10 @@ final class TableCommand implements Callable<Integer> {
         }
     }
 
-    /** The table; a cell the evaluation did not measure (e.g. train NLL without --split both) is a dash. */
+    /**
+     * The table; a cell the evaluation did not measure (e.g. train NLL without --split both) is a dash,
+     * a value that is not finite (the evaluation diverged) is NaN, inf or -inf, with a note below.
+     */
     static String markdown(List<EvalReport> evals) {
         StringBuilder sb = new StringBuilder("| |");
         for (EvalReport e : evals) {
@@ -64,6 +67,19 @@ final class TableCommand implements Callable<Integer> {
         row(sb, "gen gap", evals, EvalReport::genGap);
         row(sb, "active units", evals, e -> e.test() == null ? null : e.test().activeUnits());
         sb.append('\n');
+        List<String> diverged = new ArrayList<>();
+        for (EvalReport e : evals) {
+            for (String split : List.of("test", "train")) {
+                EvalReport.SplitResult r = e.split(split);
+                if (r != null && r.diverged() != null && r.diverged() > 0) {
+                    diverged.add(r.diverged() + " " + split + " images of " + e.checkpoint());
+                }
+            }
+        }
+        if (sb.indexOf("| NaN |") >= 0 || sb.indexOf("inf |") >= 0 || !diverged.isEmpty()) {
+            sb.append("NaN / inf: the evaluation diverged (non-finite log-likelihoods")
+                    .append(diverged.isEmpty() ? "" : " for " + String.join(", ", diverged)).append("), not a missing measurement.\n\n");
+        }
         note(sb, "Protocol", evals, TableCommand::protocol);
         note(sb, "Training", evals, TableCommand::training);
         return sb.toString();
@@ -99,12 +115,17 @@ final class TableCommand implements Callable<Integer> {
         return s == null ? null : f.applyAsDouble(s);
     }
 
+    /** A measured value; JSON has no NaN, eval.json holds "NaN" / "Infinity" strings, read back as these doubles. */
+    private static String cell(double v) {
+        return Double.isNaN(v) ? "NaN" : v == Double.POSITIVE_INFINITY ? "inf" : v == Double.NEGATIVE_INFINITY ? "-inf"
+                : String.format("%.2f", v);
+    }
+
     private static void row(StringBuilder sb, String name, List<EvalReport> evals, Function<EvalReport, Number> f) {
         sb.append("| ").append(name).append(" |");
         for (EvalReport e : evals) {
             Number v = f.apply(e);
-            sb.append(' ').append(v == null ? "-" : v instanceof Integer i ? i.toString()
-                    : Double.isNaN(v.doubleValue()) ? "NaN" : String.format("%.2f", v.doubleValue())).append(" |");
+            sb.append(' ').append(v == null ? "-" : v instanceof Integer i ? i.toString() : cell(v.doubleValue())).append(" |");
         }
         sb.append('\n');
     }

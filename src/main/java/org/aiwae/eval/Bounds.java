@@ -4,6 +4,8 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
+import java.util.function.IntFunction;
+import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.Posterior;
@@ -18,6 +20,22 @@ public final class Bounds {
 
     /** {@code L_k} for each row of the binary batch {@code x [B, D]}. */
     public static double[] iwae(LatentVariableModel model, Tensor x, int k, int chunk, RandomStream rng) {
+        return iwae(model, x, k, chunk, c -> rng.normal(c, x.dim(0), model.latentDim()));
+    }
+
+    /**
+     * {@code L_k} for each row of {@code x}, row b's samples drawn from group b of {@code noise} only
+     * (one stream per data point: a row's bound does not depend on the rest of the batch).
+     */
+    public static double[] iwae(LatentVariableModel model, Tensor x, int k, int chunk, ChainNoise.PerGroup noise) {
+        if (noise.groups() != x.dim(0)) {
+            throw new IllegalArgumentException(noise.groups() + " random streams for " + x.dim(0) + " rows");
+        }
+        return iwae(model, x, k, chunk, c -> noise.normal(c, model.latentDim()));
+    }
+
+    /** {@code normals.apply(c)} gives c standard normal draws per row, {@code [c, B, Z]}. */
+    private static double[] iwae(LatentVariableModel model, Tensor x, int k, int chunk, IntFunction<Tensor> normals) {
         if (k < 1 || chunk < 1) {
             throw new IllegalArgumentException("bound needs k >= 1 and chunk >= 1, got k=" + k + " chunk=" + chunk);
         }
@@ -30,7 +48,7 @@ public final class Bounds {
             Posterior q = model.posterior(xv);
             for (int done = 0; done < k; done += chunk) {
                 int c = Math.min(chunk, k - done);
-                Var z = q.sample(rng.normal(c, batch, model.latentDim()));
+                Var z = q.sample(normals.apply(c));
                 float[] lw = Ops.sub(model.logJoint(xv, z), q.logProb(z)).value().toArray();
                 for (int i = 0; i < c; i++) {
                     for (int b = 0; b < batch; b++) {

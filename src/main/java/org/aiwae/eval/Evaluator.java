@@ -1,17 +1,20 @@
 package org.aiwae.eval;
 
-import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.function.LongConsumer;
+import org.aiwae.data.Binarizer;
+import org.aiwae.data.Images;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
-import org.aiwae.engine.random.RandomStream;
+import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.Posterior;
 import org.aiwae.sampler.Annealer;
 import org.aiwae.sampler.Schedule;
 import org.aiwae.sampler.StepSizes;
-import org.aiwae.io.Progress;
 
 /**
  * The paper's evaluation of a trained model on binary images: NLL by AIS (Wu et al.'s protocol:
@@ -39,34 +42,45 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
         return new Evaluator(16, 10_000, 10, 5000, 100, backend);
     }
 
-    /** What an evaluation ran, as recorded in {@code eval.json}. */
+    /**
+     * What an evaluation ran, as recorded in {@code eval.json} and in the header of the per-image files.
+     *
+     * @param nvlbChunk     samples per chunk of the streamed NVLB (it fixes how an image's stream is read)
+     * @param randomStreams how the random numbers are assigned (per image since format 2)
+     */
     public record Protocol(int nllChains, int nllTemperatures, int nllLeapfrog, double nllStepSizeTargetAcceptance,
-                           int nvlbSamples, boolean paperProtocol) {}
+                           int nvlbSamples, int nvlbChunk, String randomStreams, boolean paperProtocol) {}
 
     public Protocol protocol() {
-        return new Protocol(chains, temperatures, leapfrog, 0.6, nvlbSamples,
+        return new Protocol(chains, temperatures, leapfrog, 0.6, nvlbSamples, NVLB_CHUNK, "per image: (seed, split, image, phase)",
                 chains == 16 && temperatures == 10_000 && leapfrog == 10 && nvlbSamples == 5000);
     }
 
-    /** log p(x) per image by AIS; {@code log} receives a progress bar. */
-    public double[] logLikelihood(LatentVariableModel model, Tensor x, RandomStream rng, PrintStream log, String label) {
+    /** Samples per chunk of the streamed NVLB bound (part of the protocol: it fixes how the streams are read). */
+    public static final int NVLB_CHUNK = 100;
+
+    /**
+     * log p(x) per row of {@code x} by AIS. Row r is image {@code images[r]} of the split that
+     * {@code streams} names: its chains start from and move with that image's own stream only, so the
+     * result does not depend on the other rows. {@code progress} (may be null) receives the number of
+     * image-temperatures done so far in this call.
+     */
+    public double[] logLikelihood(LatentVariableModel model, Tensor x, ImageStreams streams, int[] images, LongConsumer progress) {
         int n = x.dim(0);
+        check(n, images);
         double[] out = new double[n];
         double[] betas = Schedule.linear().betas(temperatures);
-        Progress bar = new Progress(log, label, (long) n * (temperatures - 1));
         try (Annealer annealer = new Annealer(model, backend, leapfrog)) {
             for (int from = 0; from < n; from += batch) {
                 int to = Math.min(n, from + batch), b = to - from;
                 Tensor xb = x.rows(from, to);
+                ChainNoise.PerGroup noise = streams.group(ImageStreams.Phase.AIS, Arrays.copyOfRange(images, from, to));
                 try (NoGrad ignored = NoGrad.enter()) {
                     Posterior q = model.posterior(Var.constant(xb));
-                    Tensor z0 = q.sample(rng.normal(chains, b, model.latentDim())).value();
+                    Tensor z0 = q.sample(noise.normal(chains, model.latentDim())).value();
                     long base = (long) from * (temperatures - 1);
-                    Annealer.Result r = annealer.run(xb, q, z0, chains, betas, StepSizes.ais(b, 0.05f), rng, (t, info) -> {
-                                if (t % 50 == 0) {
-                                    bar.update(base + (long) b * t, "");
-                                }
-                            });
+                    Annealer.Result r = annealer.run(xb, q, z0, chains, betas, StepSizes.ais(b, 0.05f), noise,
+                            progress == null ? null : (t, info) -> progress.accept(base + (long) b * t));
                     for (int i = 0; i < b; i++) {
                         double max = Double.NEGATIVE_INFINITY, sum = 0;
                         for (int c = 0; c < chains; c++) {
@@ -80,19 +94,56 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
                 }
             }
         }
-        bar.finish((long) n * (temperatures - 1), "");
         return out;
     }
 
-    /** {@code L_k} per image with k = nvlbSamples. */
-    public double[] bound(LatentVariableModel model, Tensor x, RandomStream rng) {
+    /** log p(x) of rows that are images 0..n-1 of data with {@code new ImageStreams(seed, 0)}. */
+    public double[] logLikelihood(LatentVariableModel model, Tensor x, long seed) {
+        return logLikelihood(model, x, new ImageStreams(seed, 0), range(x.dim(0)), null);
+    }
+
+    /** {@code L_k} per row with k = nvlbSamples; row r draws from image {@code images[r]}'s NVLB stream only. */
+    public double[] bound(LatentVariableModel model, Tensor x, ImageStreams streams, int[] images) {
+        check(x.dim(0), images);
         double[] out = new double[x.dim(0)];
         for (int from = 0; from < x.dim(0); from += batch) {
             int to = Math.min(x.dim(0), from + batch);
-            double[] b = Bounds.iwae(model, x.rows(from, to), nvlbSamples, 100, rng);
+            double[] b = Bounds.iwae(model, x.rows(from, to), nvlbSamples, NVLB_CHUNK,
+                    streams.group(ImageStreams.Phase.NVLB, Arrays.copyOfRange(images, from, to)));
             System.arraycopy(b, 0, out, from, b.length);
         }
         return out;
+    }
+
+    /** {@code L_k} of rows that are images 0..n-1 of data with {@code new ImageStreams(seed, 0)}. */
+    public double[] bound(LatentVariableModel model, Tensor x, long seed) {
+        return bound(model, x, new ImageStreams(seed, 0), range(x.dim(0)));
+    }
+
+    /** A binary sample of the listed images, image i drawn from its own binarisation stream: {@code [indices.length, D]}. */
+    public static Tensor binarize(Images images, int[] indices, ImageStreams streams) {
+        int d = images.dim();
+        Tensor out = Tensor.zeros(indices.length, d);
+        for (int r = 0; r < indices.length; r++) {
+            int i = indices[r];
+            Tensor row = Binarizer.sample(images.slice(i, i + 1), streams.stream(ImageStreams.Phase.BINARIZE, i));
+            System.arraycopy(row.data(), row.offset(), out.data(), r * d, d);
+        }
+        return out;
+    }
+
+    private static void check(int rows, int[] images) {
+        if (images.length != rows) {
+            throw new IllegalArgumentException(images.length + " image indices for " + rows + " rows");
+        }
+    }
+
+    private static int[] range(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = i;
+        }
+        return r;
     }
 
     /** {@code A_h = Var_x(E_q[h])} per latent dimension (E_q[h] is the encoder mean). */
@@ -118,6 +169,29 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
             a[h] = sq[h] / n - m * m;
         }
         return a;
+    }
+
+    /** SHA-256 (hex) of the model's parameters: names, shapes and float32 values, in name order. */
+    public static String fingerprint(LatentVariableModel model) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            for (Map.Entry<String, Var> e : new java.util.TreeMap<>(model.namedParameters()).entrySet()) {
+                Tensor t = e.getValue().value();
+                md.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * (t.rank() + t.size()));
+                for (int d : t.shape()) {
+                    b.putInt(d);
+                }
+                float[] v = t.data();
+                for (int i = 0; i < t.size(); i++) {
+                    b.putInt(Float.floatToRawIntBits(v[t.offset() + i]));
+                }
+                md.update(b.array());
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Units with {@code A_h > 0.01}, the IWAE study's threshold. */

@@ -1,58 +1,141 @@
 package org.aiwae.io;
 
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.util.function.LongSupplier;
 
 /**
- * A one-line progress bar on stderr: redrawn in place on a terminal (at most 4 times a second),
- * printed once at the end when stderr is not a terminal (logs, CI).
+ * A one-line progress report with an ETA, on stderr by default:
+ * <ul>
+ *   <li>{@link Mode#LIVE} (stdout is a terminal): one line redrawn in place, at most 4 times a second;</li>
+ *   <li>{@link Mode#LOG} (a log file, CI): a plain line every {@code AIWAE_PROGRESS_SECONDS} seconds
+ *       (default 10), so a long run shows it is alive and how long it has left;</li>
+ *   <li>{@link Mode#QUIET} ({@code AIWAE_NO_PROGRESS} set): nothing until the end;</li>
+ * </ul>
+ * and in every mode one final line from {@link #finish}. The ETA counts only the work done since
+ * this report started (work done before a resume is excluded from the rate).
  */
 public final class Progress {
+    /** How updates are shown. */
+    public enum Mode { LIVE, LOG, QUIET }
+
     private static final int WIDTH = 24;
     private final PrintStream out;
-    private final boolean live;
+    private final Mode mode;
     private final String label;
     private final long total;
-    private final long startNanos = System.nanoTime();
+    private final long intervalNanos;
+    private final LongSupplier clock;
+    private final long startNanos;
+    private long startDone;
     private long lastDraw;
+    private long scale = 1;
 
-    /** {@code out} may be null: then nothing is printed. */
+    /** {@code out} may be null: then nothing is printed. The mode follows the environment. */
     public Progress(PrintStream out, String label, long total) {
-        this.out = out == null ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
-        this.live = out != null && System.console() != null && System.getenv("AIWAE_NO_PROGRESS") == null;
+        this(out, label, total, defaultMode(), intervalFromEnvironment(), System::nanoTime);
+    }
+
+    /** With an explicit mode, interval between LOG lines and clock (tests). */
+    public Progress(PrintStream out, String label, long total, Mode mode, long intervalNanos, LongSupplier clock) {
+        this.out = out == null ? new PrintStream(OutputStream.nullOutputStream()) : out;
+        this.mode = out == null ? Mode.QUIET : mode;
         this.label = label;
         this.total = Math.max(total, 1);
+        this.intervalNanos = intervalNanos;
+        this.clock = clock;
+        this.startNanos = clock.getAsLong();
+        this.lastDraw = startNanos;
+    }
+
+    /** LIVE when stdout is an interactive terminal, QUIET with {@code AIWAE_NO_PROGRESS}, else LOG. */
+    public static Mode defaultMode() {
+        if (System.getenv("AIWAE_NO_PROGRESS") != null) {
+            return Mode.QUIET;
+        }
+        return isTerminal() ? Mode.LIVE : Mode.LOG;
+    }
+
+    /** {@code System.console()} exists for a redirected stdout on JDK 22+; there {@code Console.isTerminal()} tells. */
+    private static boolean isTerminal() {
+        java.io.Console c = System.console();
+        if (c == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return true; // JDK 21: a console exists only for a terminal
+        }
+    }
+
+    private static long intervalFromEnvironment() {
+        String s = System.getenv("AIWAE_PROGRESS_SECONDS");
+        try {
+            double v = s == null ? 10 : Double.parseDouble(s.trim());
+            return (long) (Math.max(v, 0.1) * 1e9);
+        } catch (NumberFormatException e) {
+            return 10_000_000_000L;
+        }
     }
 
     public double seconds() {
-        return (System.nanoTime() - startNanos) / 1e9;
+        return (clock.getAsLong() - startNanos) / 1e9;
     }
 
-    /** Updates the bar: {@code done} of the total, with a free-form suffix (rate, loss). */
+    /** Work that was already done before this report started (a resumed run): not counted in the rate. */
+    public Progress resumedAt(long done) {
+        this.startDone = done;
+        return this;
+    }
+
+    /** Shows counts divided by {@code scale} (work counted in fine units, shown in whole items, e.g. images). */
+    public Progress scaled(long scale) {
+        this.scale = Math.max(scale, 1);
+        return this;
+    }
+
+    /** Reports {@code done} of the total, with a free-form suffix (rate, loss, phase). */
     public void update(long done, String suffix) {
-        long now = System.nanoTime();
-        if (!live || (now - lastDraw < 250_000_000L && done < total)) {
-            return;
+        long now = clock.getAsLong();
+        switch (mode) {
+            case LIVE -> {
+                if (now - lastDraw >= 250_000_000L || done >= total) {
+                    lastDraw = now;
+                    out.print("\r" + line(done, suffix) + "\u001b[K");
+                    out.flush();
+                }
+            }
+            case LOG -> {
+                if (now - lastDraw >= intervalNanos) {
+                    lastDraw = now;
+                    out.println(line(done, suffix));
+                    out.flush();
+                }
+            }
+            case QUIET -> { }
         }
-        lastDraw = now;
-        out.print("\r" + line(done, suffix) + "\u001b[K");
-        out.flush();
     }
 
-    /** Ends the line. */
+    /** Ends the report with one line. */
     public void finish(long done, String suffix) {
+        boolean live = mode == Mode.LIVE;
         out.print((live ? "\r" : "") + line(done, suffix) + (live ? "\u001b[K" : "") + "\n");
         out.flush();
     }
 
-    private String line(long done, String suffix) {
-        int filled = (int) (WIDTH * Math.min(done, total) / total);
+    /** The current line, e.g. {@code label [######      ] 30/100 eta 1m10s suffix}. */
+    public String line(long done, String suffix) {
+        int filled = (int) (WIDTH * Math.max(0, Math.min(done, total)) / total);
         double s = seconds();
-        double eta = done > 0 ? s * (total - done) / done : 0;
-        return String.format("%s [%s%s] %d/%d %s %s", label, "#".repeat(filled), " ".repeat(WIDTH - filled), done, total,
-                done < total ? "eta " + time(eta) : time(s), suffix);
+        long fresh = done - startDone;
+        String when = done >= total ? time(s) : fresh > 0 ? "eta " + time(s * (total - done) / fresh) : "eta ?";
+        return String.format("%s [%s%s] %d/%d %s %s", label, "#".repeat(filled), " ".repeat(WIDTH - filled), done / scale, total / scale,
+                when, suffix).stripTrailing();
     }
 
-    static String time(double seconds) {
+    /** {@code 1h02m}, {@code 3m07s}. */
+    public static String time(double seconds) {
         long s = Math.round(seconds);
         return s >= 3600 ? String.format("%dh%02dm", s / 3600, s / 60 % 60) : String.format("%dm%02ds", s / 60, s % 60);
     }

@@ -1,5 +1,6 @@
 package org.aiwae.sampler;
 
+import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
 
 /**
@@ -27,6 +28,12 @@ public final class Ais {
      */
     public static Result run(AnnealingPath path, PathState state, double[] betas, Hmc hmc, StepSizes stepSizes,
                              RandomStream rng, Progress progress) {
+        return run(path, state, betas, hmc, stepSizes, new ChainNoise.Shared(rng), progress);
+    }
+
+    /** As above, the chains drawing their random numbers from {@code noise}. */
+    public static Result run(AnnealingPath path, PathState state, double[] betas, Hmc hmc, StepSizes stepSizes,
+                             ChainNoise noise, Progress progress) {
         int n = state.chains();
         double[] logw = new double[n];
         double[] acceptance = new double[betas.length - 1];
@@ -39,7 +46,7 @@ public final class Ais {
             for (int i = 0; i < n; i++) {
                 logw[i] += db * ((double) l1[o1 + i] - l0[o0 + i]);
             }
-            HmcInfo info = hmc.step(path, state, betas[t], stepSizes.forChains(t - 1, n, eps), rng);
+            HmcInfo info = hmc.step(path, state, betas[t], stepSizes.forChains(t - 1, n, eps), noise);
             acceptance[t - 1] = stepSizes.observe(t - 1, info.accepted());
             divergences += info.divergences();
             if (progress != null) {

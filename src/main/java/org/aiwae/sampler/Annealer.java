@@ -7,6 +7,7 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.fused.AnnealingKernel;
 import org.aiwae.engine.fused.DecoderKernel;
+import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.DiagonalGaussian;
 import org.aiwae.model.LatentVariableModel;
@@ -47,6 +48,16 @@ public final class Annealer implements AutoCloseable {
      */
     public Result run(Tensor x, Posterior q, Tensor z0, int samples, double[] betas, StepSizes stepSizes, RandomStream rng,
                       Ais.Progress progress) {
+        return run(x, q, z0, samples, betas, stepSizes, new ChainNoise.Shared(rng), progress);
+    }
+
+    /**
+     * As above, the chains drawing their momenta and uniforms from {@code noise}: with
+     * {@link ChainNoise.PerGroup} (one stream per row of x) each row's outcome is independent of
+     * the batch it was run in.
+     */
+    public Result run(Tensor x, Posterior q, Tensor z0, int samples, double[] betas, StepSizes stepSizes, ChainNoise noise,
+                      Ais.Progress progress) {
         int chains = samples * x.dim(0), latent = model.latentDim();
         Optional<AnnealingKernel> dev = q instanceof DiagonalGaussian ? deviceKernel(chains) : Optional.empty();
         if (dev.isPresent()) {
@@ -58,7 +69,7 @@ public final class Annealer implements AutoCloseable {
             boolean[] accepted = new boolean[chains];
             int divergences = 0;
             for (int t = 1; t < betas.length; t++) {
-                int div = k.step(betas[t - 1], betas[t], stepSizes.forChains(t - 1, chains, eps), leapfrog, rng, accepted);
+                int div = k.step(betas[t - 1], betas[t], stepSizes.forChains(t - 1, chains, eps), leapfrog, noise, accepted);
                 acceptance[t - 1] = stepSizes.observe(t - 1, accepted);
                 divergences += div;
                 if (progress != null) {
@@ -73,7 +84,7 @@ public final class Annealer implements AutoCloseable {
         AnnealingPath path = AnnealingPaths.of(model, x, q, samples, hostDecoder(chains));
         PathState state = PathState.at(path, z0.reshape(chains, latent).copy());
         Hmc hmc = hmcs.computeIfAbsent(chains, n -> new Hmc(n, latent, leapfrog));
-        Ais.Result r = Ais.run(path, state, betas, hmc, stepSizes, rng, progress);
+        Ais.Result r = Ais.run(path, state, betas, hmc, stepSizes, noise, progress);
         return new Result(r.logWeights(), r.state().position(), r.acceptance(), r.divergences());
     }
 

@@ -1,6 +1,7 @@
 package org.aiwae.sampler;
 
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
 
 /**
@@ -40,10 +41,15 @@ public final class Hmc {
      * Draws N*dim normals then N uniforms from {@code rng}.
      */
     public HmcInfo step(AnnealingPath path, PathState state, double beta, float[] eps, RandomStream rng) {
+        return step(path, state, beta, eps, new ChainNoise.Shared(rng));
+    }
+
+    /** One transition drawing its momenta and uniforms from {@code noise}. */
+    public HmcInfo step(AnnealingPath path, PathState state, double beta, float[] eps, ChainNoise noise) {
         int n = state.chains(), d = state.dim();
         float b1 = (float) beta, b0 = 1 - b1;
-        rng.normal(momentum0.data(), 0, n * d);
-        rng.uniform(uniforms.data(), 0, n);
+        noise.momenta(momentum0.data(), n, d);
+        noise.uniforms(uniforms.data(), n);
         float[] p = momentum.data(), p0 = momentum0.data();
         float[] q = proposal.position().data();
         System.arraycopy(state.position().data(), state.position().offset(), q, 0, n * d);

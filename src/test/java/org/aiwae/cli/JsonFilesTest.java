@@ -92,18 +92,22 @@ class JsonFilesTest {
 
     @Test
     void evalReportRoundTripsWithFixedKeyOrder() {
-        Evaluator.Protocol protocol = new Evaluator.Protocol(16, 10_000, 10, 0.6, 5000, true);
-        EvalReport.SplitResult test = new EvalReport.SplitResult(100, 90.5, 92.25, 1.75, 3, List.of(0.5, 0.001, 1.25));
-        EvalReport.SplitResult train = new EvalReport.SplitResult(100, 88.5, 90.0, 1.5, null, null);
-        EvalReport both = new EvalReport("runs/x", "embedded", Method.AIWAE, CONFIG, 20, protocol, test, train, 2.0, 12.5);
+        Evaluator.Protocol protocol = new Evaluator.Protocol(16, 10_000, 10, 0.6, 5000, 100, "per image", true);
+        EvalReport.SplitResult test = new EvalReport.SplitResult(100, "0:100", "eval-test.jsonl", 90.5, 92.25, 1.75, 0, 3,
+                List.of(0.5, 0.001, 1.25));
+        EvalReport.SplitResult train = new EvalReport.SplitResult(100, "0:100", "eval-train.jsonl", Double.NaN, 90.0, Double.NaN,
+                1, null, null);
+        EvalReport both = new EvalReport(2, "runs/x", "embedded", Method.AIWAE, CONFIG, 20, protocol, 7, "cpu", test, train, Double.NaN);
         String json = Json.write(both);
-        assertEquals(List.of("checkpoint", "dataset", "method", "config", "epoch", "protocol", "test", "train", "gen_gap", "seconds"),
-                keys(json));
-        assertEquals(List.of("images", "nll", "nvlb", "var_gap", "active_units", "activity"), keys(Json.write(test)));
+        assertEquals(List.of("format", "checkpoint", "dataset", "method", "config", "epoch", "protocol", "seed", "backend", "test",
+                "train", "gen_gap"), keys(json));
+        assertEquals(List.of("images", "image_range", "results", "nll", "nvlb", "var_gap", "diverged", "active_units", "activity"),
+                keys(Json.write(test)));
         assertEquals(List.of("nll_chains", "nll_temperatures", "nll_leapfrog", "nll_step_size_target_acceptance", "nvlb_samples",
-                "paper_protocol"), keys(Json.write(protocol)));
+                "nvlb_chunk", "random_streams", "paper_protocol"), keys(Json.write(protocol)));
+        assertTrue(json.contains("\"nll\":\"NaN\"") && json.contains("\"gen_gap\":\"NaN\""), "NaN as NaN, not null: " + json);
         assertEquals(both, roundTrip(both, EvalReport.class));
-        EvalReport testOnly = new EvalReport("runs/x", "embedded", Method.AIWAE, CONFIG, 20, protocol, test, null, null, 1);
+        EvalReport testOnly = new EvalReport(2, "runs/x", "embedded", Method.AIWAE, CONFIG, 20, protocol, 7, "cpu", test, null, null);
         assertFalse(Json.write(testOnly).contains("train\""));
         assertEquals(testOnly, roundTrip(testOnly, EvalReport.class));
     }

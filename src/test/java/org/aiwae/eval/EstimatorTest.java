@@ -71,7 +71,7 @@ class EstimatorTest {
         FactorModel model = FactorModel.random(6, 2, rng);
         Tensor x = model.sample(12, rng);
         double[] exact = model.exactLogMarginal(x);
-        double[] ais = new Evaluator(64, 1000, 10, 1, 100, Backends.cpu()).logLikelihood(model, x, new RandomStream(12), null, "");
+        double[] ais = new Evaluator(64, 1000, 10, 1, 100, Backends.cpu()).logLikelihood(model, x, 12);
         // Tolerance: with this untrained encoder the chains' log weights at 1,000 temperatures have a
         // variance of about 0.12 on the worst image (measured with 400 chains), so the log-mean-exp of
         // 64 chains has a spread of about sqrt(0.12 / 64) = 0.04 per image and 0.013 on the mean of 12
@@ -105,8 +105,9 @@ class EstimatorTest {
         Tensor x = model.sample(10, rng);
         // Two inverse temperatures (0 and 1): one weight update log p - log q at the q samples, so the
         // log-mean-exp over the chains is L_K on the same noise.
-        double[] ais = new Evaluator(40, 2, 5, 1, 100, Backends.cpu()).logLikelihood(model, x, new RandomStream(32), null, "");
-        double[] is = Bounds.iwae(model, x, 40, 40, new RandomStream(32));
+        double[] ais = new Evaluator(40, 2, 5, 1, 100, Backends.cpu()).logLikelihood(model, x, 32);
+        int[] images = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+        double[] is = Bounds.iwae(model, x, 40, 40, new ImageStreams(32, 0).group(ImageStreams.Phase.AIS, images));
         assertTrue(maxAbsDiff(ais, is) < 1e-4, "AIS(T=2) vs IS differ by " + maxAbsDiff(ais, is));
     }
 
@@ -120,7 +121,7 @@ class EstimatorTest {
             d[i] = d[i] < 0.4f ? 1 : 0;
         }
         double[] exact = quadrature(model, x, 8, 0.02);
-        double[] ais = new Evaluator(16, 500, 10, 1, 100, Backends.cpu()).logLikelihood(model, x, new RandomStream(42), null, "");
+        double[] ais = new Evaluator(16, 500, 10, 1, 100, Backends.cpu()).logLikelihood(model, x, 42);
         // The grid (step 0.02 on [-8, 8]^2) agrees with a grid of step 0.04 to 1e-8, so it is exact for
         // this purpose; an untrained decoder's posterior is close to the prior, so AIS errors measure
         // under 0.01 here and 0.05 leaves room without hiding a wrong path.

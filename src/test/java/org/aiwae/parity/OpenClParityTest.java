@@ -62,7 +62,7 @@ class OpenClParityTest {
     private static double[] ais(Backend backend, MlpVae model, Tensor x) {
         Backends.use(backend);
         try {
-            return new Evaluator(8, 30, 5, 1, 100, backend).logLikelihood(model, x, new RandomStream(2), null, "");
+            return new Evaluator(8, 30, 5, 1, 100, backend).logLikelihood(model, x, 2);
         } finally {
             Backends.use(Backends.cpu());
         }

@@ -3,6 +3,7 @@ package org.aiwae.kernels;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.fused.AnnealingKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
+import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
 
 /**
@@ -19,8 +20,9 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
     private final int latent;
     private final Device.Buffer z, l0, l1, g0, g1;       // state
     private final Device.Buffer pz, pl0, pl1, pg0, pg1;  // proposal
-    private final Device.Buffer p0, p, u, eps, flags, logw, mu, logSigma;
+    private final Device.Buffer p0, p, u, eps, flags, logw, mu, logSigma, ids;
     private final float[] flagsHost;
+    private long[] idsOnDevice;
     private int chains;
     private int batch;
 
@@ -48,6 +50,7 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
         logw = device.alloc(2L * maxChains); // doubles
         mu = device.alloc(nz);
         logSigma = device.alloc(nz);
+        ids = device.alloc(2L * maxChains); // the stream id of each data point, as uint pairs
         flagsHost = new float[maxChains];
     }
 
@@ -84,17 +87,13 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
     }
 
     @Override
-    public int step(double betaPrev, double beta, float[] stepSizes, int leapfrog, RandomStream rng, boolean[] accepted) {
+    public int step(double betaPrev, double beta, float[] stepSizes, int leapfrog, ChainNoise noise, boolean[] accepted) {
         int n = chains, nz = n * latent;
         device.run("ais_weights", n, n, beta - betaPrev, l0, l1, logw);
-        // momenta: N*Z normals, then N uniforms, from the stream's next blocks (as Hmc draws them)
-        long pos = rng.position();
-        int normalBlocks = (nz + 3) / 4, uniformBlocks = (n + 3) / 4;
-        long seed = rng.seed(), id = rng.id();
-        device.run("philox_fill", normalBlocks, nz, (int) seed, (int) (seed >>> 32), (int) id, (int) (id >>> 32), pos, 1, p0);
-        device.run("philox_fill", uniformBlocks, n, (int) seed, (int) (seed >>> 32), (int) id, (int) (id >>> 32),
-                pos + normalBlocks, 0, u);
-        rng.seek(pos + normalBlocks + uniformBlocks);
+        switch (noise) {
+            case ChainNoise.Shared shared -> fillShared(shared.stream(), n, nz);
+            case ChainNoise.PerGroup groups -> fillPerGroup(groups, n);
+        }
         device.write(eps, stepSizes, 0, n);
         float b1 = (float) beta, b0 = 1 - b1;
         device.copy(z, pz, nz);
@@ -117,6 +116,45 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
         return divergent;
     }
 
+    /** Momenta: N*Z normals, then N uniforms, from the stream's next blocks (as Hmc draws them). */
+    private void fillShared(RandomStream rng, int n, int nz) {
+        long pos = rng.position();
+        int normalBlocks = (nz + 3) / 4, uniformBlocks = (n + 3) / 4;
+        long seed = rng.seed(), id = rng.id();
+        device.run("philox_fill", normalBlocks, nz, (int) seed, (int) (seed >>> 32), (int) id, (int) (id >>> 32), pos, 1, p0);
+        device.run("philox_fill", uniformBlocks, n, (int) seed, (int) (seed >>> 32), (int) id, (int) (id >>> 32),
+                pos + normalBlocks, 0, u);
+        rng.seek(pos + normalBlocks + uniformBlocks);
+    }
+
+    /** The same from one stream per data point, laid out as {@link ChainNoise.PerGroup} draws them on the host. */
+    private void fillPerGroup(ChainNoise.PerGroup noise, int n) {
+        int groups = noise.groups();
+        if (groups != batch || n % groups != 0) {
+            throw new IllegalArgumentException(groups + " random streams for a batch of " + batch);
+        }
+        long[] want = new long[groups];
+        for (int g = 0; g < groups; g++) {
+            want[g] = noise.id(g);
+        }
+        if (!java.util.Arrays.equals(want, idsOnDevice)) {
+            float[] words = new float[2 * groups];
+            for (int g = 0; g < groups; g++) {
+                words[2 * g] = Float.intBitsToFloat((int) want[g]);
+                words[2 * g + 1] = Float.intBitsToFloat((int) (want[g] >>> 32));
+            }
+            device.write(ids, words, 0, words.length);
+            idsOnDevice = want;
+        }
+        int per = n / groups, normalBlocks = ChainNoise.PerGroup.blocks(per * latent), uniformBlocks = ChainNoise.PerGroup.blocks(per);
+        long seed = noise.seed(), pos = noise.position();
+        device.run("philox_fill_groups", groups * normalBlocks, groups * normalBlocks, groups, per, latent, (int) seed,
+                (int) (seed >>> 32), ids, pos, 1, p0);
+        device.run("philox_fill_groups", groups * uniformBlocks, groups * uniformBlocks, groups, per, 1, (int) seed,
+                (int) (seed >>> 32), ids, pos + normalBlocks, 0, u);
+        noise.skip(normalBlocks + uniformBlocks);
+    }
+
     @Override
     public void read(Tensor zOut, double[] logWeights) {
         device.read(z, zOut.data(), zOut.offset(), chains * latent);
@@ -125,7 +163,7 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
 
     @Override
     public void close() {
-        for (Device.Buffer b : new Device.Buffer[] {z, l0, l1, g0, g1, pz, pl0, pl1, pg0, pg1, p0, p, u, eps, flags, logw, mu, logSigma}) {
+        for (Device.Buffer b : new Device.Buffer[] {z, l0, l1, g0, g1, pz, pl0, pl1, pg0, pg1, p0, p, u, eps, flags, logw, mu, logSigma, ids}) {
             device.free(b);
         }
         decoder.close();

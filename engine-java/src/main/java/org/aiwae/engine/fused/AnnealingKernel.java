@@ -1,7 +1,7 @@
 package org.aiwae.engine.fused;
 
 import org.aiwae.engine.Tensor;
-import org.aiwae.engine.random.RandomStream;
+import org.aiwae.engine.random.ChainNoise;
 
 /**
  * Annealed importance sampling with HMC transitions, run entirely where a device backend keeps
@@ -10,9 +10,10 @@ import org.aiwae.engine.random.RandomStream;
  * point {@code n mod B}). Positions, densities, gradients, momenta and the log weights (in double)
  * stay on the device; per temperature only the step sizes go up and the acceptance flags come back.
  *
- * <p>It draws its random numbers exactly as the host's HMC does, from the same Philox stream:
- * N * Z standard normals for the momenta, then N uniforms for the Metropolis tests, so the same
- * seed gives the same run as the CPU backend up to float32 rounding.
+ * <p>It draws its random numbers exactly as the host's HMC does, from the same Philox streams
+ * ({@link ChainNoise.Shared} or one stream per data point, {@link ChainNoise.PerGroup}): N * Z
+ * standard normals for the momenta, then N uniforms for the Metropolis tests, so the same seed
+ * gives the same run as the CPU backend up to float32 rounding.
  */
 public interface AnnealingKernel extends AutoCloseable {
 
@@ -34,7 +35,7 @@ public interface AnnealingKernel extends AutoCloseable {
      * per-chain sizes {@code eps}. Writes which chains accepted into {@code accepted}; returns the
      * number of divergent proposals (energy error above 1000 or NaN), which are rejected.
      */
-    int step(double betaPrev, double beta, float[] eps, int leapfrog, RandomStream rng, boolean[] accepted);
+    int step(double betaPrev, double beta, float[] eps, int leapfrog, ChainNoise noise, boolean[] accepted);
 
     /** Copies the positions into {@code z [N, Z]} and the log weights into {@code logWeights [N]}. */
     void read(Tensor z, double[] logWeights);

@@ -107,15 +107,9 @@ inline uint4 philox(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1) {
     return (uint4) (c0, c1, c2, c3);
 }
 
-// n values of a RandomStream(seed, id) starting at block `position`: block b gives values 4b..4b+3,
-// normals by Box-Muller in double on the word pairs (0,1) and (2,3), as RandomStream.boxMuller.
-__kernel void philox_fill(int n, uint seedLo, uint seedHi, uint idLo, uint idHi, long position, int normal,
-                          __global float* out) {
-    const int b = get_global_id(0);
-    if (4 * b >= n) return;
-    const ulong ctr = (ulong) position + (ulong) b;
-    const uint4 w = philox((uint) ctr, (uint) (ctr >> 32), idLo, idHi, seedLo, seedHi);
-    float v[4];
+// The four values of one Philox block: normals by Box-Muller in double on the word pairs (0,1) and
+// (2,3), as RandomStream.boxMuller, or uniforms (w >> 8) * 2^-24.
+inline void philox_values(uint4 w, int normal, float* v) {
     if (normal) {
         const double inv = 1.0 / 16777216.0;
         double u1 = ((w.x >> 8) + 1) * inv, u2 = (w.y >> 8) * inv;
@@ -128,8 +122,34 @@ __kernel void philox_fill(int n, uint seedLo, uint seedHi, uint idLo, uint idHi,
         const float inv = 1.0f / 16777216.0f;
         v[0] = (w.x >> 8) * inv; v[1] = (w.y >> 8) * inv; v[2] = (w.z >> 8) * inv; v[3] = (w.w >> 8) * inv;
     }
+}
+
+// n values of a RandomStream(seed, id) starting at block `position`: block b gives values 4b..4b+3.
+__kernel void philox_fill(int n, uint seedLo, uint seedHi, uint idLo, uint idHi, long position, int normal,
+                          __global float* out) {
+    const int b = get_global_id(0);
+    if (4 * b >= n) return;
+    const ulong ctr = (ulong) position + (ulong) b;
+    float v[4];
+    philox_values(philox((uint) ctr, (uint) (ctr >> 32), idLo, idHi, seedLo, seedHi), normal, v);
     for (int j = 0; j < 4 && 4 * b + j < n; j++) {
         out[4 * b + j] = v[j];
+    }
+}
+
+// ChainNoise.PerGroup: group g draws per*dim values from stream (seed, ids[2g] | ids[2g+1] << 32) at
+// blocks position.. (items / groups blocks each), written as out[per, groups, dim].
+__kernel void philox_fill_groups(int items, int groups, int per, int dim, uint seedLo, uint seedHi,
+                                 __global const uint* ids, long position, int normal, __global float* out) {
+    const int w = get_global_id(0);
+    if (w >= items) return;
+    const int blocks = items / groups, g = w / blocks, b = w % blocks, n = per * dim;
+    const ulong ctr = (ulong) position + (ulong) b;
+    float v[4];
+    philox_values(philox((uint) ctr, (uint) (ctr >> 32), ids[2 * g], ids[2 * g + 1], seedLo, seedHi), normal, v);
+    for (int j = 0; j < 4 && 4 * b + j < n; j++) {
+        const int i = 4 * b + j, k = i / dim;
+        out[(k * groups + g) * dim + (i - k * dim)] = v[j];
     }
 }
 

@@ -1,0 +1,150 @@
+package org.aiwae.engine.random;
+
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Parallel;
+
+/**
+ * Where the N = K * B chains of an annealing run, laid out {@code [K, B]} (chain n belongs to data
+ * point {@code n mod B}), draw their random numbers at each HMC transition: N * Z standard normals
+ * for the momenta, then N uniforms for the Metropolis tests.
+ *
+ * <ul>
+ *   <li>{@link Shared}: one stream for every chain, in chain order (training: a stream per minibatch).</li>
+ *   <li>{@link PerGroup}: the chains of data point b draw only from stream {@code ids[b]}, so what
+ *       happens to one data point does not depend on which other points share its batch, or where
+ *       it sits in the batch (evaluation: a stream per image, for resumable and sharded runs).</li>
+ * </ul>
+ */
+public sealed interface ChainNoise permits ChainNoise.Shared, ChainNoise.PerGroup {
+
+    /** Fills {@code out[0, chains * dim)} with the momenta of one transition. */
+    void momenta(float[] out, int chains, int dim);
+
+    /** Fills {@code out[0, chains)} with the Metropolis uniforms of one transition. */
+    void uniforms(float[] out, int chains);
+
+    /** One stream, consumed in chain order: N*Z normals then N uniforms per transition. */
+    record Shared(RandomStream stream) implements ChainNoise {
+        @Override
+        public void momenta(float[] out, int chains, int dim) {
+            stream.normal(out, 0, chains * dim);
+        }
+
+        @Override
+        public void uniforms(float[] out, int chains) {
+            stream.uniform(out, 0, chains);
+        }
+    }
+
+    /**
+     * One stream per data point (group), all at the same position. A draw of {@code per x dim}
+     * values per group, laid out {@code [per, groups, dim]}, takes group g's values from blocks
+     * {@code position .. position + blocks(per * dim) - 1} of stream {@code (seed, ids[g])} in
+     * row-major {@code [per, dim]} order, and advances the common position by that many blocks.
+     * A transition of K chains per group is {@code normal(K, Z)} then {@code uniform(K, 1)}.
+     */
+    final class PerGroup implements ChainNoise {
+        private final long seed;
+        private final long[] ids;
+        private long position;
+
+        public PerGroup(long seed, long[] ids, long position) {
+            if (ids.length == 0) {
+                throw new IllegalArgumentException("PerGroup needs at least one group");
+            }
+            this.seed = seed;
+            this.ids = ids.clone();
+            this.position = position;
+        }
+
+        public long seed() {
+            return seed;
+        }
+
+        public int groups() {
+            return ids.length;
+        }
+
+        /** The stream id of group g. */
+        public long id(int g) {
+            return ids[g];
+        }
+
+        /** The common position (blocks consumed by every group's stream). */
+        public long position() {
+            return position;
+        }
+
+        /** Advances every group's stream by {@code blocks} (a device drew them). */
+        public void skip(long blocks) {
+            position += blocks;
+        }
+
+        /** Philox blocks a draw of n values per group takes. */
+        public static int blocks(int n) {
+            return (n + 3) / 4;
+        }
+
+        /** {@code per * dim} standard normals per group as a {@code [per, groups, dim]} tensor. */
+        public Tensor normal(int per, int dim) {
+            Tensor t = Tensor.zeros(per, ids.length, dim);
+            fill(t.data(), per, dim, true);
+            return t;
+        }
+
+        public void normal(float[] out, int per, int dim) {
+            fill(out, per, dim, true);
+        }
+
+        public void uniform(float[] out, int per, int dim) {
+            fill(out, per, dim, false);
+        }
+
+        @Override
+        public void momenta(float[] out, int chains, int dim) {
+            fill(out, perGroup(chains), dim, true);
+        }
+
+        @Override
+        public void uniforms(float[] out, int chains) {
+            fill(out, perGroup(chains), 1, false);
+        }
+
+        private int perGroup(int chains) {
+            if (chains % ids.length != 0) {
+                throw new IllegalArgumentException(chains + " chains are not a multiple of " + ids.length + " groups");
+            }
+            return chains / ids.length;
+        }
+
+        private void fill(float[] out, int per, int dim, boolean normal) {
+            int g = ids.length, n = per * dim, blocks = blocks(n);
+            long start = position;
+            position += blocks;
+            int k0 = (int) seed, k1 = (int) (seed >>> 32);
+            Parallel.forRange(g, 1, Math.max(1, 2048 / Math.max(blocks, 1)), (from, to) -> {
+                int[] w = new int[4];
+                float[] v = new float[4];
+                for (int grp = from; grp < to; grp++) {
+                    int c2 = (int) ids[grp], c3 = (int) (ids[grp] >>> 32);
+                    for (int b = 0; b < blocks; b++) {
+                        long ctr = start + b;
+                        Philox.block((int) ctr, (int) (ctr >>> 32), c2, c3, k0, k1, w, 0);
+                        if (normal) {
+                            RandomStream.boxMuller(w[0], w[1], v, 0);
+                            RandomStream.boxMuller(w[2], w[3], v, 2);
+                        } else {
+                            for (int j = 0; j < 4; j++) {
+                                v[j] = RandomStream.toUniform(w[j]);
+                            }
+                        }
+                        for (int j = 0, i = 4 * b; j < 4 && i < n; j++, i++) {
+                            int k = i / dim, d = i - k * dim;
+                            out[(k * g + grp) * dim + d] = v[j];
+                        }
+                    }
+                }
+            });
+        }
+    }
+}
