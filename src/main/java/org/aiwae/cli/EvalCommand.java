@@ -93,7 +93,8 @@ final class EvalCommand implements Callable<Integer> {
     int nvlbSamples;
 
     @Option(names = "--batch", paramLabel = "N", defaultValue = "100",
-            description = "images per AIS batch (memory vs. speed); default: ${DEFAULT-VALUE}")
+            description = "images per batch (memory vs. speed; every image has its own random streams, so its result "
+                    + "does not depend on the batch); default: ${DEFAULT-VALUE}")
     int batch;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "random seed; default: ${DEFAULT-VALUE}")
