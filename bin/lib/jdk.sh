@@ -1,7 +1,10 @@
 # Sourced by the bin/ scripts: finds a JDK 21+ and sets JAVA_HOME, or explains what is missing.
 
-java_major() { # prints the major version of the java at $1/bin/java, or nothing
-  "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
+java_major() { # prints the major version of the java at $1/bin/java, or nothing; never fails
+  # The probe ignores the user's JVM options: a bad JAVA_TOOL_OPTIONS must reach the real java call,
+  # which prints the JVM's own error, instead of making every JDK look unusable here.
+  env -u JAVA_TOOL_OPTIONS -u JDK_JAVA_OPTIONS -u _JAVA_OPTIONS "$1/bin/java" -XshowSettings:properties -version 2>&1 \
+    | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1 || true
 }
 
 find_jdk() {
@@ -35,4 +38,8 @@ need_maven() {
   if [ "$(java_major "$JAVA_HOME")" -ge 24 ]; then
     export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
   fi
+}
+
+drop_incubator_warning() { # stdin to stdout unchanged, less the exact line the incubating Vector API prints
+  LC_ALL=C grep -a -v -x --line-buffered 'WARNING: Using incubator modules: jdk.incubator.vector' || true
 }

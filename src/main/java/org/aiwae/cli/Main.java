@@ -110,6 +110,11 @@ public final class Main implements Callable<Integer> {
             System.err.println("aiwae: " + oneLine(e.getMessage()));
             return 2;
         }
+        if (e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
+            // a disk, permission or file-system failure is the user's to fix: one line naming the path
+            System.err.println("aiwae: " + oneLine(org.aiwae.io.IoErrors.describe(e)));
+            return 2;
+        }
         if (System.getenv("AIWAE_DEBUG") != null) {
             e.printStackTrace();
         }

@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * Durable file replacement: the content goes to a temporary file in the same folder, is forced to
  * the disk, renamed over the target in one atomic step, and the folder itself is forced so the
  * rename survives a power loss. A reader sees the old file or the new one, never a mix. Files get
- * the permissions of any new file (the user's umask), not the 0600 of a temporary file.
+ * the permissions of any new file (the user's umask), not the 0600 of a temporary file. A failure
+ * (read-only or full disk, missing folder) leaves no temporary file behind and is an
+ * {@link IoErrors.FileFailure} whose message is "cannot write FILE: reason".
  */
 public final class AtomicFiles {
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
@@ -39,8 +41,14 @@ public final class AtomicFiles {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             probe.accept("renamed");
             syncDirectory(dir);
+        } catch (IOException e) {
+            throw IoErrors.writing(file, e);
         } finally {
-            Files.deleteIfExists(tmp);
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the write's own failure (if any) is what gets reported
+            }
         }
     }
 
@@ -63,7 +71,11 @@ public final class AtomicFiles {
      * hears {@code "partial"} after half the bytes and {@code "written"} at the end.
      */
     public static void writeNew(Path file, byte[] content, Consumer<String> probe) throws IOException {
-        write(file, content, probe, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+        try {
+            write(file, content, probe, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException e) {
+            throw IoErrors.writing(file, e);
+        }
     }
 
     private static void write(Path file, byte[] content, Consumer<String> probe, StandardOpenOption... create)

@@ -16,6 +16,8 @@ import org.aiwae.model.LatentVariableModel;
  * @param z2       the second latent's grid values (rows, top to bottom)
  */
 public record PosteriorGrid(double[] logJoint, int size, double[] z1, double[] z2) {
+    /** Grid points per call of the model: a [CHUNK, 784] decoder output is about 13 MB. */
+    static final int CHUNK = 4096;
 
     /** The grid for one data point {@code x [1, D]}. */
     public static PosteriorGrid of(LatentVariableModel model, Tensor x, int size) {
@@ -47,20 +49,25 @@ public record PosteriorGrid(double[] logJoint, int size, double[] z1, double[] z
             z1[i] = c1 + u;
             z2[size - 1 - i] = c2 + u;
         }
-        float[] z = new float[size * size * 2];
-        for (int r = 0; r < size; r++) {
-            for (int c = 0; c < size; c++) {
-                z[(r * size + c) * 2] = (float) z1[c];
-                z[(r * size + c) * 2 + 1] = (float) z2[r];
+        // evaluated in tiles of CHUNK points, so memory stays bounded whatever the panel size
+        double[] out = new double[size * size];
+        float[] z = new float[Math.min(CHUNK, out.length) * 2];
+        Var xc = Var.constant(x);
+        for (int from = 0; from < out.length; from += CHUNK) {
+            int n = Math.min(CHUNK, out.length - from);
+            for (int k = 0; k < n; k++) {
+                int r = (from + k) / size, c = (from + k) % size;
+                z[k * 2] = (float) z1[c];
+                z[k * 2 + 1] = (float) z2[r];
             }
-        }
-        float[] lp;
-        try (NoGrad ignored = NoGrad.enter()) {
-            lp = model.logJoint(Var.constant(x), Var.constant(Tensor.of(z, size * size, 1, 2))).value().toArray();
-        }
-        double[] out = new double[lp.length];
-        for (int i = 0; i < lp.length; i++) {
-            out[i] = lp[i];
+            float[] lp;
+            try (NoGrad ignored = NoGrad.enter()) {
+                Tensor zt = Tensor.of(n == CHUNK ? z : java.util.Arrays.copyOf(z, n * 2), n, 1, 2);
+                lp = model.logJoint(xc, Var.constant(zt)).value().toArray();
+            }
+            for (int k = 0; k < n; k++) {
+                out[from + k] = lp[k];
+            }
         }
         return new PosteriorGrid(out, size, z1, z2);
     }

@@ -102,6 +102,83 @@ class DataTest {
         assertTrue(s.getMessage().contains("20x20"), s.getMessage());
     }
 
+    private AiwaeException rejected(Path dataDir, Path file, String expected) {
+        AiwaeException e = assertThrows(AiwaeException.class, () -> Datasets.load("mnist", dataDir));
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains(expected) && !e.getMessage().contains("\n"),
+                e.getMessage());
+        return e;
+    }
+
+    @Test
+    void gzipCrcLengthAndTruncationAreCaught() throws IOException {
+        Images train = randomImages(30, 28, 28, 1), test = randomImages(10, 28, 28, 2);
+        Path d = dir.resolve("gz");
+        writeIdxSet(d, train, test, true);
+        Path img = d.resolve("train-images-idx3-ubyte.gz");
+        byte[] good = Files.readAllBytes(img);
+        byte[] crc = good.clone();
+        crc[crc.length - 8] ^= 0x5A; // the trailer's CRC-32: every data byte decompresses fine, only the check fails
+        Files.write(img, crc);
+        rejected(d, img, "Corrupt GZIP trailer");
+        byte[] size = good.clone();
+        size[size.length - 4] ^= 0x01; // the trailer's ISIZE
+        Files.write(img, size);
+        rejected(d, img, "Corrupt GZIP trailer");
+        Files.write(img, java.util.Arrays.copyOf(good, good.length - 6));
+        rejected(d, img, "truncated");
+        Files.write(img, good);
+        assertArrayEquals(train.pixels(), Datasets.load("mnist", d).train().pixels());
+    }
+
+    @Test
+    void headersThatDisagreeWithTheDataAreCaught() throws IOException {
+        Images train = randomImages(30, 28, 28, 1), test = randomImages(10, 28, 28, 2);
+        Path d = dir.resolve("hdr");
+        writeIdxSet(d, train, test, false);
+        Path img = d.resolve("train-images-idx3-ubyte"), lab = d.resolve("train-labels-idx1-ubyte");
+        byte[] good = Files.readAllBytes(img);
+        byte[] longer = java.util.Arrays.copyOf(good, good.length + 3);
+        Files.write(img, longer);
+        rejected(d, img, "3 bytes follow the 30 images of 28x28");
+        // a hostile count: 2^31-1 images announced by a small file fails on the data, without allocating for the claim
+        byte[] hostile = good.clone();
+        java.nio.ByteBuffer.wrap(hostile).putInt(4, 2_000_000).putInt(8, 28).putInt(12, 28);
+        Files.write(img, hostile);
+        rejected(d, img, "truncated");
+        java.nio.ByteBuffer.wrap(hostile).putInt(4, 1 << 20).putInt(8, 1 << 20).putInt(12, 1 << 20);
+        Files.write(img, hostile);
+        rejected(d, img, "header says 1048576 images of 1048576x1048576");
+        java.nio.ByteBuffer.wrap(hostile).putInt(4, -5);
+        Files.write(img, hostile);
+        rejected(d, img, "header says -5 images");
+        Files.write(img, good);
+        byte[] labels = Files.readAllBytes(lab);
+        labels[3] = 0x03;
+        Files.write(lab, labels);
+        rejected(d, lab, "not an IDX label file");
+        labels[3] = 0x01;
+        java.nio.ByteBuffer.wrap(labels).putInt(4, 29);
+        Files.write(lab, labels);
+        rejected(d, lab, "29 labels for 30 images");
+    }
+
+    @Test
+    void matFileWithHostileDimensionsFailsWithOneLine() throws IOException {
+        byte[] seed;
+        try (var in = DataTest.class.getResourceAsStream("/org/aiwae/fuzz/MatFuzzTestInputs/read/uncompressed")) {
+            seed = in.readAllBytes();
+        }
+        assertEquals(1, Omniglot.read(seed, "seed.mat").train().count());
+        // the dimensions of 'data' (784 x 1, little-endian int32 at byte 0xA0) claim 784 x 2^30 images
+        byte[] hostile = seed.clone();
+        java.nio.ByteBuffer.wrap(hostile).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0xA4, 1 << 30);
+        AiwaeException e = assertThrows(AiwaeException.class, () -> Omniglot.read(hostile, "hostile.mat"));
+        assertTrue(e.getMessage().startsWith("hostile.mat") && !e.getMessage().contains("\n"), e.getMessage());
+        byte[] cut = java.util.Arrays.copyOf(seed, seed.length / 2);
+        AiwaeException t = assertThrows(AiwaeException.class, () -> Omniglot.read(cut, "cut.mat"));
+        assertTrue(t.getMessage().startsWith("cut.mat"), t.getMessage());
+    }
+
     @Test
     void omniglotMatFileRoundTripsInTheIwaeLayout() throws IOException {
         Images train = randomImages(12, 28, 28, 5), test = randomImages(4, 28, 28, 6);
