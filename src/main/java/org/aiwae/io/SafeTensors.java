@@ -131,13 +131,13 @@ public final class SafeTensors {
                 }
                 for (Map.Entry<String, JsonNode> m : e.getValue().properties()) {
                     if (!m.getValue().isTextual()) {
-                        throw new AiwaeException(name + ": metadata " + Json.write(m.getKey()) + " is not a string");
+                        throw new AiwaeException(name + ": metadata " + shown(m.getKey()) + " is not a string");
                     }
                     meta.put(m.getKey(), m.getValue().textValue());
                 }
                 continue;
             }
-            String where = name + ": tensor " + Json.write(key);
+            String where = name + ": tensor " + shown(key);
             JsonNode info = e.getValue();
             if (!info.isObject() || info.size() != 3 || !info.has("dtype") || !info.has("shape") || !info.has("data_offsets")) {
                 throw new AiwaeException(where + " must be an object with exactly dtype, shape and data_offsets");
@@ -180,7 +180,7 @@ public final class SafeTensors {
         long at = 0;
         for (Entry e : byOffset) {
             if (e.from() != at) {
-                throw new AiwaeException(name + ": tensor " + Json.write(e.name()) + " starts at byte " + e.from() + " of the data, expected "
+                throw new AiwaeException(name + ": tensor " + shown(e.name()) + " starts at byte " + e.from() + " of the data, expected "
                         + at + (e.from() < at ? " (it overlaps another tensor)" : " (a gap precedes it)"));
             }
             at = e.to();
@@ -196,13 +196,18 @@ public final class SafeTensors {
             float[] v = t.data();
             for (int i = 0; i < v.length; i++) {
                 if (!Float.isFinite(v[i])) {
-                    throw new AiwaeException(name + ": tensor " + Json.write(e.name()) + " holds " + v[i] + " at element " + i
+                    throw new AiwaeException(name + ": tensor " + shown(e.name()) + " holds " + v[i] + " at element " + i
                             + "; a model or training state with NaN or infinite values is refused (a diverged run)");
                 }
             }
             tensors.put(e.name(), t);
         }
         return new Contents(tensors, meta);
+    }
+
+    /** A name from the file as it can appear in a one-line message: as is when plain, else JSON-quoted. */
+    private static String shown(String name) {
+        return name.matches("[A-Za-z0-9_.:/+-]+") ? name : Json.write(name);
     }
 
     private static long nonNegative(JsonNode node, long max, String what) {
