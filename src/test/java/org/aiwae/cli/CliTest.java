@@ -250,4 +250,24 @@ class CliTest {
         assertTrue(c.out().contains("complete -F") && c.out().contains("--nll-temperatures") && c.out().contains("posterior"), c.out());
         assertTrue(c.out().contains("vae iwae aiwae") || c.out().contains("\"vae\" \"iwae\" \"aiwae\""), "method choices complete");
     }
+
+    /** README's table of training options names only flags that train (or, for --backend, every command) has. */
+    @Test
+    void readmeOptionsTableMatchesTrainHelp() throws Exception {
+        Path readme = Files.isRegularFile(Path.of("../README.md")) ? Path.of("../README.md") : Path.of("README.md");
+        java.util.List<String> rows = Files.readAllLines(readme).stream()
+                .dropWhile(l -> !l.startsWith("| option | default | meaning |")).skip(2).takeWhile(l -> l.startsWith("| `--")).toList();
+        assertTrue(rows.size() >= 10, "README's options table: " + rows);
+        String help = run("train", "--help").out();
+        int flags = 0;
+        for (String row : rows) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("`(--[a-z-]+)").matcher(row.split("\\|")[1]);
+            while (m.find()) {
+                flags++;
+                assertTrue(help.contains(m.group(1) + "=") || help.contains(m.group(1) + " "), "README's " + m.group(1)
+                        + " is not in 'aiwae train --help'");
+            }
+        }
+        assertTrue(flags >= 17, flags + " flags in README's table");
+    }
 }
