@@ -53,7 +53,8 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         inRange("--warmup", warmup);
         inRange("--seconds", seconds);
-        TrainConfig config = model.config(spec, 20, TrainSchedule.SHORT, backendOption.name, 50, 100);
+        TrainConfig config = model.config(spec, 20, TrainSchedule.SHORT, backendOption.name, 50, 100,
+                TrainConfig.PAPER_LEARNING_RATE);
         Backend backend = backendOption.open();
         Images train = Datasets.load(config.dataset(), dataDir.dir).train();
         if (config.trainLimit() > 0) {

@@ -14,16 +14,19 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.model.MlpVae;
 import org.aiwae.plot.Canvas;
 import org.aiwae.plot.Figures;
+import org.aiwae.plot.LearningCurves;
+import org.aiwae.plot.RunCurves;
 import org.aiwae.train.Checkpoint;
 import org.aiwae.train.Streams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code aiwae posterior} and {@code aiwae samples}: the paper's pictures as PNG files. */
+/** {@code aiwae posterior}, {@code aiwae samples} and {@code aiwae plot}: pictures as PNG files. */
 final class FigureCommand {
     private FigureCommand() {}
 
@@ -133,6 +136,44 @@ final class FigureCommand {
             System.out.println("wrote " + out + " (" + c.width() + "x" + c.height() + "): samples from the prior | " + n
                     + " test images | reconstructions, " + run.config().label() + " epoch " + run.epoch());
             return 0;
+        }
+    }
+
+    @Command(name = "plot", sortOptions = false,
+            description = {"Learning curves from each run folder's metrics.jsonl, the runs overlaid: the held-out bound per "
+                    + "epoch with the mean-image baseline, the training losses, and for AIWAE runs the HMC acceptance rate "
+                    + "and step size per temperature step. (train writes RUN/curves.png itself at the end of a run.)"})
+    static final class Plot implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "RUN", arity = "1..*", description = "training run folders")
+        List<Path> runs;
+
+        @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "the PNG file to write")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            checkPng(spec, out);
+            List<RunCurves> curves = new ArrayList<>();
+            for (Path dir : runs) {
+                curves.add(readRun(dir));
+            }
+            LearningCurves.write(curves, out);
+            int[] size = LearningCurves.size(curves);
+            System.out.println("wrote " + out + " (" + size[0] + "x" + size[1] + "): learning curves of " + curves.size()
+                    + (curves.size() == 1 ? " run" : " runs"));
+            return 0;
+        }
+    }
+
+    /** A run folder's curves; a missing folder or metrics file is the user's to fix (one line, exit 2). */
+    static RunCurves readRun(Path dir) {
+        try {
+            return RunCurves.read(dir);
+        } catch (IllegalArgumentException e) {
+            throw new AiwaeException(e.getMessage());
         }
     }
 

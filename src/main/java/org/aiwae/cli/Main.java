@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
+import org.aiwae.objective.EncoderKl;
 import org.aiwae.train.Method;
 import org.aiwae.train.TrainSchedule;
 import picocli.CommandLine;
@@ -28,7 +29,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         description = {"Annealed importance weighted auto-encoders: training, evaluation and the paper's figures.",
                 "'aiwae COMMAND --help' lists a command's options; 'aiwae completion' prints a bash completion script."},
         subcommands = {TrainCommand.class, EvalCommand.class, TableCommand.class, FigureCommand.Posterior.class,
-                FigureCommand.Samples.class, BenchCommand.class, DevicesCommand.class, DataCommand.class,
+                FigureCommand.Samples.class, FigureCommand.Plot.class, BenchCommand.class, DevicesCommand.class, DataCommand.class,
                 CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
@@ -54,6 +55,7 @@ public final class Main implements Callable<Integer> {
         cl.setExecutionExceptionHandler((e, line, parsed) -> executionError(e));
         cl.registerConverter(Method.class, s -> choice(Method::parse, s));
         cl.registerConverter(TrainSchedule.class, s -> choice(TrainSchedule::parse, s));
+        cl.registerConverter(EncoderKl.class, s -> choice(EncoderKl::parse, s));
         return cl;
     }
 

@@ -1,9 +1,11 @@
 package org.aiwae.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -12,6 +14,8 @@ import org.aiwae.data.Datasets;
 import org.aiwae.data.Split;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.io.Json;
+import org.aiwae.plot.LearningCurves;
+import org.aiwae.plot.RunCurves;
 import org.aiwae.train.Checkpoint;
 import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
@@ -28,9 +32,17 @@ import picocli.CommandLine.Spec;
 @Command(name = "train", header = "train a VAE, IWAE or AIWAE model", sortOptions = false,
         description = {"Trains a VAE, IWAE or AIWAE model and writes a run folder (config.json, model.safetensors, "
                 + "train-state.safetensors, metrics.jsonl), checkpointed after every epoch.",
-                "Defaults: the embedded MNIST subset, aiwae with K=5 T=5 L=5, the paper's batch size, 20 epochs on the "
-                        + "embedded data and the paper's 3,280-epoch schedule on the others."})
+                "Defaults: the embedded MNIST subset and aiwae with K=5 T=5 L=5; on the embedded data a run of about two "
+                        + "minutes (20 epochs, batch 20, learning rate from 0.003), on the others the paper's 3,280-epoch "
+                        + "schedule and batch size. Ends with RUN/curves.png and the commands to run next."})
 final class TrainCommand implements Callable<Integer> {
+    /** The default run on the embedded 2,000 images (docs/training.md): 20 epochs, batch 20, starting at 3e-3. */
+    static final int EMBEDDED_EPOCHS = 20;
+    static final double EMBEDDED_LEARNING_RATE = 3e-3;
+
+    /** The learning curves train writes at the end of a run. */
+    static final String CURVES = "curves.png";
+
     /** Flags that --resume may change; every other flag must equal the run's config.json. */
     static final Set<String> CHANGEABLE_ON_RESUME = Set.of("--resume", "--out", "--epochs", "--schedule", "--backend", "--data-dir");
 
@@ -48,6 +60,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--schedule", paramLabel = "SCHEDULE",
             description = "paper: Appendix A's 3,280 epochs exactly; short: the same rates over --epochs N")
     TrainSchedule schedule;
+
+    @Option(names = "--learning-rate", paramLabel = "LR",
+            description = "the schedule's first learning rate; every later rate scales with it; default: 0.003 on embedded "
+                    + "(a short run on 2,000 images, see docs/training.md), the paper's 0.001 otherwise and with --schedule paper")
+    Double learningRate;
 
     @Option(names = "--eval-samples", paramLabel = "K", defaultValue = "50",
             description = "k of the held-out bound L_k after each epoch; default: ${DEFAULT-VALUE}")
@@ -78,15 +95,51 @@ final class TrainCommand implements Callable<Integer> {
         Backend b = BackendOption.use(config.backend());
         Split data = Datasets.load(config.dataset(), dataDir.dir);
         Trainer trainer = ModelOptions.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
+        long start = System.nanoTime();
         trainer.run(); // says what it trains once it holds the folder's lock
+        summary(out, (System.nanoTime() - start) / 1e9);
         System.out.println(out);
         return 0;
     }
 
+    /** Writes RUN/curves.png and says what the run reached, where its files are and what to run next. */
+    private static void summary(Path out, double seconds) {
+        RunCurves curves = FigureCommand.readRun(out);
+        Path png = out.resolve(CURVES);
+        String picture;
+        try {
+            LearningCurves.write(List.of(curves), png);
+            picture = ", " + CURVES;
+        } catch (IOException | RuntimeException e) { // the run itself is complete; a picture is not worth failing it
+            picture = "";
+            System.err.println("aiwae: could not write " + png + ": " + e.getMessage());
+        }
+        int last = curves.epochs().length - 1;
+        double bound = curves.testBound()[last], baseline = curves.meanImageBound();
+        System.err.printf("aiwae: trained for %.0f s; after epoch %d %s = %.1f nats per image", seconds,
+                (int) curves.epochs()[last], curves.boundLabel(), bound);
+        if (!Double.isNaN(baseline)) {
+            System.err.printf("; mean-image baseline %.1f (a model that ignores z): %.1f nats %s%n", baseline,
+                    Math.abs(bound - baseline), bound > baseline ? "better" : "WORSE");
+        } else {
+            System.err.println();
+        }
+        System.err.println("  files in " + out + ": " + Checkpoint.CONFIG + ", " + Checkpoint.MODEL + ", " + Checkpoint.STATE
+                + ", " + Checkpoint.METRICS + picture);
+        System.err.println("  next:");
+        System.err.println("    bin/aiwae samples --checkpoint " + out + " --out " + out.resolve("samples.png")
+                + "   # prior samples | test digits | reconstructions");
+        System.err.println("    bin/aiwae eval --checkpoint " + out + " --limit 100 --nll-temperatures 500   # NLL by AIS, reduced");
+        System.err.println("    bin/aiwae plot " + out + " OTHER_RUN... --out curves.png   # compare learning curves");
+        System.err.println("    bin/aiwae train --resume --out " + out + " --epochs N   # train longer");
+    }
+
     private TrainConfig fresh() {
         boolean embedded = model.dataset.equals("embedded");
-        TrainConfig base = model.config(spec, embedded ? 20 : TrainSchedule.PAPER_EPOCHS,
-                embedded ? TrainSchedule.SHORT : TrainSchedule.PAPER, backend.name, evalSamples, evalImages);
+        double lr = learningRate != null ? learningRate
+                : embedded && schedule != TrainSchedule.PAPER ? EMBEDDED_LEARNING_RATE : TrainConfig.PAPER_LEARNING_RATE;
+        TrainConfig base = model.config(spec, embedded ? EMBEDDED_EPOCHS : TrainSchedule.PAPER_EPOCHS,
+                embedded ? TrainSchedule.SHORT : TrainSchedule.PAPER, backend.name, evalSamples, evalImages, lr);
         TrainConfig config = withLength(base);
         if (out == null) {
             String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -130,7 +183,7 @@ final class TrainCommand implements Callable<Integer> {
             return c.withEpochs(TrainSchedule.PAPER_EPOCHS, TrainSchedule.PAPER);
         }
         if (epochs != null || schedule == TrainSchedule.SHORT) {
-            int n = epochs != null ? epochs : c.schedule() == TrainSchedule.SHORT ? c.epochs() : 20;
+            int n = epochs != null ? epochs : c.schedule() == TrainSchedule.SHORT ? c.epochs() : EMBEDDED_EPOCHS;
             return ModelOptions.checked(spec, () -> c.withEpochs(n, TrainSchedule.SHORT));
         }
         return c;

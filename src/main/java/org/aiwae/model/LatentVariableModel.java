@@ -34,6 +34,16 @@ public interface LatentVariableModel {
     /** {@code q(z|x)} for a batch {@code x} of shape {@code [B, D]}. */
     Posterior posterior(Var x);
 
+    /**
+     * {@code log p(x | z) - KL(q(z|x) || p(z))} for samples {@code z [..., B, Z]} of {@code q}: an
+     * ELBO estimate with the KL term in closed form, {@code [..., B]}. Empty (the default) when the
+     * model has no closed form for its prior and this posterior; the Monte Carlo estimate
+     * {@code log p(x, z) - log q(z|x)} is then the only one.
+     */
+    default Optional<Var> elboWithClosedFormKl(Var x, Posterior q, Var z) {
+        return Optional.empty();
+    }
+
     /** Every parameter by a stable name, for checkpoints. */
     Map<String, Var> namedParameters();
 

@@ -86,6 +86,15 @@ public final class MlpVae implements LatentVariableModel {
         return Ops.add(Ops.bernoulliLogProb(decode(z), x), Ops.standardNormalLogProb(z));
     }
 
+    /** With the standard normal prior and a diagonal Gaussian q the KL term is in closed form. */
+    @Override
+    public Optional<Var> elboWithClosedFormKl(Var x, Posterior q, Var z) {
+        if (!(q instanceof DiagonalGaussian g)) {
+            return Optional.empty();
+        }
+        return Optional.of(Ops.sub(Ops.bernoulliLogProb(decode(z), x), Ops.gaussianKlToStandardNormal(g.mu(), g.logSigma())));
+    }
+
     @Override
     public DiagonalGaussian posterior(Var x) {
         Var h = Ops.tanh(enc2.apply(Ops.tanh(enc1.apply(x))));

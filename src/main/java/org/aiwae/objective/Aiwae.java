@@ -18,7 +18,8 @@ import org.aiwae.sampler.StepSizes;
  * The annealed importance weighted auto-encoder (Algorithm 1). The generative model follows
  * {@code sum_k w_k grad log p(x, z_k)}, where z_k and w_k come from AIS with K chains from
  * q(z|x) to p(x, z) over T inverse temperatures, each transition HMC with L leapfrog steps; the
- * inference model maximises the ELBO by reparameterisation. The chain runs without a graph, so
+ * inference model maximises the ELBO by reparameterisation, with the KL term in closed form or
+ * sampled ({@link EncoderKl}). The chain runs without a graph, so
  * memory does not grow with T * L. Step sizes adapt per temperature across minibatches
  * ({@link StepSizes#aiwae}).
  */
@@ -29,10 +30,17 @@ public final class Aiwae implements Objective {
     private final double[] betas;
     private final StepSizes stepSizes;
     private final Backend backend;
+    private final EncoderKl encoderKl;
     private Annealer annealer;
     private LatentVariableModel annealed;
 
+    /** AIWAE whose encoder ascends the Monte Carlo ELBO ({@link EncoderKl#SAMPLE}). */
     public Aiwae(int samples, int temperatures, int leapfrog, Schedule schedule, Backend backend) {
+        this(samples, temperatures, leapfrog, schedule, backend, EncoderKl.SAMPLE);
+    }
+
+    /** AIWAE whose encoder ascends the ELBO estimated as {@code encoderKl} says. */
+    public Aiwae(int samples, int temperatures, int leapfrog, Schedule schedule, Backend backend, EncoderKl encoderKl) {
         if (samples < 1 || temperatures < 2 || leapfrog < 1) {
             throw new IllegalArgumentException("AIWAE needs K >= 1, T >= 2 and L >= 1, got K=" + samples
                     + " T=" + temperatures + " L=" + leapfrog);
@@ -43,6 +51,7 @@ public final class Aiwae implements Objective {
         this.betas = schedule.betas(temperatures);
         this.stepSizes = StepSizes.aiwae(temperatures);
         this.backend = backend;
+        this.encoderKl = java.util.Objects.requireNonNull(encoderKl, "encoderKl");
     }
 
     @Override
@@ -61,6 +70,10 @@ public final class Aiwae implements Objective {
 
     public int leapfrog() {
         return leapfrog;
+    }
+
+    public EncoderKl encoderKl() {
+        return encoderKl;
     }
 
     /** The adapted step size of each temperature step (checkpointed with the model). */
@@ -108,8 +121,7 @@ public final class Aiwae implements Objective {
         Tensor noise = rng.normal(1, batch, latent);
         Var encoderLoss = Autograd.backward(model.inferenceParameters(), () -> {
             Posterior q = model.posterior(xv);
-            Var zq = q.sample(noise);
-            return Ops.neg(Ops.mean(Ops.sub(model.logJoint(xv, zq), q.logProb(zq))));
+            return Ops.neg(Ops.mean(encoderKl.elbo(model, xv, q, q.sample(noise))));
         });
         return new StepResult(decoderLoss.value().item(), encoderLoss.value().item(), ais.acceptance());
     }

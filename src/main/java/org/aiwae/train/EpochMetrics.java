@@ -11,11 +11,13 @@ import java.util.List;
  * @param loss             mean training loss (the negative objective) over the epoch
  * @param encoderLoss      mean loss of the inference network
  * @param testBound        {@code L_k} on held-out test images after the epoch
+ * @param meanImageBound   log-likelihood of the same images under independent Bernoullis at the training mean:
+ *                         what a model that ignores z reaches (absent in runs from before it was recorded)
  * @param acceptance       AIWAE: mean HMC acceptance per temperature step (absent otherwise)
  * @param stepSizes        AIWAE: HMC step size per temperature step at the end of the epoch (absent otherwise)
  * @param attempt          the attempt that succeeded when the epoch was retrained after a divergence (absent otherwise)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record EpochMetrics(int epoch, Method method, double lr, double loss, double encoderLoss, double testBound,
-                           int testBoundSamples, int testBoundImages, List<Double> acceptance, List<Double> stepSizes,
-                           Integer attempt) {}
+                           int testBoundSamples, int testBoundImages, Double meanImageBound, List<Double> acceptance,
+                           List<Double> stepSizes, Integer attempt) {}

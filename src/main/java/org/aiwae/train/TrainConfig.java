@@ -1,5 +1,7 @@
 package org.aiwae.train;
 
+import org.aiwae.objective.EncoderKl;
+
 /**
  * Everything that defines a training run. {@code epochs} is the run's length; with
  * {@code schedule = PAPER} it is 3,280 and the learning rates follow Appendix A exactly.
@@ -9,12 +11,29 @@ package org.aiwae.train;
  */
 public record TrainConfig(String dataset, Method method, int samples, int temperatures, int leapfrog,
                           int latent, int hidden, int batchSize, int epochs, TrainSchedule schedule, int trainLimit,
-                          long seed, String backend, int evalSamples, int evalImages) {
+                          long seed, String backend, int evalSamples, int evalImages, EncoderKl encoderKl,
+                          Double learningRate) {
 
     public static final int PAPER_EPOCHS = TrainSchedule.PAPER_EPOCHS;
+    /** Appendix A's first learning rate; {@code learningRate} scales the whole schedule against it. */
+    public static final double PAPER_LEARNING_RATE = 1e-3;
 
-    /** Fails on impossible settings with a message that starts with the field's name. */
+    /** A configuration with the paper's learning rates and, for AIWAE's encoder, the sampled KL. */
+    public TrainConfig(String dataset, Method method, int samples, int temperatures, int leapfrog, int latent, int hidden,
+                       int batchSize, int epochs, TrainSchedule schedule, int trainLimit, long seed, String backend,
+                       int evalSamples, int evalImages) {
+        this(dataset, method, samples, temperatures, leapfrog, latent, hidden, batchSize, epochs, schedule, trainLimit, seed,
+                backend, evalSamples, evalImages, null, null);
+    }
+
+    /**
+     * Fails on impossible settings with a message that starts with the field's name. An absent
+     * {@code encoderKl} or {@code learningRate} (a config.json from before these options) means what
+     * such runs trained with: the sampled KL and the paper's rates, so they resume bit for bit.
+     */
     public TrainConfig {
+        encoderKl = encoderKl == null ? EncoderKl.SAMPLE : encoderKl;
+        learningRate = learningRate == null ? PAPER_LEARNING_RATE : learningRate;
         check(dataset != null && org.aiwae.data.Datasets.NAMES.contains(dataset),
                 "dataset '" + dataset + "' is unknown; choose one of " + String.join(", ", org.aiwae.data.Datasets.NAMES));
         check(method != null, "method is missing; choose vae, iwae or aiwae");
@@ -32,6 +51,9 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
         check(backend != null && !backend.isBlank(), "backend is missing");
         check(evalSamples >= 1, "eval_samples must be at least 1, got " + evalSamples);
         check(evalImages >= 1, "eval_images must be at least 1, got " + evalImages);
+        check(method == null || method == Method.AIWAE || encoderKl == EncoderKl.SAMPLE, "encoder_kl analytic applies to aiwae "
+                + "only; " + method + " estimates its bound by sampling");
+        check(learningRate > 0 && learningRate < 1, "learning_rate must be in (0, 1), got " + learningRate);
     }
 
     private static void check(boolean ok, String message) {
@@ -40,9 +62,13 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
         }
     }
 
-    /** Learning rate for 0-based epoch {@code e} (see {@link LearningRates}). */
+    /**
+     * Learning rate for 0-based epoch {@code e}: the schedule's (see {@link LearningRates}), whose
+     * first rate is the paper's 1e-3, scaled so that it starts at {@link #learningRate()}.
+     */
     public double learningRate(int e) {
-        return schedule.learningRate(e, epochs);
+        double rate = schedule.learningRate(e, epochs);
+        return learningRate == PAPER_LEARNING_RATE ? rate : rate * (learningRate / PAPER_LEARNING_RATE);
     }
 
     /** A short label such as {@code aiwae K=5 T=5 L=5}. */
@@ -52,11 +78,11 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
 
     public TrainConfig withEpochs(int newEpochs, TrainSchedule newSchedule) {
         return new TrainConfig(dataset, method, samples, temperatures, leapfrog, latent, hidden, batchSize, newEpochs,
-                newSchedule, trainLimit, seed, backend, evalSamples, evalImages);
+                newSchedule, trainLimit, seed, backend, evalSamples, evalImages, encoderKl, learningRate);
     }
 
     public TrainConfig withBackend(String newBackend) {
         return new TrainConfig(dataset, method, samples, temperatures, leapfrog, latent, hidden, batchSize, epochs,
-                schedule, trainLimit, seed, newBackend, evalSamples, evalImages);
+                schedule, trainLimit, seed, newBackend, evalSamples, evalImages, encoderKl, learningRate);
     }
 }

@@ -17,6 +17,7 @@ import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.optim.Adam;
 import org.aiwae.eval.Bounds;
+import org.aiwae.eval.MeanImageBaseline;
 import org.aiwae.io.Json;
 import org.aiwae.io.Progress;
 import org.aiwae.model.MlpVae;
@@ -49,6 +50,7 @@ public final class Trainer {
     private final Adam inf;
     private final TrainingStep step;
     private final Tensor heldOut;
+    private final double meanImageBound;
     private final Snapshot initial;
     private int epoch;
     private List<String> metrics = List.of();
@@ -80,6 +82,8 @@ public final class Trainer {
         this.inf = step.inference();
         Images test = data.test().limit(config.evalImages());
         this.heldOut = Binarizer.sample(test.slice(0, test.count()), Streams.of(config.seed(), Streams.EVAL_DATA, 0, 0));
+        // what a model that ignores z reaches on the same images: the reference for test_bound
+        this.meanImageBound = MeanImageBaseline.logLikelihood(train, heldOut);
         this.initial = snapshot(0, List.of());
     }
 
@@ -232,7 +236,7 @@ public final class Trainer {
             }
         }
         EpochMetrics line = new EpochMetrics(e + 1, config.method(), lr, lossSum / n, encSum / n, bound, config.evalSamples(),
-                heldOut.dim(0), acceptance, stepSizes, attempt > 0 ? attempt + 1 : null);
+                heldOut.dim(0), meanImageBound, acceptance, stepSizes, attempt > 0 ? attempt + 1 : null);
         bar.finish(n, String.format("%.1f ex/s loss %.3f  L_%d(test) %.3f", n / trainSeconds, lossSum / n,
                 config.evalSamples(), bound));
         return new Attempt(line, trainSeconds, bar.seconds() - trainSeconds, null);

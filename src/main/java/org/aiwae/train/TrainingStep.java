@@ -43,7 +43,8 @@ public final class TrainingStep {
         return switch (config.method()) {
             case VAE -> new Vae(config.samples());
             case IWAE -> new Iwae(config.samples());
-            case AIWAE -> new Aiwae(config.samples(), config.temperatures(), config.leapfrog(), Schedule.linear(), backend);
+            case AIWAE -> new Aiwae(config.samples(), config.temperatures(), config.leapfrog(), Schedule.linear(), backend,
+                    config.encoderKl());
         };
     }
 

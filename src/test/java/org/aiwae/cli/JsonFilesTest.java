@@ -64,8 +64,22 @@ class JsonFilesTest {
     void configRoundTripsWithFixedKeyOrder() {
         String json = Json.write(CONFIG);
         assertEquals(List.of("dataset", "method", "samples", "temperatures", "leapfrog", "latent", "hidden", "batch_size", "epochs",
-                "schedule", "train_limit", "seed", "backend", "eval_samples", "eval_images"), keys(json));
+                "schedule", "train_limit", "seed", "backend", "eval_samples", "eval_images", "encoder_kl", "learning_rate"), keys(json));
         assertTrue(json.contains("\"method\":\"aiwae\"") && json.contains("\"schedule\":\"short\""), json);
+        TrainConfig analytic = new TrainConfig("embedded", Method.AIWAE, 5, 5, 5, 50, 200, 20, 20, TrainSchedule.SHORT, 0, 7, "cpu",
+                50, 100, org.aiwae.objective.EncoderKl.ANALYTIC, 3e-3);
+        assertTrue(Json.write(analytic).contains("\"encoder_kl\":\"analytic\",\"learning_rate\":0.003"), Json.write(analytic));
+        assertEquals(analytic, roundTrip(analytic, TrainConfig.class));
+        // a config.json from before --encoder-kl and --learning-rate: the sampled KL and the paper's rates, as it trained
+        String old = json.replaceAll(",\"encoder_kl\":\"[a-z]+\",\"learning_rate\":[0-9.eE-]+", "");
+        assertFalse(old.contains("encoder_kl"), old);
+        TrainConfig before = Json.read(old.getBytes(StandardCharsets.UTF_8), TrainConfig.class, "old", false);
+        assertEquals(org.aiwae.objective.EncoderKl.SAMPLE, before.encoderKl());
+        assertEquals(TrainConfig.PAPER_LEARNING_RATE, before.learningRate());
+        String typo = json.replace("\"encoder_kl\":\"sample\"", "\"encoder_kl\":\"exact\"");
+        org.aiwae.AiwaeException e = org.junit.jupiter.api.Assertions.assertThrows(org.aiwae.AiwaeException.class,
+                () -> Json.read(typo.getBytes(StandardCharsets.UTF_8), TrainConfig.class, "typo", false));
+        assertTrue(e.getMessage().contains("encoder_kl") && e.getMessage().contains("analytic or sample"), e.getMessage());
         assertEquals(CONFIG, roundTrip(CONFIG, TrainConfig.class));
         TrainConfig paper = new TrainConfig("mnist", Method.IWAE, 1, 2, 1, 2, 8, 20, TrainSchedule.PAPER_EPOCHS,
                 TrainSchedule.PAPER, 10, Long.MAX_VALUE, "auto", 1, 1);
@@ -75,13 +89,13 @@ class JsonFilesTest {
 
     @Test
     void metricsLinesRoundTripWithFixedKeyOrder() {
-        EpochMetrics aiwae = new EpochMetrics(3, Method.AIWAE, 1e-3, 150.25, 151.5, -149.75, 50, 100,
+        EpochMetrics aiwae = new EpochMetrics(3, Method.AIWAE, 1e-3, 150.25, 151.5, -149.75, 50, 100, -206.5,
                 List.of(0.61, 0.58), List.of(0.05000000074505806, 0.1), 2);
         String json = Json.write(aiwae);
         assertEquals(List.of("epoch", "method", "lr", "loss", "encoder_loss", "test_bound", "test_bound_samples", "test_bound_images",
-                "acceptance", "step_sizes", "attempt"), keys(json));
+                "mean_image_bound", "acceptance", "step_sizes", "attempt"), keys(json));
         assertEquals(aiwae, roundTrip(aiwae, EpochMetrics.class));
-        EpochMetrics iwae = new EpochMetrics(1, Method.IWAE, 1e-3, Double.NaN, 1, 2, 5, 6, null, null, null);
+        EpochMetrics iwae = new EpochMetrics(1, Method.IWAE, 1e-3, Double.NaN, 1, 2, 5, 6, null, null, null, null);
         String line = Json.write(iwae);
         assertFalse(line.contains("acceptance") || line.contains("step_sizes") || line.contains("attempt"), "absent for IWAE: " + line);
         assertTrue(line.contains("\"loss\":\"NaN\""), "NaN is written as NaN, not as null (not measured): " + line);

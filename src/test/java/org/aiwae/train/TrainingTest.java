@@ -2,6 +2,7 @@ package org.aiwae.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintStream;
@@ -14,6 +15,7 @@ import org.aiwae.data.Split;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.io.Json;
+import org.aiwae.objective.EncoderKl;
 import org.aiwae.io.SafeTensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +28,7 @@ class TrainingTest {
 
     static TrainConfig small(String method, int epochs) {
         return new TrainConfig("embedded", Method.parse(method), 3, 3, 2, 8, 64, method.equals("aiwae") ? 50 : 20, epochs, TrainSchedule.SHORT,
-                300, 11, "cpu", 20, 50);
+                300, 11, "cpu", 20, 50, method.equals("aiwae") ? EncoderKl.ANALYTIC : EncoderKl.SAMPLE, 1e-3);
     }
 
     static List<EpochMetrics> metrics(Path run) throws Exception {
@@ -76,6 +78,59 @@ class TrainingTest {
         Path c2 = dir.resolve("c");
         new Trainer(c, DATA, Backends.cpu(), c2, false, QUIET).run();
         assertEquals(metrics(a).get(1).testBound(), metrics(c2).get(1).testBound());
+    }
+
+    /**
+     * A run folder from before --encoder-kl and --learning-rate (its config.json has neither) resumes
+     * as it was trained: sampled KL and the paper's rates, bit for bit the run it would have been.
+     */
+    @Test
+    void runsFromBeforeEncoderKlAndLearningRateResumeAsTheyWereTrained() throws Exception {
+        TrainConfig old = new TrainConfig("embedded", Method.AIWAE, 3, 3, 2, 8, 64, 50, 2, TrainSchedule.SHORT, 300, 11, "cpu",
+                20, 50, EncoderKl.SAMPLE, TrainConfig.PAPER_LEARNING_RATE);
+        Path whole = dir.resolve("whole"), resumed = dir.resolve("resumed");
+        new Trainer(old, DATA, Backends.cpu(), whole, false, QUIET).run();
+        new Trainer(old.withEpochs(1, TrainSchedule.SHORT), DATA, Backends.cpu(), resumed, false, QUIET).run();
+        Checkpoint.writeConfig(resumed, old);
+        Path config = resumed.resolve(Checkpoint.CONFIG);
+        String json = Files.readString(config);
+        String stripped = json.replaceAll(",\\s*\"encoder_kl\"\\s*:\\s*\"sample\"", "")
+                .replaceAll(",\\s*\"learning_rate\"\\s*:\\s*[0-9.eE-]+", "");
+        assertTrue(!stripped.contains("encoder_kl") && !stripped.contains("learning_rate"), stripped);
+        Files.writeString(config, stripped);
+        TrainConfig read = Checkpoint.readConfig(resumed);
+        assertEquals(EncoderKl.SAMPLE, read.encoderKl());
+        assertEquals(TrainConfig.PAPER_LEARNING_RATE, read.learningRate());
+        new Trainer(read, DATA, Backends.cpu(), resumed, true, QUIET).run();
+        Map<String, Tensor> wa = SafeTensors.read(whole.resolve(Checkpoint.MODEL)).tensors();
+        Map<String, Tensor> wb = SafeTensors.read(resumed.resolve(Checkpoint.MODEL)).tensors();
+        for (String k : wa.keySet()) {
+            assertArrayEquals(wa.get(k).toArray(), wb.get(k).toArray(), k);
+        }
+        assertEquals(metrics(whole).get(1).encoderLoss(), metrics(resumed).get(1).encoderLoss());
+        // the closed-form KL trains the encoder differently from the first step on
+        Path analytic = dir.resolve("analytic");
+        TrainConfig a = new TrainConfig("embedded", Method.AIWAE, 3, 3, 2, 8, 64, 50, 1, TrainSchedule.SHORT, 300, 11, "cpu",
+                20, 50, EncoderKl.ANALYTIC, TrainConfig.PAPER_LEARNING_RATE);
+        new Trainer(a, DATA, Backends.cpu(), analytic, false, QUIET).run();
+        assertTrue(metrics(analytic).get(0).encoderLoss() != metrics(whole).get(0).encoderLoss());
+    }
+
+    @Test
+    void learningRateScalesTheSchedule() {
+        TrainConfig paper = small("iwae", 16);
+        TrainConfig fast = new TrainConfig("embedded", Method.IWAE, 3, 3, 2, 8, 64, 20, 16, TrainSchedule.SHORT, 300, 11, "cpu",
+                20, 50, EncoderKl.SAMPLE, 3e-3);
+        for (int e = 0; e < 16; e++) {
+            assertEquals(3 * paper.learningRate(e), fast.learningRate(e), 1e-12);
+        }
+        assertEquals(3e-3, fast.learningRate(0), 1e-12);
+        assertEquals(LearningRates.shortened(5, 16), paper.learningRate(5), 0, "the paper's rate, unscaled");
+        assertThrows(IllegalArgumentException.class, () -> new TrainConfig("embedded", Method.IWAE, 3, 3, 2, 8, 64, 20, 16,
+                TrainSchedule.SHORT, 300, 11, "cpu", 20, 50, EncoderKl.SAMPLE, 0.0));
+        IllegalArgumentException iwaeAnalytic = assertThrows(IllegalArgumentException.class, () -> new TrainConfig("embedded",
+                Method.IWAE, 3, 3, 2, 8, 64, 20, 16, TrainSchedule.SHORT, 300, 11, "cpu", 20, 50, EncoderKl.ANALYTIC, 1e-3));
+        assertTrue(iwaeAnalytic.getMessage().startsWith("encoder_kl"), iwaeAnalytic.getMessage());
     }
 
     @Test

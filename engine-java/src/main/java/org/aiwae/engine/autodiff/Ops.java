@@ -304,6 +304,28 @@ public final class Ops {
         }, z, mu, logSigma);
     }
 
+    /**
+     * {@code KL(N(mu, diag(exp(logSigma)^2)) || N(0, I))} in closed form, summed over the last axis:
+     * {@code sum_i (mu_i^2 + sigma_i^2 - 1) / 2 - logSigma_i}. Gradients: {@code mu} and
+     * {@code sigma^2 - 1}.
+     */
+    public static Var gaussianKlToStandardNormal(Var mu, Var logSigma) {
+        Tensor var = be().unary(UnaryOp.EXP, be().binary(MUL, logSigma.value(), scalar(2f)));
+        Tensor half = be().binary(MUL, be().binary(SUB, be().binary(ADD, be().unary(UnaryOp.SQUARE, mu.value()), var),
+                scalar(1f)), scalar(0.5f));
+        Tensor y = be().reduce(ReduceOp.SUM, be().binary(SUB, half, logSigma.value()), -1);
+        int[] keep = Shapes.insertOne(y.shape(), y.rank());
+        return Var.result("gaussianKlToStandardNormal", y, g -> {
+            Tensor gk = g.reshape(keep);
+            if (mu.requiresGrad()) {
+                mu.accumulate(unbroadcast(be().binary(MUL, mu.value(), gk), mu));
+            }
+            if (logSigma.requiresGrad()) {
+                logSigma.accumulate(unbroadcast(be().binary(MUL, be().binary(SUB, var, scalar(1f)), gk), logSigma));
+            }
+        }, mu, logSigma);
+    }
+
     /** Standard normal log-density {@code sum_i log N(z_i; 0, 1)} over the last axis. */
     public static Var standardNormalLogProb(Var z) {
         Tensor sq = be().reduce(ReduceOp.SUM, be().unary(UnaryOp.SQUARE, z.value()), -1);

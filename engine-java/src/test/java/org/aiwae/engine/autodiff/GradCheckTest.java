@@ -161,6 +161,8 @@ class GradCheckTest {
         }, z, mu, ls);
         check("standardNormalLogProb", v -> Ops.standardNormalLogProb(v[0]),
                 r -> r[0].map(t -> -0.5 * t * t - 0.5 * LOG_2PI).sum(-1), randn(3, 4));
+        check("gaussianKlToStandardNormal", v -> Ops.gaussianKlToStandardNormal(v[0], v[1]),
+                r -> r[0].zip(r[1], (m, s) -> 0.5 * (m * m + Math.exp(2 * s) - 1) - s).sum(-1), mu, ls);
     }
 
     @Test
