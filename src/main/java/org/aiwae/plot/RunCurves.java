@@ -74,7 +74,7 @@ public record RunCurves(String name, String description, double[] epochs, double
             try { // lenient: lines of older versions carry fields (wall-clock times) that moved elsewhere
                 m = Json.read(lines.get(i).getBytes(StandardCharsets.UTF_8), EpochMetrics.class, file + " line " + (i + 1), true);
             } catch (AiwaeException e) {
-                throw new IllegalArgumentException(e.getMessage() + " (not a metrics record)");
+                throw new IllegalArgumentException(e.getMessage(), e);
             }
             epochs[i] = m.epoch();
             bound[i] = m.testBound();

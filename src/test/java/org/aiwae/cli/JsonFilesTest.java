@@ -79,7 +79,7 @@ class JsonFilesTest {
         String typo = json.replace("\"encoder_kl\":\"sample\"", "\"encoder_kl\":\"exact\"");
         org.aiwae.AiwaeException e = org.junit.jupiter.api.Assertions.assertThrows(org.aiwae.AiwaeException.class,
                 () -> Json.read(typo.getBytes(StandardCharsets.UTF_8), TrainConfig.class, "typo", false));
-        assertTrue(e.getMessage().contains("encoder_kl") && e.getMessage().contains("analytic or sample"), e.getMessage());
+        assertTrue(e.getMessage().contains("encoder KL 'exact'") && e.getMessage().contains("analytic or sample"), e.getMessage());
         assertEquals(CONFIG, roundTrip(CONFIG, TrainConfig.class));
         TrainConfig paper = new TrainConfig("mnist", Method.IWAE, 1, 2, 1, 2, 8, 20, TrainSchedule.PAPER_EPOCHS,
                 TrainSchedule.PAPER, 10, Long.MAX_VALUE, "auto", 1, 1);

@@ -113,7 +113,9 @@ class PlotCommandTest {
         Path corrupt = dir.resolve("corrupt");
         Files.createDirectories(corrupt);
         Files.writeString(corrupt.resolve("metrics.jsonl"), "{\"epoch\": 1, \"loss\": \n");
-        refused("line 1 is not a metrics record", "plot", corrupt.toString(), "--out", dir.resolve("e.png").toString());
+        refused("metrics.jsonl line 1: malformed JSON", "plot", corrupt.toString(), "--out", dir.resolve("e.png").toString());
+        Files.writeString(corrupt.resolve("metrics.jsonl"), "{\"epoch\": 1}\n");
+        refused("metrics.jsonl line 1: ", "plot", corrupt.toString(), "--out", dir.resolve("g.png").toString());
         // a good run before a bad one: still nothing written
         refused("has no metrics.jsonl", "plot", iwae.toString(), empty.toString(), "--out", dir.resolve("f.png").toString());
         try (var s = Files.list(dir)) {
