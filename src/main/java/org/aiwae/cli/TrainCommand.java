@@ -124,8 +124,8 @@ final class TrainCommand implements Callable<Integer> {
         } else {
             System.err.println();
         }
-        System.err.println("  files in " + out + ": " + Checkpoint.CONFIG + ", " + Checkpoint.MODEL + ", " + Checkpoint.STATE
-                + ", " + Checkpoint.METRICS + picture);
+        System.err.println("  files in " + out + ": " + Checkpoint.CONFIG + ", " + Checkpoint.MODEL + ", " + Checkpoint.METRICS
+                + picture + ", " + Checkpoint.TIMINGS + ", checkpoints/ (docs/training.md)");
         System.err.println("  next:");
         System.err.println("    bin/aiwae samples --checkpoint " + out + " --out " + out.resolve("samples.png")
                 + "   # prior samples | test digits | reconstructions");

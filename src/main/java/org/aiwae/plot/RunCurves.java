@@ -60,7 +60,21 @@ public record RunCurves(String name, String description, double[] epochs, double
         }
         Path folder = dir.toAbsolutePath().normalize().getFileName();
         String description = Files.isRegularFile(dir.resolve(Checkpoint.CONFIG)) ? Checkpoint.readConfig(dir).label() : "";
-        return fromLines(folder == null ? dir.toString() : folder.toString(), description, lines, file);
+        // restart events (an epoch retrained after a divergence) sit between the epochs' lines
+        List<String> epochLines = new java.util.ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            try {
+                if (!Json.tree(lines.get(i).getBytes(StandardCharsets.UTF_8), file + " line " + (i + 1)).has("event")) {
+                    epochLines.add(lines.get(i));
+                }
+            } catch (AiwaeException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }
+        if (epochLines.isEmpty()) {
+            throw new IllegalArgumentException(file + " holds no finished epoch");
+        }
+        return fromLines(folder == null ? dir.toString() : folder.toString(), description, epochLines, file);
     }
 
     static RunCurves fromLines(String name, String description, List<String> lines, Path file) {

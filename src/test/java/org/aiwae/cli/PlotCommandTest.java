@@ -102,6 +102,20 @@ class PlotCommandTest {
     }
 
     @Test
+    void restartEventsBetweenEpochsAreNotEpochs() throws Exception {
+        Path restarted = dir.resolve("restarted");
+        Files.createDirectories(restarted);
+        java.util.List<String> lines = new java.util.ArrayList<>(Files.readAllLines(iwae.resolve("metrics.jsonl")));
+        lines.add(1, org.aiwae.io.Json.write(new org.aiwae.train.RestartEvent(2, 2, "NaN in loss", 1)));
+        Files.write(restarted.resolve("metrics.jsonl"), lines);
+        org.aiwae.plot.RunCurves c = org.aiwae.plot.RunCurves.read(restarted);
+        assertEquals(3, c.epochs().length);
+        assertEquals(2.0, c.epochs()[1]);
+        Outcome o = run("plot", restarted.toString(), "--out", dir.resolve("restarted.png").toString());
+        assertEquals(0, o.status(), o.err());
+    }
+
+    @Test
     void badInputsAreOneLineAndWriteNothing() throws Exception {
         Path empty = dir.resolve("empty");
         Files.createDirectories(empty);
