@@ -10,6 +10,7 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.CpuBackend;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
+import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -151,5 +152,51 @@ class DeviceKernelsTest {
             }
         }
         assertNotNull(dev.device().name());
+    }
+
+    /**
+     * philox_fill_groups draws what ChainNoise.PerGroup draws on the host: uniforms bit for bit, normals
+     * to float rounding (the device's double log/cos against Java's), each image's values in its own slots.
+     */
+    @ParameterizedTest
+    @MethodSource("apis")
+    void perImageNoiseMatchesTheHost(String api) {
+        Device d = backend(api).device();
+        long seed = 0x1234_5678_9ABCL;
+        long[] ids = {7L << 56 | 3, 7L << 56 | 1L << 48 | 123_456, 5, -1L};
+        int per = 3, dim = 7, groups = ids.length;
+        float[] words = new float[2 * groups];
+        for (int g = 0; g < groups; g++) {
+            words[2 * g] = Float.intBitsToFloat((int) ids[g]);
+            words[2 * g + 1] = Float.intBitsToFloat((int) (ids[g] >>> 32));
+        }
+        Device.Buffer idBuf = d.alloc(words.length), out = d.alloc((long) per * groups * dim);
+        try {
+            d.write(idBuf, words, 0, words.length);
+            ChainNoise.PerGroup host = new ChainNoise.PerGroup(seed, ids, 11);
+            for (boolean normal : new boolean[] {true, false, true}) {
+                int n = normal ? dim : 1, blocks = ChainNoise.PerGroup.blocks(per * n);
+                long position = host.position();
+                float[] expected = new float[per * groups * n], actual = new float[expected.length];
+                if (normal) {
+                    host.normal(expected, per, n);
+                } else {
+                    host.uniform(expected, per, n);
+                }
+                d.run("philox_fill_groups", groups * blocks, groups * blocks, groups, per, n, (int) seed, (int) (seed >>> 32),
+                        idBuf, position, normal ? 1 : 0, out);
+                d.read(out, actual, 0, actual.length);
+                for (int i = 0; i < expected.length; i++) {
+                    if (normal) {
+                        assertEquals(expected[i], actual[i], 1e-6 * (1 + Math.abs(expected[i])), "normal " + i);
+                    } else {
+                        assertEquals(expected[i], actual[i], "uniform " + i);
+                    }
+                }
+            }
+        } finally {
+            d.free(idBuf);
+            d.free(out);
+        }
     }
 }
