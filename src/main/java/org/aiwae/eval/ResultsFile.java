@@ -102,13 +102,22 @@ public final class ResultsFile implements AutoCloseable {
         while (buf.hasRemaining() && channel.read(buf, buf.position()) >= 0) {
             // read it all
         }
-        String text = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
-        List<String> lines = text.lines().toList();
-        boolean tornTail = !text.isEmpty() && !text.endsWith("\n");
-        int complete = tornTail ? lines.size() - 1 : lines.size();
+        // complete lines end with '\n'; bytes after the last one are a line torn by a kill
+        List<byte[]> lines = new java.util.ArrayList<>();
+        byte[] all = buf.array();
+        for (int from = 0, nl; from < buf.position(); from = nl + 1) {
+            for (nl = from; nl < buf.position() && all[nl] != '\n'; nl++) {
+                // find the end of the line
+            }
+            if (nl == buf.position()) {
+                break;
+            }
+            lines.add(java.util.Arrays.copyOfRange(all, from, nl));
+        }
+        int complete = lines.size();
         long keep = 0;
         for (int i = 0; i < complete; i++) {
-            byte[] line = lines.get(i).getBytes(StandardCharsets.UTF_8);
+            byte[] line = lines.get(i);
             String where = file + " line " + (i + 1);
             if (i == 0) {
                 Header recorded;
