@@ -107,7 +107,7 @@ public final class Progress {
                 }
             }
             case LOG -> {
-                if (now - lastDraw >= intervalNanos) {
+                if (done < total && now - lastDraw >= intervalNanos) { // the end is finish()'s line
                     lastDraw = now;
                     out.println(line(done, suffix));
                     out.flush();
