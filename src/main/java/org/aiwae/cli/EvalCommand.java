@@ -100,6 +100,15 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "random seed; default: ${DEFAULT-VALUE}")
     long seed;
 
+    @Option(names = "--master", paramLabel = "URL",
+            description = "evaluate in shards on Apache Spark: local[N] (N tasks in this process), spark://..., k8s://...; "
+                    + "the merged results equal an unsharded evaluation's bit for bit")
+    String master;
+
+    @Option(names = "--shards", paramLabel = "S", defaultValue = "0",
+            description = "with --master: image ranges (Spark tasks) per split; default: the cluster's parallelism")
+    int shards;
+
     @Mixin
     BackendOption backendOption;
 
@@ -131,7 +140,7 @@ final class EvalCommand implements Callable<Integer> {
      */
     record Options(Path checkpoint, Path out, boolean resume, boolean force, List<String> splits, int limit, int[] range,
                    int chains, int temperatures, int leapfrog, int nvlbSamples, int batch, long seed, String backend,
-                   Path dataDir) {}
+                   Path dataDir, String master, int shards) {}
 
     @Override
     public Integer call() throws Exception {
@@ -144,6 +153,10 @@ final class EvalCommand implements Callable<Integer> {
         atLeast("--nll-leapfrog", leapfrog, 1);
         atLeast("--nvlb-samples", nvlbSamples, 1);
         atLeast("--batch", batch, 1);
+        atLeast("--shards", shards, 0);
+        if (shards > 0 && master == null) {
+            throw new ParameterException(spec.commandLine(), "--shards needs --master (e.g. --master local[2])");
+        }
         if (resume && force) {
             throw new ParameterException(spec.commandLine(), "--resume continues an evaluation and --force discards it; pass one");
         }
@@ -153,7 +166,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         return run(new Options(dir, out == null ? dir : out, resume, force,
                 split.equals("both") ? List.of("test", "train") : List.of(split), limit, range, chains, temperatures, leapfrog,
-                nvlbSamples, batch, seed, backendOption.name, dataDir.dir));
+                nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards));
     }
 
     /** {@code A:B} (images A to B-1 of the split), or null when not given. */
@@ -197,12 +210,18 @@ final class EvalCommand implements Callable<Integer> {
         }
         long start = System.nanoTime();
         EvalReport.SplitResult test = null, train = null;
+        TaskRunner cluster = o.master() == null ? null : TaskRunner.open(o.master(), "aiwae eval " + dir);
+        try {
         for (String s : splits) {
             Images images = images(data, s);
             int[] idx = chosen.get(s);
             Map<Integer, ImageResult> results;
             try (ResultsFile file = ResultsFile.open(out.resolve(resultsName(s)), header(s, run, ev, seed, backend, images))) {
-                evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s);
+                if (cluster == null) {
+                    evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s);
+                } else {
+                    evaluateSharded(cluster, o, idx, s, file);
+                }
                 results = file.results();
             }
             if (s.equals("test")) {
@@ -210,6 +229,14 @@ final class EvalCommand implements Callable<Integer> {
             } else {
                 train = summary(results, idx, s, null);
             }
+        }
+        } finally {
+            if (cluster != null) {
+                cluster.close();
+            }
+        }
+        if (cluster != null) {
+            deleteTree(out.resolve(SHARDS));
         }
         EvalReport report = new EvalReport(EvalReport.FORMAT, dir.toString(), run.config().dataset(), run.config().method(),
                 run.config(), run.epoch(), ev.protocol(), seed, backend.name(), test, train,
@@ -311,6 +338,82 @@ final class EvalCommand implements Callable<Integer> {
             bar.update(base + perImage * b.length, "");
         }
         bar.finish(perImage * idx.length, "");
+    }
+
+    /** The folder under --out where the shards of a sharded evaluation keep their own results until merged. */
+    static final String SHARDS = "shards";
+
+    /**
+     * The images of {@code idx} that {@code file} lacks, evaluated as contiguous image ranges, one
+     * {@code aiwae eval --images A:B --resume} task each (into {@code shards/SPLIT-A-B} under --out, so a
+     * retried task continues where its last attempt stopped), then appended to {@code file} in image
+     * order: the same lines, hence the same bytes, as an unsharded evaluation.
+     */
+    private static void evaluateSharded(TaskRunner cluster, Options o, int[] idx, String split, ResultsFile file) {
+        List<Integer> todo = new ArrayList<>();
+        for (int i : idx) {
+            if (!file.results().containsKey(i)) {
+                todo.add(i);
+            }
+        }
+        if (todo.isEmpty()) {
+            return;
+        }
+        int n = Math.min(todo.size(), o.shards() > 0 ? o.shards() : Math.max(1, cluster.parallelism()));
+        Path shardRoot = o.out().toAbsolutePath().resolve(SHARDS);
+        List<TaskRunner.Task> tasks = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            int from = todo.get((int) ((long) todo.size() * k / n)), to = todo.get((int) ((long) todo.size() * (k + 1) / n) - 1) + 1;
+            Path shard = shardRoot.resolve(split + "-" + from + "-" + to);
+            List<String> argv = new ArrayList<>(List.of("eval", "--checkpoint", o.checkpoint().toAbsolutePath().toString(),
+                    "--out", shard.toString(), "--resume", "--split", split, "--images", from + ":" + to,
+                    "--nll-chains", "" + o.chains(), "--nll-temperatures", "" + o.temperatures(), "--nll-leapfrog", "" + o.leapfrog(),
+                    "--nvlb-samples", "" + o.nvlbSamples(), "--batch", "" + o.batch(), "--seed", "" + o.seed(),
+                    "--backend", o.backend()));
+            if (o.dataDir() != null) {
+                argv.addAll(List.of("--data-dir", o.dataDir().toAbsolutePath().toString()));
+            }
+            tasks.add(new TaskRunner.Task(split + " images " + from + ":" + to, List.of(argv), shard.resolve(resultsName(split)).toString()));
+        }
+        System.err.println("aiwae: " + split + ": " + todo.size() + " images in " + n + " shards on Spark");
+        Map<Integer, ImageResult> merged = new java.util.TreeMap<>();
+        List<String> texts = cluster.run(tasks);
+        for (int k = 0; k < texts.size(); k++) {
+            List<String> lines = texts.get(k).lines().toList();
+            for (int l = 1; l < lines.size(); l++) {
+                ImageResult r = Json.read(lines.get(l).getBytes(java.nio.charset.StandardCharsets.UTF_8), ImageResult.class,
+                        tasks.get(k).resultFile() + " line " + (l + 1), false);
+                merged.put(r.image(), r);
+            }
+        }
+        List<ImageResult> batch = new ArrayList<>();
+        for (int i : todo) {
+            ImageResult r = merged.get(i);
+            if (r == null) {
+                throw new AiwaeException("shard results lack image " + i + " of " + split + " (under " + shardRoot + ")");
+            }
+            batch.add(r);
+            if (batch.size() == o.batch()) {
+                file.append(batch);
+                batch.clear();
+            }
+        }
+        if (!batch.isEmpty()) {
+            file.append(batch);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            System.err.println("aiwae: could not remove " + root + " (" + e.getMessage() + "); the results are merged, delete it by hand");
+        }
     }
 
     /** Means over the chosen images, in image order (so the same whatever the batching or resumption). */

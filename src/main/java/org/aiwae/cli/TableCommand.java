@@ -19,13 +19,19 @@ import picocli.CommandLine.Parameters;
 @Command(name = "table", header = "Markdown table of evaluated runs in the layout of the paper's Table 1",
         description = {"Prints the evaluations of several runs as a Markdown table in the layout of the paper's Table 1: one column "
                 + "per run folder (each needs an eval.json from 'aiwae eval'); rows NLL test/train, NVLB test/train, "
-                + "var gap, gen gap, active units."})
+                + "var gap, gen gap, active units.",
+                "Given the runs folder of 'aiwae grid' (it holds grid.json): one column per configuration, Table 1 with the "
+                        + "means over the repeats and Table 3 with mean (sd), per dataset, with the protocol."})
 final class TableCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "DIR", arity = "1..*", description = "run folders with an eval.json")
+    @Parameters(paramLabel = "DIR", arity = "1..*", description = "run folders with an eval.json, or one grid runs folder")
     List<Path> dirs;
 
     @Override
     public Integer call() {
+        if (dirs.size() == 1 && Files.isRegularFile(dirs.get(0).resolve(GridCommand.GRID))) {
+            System.out.print(gridTables(dirs.get(0)));
+            return 0;
+        }
         List<EvalReport> evals = new ArrayList<>();
         for (Path d : dirs) {
             evals.add(read(d));
@@ -95,6 +101,91 @@ final class TableCommand implements Callable<Integer> {
         }
         sb.append(distinct.size() == 1 ? what + ": " + distinct.get(0)
                 : what + " differs between columns: " + String.join("; ", distinct)).append("\n\n");
+    }
+
+    /**
+     * The tables of a grid's runs folder: per dataset, Table 1 (means over the evaluated repeats) and
+     * Table 3 (mean (sd), the sample standard deviation over repeats), one column per configuration in
+     * the grid's order; a configuration with no evaluated repeat yet shows dashes.
+     */
+    static String gridTables(Path root) {
+        Path gridFile = root.resolve(GridCommand.GRID);
+        GridSpec grid = Json.read(gridFile, GridSpec.class);
+        java.util.Map<String, java.util.Map<String, List<EvalReport>>> byDataset = new java.util.LinkedHashMap<>();
+        java.util.Map<String, String> labels = new java.util.HashMap<>();
+        int done = 0, all = 0;
+        for (GridSpec.Cell c : grid.cells(gridFile)) {
+            List<EvalReport> reps = byDataset.computeIfAbsent(c.dataset(), k -> new java.util.LinkedHashMap<>())
+                    .computeIfAbsent(c.config(), k -> new ArrayList<>());
+            labels.put(c.config(), c.label());
+            all++;
+            if (Files.isRegularFile(c.dir(root).resolve("eval.json"))) {
+                reps.add(read(c.dir(root)));
+                done++;
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("# Grid ").append(grid.name() == null ? root.toString() : grid.name()).append(": ").append(done).append(" of ")
+                .append(all).append(" cells evaluated (").append(grid.repeats()).append(" repeats per configuration)\n\n");
+        for (var d : byDataset.entrySet()) {
+            List<String> configs = new ArrayList<>(d.getValue().keySet());
+            List<List<EvalReport>> cols = new ArrayList<>(d.getValue().values());
+            for (boolean sd : new boolean[] {false, true}) {
+                sb.append("## ").append(d.getKey()).append(sd ? ": Table 3 layout, mean (sd) over repeats" : ": Table 1 layout, means over repeats")
+                        .append("\n\n| |");
+                for (String c : configs) {
+                    sb.append(' ').append(labels.get(c)).append(" |");
+                }
+                sb.append("\n| --- |").append(" ---: |".repeat(configs.size())).append('\n');
+                gridRow(sb, "NLL (test)", cols, sd, e -> field(e.test(), EvalReport.SplitResult::nll));
+                gridRow(sb, "NLL (train)", cols, sd, e -> field(e.train(), EvalReport.SplitResult::nll));
+                gridRow(sb, "NVLB (test)", cols, sd, e -> field(e.test(), EvalReport.SplitResult::nvlb));
+                gridRow(sb, "NVLB (train)", cols, sd, e -> field(e.train(), EvalReport.SplitResult::nvlb));
+                gridRow(sb, "var gap", cols, sd, e -> field(e.test(), EvalReport.SplitResult::varGap));
+                gridRow(sb, "gen gap", cols, sd, EvalReport::genGap);
+                gridRow(sb, "active units", cols, sd, e -> e.test() == null || e.test().activeUnits() == null ? null
+                        : e.test().activeUnits().doubleValue());
+                sb.append("| repeats evaluated |");
+                for (List<EvalReport> col : cols) {
+                    sb.append(' ').append(col.size()).append(" |");
+                }
+                sb.append("\n\n");
+            }
+            List<EvalReport> evals = cols.stream().flatMap(List::stream).toList();
+            if (!evals.isEmpty()) {
+                note(sb, "Protocol", evals, TableCommand::protocol);
+                note(sb, "Training", evals, TableCommand::training);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** A row of a grid table: per configuration the mean over its repeats, with (sd) in Table 3; dash when none. */
+    private static void gridRow(StringBuilder sb, String name, List<List<EvalReport>> cols, boolean sd, Function<EvalReport, Double> f) {
+        sb.append("| ").append(name).append(" |");
+        for (List<EvalReport> col : cols) {
+            List<Double> v = new ArrayList<>();
+            for (EvalReport e : col) {
+                if (f.apply(e) != null) {
+                    v.add(f.apply(e));
+                }
+            }
+            if (v.isEmpty()) {
+                sb.append(" - |");
+                continue;
+            }
+            double mean = v.stream().mapToDouble(Double::doubleValue).sum() / v.size();
+            sb.append(' ').append(cell(mean));
+            if (sd) {
+                double ss = 0;
+                for (double x : v) {
+                    ss += (x - mean) * (x - mean);
+                }
+                sb.append(v.size() > 1 ? " (" + cell(Math.sqrt(ss / (v.size() - 1))) + ")" : " (-)");
+            }
+            sb.append(" |");
+        }
+        sb.append('\n');
     }
 
     private static String training(EvalReport e) {

@@ -44,7 +44,8 @@ final class TrainCommand implements Callable<Integer> {
     static final String CURVES = "curves.png";
 
     /** Flags that --resume may change; every other flag must equal the run's config.json. */
-    static final Set<String> CHANGEABLE_ON_RESUME = Set.of("--resume", "--out", "--epochs", "--schedule", "--backend", "--data-dir");
+    static final Set<String> CHANGEABLE_ON_RESUME = Set.of("--resume", "--out", "--epochs", "--schedule", "--backend", "--data-dir",
+            "--test-fail-once-after-epoch", "--resume-if-started");
 
     @Spec
     CommandSpec spec;
@@ -83,6 +84,14 @@ final class TrainCommand implements Callable<Integer> {
                     + "configuration, except --epochs, --schedule, --backend and --data-dir")
     boolean resume;
 
+    @Option(names = "--resume-if-started",
+            description = "--resume when --out already holds a run (its config.json), else a fresh run (for scripts and grid tasks)")
+    boolean resumeIfStarted;
+
+    @Option(names = "--test-fail-once-after-epoch", paramLabel = "E", hidden = true,
+            description = "test hook: fail once after epoch E's checkpoint (marker file .test-failed-once in the run folder)")
+    Integer failOnceAfter;
+
     @Mixin
     BackendOption backend;
 
@@ -91,10 +100,19 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (resumeIfStarted) {
+            if (out == null) {
+                throw new ParameterException(spec.commandLine(), "--resume-if-started needs --out DIR");
+            }
+            resume |= Files.isRegularFile(out.resolve(Checkpoint.CONFIG));
+        }
         TrainConfig config = resume ? resumed() : fresh();
         Backend b = BackendOption.use(config.backend());
         Split data = Datasets.load(config.dataset(), dataDir.dir);
         Trainer trainer = ModelOptions.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
+        if (failOnceAfter != null) {
+            trainer.failOnceAfterEpoch(failOnceAfter, out.resolve(".test-failed-once"));
+        }
         long start = System.nanoTime();
         trainer.run(); // says what it trains once it holds the folder's lock
         summary(out, (System.nanoTime() - start) / 1e9);

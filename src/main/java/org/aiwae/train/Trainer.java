@@ -87,6 +87,27 @@ public final class Trainer {
         this.initial = snapshot(0, List.of());
     }
 
+    /**
+     * Test hook for retry tests across processes and cluster tasks: once epoch {@code epoch}'s checkpoint is
+     * published, fails with an {@link IllegalStateException} unless {@code marker} exists, which it creates
+     * first; so the first attempt fails and the next one resumes from that checkpoint.
+     */
+    public Trainer failOnceAfterEpoch(int epoch, Path marker) {
+        return hooks(new TrainHooks() {
+            @Override
+            public void probe(String point) {
+                if (point.equals(epoch + "/pruned") && !java.nio.file.Files.exists(marker)) {
+                    try {
+                        java.nio.file.Files.createFile(marker);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    throw new IllegalStateException("injected failure after epoch " + epoch + " (test hook)");
+                }
+            }
+        });
+    }
+
     /** Installs test hooks (package-private: for crash and divergence tests only). */
     Trainer hooks(TrainHooks h) {
         this.hooks = h;

@@ -1,0 +1,134 @@
+package org.aiwae.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.aiwae.AiwaeException;
+import org.aiwae.io.AtomicFiles;
+import org.aiwae.io.Json;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code aiwae grid GRID.json}: the cells of a grid file (configuration x repeat) as Spark tasks. Each
+ * task trains its cell into {@code RUNS/CONFIG/seed-S} (resuming a run folder that is already there)
+ * and evaluates it into that folder's eval.json; a cell that has its eval.json is done and not run
+ * again. The tables ({@code aiwae table RUNS}) are written to {@code RUNS/tables.md} at the end.
+ */
+@Command(name = "grid", header = "train and evaluate a grid of configurations x repeats on Apache Spark",
+        description = {"Trains and evaluates every cell (configuration x repeat) of a grid file, one Spark task per cell: "
+                + "in this process with local[N], or on a cluster (spark://..., k8s://..., yarn through spark-submit).",
+                "A cell trains into RUNS/CONFIG/seed-S with resume semantics and then evaluates into its eval.json; "
+                        + "rerunning the grid skips finished cells and resumes the others. The tables (the paper's Table 1 "
+                        + "and Table 3 layouts) go to RUNS/tables.md. Grid files: docs/grids/."})
+final class GridCommand implements Callable<Integer> {
+    /** The grid file's copy in the runs folder; a rerun with a different grid there is refused. */
+    static final String GRID = "grid.json";
+    static final String TABLES = "tables.md";
+
+    @Parameters(paramLabel = "GRID.json", description = "the grid file (see docs/grids/)")
+    Path file;
+
+    @Option(names = "--master", paramLabel = "URL", defaultValue = "local[*]",
+            description = "Spark master: local[N] (N cells at once in this process), spark://HOST:7077, k8s://...; "
+                    + "default: ${DEFAULT-VALUE} (under spark-submit: the one spark-submit gives)")
+    String master;
+
+    @Option(names = "--runs", paramLabel = "DIR",
+            description = "where the cells' run folders go (a path every executor sees); default: runs/<grid name>")
+    Path runs;
+
+    @Mixin
+    DataDirOption dataDir;
+
+    @Override
+    public Integer call() throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new AiwaeException("cannot read grid file " + file + ": " + e.getMessage());
+        }
+        GridSpec grid = Json.read(bytes, GridSpec.class, file.toString(), false);
+        List<GridSpec.Cell> cells = grid.cells(file);
+        Path root = (runs != null ? runs : Path.of("runs", grid.name() == null ? "grid" : grid.name())).toAbsolutePath();
+        Path data = dataDir.dir == null ? null : dataDir.dir.toAbsolutePath();
+        checkArguments(grid, cells, root, data);
+        claim(root, grid);
+
+        String failOnce = System.getenv("AIWAE_TEST_FAIL_ONCE"); // test hook: CONFIG/seed-S of one cell
+        List<TaskRunner.Task> tasks = new ArrayList<>();
+        for (GridSpec.Cell c : cells) {
+            Path dir = c.dir(root);
+            if (Files.isRegularFile(dir.resolve(EvalCommand.REPORT))) {
+                continue;
+            }
+            // --resume-if-started: a rerun, or Spark's retry of a failed attempt, continues the run folder it finds
+            List<String> train = grid.trainArgs(c, root, data, true);
+            if (failOnce != null && failOnce.equals(c.config() + "/seed-" + c.seed())) {
+                train.addAll(List.of("--test-fail-once-after-epoch", "1"));
+            }
+            tasks.add(new TaskRunner.Task(c.config() + "/seed-" + c.seed(), List.of(train, grid.evalArgs(c, root, data)),
+                    dir.resolve(EvalCommand.REPORT).toString()));
+        }
+        if (tasks.isEmpty()) {
+            System.err.println("aiwae: all " + cells.size() + " cells of " + file + " are done in " + root + "; nothing to run");
+        } else {
+            System.err.println("aiwae: " + tasks.size() + " of " + cells.size() + " cells to run (" + (cells.size() - tasks.size())
+                    + " done) on " + master + " -> " + root);
+            long start = System.nanoTime();
+            try (TaskRunner cluster = TaskRunner.open(master, "aiwae grid " + file.getFileName())) {
+                cluster.run(tasks);
+            }
+            System.err.printf("aiwae: %d cells in %.1f s%n", tasks.size(), (System.nanoTime() - start) / 1e9);
+        }
+        String tables = TableCommand.gridTables(root);
+        AtomicFiles.writeString(root.resolve(TABLES), tables);
+        System.out.print(tables);
+        System.out.println("tables in " + root.resolve(TABLES));
+        return 0;
+    }
+
+    /** Every cell's command lines parse (a bad value in the grid file is one line here, not a failed task). */
+    private static void checkArguments(GridSpec grid, List<GridSpec.Cell> cells, Path root, Path data) {
+        for (GridSpec.Cell c : cells) {
+            for (List<String> args : List.of(grid.trainArgs(c, root, data, false), grid.evalArgs(c, root, data))) {
+                try {
+                    Main.commandLine().parseArgs(args.toArray(String[]::new));
+                } catch (CommandLine.ParameterException e) {
+                    throw new AiwaeException(file(grid) + "cell " + c.config() + ": " + Main.oneLine(e.getMessage()));
+                }
+            }
+        }
+    }
+
+    private static String file(GridSpec grid) {
+        return grid.name() == null ? "" : "grid " + grid.name() + ": ";
+    }
+
+    /** Creates the runs folder with the grid's copy, or checks that the copy there is this grid. */
+    private static void claim(Path root, GridSpec grid) throws IOException {
+        Path copy = root.resolve(GRID);
+        String text = Json.write(grid) + "\n";
+        if (Files.isRegularFile(copy)) {
+            String was = Files.readString(copy, StandardCharsets.UTF_8);
+            if (!was.equals(text)) {
+                throw new AiwaeException(root + " holds a different grid (" + copy + "); choose another --runs");
+            }
+            return;
+        }
+        try {
+            Files.createDirectories(root);
+        } catch (IOException e) {
+            throw new AiwaeException("cannot create --runs " + root + ": " + e.getMessage());
+        }
+        AtomicFiles.writeString(copy, text);
+    }
+}

@@ -1,0 +1,144 @@
+package org.aiwae.cli;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.aiwae.AiwaeException;
+
+/**
+ * A grid file for {@code aiwae grid}: datasets x methods (with their K, T, L values) x repeats, the
+ * training schedule and the evaluation protocol; snake_case keys, read strictly (an unknown key is an
+ * error naming it). Absent optional values take the {@code train} / {@code eval} commands' defaults.
+ *
+ * @param name     what the grid is (printed in the tables)
+ * @param datasets e.g. {@code ["mnist", "omniglot"]}
+ * @param methods  each method with the K (and for AIWAE T and L) values to cross
+ * @param repeats  trainings per configuration, seeds {@code seed}, {@code seed+1}, ...
+ * @param seed     the first repeat's training seed; default 0
+ * @param backend  cpu, opencl, cuda or auto; default cpu
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+record GridSpec(String name, List<String> datasets, List<Methods> methods, int repeats, Long seed, Train train, Eval eval,
+                String backend) {
+
+    /** One method and the values of its hyperparameters to cross; t and l only for aiwae (default [5]). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Methods(String method, List<Integer> k, List<Integer> t, List<Integer> l) {}
+
+    /** {@code aiwae train}'s flags shared by every cell; epochs or schedule "paper". */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Train(Integer epochs, String schedule, Integer latent, Integer hidden, Integer batchSize, Integer trainLimit,
+                 Integer evalSamples, Integer evalImages) {}
+
+    /** {@code aiwae eval}'s protocol for every cell; absent values are the paper's. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Eval(String split, Integer limit, Integer nllChains, Integer nllTemperatures, Integer nllLeapfrog, Integer nvlbSamples,
+                Integer batch, Long seed) {}
+
+    /** One training: a configuration and its repeat's seed. */
+    record Cell(String dataset, String method, int k, Integer t, Integer l, long seed) {
+        /** The configuration without the seed, as a folder name: {@code mnist-aiwae-k5-t5-l5}. */
+        String config() {
+            return dataset + "-" + method + "-k" + k + (t == null ? "" : "-t" + t + "-l" + l);
+        }
+
+        /** The configuration as a column head: {@code AIWAE K=5 T=5 L=5}. */
+        String label() {
+            return method.toUpperCase() + " K=" + k + (t == null ? "" : " T=" + t + " L=" + l);
+        }
+
+        /** The run folder: {@code RUNS/CONFIG/seed-S}. */
+        Path dir(Path runs) {
+            return runs.resolve(config()).resolve("seed-" + seed);
+        }
+    }
+
+    /** The cells in grid order (dataset, method, K, T, L, repeat); a value that cannot work is one line naming it. */
+    List<Cell> cells(Path file) {
+        need(datasets != null && !datasets.isEmpty(), file, "datasets must list at least one dataset");
+        need(methods != null && !methods.isEmpty(), file, "methods must list at least one method");
+        need(repeats >= 1, file, "repeats must be at least 1, got " + repeats);
+        need(train != null && (train.epochs() != null || "paper".equals(train.schedule())), file,
+                "train needs epochs N or schedule \"paper\"");
+        List<Cell> cells = new ArrayList<>();
+        long first = seed == null ? 0 : seed;
+        for (String d : datasets) {
+            for (Methods m : methods) {
+                need(m.method() != null && List.of("vae", "iwae", "aiwae").contains(m.method()), file,
+                        "methods: method must be vae, iwae or aiwae, got " + m.method());
+                need(m.k() != null && !m.k().isEmpty(), file, "methods: " + m.method() + " needs k values");
+                boolean annealed = m.method().equals("aiwae");
+                need(annealed || m.t() == null && m.l() == null, file, "methods: t and l are for aiwae only");
+                for (int k : m.k()) {
+                    for (Integer t : annealed ? orFive(m.t()) : java.util.Collections.<Integer>singletonList(null)) {
+                        for (Integer l : annealed ? orFive(m.l()) : java.util.Collections.<Integer>singletonList(null)) {
+                            for (int r = 0; r < repeats; r++) {
+                                cells.add(new Cell(d, m.method(), k, t, l, first + r));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return cells;
+    }
+
+    private static List<Integer> orFive(List<Integer> v) {
+        return v == null || v.isEmpty() ? List.of(5) : v;
+    }
+
+    private static void need(boolean ok, Path file, String message) {
+        if (!ok) {
+            throw new AiwaeException(file + ": " + message);
+        }
+    }
+
+    /** {@code aiwae train} for a cell; with {@code resume}, {@code --resume-if-started} (continue its folder if there). */
+    List<String> trainArgs(Cell c, Path runs, Path dataDir, boolean resume) {
+        List<String> a = new ArrayList<>(List.of("train", "--dataset", c.dataset(), "--method", c.method(), "--samples", "" + c.k(),
+                "--seed", "" + c.seed(), "--out", c.dir(runs).toString(), "--backend", backend == null ? "cpu" : backend));
+        if (c.t() != null) {
+            a.addAll(List.of("--temperatures", "" + c.t(), "--leapfrog", "" + c.l()));
+        }
+        if ("paper".equals(train.schedule())) {
+            a.addAll(List.of("--schedule", "paper"));
+        } else {
+            a.addAll(List.of("--epochs", "" + train.epochs()));
+        }
+        add(a, "--latent", train.latent());
+        add(a, "--hidden", train.hidden());
+        add(a, "--batch-size", train.batchSize());
+        add(a, "--train-limit", train.trainLimit());
+        add(a, "--eval-samples", train.evalSamples());
+        add(a, "--eval-images", train.evalImages());
+        add(a, "--data-dir", dataDir);
+        if (resume) {
+            a.add("--resume-if-started");
+        }
+        return a;
+    }
+
+    /** {@code aiwae eval --resume} of a cell's run, into the run folder. */
+    List<String> evalArgs(Cell c, Path runs, Path dataDir) {
+        Eval e = eval == null ? new Eval(null, null, null, null, null, null, null, null) : eval;
+        List<String> a = new ArrayList<>(List.of("eval", "--checkpoint", c.dir(runs).toString(), "--resume",
+                "--backend", backend == null ? "cpu" : backend));
+        add(a, "--split", e.split());
+        add(a, "--limit", e.limit());
+        add(a, "--nll-chains", e.nllChains());
+        add(a, "--nll-temperatures", e.nllTemperatures());
+        add(a, "--nll-leapfrog", e.nllLeapfrog());
+        add(a, "--nvlb-samples", e.nvlbSamples());
+        add(a, "--batch", e.batch());
+        add(a, "--seed", e.seed());
+        add(a, "--data-dir", dataDir);
+        return a;
+    }
+
+    private static void add(List<String> a, String flag, Object value) {
+        if (value != null) {
+            a.addAll(List.of(flag, value.toString()));
+        }
+    }
+}
