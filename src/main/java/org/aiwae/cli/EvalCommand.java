@@ -144,6 +144,11 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return run(options());
+    }
+
+    /** The checked flags; a bad value is a ParameterException naming its flag. */
+    Options options() {
         if (!new Splits().contains(split)) {
             throw new ParameterException(spec.commandLine(), "unknown split '" + split + "'; choose test, train or both");
         }
@@ -164,9 +169,9 @@ final class EvalCommand implements Callable<Integer> {
         if (range != null && limit > 0) {
             throw new ParameterException(spec.commandLine(), "pass --limit N or --images A:B, not both");
         }
-        return run(new Options(dir, out == null ? dir : out, resume, force,
+        return new Options(dir, out == null ? dir : out, resume, force,
                 split.equals("both") ? List.of("test", "train") : List.of(split), limit, range, chains, temperatures, leapfrog,
-                nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards));
+                nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards);
     }
 
     /** {@code A:B} (images A to B-1 of the split), or null when not given. */

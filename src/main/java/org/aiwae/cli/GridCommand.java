@@ -90,18 +90,30 @@ final class GridCommand implements Callable<Integer> {
             System.err.printf("aiwae: %d cells in %.1f s%n", tasks.size(), (System.nanoTime() - start) / 1e9);
         }
         String tables = TableCommand.gridTables(root);
-        AtomicFiles.writeString(root.resolve(TABLES), tables);
+        Path tablesFile = root.resolve(TABLES);
+        if (!Files.isRegularFile(tablesFile) || !Files.readString(tablesFile, StandardCharsets.UTF_8).equals(tables)) {
+            AtomicFiles.writeString(tablesFile, tables); // a rerun that changed nothing leaves the file alone
+        }
         System.out.print(tables);
         System.out.println("tables in " + root.resolve(TABLES));
         return 0;
     }
 
-    /** Every cell's command lines parse (a bad value in the grid file is one line here, not a failed task). */
+    /**
+     * Every cell's command lines parse and give a valid training configuration and evaluation protocol
+     * (a bad value in the grid file is one line here, not a failed task).
+     */
     private static void checkArguments(GridSpec grid, List<GridSpec.Cell> cells, Path root, Path data) {
         for (GridSpec.Cell c : cells) {
             for (List<String> args : List.of(grid.trainArgs(c, root, data, false), grid.evalArgs(c, root, data))) {
                 try {
-                    Main.commandLine().parseArgs(args.toArray(String[]::new));
+                    CommandLine.ParseResult parsed = Main.commandLine().parseArgs(args.toArray(String[]::new));
+                    Object command = parsed.subcommand().commandSpec().userObject();
+                    if (command instanceof TrainCommand t) {
+                        t.freshConfig();
+                    } else if (command instanceof EvalCommand e) {
+                        e.options();
+                    }
                 } catch (CommandLine.ParameterException e) {
                     throw new AiwaeException(file(grid) + "cell " + c.config() + ": " + Main.oneLine(e.getMessage()));
                 }

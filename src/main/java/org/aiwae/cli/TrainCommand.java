@@ -153,12 +153,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainConfig fresh() {
-        boolean embedded = model.dataset.equals("embedded");
-        double lr = learningRate != null ? learningRate
-                : embedded && schedule != TrainSchedule.PAPER ? EMBEDDED_LEARNING_RATE : TrainConfig.PAPER_LEARNING_RATE;
-        TrainConfig base = model.config(spec, embedded ? EMBEDDED_EPOCHS : TrainSchedule.PAPER_EPOCHS,
-                embedded ? TrainSchedule.SHORT : TrainSchedule.PAPER, backend.name, evalSamples, evalImages, lr);
-        TrainConfig config = withLength(base);
+        TrainConfig config = freshConfig();
         if (out == null) {
             String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
             out = Path.of("runs", stamp + "-" + config.dataset() + "-" + config.label().replace(" ", "").replace("=", "").toLowerCase());
@@ -167,6 +162,16 @@ final class TrainCommand implements Callable<Integer> {
             throw new AiwaeException("output folder " + out + " already exists; pass --resume to continue it or choose another --out");
         }
         return config;
+    }
+
+    /** The configuration of a new run from these flags; a bad value is a ParameterException naming its flag. */
+    TrainConfig freshConfig() {
+        boolean embedded = model.dataset.equals("embedded");
+        double lr = learningRate != null ? learningRate
+                : embedded && schedule != TrainSchedule.PAPER ? EMBEDDED_LEARNING_RATE : TrainConfig.PAPER_LEARNING_RATE;
+        TrainConfig base = model.config(spec, embedded ? EMBEDDED_EPOCHS : TrainSchedule.PAPER_EPOCHS,
+                embedded ? TrainSchedule.SHORT : TrainSchedule.PAPER, backend.name, evalSamples, evalImages, lr);
+        return withLength(base);
     }
 
     /** The run's config.json; flags equal to it are accepted, conflicting ones refused by name. */

@@ -73,7 +73,7 @@ public final class SparkTaskRunner implements TaskRunner, TaskRunner.Factory {
         }
         try {
             return sc.parallelize(tasks, tasks.size()).map(SparkTaskRunner::execute).collect();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // SparkException is checked but undeclared (Scala)
             Throwable root = e;
             while (root.getCause() != null && !(root instanceof SparkException)) {
                 root = root.getCause();
