@@ -45,6 +45,9 @@ final class GridCommand implements Callable<Integer> {
             description = "where the cells' run folders go (a path every executor sees); default: runs/<grid name>")
     Path runs;
 
+    @Option(names = "--dry-run", description = "print each cell's commands and what is done, start nothing, write nothing")
+    boolean dryRun;
+
     @Mixin
     DataDirOption dataDir;
 
@@ -61,6 +64,15 @@ final class GridCommand implements Callable<Integer> {
         Path root = (runs != null ? runs : Path.of("runs", grid.name() == null ? "grid" : grid.name())).toAbsolutePath();
         Path data = dataDir.dir == null ? null : dataDir.dir.toAbsolutePath();
         checkArguments(grid, cells, root, data);
+        if (dryRun) {
+            for (GridSpec.Cell c : cells) {
+                boolean done = Files.isRegularFile(c.dir(root).resolve(EvalCommand.REPORT));
+                System.out.println(c.config() + "/seed-" + c.seed() + (done ? " (done)" : "") + "\n  aiwae "
+                        + String.join(" ", grid.trainArgs(c, root, data, true)) + "\n  aiwae " + String.join(" ", grid.evalArgs(c, root, data)));
+            }
+            System.out.println(cells.size() + " cells -> " + root);
+            return 0;
+        }
         claim(root, grid);
 
         String failOnce = System.getenv("AIWAE_TEST_FAIL_ONCE"); // test hook: CONFIG/seed-S of one cell

@@ -92,6 +92,25 @@ class GridTest {
         assertTrue(!Files.exists(dir.resolve("r")), "nothing is written for a bad grid");
     }
 
+    /** The grid files shipped in docs/grids/ are valid: every cell's commands parse and check (a dry run). */
+    @Test
+    void shippedGridFilesAreValid() throws Exception {
+        Map<String, Integer> cells = Map.of("paper-tables-1-4.json", 2 * (3 + 9) * 5, "paper-posterior-2d.json", 3, "small.json", 8);
+        for (var e : cells.entrySet()) {
+            Path grid = Path.of("..", "docs", "grids", e.getKey());
+            java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream old = System.out;
+            System.setOut(new java.io.PrintStream(buf, true));
+            try {
+                assertEquals(0, Main.run(new String[] {"grid", grid.toString(), "--dry-run", "--runs", dir.resolve("r").toString()}));
+            } finally {
+                System.setOut(old);
+            }
+            assertTrue(buf.toString().contains(e.getValue() + " cells -> "), e.getKey() + ": " + buf);
+        }
+        assertTrue(!Files.exists(dir.resolve("r")), "a dry run writes nothing");
+    }
+
     /** Every file under {@code root} with its modification time and a hash of its bytes. */
     private static Map<Path, String> snapshot(Path root) throws Exception {
         Map<Path, String> m = new TreeMap<>();
