@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -39,25 +37,14 @@ class BadFilesCliTest {
 
     private final List<Path> mounts = new ArrayList<>();
 
-    private record Outcome(int status, String err, String out) {}
-
-    private static Outcome cli(String... args) {
-        PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err));
-        System.setOut(new PrintStream(out));
-        try {
-            return new Outcome(Main.run(args), err.toString(), out.toString());
-        } finally {
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     @BeforeAll
     static void trainATinyTwoDimensionalModel() {
         run = shared.resolve("z2");
-        Outcome o = cli("train", "--method", "iwae", "--samples", "2", "--latent", "2", "--hidden", "8", "--train-limit", "60",
+        CliRun o = cli("train", "--method", "iwae", "--samples", "2", "--latent", "2", "--hidden", "8", "--train-limit", "60",
                 "--epochs", "1", "--out", run.toString(), "--eval-samples", "2");
         assertEquals(0, o.status(), o.err());
     }
@@ -87,7 +74,7 @@ class BadFilesCliTest {
     }
 
     /** Exit 2 and one error line naming the file (train prints its progress lines before it), no stack trace. */
-    private static void refused(Outcome o, String file, String expected) {
+    private static void refused(CliRun o, String file, String expected) {
         assertEquals(2, o.status(), o.err());
         List<String> lines = o.err().strip().lines().toList();
         String last = lines.get(lines.size() - 1);
@@ -140,7 +127,7 @@ class BadFilesCliTest {
     void deeplyNestedConfigIsOneLine() throws IOException {
         Path bad = corrupted("config.json", b -> ("{\"a\":" + "[".repeat(50_000)).getBytes());
         everyReaderRefuses(bad, "config.json", "too deeply nested");
-        Outcome resume = cli("train", "--resume", "--out", bad.toString(), "--epochs", "2");
+        CliRun resume = cli("train", "--resume", "--out", bad.toString(), "--epochs", "2");
         refused(resume, "config.json", "too deeply nested");
     }
 
@@ -174,10 +161,10 @@ class BadFilesCliTest {
     void unwritableOutputIsOneLineNamingThePath() throws IOException {
         Path plain = dir.resolve("plain-file");
         Files.writeString(plain, "not a folder");
-        Outcome t = cli("train", "--method", "iwae", "--samples", "1", "--hidden", "8", "--latent", "2", "--batch-size", "10", "--epochs", "1",
+        CliRun t = cli("train", "--method", "iwae", "--samples", "1", "--hidden", "8", "--latent", "2", "--batch-size", "10", "--epochs", "1",
                 "--train-limit", "20", "--eval-samples", "2", "--out", plain.resolve("run").toString());
         refused(t, plain.toString(), "");
-        Outcome s = cli("samples", "--checkpoint", run.toString(), "--out", plain.resolve("s.png").toString());
+        CliRun s = cli("samples", "--checkpoint", run.toString(), "--out", plain.resolve("s.png").toString());
         refused(s, plain.toString(), "");
     }
 
@@ -201,7 +188,7 @@ class BadFilesCliTest {
     void fullAndReadOnlyDisksAreOneLineAndLeaveNoTemporaryFiles() throws Exception {
         Path full = tmpfs("full", "size=64k");
         Path runDir = full.resolve("run");
-        Outcome t = cli("train", "--method", "iwae", "--samples", "1", "--hidden", "8", "--latent", "2", "--batch-size", "10", "--epochs", "1",
+        CliRun t = cli("train", "--method", "iwae", "--samples", "1", "--hidden", "8", "--latent", "2", "--batch-size", "10", "--epochs", "1",
                 "--train-limit", "20", "--eval-samples", "2", "--out", runDir.toString());
         refused(t, runDir.toString(), "No space left on device");
         try (Stream<Path> s = Files.walk(full)) {

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -16,19 +14,8 @@ class CliTest {
     @TempDir
     Path dir;
 
-    private record Outcome(int status, String err, String out) {}
-
-    private Outcome run(String... args) {
-        PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err));
-        System.setOut(new PrintStream(out));
-        try {
-            return new Outcome(Main.run(args), err.toString(), out.toString());
-        } finally {
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
+    private CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private void rejected(String expected, String... args) {
@@ -37,7 +24,7 @@ class CliTest {
         System.arraycopy(args, 0, full, 0, args.length);
         full[args.length] = "--out";
         full[args.length + 1] = out.toString();
-        Outcome o = run(full);
+        CliRun o = run(full);
         assertEquals(2, o.status(), String.join(" ", args) + " -> " + o.err());
         assertTrue(o.err().startsWith("aiwae: ") && o.err().strip().lines().count() == 1, o.err());
         assertTrue(o.err().contains(expected), o.err());
@@ -63,13 +50,13 @@ class CliTest {
     void existingOutputFolderNeedsResume() throws Exception {
         Path out = dir.resolve("exists");
         Files.createDirectories(out);
-        Outcome o = run("train", "--out", out.toString(), "--epochs", "1");
+        CliRun o = run("train", "--out", out.toString(), "--epochs", "1");
         assertEquals(2, o.status());
         assertTrue(o.err().contains("already exists; pass --resume"), o.err());
         try (var s = Files.list(out)) {
             assertEquals(0, s.count());
         }
-        Outcome r = run("train", "--resume", "--out", out.toString());
+        CliRun r = run("train", "--resume", "--out", out.toString());
         assertEquals(2, r.status());
         assertTrue(r.err().contains("not a training run folder"), r.err());
     }
@@ -77,25 +64,25 @@ class CliTest {
     @Test
     void trainsFromTheCommandLineAndResumes() throws Exception {
         Path out = dir.resolve("run");
-        Outcome o = run("train", "--method", "iwae", "--samples", "2", "--latent", "4", "--hidden", "16",
+        CliRun o = run("train", "--method", "iwae", "--samples", "2", "--latent", "4", "--hidden", "16",
                 "--train-limit", "100", "--epochs", "1", "--out", out.toString(), "--eval-samples", "5");
         assertEquals(0, o.status(), o.err());
         assertTrue(Files.isRegularFile(out.resolve("model.safetensors")));
         assertEquals(1, Files.readAllLines(out.resolve("metrics.jsonl")).size());
-        Outcome bad = run("train", "--resume", "--out", out.toString(), "--samples", "3");
+        CliRun bad = run("train", "--resume", "--out", out.toString(), "--samples", "3");
         assertEquals(2, bad.status());
         assertTrue(bad.err().contains("--samples 3 conflicts with the run's samples 2"), bad.err());
-        Outcome conflicting = run("train", "--resume", "--out", out.toString(), "--method", "aiwae");
+        CliRun conflicting = run("train", "--resume", "--out", out.toString(), "--method", "aiwae");
         assertEquals(2, conflicting.status());
         assertTrue(conflicting.err().contains("--method aiwae conflicts with the run's method iwae"), conflicting.err());
         assertEquals(1, Files.readAllLines(out.resolve("metrics.jsonl")).size(), "a refused resume trains nothing");
         // the original command's flags again, with a longer run: accepted
-        Outcome more = run("train", "--method", "iwae", "--samples", "2", "--latent", "4", "--hidden", "16",
+        CliRun more = run("train", "--method", "iwae", "--samples", "2", "--latent", "4", "--hidden", "16",
                 "--train-limit", "100", "--epochs", "2", "--out", out.toString(), "--eval-samples", "5", "--resume");
         assertEquals(0, more.status(), more.err());
         assertEquals(2, Files.readAllLines(out.resolve("metrics.jsonl")).size());
 
-        Outcome ev = run("eval", "--checkpoint", out.toString(), "--split", "both", "--limit", "6", "--nll-chains", "2",
+        CliRun ev = run("eval", "--checkpoint", out.toString(), "--split", "both", "--limit", "6", "--nll-chains", "2",
                 "--nll-temperatures", "5", "--nll-leapfrog", "2", "--nvlb-samples", "20");
         assertEquals(0, ev.status(), ev.err());
         EvalReport report = TableCommand.read(out);
@@ -104,12 +91,12 @@ class CliTest {
         assertTrue(report.genGap() != null && report.train().images() == 6);
         assertFalse(report.protocol().paperProtocol());
         assertEquals(org.aiwae.train.Checkpoint.readConfig(out), report.config());
-        Outcome badSplit = run("eval", "--checkpoint", out.toString(), "--split", "val");
+        CliRun badSplit = run("eval", "--checkpoint", out.toString(), "--split", "val");
         assertEquals(2, badSplit.status());
         assertTrue(badSplit.err().contains("unknown split"), badSplit.err());
-        Outcome badT = run("eval", "--checkpoint", out.toString(), "--nll-temperatures", "1");
+        CliRun badT = run("eval", "--checkpoint", out.toString(), "--nll-temperatures", "1");
         assertEquals(2, badT.status());
-        Outcome missing = run("eval", "--checkpoint", dir.resolve("none").toString());
+        CliRun missing = run("eval", "--checkpoint", dir.resolve("none").toString());
         assertEquals(2, missing.status());
         assertTrue(missing.err().contains("not a training run folder"), missing.err());
     }
@@ -120,7 +107,7 @@ class CliTest {
         assertEquals(0, run("train", "--method", "iwae", "--samples", "2", "--latent", "2", "--hidden", "16", "--train-limit", "200",
                 "--epochs", "2", "--out", run2.toString(), "--eval-samples", "5").status());
         Path png = dir.resolve("posterior.png");
-        Outcome p = run("posterior", "--checkpoint", run2 + "," + run2, "--out", png.toString(), "--images", "0,1,2", "--panel", "56");
+        CliRun p = run("posterior", "--checkpoint", run2 + "," + run2, "--out", png.toString(), "--images", "0,1,2", "--panel", "56");
         assertEquals(0, p.status(), p.err());
         java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
         assertEquals(4 + 3 * (56 + 4), img.getWidth());
@@ -142,24 +129,24 @@ class CliTest {
         Path wide = dir.resolve("wide");
         assertEquals(0, run("train", "--method", "iwae", "--samples", "1", "--latent", "3", "--hidden", "8", "--train-limit", "100",
                 "--epochs", "1", "--out", wide.toString(), "--eval-samples", "2").status());
-        Outcome notTwoD = run("posterior", "--checkpoint", wide.toString(), "--out", dir.resolve("w.png").toString());
+        CliRun notTwoD = run("posterior", "--checkpoint", wide.toString(), "--out", dir.resolve("w.png").toString());
         assertEquals(2, notTwoD.status());
         assertTrue(notTwoD.err().contains("2-d latent") && !Files.exists(dir.resolve("w.png")), notTwoD.err());
-        Outcome notPng = run("samples", "--checkpoint", run2.toString(), "--out", dir.resolve("s.txt").toString());
+        CliRun notPng = run("samples", "--checkpoint", run2.toString(), "--out", dir.resolve("s.txt").toString());
         assertEquals(2, notPng.status());
         assertTrue(notPng.err().contains("FILE.png"), notPng.err());
-        Outcome badIndex = run("posterior", "--checkpoint", run2.toString(), "--out", dir.resolve("b.png").toString(), "--images", "0,99999");
+        CliRun badIndex = run("posterior", "--checkpoint", run2.toString(), "--out", dir.resolve("b.png").toString(), "--images", "0,99999");
         assertEquals(2, badIndex.status());
         assertTrue(badIndex.err().contains("outside the test set"), badIndex.err());
 
-        Outcome noEval = run("table", run2.toString());
+        CliRun noEval = run("table", run2.toString());
         assertEquals(2, noEval.status());
         assertTrue(noEval.err().contains("no eval.json"), noEval.err());
         for (Path r : new Path[] {run2, wide}) {
             assertEquals(0, run("eval", "--checkpoint", r.toString(), "--split", "both", "--limit", "5", "--nll-chains", "2",
                     "--nll-temperatures", "3", "--nll-leapfrog", "1", "--nvlb-samples", "4").status());
         }
-        Outcome t = run("table", run2.toString(), wide.toString());
+        CliRun t = run("table", run2.toString(), wide.toString());
         assertEquals(0, t.status(), t.err());
         java.util.List<String> lines = t.out().lines().toList();
         assertEquals("| | IWAE K=2 | IWAE K=1 |", lines.get(0));
@@ -167,21 +154,21 @@ class CliTest {
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("| active units | ")), t.out());
         assertTrue(t.out().contains("Protocol: reduced (AIS 2 chains x 3 temperatures"), t.out());
         Files.writeString(wide.resolve("eval.json"), "{\"test\": ");
-        Outcome corrupt = run("table", wide.toString());
+        CliRun corrupt = run("table", wide.toString());
         assertEquals(2, corrupt.status());
         assertTrue(corrupt.err().contains("cannot read"), corrupt.err());
     }
 
     @Test
     void devicesAndUnavailableBackends() {
-        Outcome d = run("devices");
+        CliRun d = run("devices");
         assertEquals(0, d.status(), d.err());
         assertTrue(d.out().lines().anyMatch(l -> l.startsWith("cpu") && l.contains("yes")), d.out());
         boolean cudaUsable = org.aiwae.kernels.Accelerators.list().stream().anyMatch(s -> s.backend().equals("cuda") && s.usable());
         if (!cudaUsable) { // a missing GPU is one line and exit 2, and nothing is written
             rejected("CUDA: ", "train", "--backend", "cuda");
         }
-        Outcome tpu = run("eval", "--checkpoint", dir.toString(), "--backend", "tpu");
+        CliRun tpu = run("eval", "--checkpoint", dir.toString(), "--backend", "tpu");
         assertEquals(2, tpu.status());
         assertTrue(tpu.err().contains("unknown backend"), tpu.err());
     }
@@ -191,24 +178,24 @@ class CliTest {
         assertEquals(2, run("fly").status());
         assertEquals(0, run("help").status());
         assertEquals(0, run("train", "--help").status());
-        Outcome f = run("data", "fetch", "omniglot", "--data-dir", dir.toString());
+        CliRun f = run("data", "fetch", "omniglot", "--data-dir", dir.toString());
         assertEquals(2, f.status());
         assertTrue(f.err().contains("cannot be fetched"), f.err());
     }
 
     @Test
     void typosGetOneLineWithASuggestion() {
-        Outcome command = run("trian", "--epochs", "1");
+        CliRun command = run("trian", "--epochs", "1");
         assertEquals(2, command.status());
         assertEquals(1, command.err().strip().lines().count(), command.err());
         assertTrue(command.err().startsWith("aiwae: unknown command 'trian'; did you mean train?"), command.err());
-        Outcome option = run("train", "--sampels", "3");
+        CliRun option = run("train", "--sampels", "3");
         assertEquals(2, option.status());
         assertEquals(1, option.err().strip().lines().count(), option.err());
         assertTrue(option.err().startsWith("aiwae: train: unknown option --sampels; did you mean --samples?"), option.err());
-        Outcome evalOption = run("eval", "--checkpoint", dir.toString(), "--nll-temperature=5");
+        CliRun evalOption = run("eval", "--checkpoint", dir.toString(), "--nll-temperature=5");
         assertTrue(evalOption.status() == 2 && evalOption.err().contains("did you mean --nll-temperatures?"), evalOption.err());
-        Outcome missing = run("eval");
+        CliRun missing = run("eval");
         assertEquals(2, missing.status());
         assertTrue(missing.err().contains("--checkpoint") && missing.err().strip().lines().count() == 1, missing.err());
         assertEquals("", missing.out(), "no usage wall on an error");
@@ -224,7 +211,7 @@ class CliTest {
             String[] path = c.getCommandSpec().qualifiedName(" ").replaceFirst("^aiwae ", "").split(" ");
             String[] args = java.util.Arrays.copyOf(path, path.length + 1);
             args[path.length] = "--help";
-            Outcome h = run(args);
+            CliRun h = run(args);
             assertEquals(0, h.status(), String.join(" ", args) + ": " + h.err());
             for (picocli.CommandLine.Model.OptionSpec o : c.getCommandSpec().options()) {
                 if (o.hidden()) {
@@ -238,17 +225,17 @@ class CliTest {
         assertTrue(seen.containsAll(java.util.List.of("train", "eval", "table", "posterior", "samples", "bench", "devices", "fetch",
                 "completion")), seen.toString());
         assertTrue(run("eval", "--help").out().contains("--batch=N"), "eval's --batch is documented");
-        Outcome top = run("--help");
+        CliRun top = run("--help");
         assertEquals(0, top.status());
         assertTrue(top.out().contains("train") && top.out().contains("completion"), top.out());
     }
 
     @Test
     void versionAndCompletionScript() {
-        Outcome v = run("--version");
+        CliRun v = run("--version");
         assertEquals(0, v.status(), v.err());
         assertTrue(v.out().matches("(?s)aiwae \\d+\\.\\d+\\.\\d+.*Java .*"), v.out());
-        Outcome c = run("completion");
+        CliRun c = run("completion");
         assertEquals(0, c.status(), c.err());
         assertTrue(c.out().contains("complete -F") && c.out().contains("--nll-temperatures") && c.out().contains("posterior"), c.out());
         assertTrue(c.out().contains("vae iwae aiwae") || c.out().contains("\"vae\" \"iwae\" \"aiwae\""), "method choices complete");
