@@ -249,8 +249,8 @@ final class EvalCommand implements Callable<Integer> {
         try {
             AtomicFiles.writeString(out.resolve(REPORT), Json.write(report) + "\n");
         } catch (IOException e) {
-            throw new AiwaeException("cannot write " + out.resolve(REPORT) + ": " + e.getMessage()
-                    + " (the per-image results are kept; rerun with --resume)");
+            throw new AiwaeException(org.aiwae.io.IoErrors.writing(out.resolve(REPORT), e).getMessage()
+                    + " (the per-image results are kept; rerun with --resume)", e);
         }
         System.out.println(table(report));
         System.out.printf("%.1f s; results in %s%n", (System.nanoTime() - start) / 1e9, out.resolve(REPORT));

@@ -386,7 +386,7 @@ public final class Checkpoint {
             sb.append(line).append('\n');
             AtomicFiles.writeString(f, sb.toString());
         } catch (IOException e) {
-            throw new AiwaeException("cannot write " + f + ": " + e.getMessage());
+            throw new AiwaeException(org.aiwae.io.IoErrors.writing(f, e).getMessage(), e);
         }
     }
 

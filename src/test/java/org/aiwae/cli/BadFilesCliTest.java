@@ -205,6 +205,8 @@ class BadFilesCliTest {
         refused(cli("train", "--method", "iwae", "--samples", "1", "--hidden", "8", "--latent", "2", "--batch-size", "10", "--epochs", "1",
                 "--train-limit", "20", "--eval-samples", "2", "--out", ro.resolve("run").toString()), ro.resolve("run").toString(),
                 "Read-only file system");
+        refused(cli("eval", "--checkpoint", run.toString(), "--out", ro.resolve("ev").toString(), "--limit", "2", "--nll-chains", "1",
+                "--nll-temperatures", "2", "--nvlb-samples", "2"), ro.resolve("ev").toString(), "Read-only file system");
         try (Stream<Path> s = Files.list(ro)) {
             assertEquals(0, s.count());
         }
