@@ -32,8 +32,10 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
 
     public Evaluator {
         if (chains < 1 || temperatures < 2 || leapfrog < 1 || nvlbSamples < 1 || batch < 1) {
-            throw new org.aiwae.AiwaeException("evaluation needs chains >= 1, temperatures >= 2, leapfrog >= 1, "
-                    + "NVLB samples >= 1, got " + chains + ", " + temperatures + ", " + leapfrog + ", " + nvlbSamples);
+            // a programming error here: the command line checks each flag first and names it
+            throw new IllegalArgumentException("evaluation needs chains >= 1, temperatures >= 2, leapfrog >= 1, "
+                    + "NVLB samples >= 1, batch >= 1, got " + chains + ", " + temperatures + ", " + leapfrog + ", " + nvlbSamples
+                    + ", " + batch);
         }
     }
 
