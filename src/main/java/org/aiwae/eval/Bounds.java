@@ -54,10 +54,10 @@ public final class Bounds {
                     for (int b = 0; b < batch; b++) {
                         double v = lw[i * batch + b];
                         if (v > max[b]) {
-                            sum[b] = sum[b] * Math.exp(max[b] - v) + 1;
+                            sum[b] = sum[b] * StrictMath.exp(max[b] - v) + 1;
                             max[b] = v;
                         } else {
-                            sum[b] += Math.exp(v - max[b]);
+                            sum[b] += StrictMath.exp(v - max[b]);
                         }
                     }
                 }
@@ -65,7 +65,7 @@ public final class Bounds {
         }
         double[] out = new double[batch];
         for (int b = 0; b < batch; b++) {
-            out[b] = max[b] + Math.log(sum[b]) - Math.log(k);
+            out[b] = max[b] + StrictMath.log(sum[b]) - StrictMath.log(k);
         }
         return out;
     }

@@ -89,9 +89,9 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
                             max = Math.max(max, r.logWeights()[c * b + i]);
                         }
                         for (int c = 0; c < chains; c++) {
-                            sum += Math.exp(r.logWeights()[c * b + i] - max);
+                            sum += StrictMath.exp(r.logWeights()[c * b + i] - max);
                         }
-                        out[from + i] = max + Math.log(sum / chains);
+                        out[from + i] = max + StrictMath.log(sum / chains);
                     }
                 }
             }

@@ -12,7 +12,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SequencedMap;
 import java.util.Set;
+import java.util.TreeMap;
 import org.aiwae.AiwaeException;
 import org.aiwae.engine.Tensor;
 
@@ -40,8 +42,13 @@ public final class SafeTensors {
         AtomicFiles.write(file, encode(tensors, metadata));
     }
 
-    /** The bytes of a safetensors file holding {@code tensors} (data in their map order) and {@code metadata}. */
+    /**
+     * The bytes of a safetensors file holding {@code tensors} and {@code metadata}: header keys sorted, data in
+     * the map's order when it has one (a {@link SequencedMap} such as {@code LinkedHashMap}), else by name, so
+     * equal contents always give equal bytes.
+     */
     public static byte[] encode(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        tensors = ordered(tensors);
         Map<String, Object> header = new LinkedHashMap<>();
         if (!metadata.isEmpty()) {
             header.put("__metadata__", new LinkedHashMap<>(metadata));
@@ -68,6 +75,11 @@ public final class SafeTensors {
             }
         }
         return buf.array();
+    }
+
+    /** The map itself when its iteration order is defined, else its entries sorted by key. */
+    private static <V> Map<String, V> ordered(Map<String, V> m) {
+        return m instanceof SequencedMap<String, V> ? m : new TreeMap<>(m);
     }
 
     /** One tensor's header entry ({@code data_offsets} in JSON). */

@@ -144,10 +144,10 @@ public final class Aiwae implements Objective {
             }
             double sum = 0;
             for (int i = 0; i < k; i++) {
-                sum += Math.exp(logw[i * batch + b] - max);
+                sum += StrictMath.exp(logw[i * batch + b] - max);
             }
             for (int i = 0; i < k; i++) {
-                w.data()[i * batch + b] = (float) (Math.exp(logw[i * batch + b] - max) / sum);
+                w.data()[i * batch + b] = (float) (StrictMath.exp(logw[i * batch + b] - max) / sum);
             }
         }
         return w;

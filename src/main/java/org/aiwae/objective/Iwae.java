@@ -23,7 +23,7 @@ public record Iwae(int samples) implements Objective {
     @Override
     public StepResult step(LatentVariableModel model, Tensor x, RandomStream rng) {
         Var lw = Vae.logWeights(model, x, samples, rng);
-        Var bound = Ops.add(Ops.logsumexp(lw, 0), (float) -Math.log(samples));
+        Var bound = Ops.add(Ops.logsumexp(lw, 0), (float) -StrictMath.log(samples));
         Var loss = Ops.neg(Ops.mean(bound));
         loss.backward();
         double l = loss.value().item();

@@ -80,7 +80,7 @@ public record PosteriorGrid(double[] logJoint, int size, double[] z1, double[] z
         }
         double[] w = new double[logJoint.length];
         for (int i = 0; i < w.length; i++) {
-            w[i] = Math.exp(logJoint[i] - max);
+            w[i] = StrictMath.exp(logJoint[i] - max);
             sum += w[i];
         }
         for (int i = 0; i < w.length; i++) {

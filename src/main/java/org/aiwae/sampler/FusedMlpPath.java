@@ -9,7 +9,7 @@ import org.aiwae.engine.fused.DecoderKernel;
  * {@code log p} and its gradient in one kernel call. K chains per data point, laid out {@code [K, B]}.
  */
 public final class FusedMlpPath extends QToPPath {
-    private static final double HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+    private static final double HALF_LOG_2PI = 0.5 * StrictMath.log(2 * StrictMath.PI);
 
     private final DecoderKernel kernel;
     private final Tensor x;
@@ -34,7 +34,7 @@ public final class FusedMlpPath extends QToPPath {
         for (int b = 0; b < batch; b++) {
             double s = 0;
             for (int j = 0; j < latent; j++) {
-                invSigma[b * latent + j] = (float) Math.exp(-ls[b * latent + j]);
+                invSigma[b * latent + j] = (float) StrictMath.exp(-ls[b * latent + j]);
                 s += ls[b * latent + j];
             }
             logNorm[b] = -s - latent * HALF_LOG_2PI;

@@ -79,7 +79,7 @@ public final class Hmc {
             double dh = h1 - h0;
             if (!(dh < DIVERGENCE)) { // also catches NaN
                 divergent++;
-            } else if (uniforms.data()[i] < Math.exp(-dh)) {
+            } else if (uniforms.data()[i] < StrictMath.exp(-dh)) {
                 accepted[i] = true;
                 count++;
                 state.copyChain(proposal, i);

@@ -35,14 +35,14 @@ public interface Schedule {
 
     /** Geometric from {@code start} (then 0 at t = 0): dense near 0 where the densities change fastest. */
     static Schedule geometric(double start) {
-        return (t, n) -> t == 0 ? 0 : Math.pow(start, 1 - (double) (t - 1) / (n - 2 == 0 ? 1 : n - 2));
+        return (t, n) -> t == 0 ? 0 : StrictMath.pow(start, 1 - (double) (t - 1) / (n - 2 == 0 ? 1 : n - 2));
     }
 
     /** Sigmoidal (Grosse et al.): {@code sigmoid(delta (2t/(T-1) - 1))}, rescaled to [0, 1]. */
     static Schedule sigmoidal(double delta) {
         return (t, n) -> {
-            double lo = 1 / (1 + Math.exp(delta)), hi = 1 / (1 + Math.exp(-delta));
-            double s = 1 / (1 + Math.exp(-delta * (2.0 * t / (n - 1) - 1)));
+            double lo = 1 / (1 + StrictMath.exp(delta)), hi = 1 / (1 + StrictMath.exp(-delta));
+            double s = 1 / (1 + StrictMath.exp(-delta * (2.0 * t / (n - 1) - 1)));
             return t == 0 ? 0 : t == n - 1 ? 1 : (s - lo) / (hi - lo);
         };
     }

@@ -14,14 +14,14 @@ public final class LearningRates {
     private LearningRates() {}
 
     public static double rate(int stage) {
-        return 1e-3 * Math.pow(10, -stage / 7.0);
+        return 1e-3 * StrictMath.pow(10, -stage / 7.0);
     }
 
     /** The paper's rate for 0-based epoch {@code e}. */
     public static double paper(int e) {
         int end = 0;
         for (int i = 0; i < STAGES; i++) {
-            end += (int) Math.pow(3, i);
+            end += (int) StrictMath.pow(3, i);
             if (e < end) {
                 return rate(i);
             }

@@ -21,7 +21,7 @@ import org.aiwae.engine.backend.UnaryOp;
  * to its shape.
  */
 public final class Ops {
-    private static final float HALF_LOG_2PI = (float) (0.5 * Math.log(2 * Math.PI));
+    private static final float HALF_LOG_2PI = (float) (0.5 * StrictMath.log(2 * StrictMath.PI));
 
     private Ops() {}
 

@@ -5,7 +5,6 @@ import static org.aiwae.engine.backend.Gemm.V;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
@@ -15,7 +14,7 @@ import org.aiwae.engine.fused.TanhMlpDecoder;
  * whole network (forward, Bernoulli log-likelihood, backward to z) in buffers allocated once.
  */
 final class CpuDecoderKernel implements DecoderKernel {
-    private static final float HALF_LOG_2PI = (float) (0.5 * Math.log(2 * Math.PI));
+    private static final float HALF_LOG_2PI = (float) (0.5 * StrictMath.log(2 * StrictMath.PI));
 
     private final TanhMlpDecoder decoder;
     private final int maxRows;
@@ -76,11 +75,23 @@ final class CpuDecoderKernel implements DecoderKernel {
     }
 
     private void rows(Tensor z, Tensor x, Tensor logp, Tensor gradZ, int r0, int r1) {
+        int widest = 0;
+        for (int w : out) {
+            widest = Math.max(widest, w);
+        }
+        FloatMath.Scratch scratch = new FloatMath.Scratch(widest);
+        forward(z, r0, r1, scratch);
+        likelihood(z, x, logp, gradZ != null, r0, r1, scratch);
+        if (gradZ != null) {
+            backward(z, gradZ, r0, r1);
+        }
+    }
+
+    /** Hidden layers and logits of rows [r0, r1). */
+    private void forward(Tensor z, int r0, int r1, FloatMath.Scratch scratch) {
         int n = r1 - r0;
-        int zDim = in[0];
-        // forward through the hidden layers
         float[] src = z.data();
-        int srcOff = z.offset() + r0 * zDim;
+        int srcOff = z.offset() + r0 * in[0];
         for (int l = 0; l < layers; l++) {
             float[] dst = act[l];
             int dstOff = r0 * out[l];
@@ -88,55 +99,69 @@ final class CpuDecoderKernel implements DecoderKernel {
             if (l < layers - 1) {
                 Tensor b = decoder.biases().get(l);
                 for (int r = 0; r < n; r++) {
-                    VectorMath.biasTanh(dst, dstOff + r * out[l], b.data(), b.offset(), out[l]);
+                    VectorMath.biasTanh(dst, dstOff + r * out[l], b.data(), b.offset(), out[l], scratch);
                 }
             }
             src = dst;
             srcOff = dstOff;
         }
-        // Bernoulli log-likelihood from logits; the logits buffer becomes d logp / d logits
+    }
+
+    /** Bernoulli log-likelihood plus the prior from the logits; with grad, the logits buffer becomes d logp / d logits. */
+    private void likelihood(Tensor z, Tensor x, Tensor logp, boolean grad, int r0, int r1, FloatMath.Scratch scratch) {
         int d = out[layers - 1];
+        int zDim = in[0];
         float[] logits = act[layers - 1];
         Tensor bias = decoder.biases().get(layers - 1);
         int batch = x.dim(0);
-        boolean grad = gradZ != null;
+        float[] terms = new float[d]; // x log sigmoid(l) + (1 - x) log sigmoid(-l) = x l - softplus(l), per pixel
+        float[] e = new float[d];
         for (int r = r0; r < r1; r++) {
             int lo = r * d;
             int xo = x.offset() + (r % batch) * d;
-            FloatVector acc = FloatVector.zero(S);
-            for (int i = 0; i < d; i += V) {
-                VectorMask<Float> m = S.indexInRange(i, d);
-                FloatVector l = FloatVector.fromArray(S, logits, lo + i, m)
-                        .add(FloatVector.fromArray(S, bias.data(), bias.offset() + i, m));
-                FloatVector xv = FloatVector.fromArray(S, x.data(), xo + i, m);
-                acc = acc.add(xv.mul(l).sub(VectorMath.softplus(l)), m);
-                if (grad) {
-                    xv.sub(VectorMath.sigmoid(l)).intoArray(logits, lo + i, m);
-                }
+            VectorMath.add(logits, lo, bias.data(), bias.offset(), logits, lo, d);
+            FloatMath.scaledNegAbs(logits, lo, -1f, e, 0, d);
+            FloatMath.exp(e, 0, e, 0, d);
+            FloatMath.softplusFromExp(logits, lo, e, 0, terms, 0, d, scratch);
+            bernoulliTerms(x.data(), xo, logits, lo, terms, d);
+            if (grad) { // d/dl = x - sigmoid(l)
+                FloatMath.sigmoidFromExp(logits, lo, e, 0, logits, lo, d);
+                VectorMath.sub(x.data(), xo, logits, lo, logits, lo, d);
             }
             double prior = 0;
             for (int j = 0, zo = z.offset() + r * zDim; j < zDim; j++) {
                 prior += z.data()[zo + j] * z.data()[zo + j];
             }
-            logp.data()[logp.offset() + r] = (float) (acc.reduceLanes(VectorOperators.ADD) - 0.5 * prior - zDim * HALF_LOG_2PI);
+            logp.data()[logp.offset() + r] = (float) (VectorMath.sum(terms, 0, d) - 0.5 * prior - zDim * HALF_LOG_2PI);
         }
-        if (!grad) {
-            return;
+    }
+
+    /** {@code t = x l - t}, where t holds softplus(l). */
+    private static void bernoulliTerms(float[] x, int xo, float[] l, int lo, float[] t, int d) {
+        for (int i = 0; i < d; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, d);
+            FloatVector.fromArray(S, x, xo + i, m).mul(FloatVector.fromArray(S, l, lo + i, m))
+                    .sub(FloatVector.fromArray(S, t, i, m)).intoArray(t, i, m);
         }
-        // backward to z: delta_l = (delta_{l+1} W_{l+1}) * (1 - h_l^2)
-        float[] g = logits;
-        int gOff = r0 * d;
+    }
+
+    /** Back from d logp / d logits to d logp / dz: {@code delta_l = (delta_{l+1} W_{l+1}) * (1 - h_l^2)}. */
+    private void backward(Tensor z, Tensor gradZ, int r0, int r1) {
+        int n = r1 - r0;
+        int zDim = in[0];
+        float[] g = act[layers - 1];
+        int gOff = r0 * out[layers - 1];
         for (int l = layers - 2; l >= 0; l--) {
             Tensor w = decoder.weights().get(l + 1);
             int dOff = r0 * out[l];
             Gemm.multiply(g, gOff, out[l + 1], 1, w.data(), w.offset(), in[l + 1], delta[l], dOff, out[l], n, out[l], out[l + 1], false);
-            VectorMath.zip(BinaryOp.TANH_GRAD, delta[l], dOff, act[l], dOff, delta[l], dOff, n * out[l]);
+            VectorMath.tanhGrad(delta[l], dOff, act[l], dOff, delta[l], dOff, n * out[l]);
             g = delta[l];
             gOff = dOff;
         }
         Tensor w0 = decoder.weights().get(0);
         int go = gradZ.offset() + r0 * zDim;
         Gemm.multiply(g, gOff, out[0], 1, w0.data(), w0.offset(), zDim, gradZ.data(), go, zDim, n, zDim, out[0], false);
-        VectorMath.zip(BinaryOp.SUB, gradZ.data(), go, z.data(), z.offset() + r0 * zDim, gradZ.data(), go, n * zDim);
+        VectorMath.sub(gradZ.data(), go, z.data(), z.offset() + r0 * zDim, gradZ.data(), go, n * zDim);
     }
 }

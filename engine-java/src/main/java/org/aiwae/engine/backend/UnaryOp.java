@@ -4,15 +4,15 @@ package org.aiwae.engine.backend;
 public enum UnaryOp {
     NEG, EXP, LOG, TANH, SIGMOID, SOFTPLUS, SQUARE;
 
-    /** Reference scalar definition, evaluated in double; backends may use faster float forms. */
+    /** Reference scalar definition, evaluated in double with {@code StrictMath}; the CPU backend computes {@link FloatMath}'s float forms. */
     public double apply(double x) {
         return switch (this) {
             case NEG -> -x;
-            case EXP -> Math.exp(x);
-            case LOG -> Math.log(x);
-            case TANH -> Math.tanh(x);
-            case SIGMOID -> x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-            case SOFTPLUS -> Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+            case EXP -> StrictMath.exp(x);
+            case LOG -> StrictMath.log(x);
+            case TANH -> StrictMath.tanh(x);
+            case SIGMOID -> x >= 0 ? 1 / (1 + StrictMath.exp(-x)) : StrictMath.exp(x) / (1 + StrictMath.exp(x));
+            case SOFTPLUS -> Math.max(x, 0) + StrictMath.log1p(StrictMath.exp(-Math.abs(x)));
             case SQUARE -> x * x;
         };
     }

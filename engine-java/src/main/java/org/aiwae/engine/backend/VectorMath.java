@@ -5,55 +5,77 @@ import static org.aiwae.engine.backend.Gemm.V;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Vectorised float32 maps over array ranges, used by the CPU backend's elementwise ops and fused
- * kernels. Transcendentals use the Vector API's lanewise operators (intrinsified on x86).
+ * kernels. Every result is independent of the JIT tier, the vector width and the thread count:
+ * transcendentals are {@link FloatMath}'s polynomials (never the Vector API's {@code lanewise(EXP/...)}),
+ * elementwise maps treat each element alone, and {@link #sum} adds in a fixed order.
  */
 public final class VectorMath {
     private VectorMath() {}
 
-    /** {@code y[i] = op(x[i])} for i in [0, n). */
+    /** Elements a map works on at a time: its scratch arrays stay in L1. */
+    private static final int CHUNK = 512;
+
+    /** {@code y[i] = op(x[i])} for i in [0, n); y may be x (same offsets). */
     public static void map(UnaryOp op, float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        for (; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector v = FloatVector.fromArray(S, x, xo + i, m);
-            apply(op, v).intoArray(y, yo + i, m);
+        switch (op) {
+            case EXP -> FloatMath.exp(x, xo, y, yo, n);
+            case LOG -> FloatMath.log(x, xo, y, yo, n);
+            case TANH -> FloatMath.tanh(x, xo, y, yo, n, new FloatMath.Scratch(Math.min(n, CHUNK)));
+            case SIGMOID -> FloatMath.sigmoid(x, xo, y, yo, n, new FloatMath.Scratch(Math.min(n, CHUNK)));
+            case SOFTPLUS -> FloatMath.softplus(x, xo, y, yo, n, new FloatMath.Scratch(Math.min(n, CHUNK)));
+            case NEG, SQUARE -> {
+                for (int i = 0; i < n; i += V) {
+                    VectorMask<Float> m = S.indexInRange(i, n);
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i, m);
+                    v = op == UnaryOp.NEG ? v.neg() : v.mul(v);
+                    v.intoArray(y, yo + i, m);
+                }
+            }
         }
-    }
-
-    /** The vector form of {@code op}. */
-    public static FloatVector apply(UnaryOp op, FloatVector v) {
-        return switch (op) {
-            case NEG -> v.neg();
-            case EXP -> v.lanewise(VectorOperators.EXP);
-            case LOG -> v.lanewise(VectorOperators.LOG);
-            case TANH -> v.lanewise(VectorOperators.TANH);
-            case SIGMOID -> sigmoid(v);
-            case SOFTPLUS -> softplus(v);
-            case SQUARE -> v.mul(v);
-        };
-    }
-
-    /** {@code 1 / (1 + exp(-v))}; saturates to exactly 0 and 1 without NaN. */
-    public static FloatVector sigmoid(FloatVector v) {
-        return FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
-    }
-
-    /** {@code log(1 + exp(v))} as {@code max(v, 0) + log1p(exp(-|v|))}. */
-    public static FloatVector softplus(FloatVector v) {
-        return v.max(0f).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
     }
 
     /** {@code y[i] = op(a[i], b[i])} for same-length operands. */
     public static void zip(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+        switch (op) {
+            case ADD -> add(a, ao, b, bo, y, yo, n);
+            case SUB -> sub(a, ao, b, bo, y, yo, n);
+            case TANH_GRAD -> tanhGrad(a, ao, b, bo, y, yo, n);
+            default -> {
+                for (int i = 0; i < n; i += V) {
+                    VectorMask<Float> m = S.indexInRange(i, n);
+                    FloatVector x = FloatVector.fromArray(S, a, ao + i, m);
+                    FloatVector z = FloatVector.fromArray(S, b, bo + i, m);
+                    apply(op, x, z).intoArray(y, yo + i, m);
+                }
+            }
+        }
+    }
+
+    /** {@code y = a + b}. */
+    public static void add(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
         for (int i = 0; i < n; i += V) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector x = FloatVector.fromArray(S, a, ao + i, m);
-            FloatVector z = FloatVector.fromArray(S, b, bo + i, m);
-            apply(op, x, z).intoArray(y, yo + i, m);
+            FloatVector.fromArray(S, a, ao + i, m).add(FloatVector.fromArray(S, b, bo + i, m)).intoArray(y, yo + i, m);
+        }
+    }
+
+    /** {@code y = a - b}. */
+    public static void sub(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, a, ao + i, m).sub(FloatVector.fromArray(S, b, bo + i, m)).intoArray(y, yo + i, m);
+        }
+    }
+
+    /** {@code y = g (1 - h^2)}: the gradient through tanh given its output h. */
+    public static void tanhGrad(float[] g, int go, float[] h, int ho, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector hv = FloatVector.fromArray(S, h, ho + i, m);
+            apply(BinaryOp.TANH_GRAD, FloatVector.fromArray(S, g, go + i, m), hv).intoArray(y, yo + i, m);
         }
     }
 
@@ -69,25 +91,63 @@ public final class VectorMath {
         };
     }
 
-    /** Sum of {@code x[xo .. xo+n)} accumulated in double. */
+    /** Lanes of {@link #sum}'s fixed summation order; a multiple of every vector width up to 512 bits. */
+    static final int SUM_LANES = 16;
+    /** Rows of {@code SUM_LANES} elements whose float lane sums are added to the double total at once. */
+    private static final int SUM_BLOCK_ROWS = 64;
+
+    /**
+     * Sum of {@code x[xo .. xo+n)} in a fixed order that depends on n alone: the range is read as rows of
+     * {@value #SUM_LANES} elements, in blocks of 64 rows; within a block each of the 16 columns is summed in
+     * float, row by row, and the 16 column sums are added in column order to a double total, block by block.
+     * Equal bits for every vector width, JIT tier and caller (see {@link #sumScalar}).
+     */
     public static double sum(float[] x, int xo, int n) {
-        double s = 0;
-        int i = 0;
-        for (; i + V <= n; i += V) {
-            s += FloatVector.fromArray(S, x, xo + i).reduceLanes(VectorOperators.ADD);
+        if (SUM_LANES % V != 0) {
+            return sumScalar(x, xo, n);
         }
-        for (; i < n; i++) {
-            s += x[xo + i];
+        double total = 0;
+        float[] lanes = new float[SUM_LANES];
+        for (int b0 = 0; b0 < n; b0 += SUM_LANES * SUM_BLOCK_ROWS) {
+            int b1 = Math.min(n, b0 + SUM_LANES * SUM_BLOCK_ROWS);
+            for (int c = 0; c < SUM_LANES; c += V) {
+                FloatVector acc = FloatVector.zero(S);
+                int i = b0 + c;
+                for (; i + V <= b1; i += SUM_LANES) {
+                    acc = acc.add(FloatVector.fromArray(S, x, xo + i));
+                }
+                if (i < b1) {
+                    VectorMask<Float> m = S.indexInRange(i, b1);
+                    acc = acc.add(FloatVector.fromArray(S, x, xo + i, m), m);
+                }
+                acc.intoArray(lanes, c);
+            }
+            for (int c = 0; c < SUM_LANES; c++) {
+                total += lanes[c];
+            }
         }
-        return s;
+        return total;
+    }
+
+    /** The definition of {@link #sum}'s order, one element at a time. */
+    static double sumScalar(float[] x, int xo, int n) {
+        double total = 0;
+        for (int b0 = 0; b0 < n; b0 += SUM_LANES * SUM_BLOCK_ROWS) {
+            int b1 = Math.min(n, b0 + SUM_LANES * SUM_BLOCK_ROWS);
+            for (int c = 0; c < SUM_LANES; c++) {
+                float lane = 0f;
+                for (int i = b0 + c; i < b1; i += SUM_LANES) {
+                    lane += x[xo + i];
+                }
+                total += lane;
+            }
+        }
+        return total;
     }
 
     /** {@code y[i] = tanh(y[i] + bias[i])} in place over one row. */
-    public static void biasTanh(float[] y, int yo, float[] bias, int bo, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector v = FloatVector.fromArray(S, y, yo + i, m).add(FloatVector.fromArray(S, bias, bo + i, m));
-            v.lanewise(VectorOperators.TANH).intoArray(y, yo + i, m);
-        }
+    public static void biasTanh(float[] y, int yo, float[] bias, int bo, int n, FloatMath.Scratch scratch) {
+        add(y, yo, bias, bo, y, yo, n);
+        FloatMath.tanh(y, yo, y, yo, n, scratch);
     }
 }

@@ -43,8 +43,8 @@ public final class Adam {
     /** One ascent-free descent step with learning rate {@code lr}; parameters without a gradient are skipped. */
     public void step(float lr) {
         steps++;
-        double c1 = 1 - Math.pow(beta1, steps);
-        double c2 = 1 - Math.pow(beta2, steps);
+        double c1 = 1 - StrictMath.pow(beta1, steps);
+        double c2 = 1 - StrictMath.pow(beta2, steps);
         float stepSize = (float) (lr * Math.sqrt(c2) / c1);
         float epsHat = (float) (eps * Math.sqrt(c2));
         for (int i = 0; i < m.length; i++) {

@@ -111,9 +111,9 @@ public final class RandomStream {
     public static void boxMuller(int w0, int w1, float[] out, int off) {
         double u1 = ((w0 >>> 8) + 1) * (double) INV_2_24;
         double u2 = (w1 >>> 8) * (double) INV_2_24;
-        double r = Math.sqrt(-2 * Math.log(u1));
+        double r = Math.sqrt(-2 * StrictMath.log(u1));
         double t = 2 * Math.PI * u2;
-        out[off] = (float) (r * Math.cos(t));
-        out[off + 1] = (float) (r * Math.sin(t));
+        out[off] = (float) (r * StrictMath.cos(t));
+        out[off + 1] = (float) (r * StrictMath.sin(t));
     }
 }
