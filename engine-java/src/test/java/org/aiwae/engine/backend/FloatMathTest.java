@@ -156,13 +156,16 @@ class FloatMathTest {
         }
     }
 
-    /** The same digest of every function's bits in the interpreter, with C1 only and with C2 after warm-up. */
+    /**
+     * The same digest of every function's bits (and of {@link VectorMath#sum}) in the interpreter, with C1 only,
+     * with C2 after warm-up, and with 4-lane vectors.
+     */
     @Test
     void sameBitsInTheInterpreterC1AndC2() throws Exception {
         int n = 4000;
         String here = FloatMathDigest.digest(FloatMathDigest.inputs(n), 0);
         for (List<String> flags : List.of(List.of("-Xint"), List.of("-XX:TieredStopAtLevel=1"),
-                List.of("-XX:-TieredCompilation"))) {
+                List.of("-XX:-TieredCompilation"), List.of("-XX:-TieredCompilation", "-XX:MaxVectorSize=16"))) {
             int warmup = flags.contains("-XX:-TieredCompilation") ? 30 : 0;
             assertEquals(here, child(flags, warmup, n), "digest with " + flags);
         }

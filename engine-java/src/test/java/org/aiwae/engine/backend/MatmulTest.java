@@ -68,4 +68,30 @@ class MatmulTest {
         assertTrue(e.getMessage().contains("matmul") && e.getMessage().contains("[3, 4]") && e.getMessage().contains("[5, 2]"),
                 e.getMessage());
     }
+
+    /** Threads split C by rows; each element must come out the same whatever the split (same products, same order). */
+    @Test
+    void everyRowSplitGivesTheSameBits() {
+        int m = 37, n = 45, k = 131;
+        for (boolean ta : new boolean[] {false, true}) {
+            Tensor a = ta ? randn(k, m) : randn(m, k);
+            Tensor b = randn(k, n);
+            int ars = ta ? 1 : k, acs = ta ? m : 1;
+            float[] whole = new float[m * n];
+            Gemm.multiply(a.data(), 0, ars, acs, b.data(), 0, n, whole, 0, n, m, n, k, false);
+            for (int[] cuts : new int[][] {{1}, {3, 4}, {5, 6, 7, 30}, {2, 9, 17, 36}}) {
+                float[] split = new float[m * n];
+                int from = 0;
+                for (int i = 0; i <= cuts.length; i++) {
+                    int to = i < cuts.length ? cuts[i] : m;
+                    Gemm.multiply(a.data(), from * ars, ars, acs, b.data(), 0, n, split, from * n, n, to - from, n, k, false);
+                    from = to;
+                }
+                for (int i = 0; i < m * n; i++) {
+                    assertEquals(Float.floatToIntBits(whole[i]), Float.floatToIntBits(split[i]),
+                            "ta=" + ta + " cuts=" + java.util.Arrays.toString(cuts) + " at " + i);
+                }
+            }
+        }
+    }
 }
