@@ -10,6 +10,11 @@ import java.util.concurrent.ForkJoinWorkerThread;
  * <p>The count is {@code -Daiwae.threads}, else the environment variable {@code AIWAE_THREADS},
  * else the number of available processors. Calls made from inside a worker run inline, so
  * kernels can nest without oversubscribing the machine.
+ *
+ * <p>Determinism contract: a body must compute each output from its own inputs only (rows of a product,
+ * elements of a map, rows through the decoder), never a partial result that is later combined with
+ * another range's, so results are the same bits whatever {@code threads()} is and wherever the range
+ * boundaries fall.
  */
 public final class Parallel {
     /** Ranges of [from, to) handed to one thread. */
