@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorOperators;
  * compiles each loop without boxing, whatever it decides to inline. Composite functions take a {@link Scratch}.
  *
  * <p>The polynomials are Cephes' single-precision minimax fits (S. Moshier), with Cody-Waite range reduction;
- * against {@code StrictMath} rounded to float the errors are at most 1 ulp for exp, log and log1p and 2 ulp for
- * tanh, sigmoid and softplus over the whole float range (checked by {@code FloatMathTest}), including
+ * against {@code StrictMath} rounded to float the errors are at most 1 ulp for exp, log, log1p and tanh and 2 ulp
+ * for sigmoid and softplus over the whole float range (checked by {@code FloatMathTest}), including
  * subnormal inputs and results, signed zeros, infinities (exp(-inf) = 0, log(0) = -inf, log(-1) = NaN, ...)
  * and NaN, which propagates.
  */
