@@ -32,8 +32,8 @@ public final class MeanImageBaseline {
         double[] logOn = new double[d], logOff = new double[d];
         for (int j = 0; j < d; j++) {
             double p = Math.min(1 - floor, Math.max(floor, mean[j] / n));
-            logOn[j] = Math.log(p);
-            logOff[j] = Math.log1p(-p);
+            logOn[j] = StrictMath.log(p);
+            logOff[j] = StrictMath.log1p(-p);
         }
         float[] xs = x.toArray();
         int rows = x.dim(0);

@@ -190,7 +190,7 @@ public final class LearningCurves {
 
     /** The largest 1, 2 or 5 times a power of ten at or below {@code v} ({@code up}: the smallest at or above). */
     static double nice(double v, boolean up) {
-        double p = Math.pow(10, Math.floor(Math.log10(v)));
+        double p = StrictMath.pow(10, Math.floor(StrictMath.log10(v)));
         double[] steps = {1, 2, 5, 10};
         double best = up ? 10 * p : p;
         for (double m : steps) {
