@@ -57,10 +57,11 @@ class DeterminismTest {
         Map<String, Map<String, String>> runs = new LinkedHashMap<>();
         for (int i = 0; i < LAUNCHES.size(); i++) {
             Launch launch = LAUNCHES.get(i);
-            Path out = dir.resolve(method + "-" + i);
+            Path out = dir.resolve("launch-" + i).resolve(method); // the same folder name: it appears in curves.png
             List<String> args = new ArrayList<>(List.of("train", "--method", method, "--epochs", "1", "--seed", "3",
                     "--eval-images", "10", "--eval-samples", "10", "--out", out.toString()));
             args.addAll(Arrays.asList(flags));
+            Files.createDirectories(out.getParent());
             train(launch, args, out);
             runs.put(launch.name(), fingerprint(out));
         }
