@@ -27,7 +27,7 @@ public final class SparkTaskRunner implements TaskRunner, TaskRunner.Factory {
 
     private final JavaSparkContext sc;
 
-    /** The {@link ServiceLoader} entry: a factory. */
+    /** The {@link java.util.ServiceLoader} entry: a factory. */
     public SparkTaskRunner() {
         this.sc = null;
     }
