@@ -139,7 +139,7 @@ final class FigureCommand {
         }
     }
 
-    @Command(name = "plot", sortOptions = false,
+    @Command(name = "plot", header = "learning curves of runs from their metrics.jsonl (PNG)", sortOptions = false,
             description = {"Learning curves from each run folder's metrics.jsonl, the runs overlaid: the held-out bound per "
                     + "epoch with the mean-image baseline, the training losses, and for AIWAE runs the HMC acceptance rate "
                     + "and step size per temperature step. (train writes RUN/curves.png itself at the end of a run.)"})
