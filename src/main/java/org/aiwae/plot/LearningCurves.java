@@ -149,6 +149,9 @@ public final class LearningCurves {
     /** One series per (AIWAE run, temperature step t = 1..T-1): colour by t, line style by run. */
     private static void perTemperature(XYChart c, List<RunCurves> runs, boolean acceptance) {
         List<RunCurves> annealed = runs.stream().filter(RunCurves::annealed).toList();
+        if (annealed.size() > 1) { // (T-1) entries per run: beside the plot, not over the curves
+            c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        }
         for (int i = 0; i < annealed.size(); i++) {
             RunCurves r = annealed.get(i);
             int steps = r.acceptance()[0].length;
