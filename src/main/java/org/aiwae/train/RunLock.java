@@ -22,7 +22,7 @@ import org.aiwae.AiwaeException;
 public final class RunLock implements AutoCloseable {
     private final Path file;
     private final FileChannel channel;
-    private final FileLock lock;
+    private final FileLock lock; // null on a file system without locks
 
     private RunLock(Path file, FileChannel channel, FileLock lock) {
         this.file = file;
@@ -40,15 +40,17 @@ public final class RunLock implements AutoCloseable {
             throw new AiwaeException("cannot create the lock file " + file + ": " + e.getMessage());
         }
         try {
-            FileLock lock;
+            FileLock lock = null;
+            boolean refused;
             try {
                 lock = ch.tryLock();
+                refused = lock == null;
             } catch (OverlappingFileLockException e) {
-                lock = null; // this JVM already holds it
+                refused = true; // this JVM already holds it
             } catch (IOException e) {
-                lock = holderAlive(readHolder(ch)) ? null : ch.lock(); // no advisory locks here: trust the pid
+                refused = holderAlive(readHolder(ch)); // a file system without locks: trust the recorded pid
             }
-            if (lock == null) {
+            if (refused) {
                 String holder = readHolder(ch);
                 throw new AiwaeException("run folder " + dir + " is in use by "
                         + (holder.isEmpty() ? "another process" : "process " + holder) + " (lock " + file
@@ -82,7 +84,9 @@ public final class RunLock implements AutoCloseable {
             // a stale pid in the file is harmless: the lock itself is what counts
         }
         try {
-            lock.release();
+            if (lock != null) {
+                lock.release();
+            }
             channel.close();
         } catch (IOException ignored) {
             // closing the channel releases the lock in any case

@@ -141,9 +141,9 @@ public final class Trainer {
                     config.label(), config.dataset(), train.count(), config.batchSize(), config.epochs(), config.schedule(),
                     backend.name(), out);
             if (resume) {
-                Checkpoint.writeConfig(out, config);
                 Snapshot s = Checkpoint.readLatest(out);
-                apply(s == null ? initial : s);
+                apply(s == null ? initial : s); // checks everything before anything is written
+                Checkpoint.writeConfig(out, config);
                 Checkpoint.repair(out);
             }
             if (epoch >= config.epochs()) {
