@@ -198,17 +198,13 @@ class CrashSafetyTest {
     /** Starts {@link CrashChild} in a fresh JVM with this test's class path and the project's JVM flags. */
     private static Process start(Path out, boolean resume, String stop, boolean pause) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-                // Interim, until the CPU kernels give the same bits in every JIT tier and thread count (issue 11,
-                // item 1): every child, the uninterrupted reference included, runs C1-only on one thread.
-                "-XX:TieredStopAtLevel=1"));
+                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g"));
         if (Runtime.version().feature() >= 24) {
             cmd.add("--sun-misc-unsafe-memory-access=allow");
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CrashChild.class.getName(), out.toString(),
                 resume ? "resume" : "new", stop, pause ? "pause" : "halt"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().put("AIWAE_THREADS", "1"); // interim, see above
         if (!pause) {
             pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
         }
