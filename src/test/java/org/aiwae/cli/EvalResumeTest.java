@@ -68,14 +68,11 @@ class EvalResumeTest {
         return a;
     }
 
-    /**
-     * {@code aiwae} in a fresh JVM. Until the CPU backend's vector code gives the same bits in every JIT
-     * tier, the JVM runs with the Vector API's intrinsics off, so all tiers execute the same Java code.
-     */
+    /** {@code aiwae} in a fresh JVM with default JIT flags (the CPU backend gives the same bits in every tier). */
     private static ProcessBuilder jvm(List<String> args, Path log) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UnlockExperimentalVMOptions",
-                "-XX:-EnableVectorSupport", "-Xmx1g", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Xmx1g", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         if (Runtime.version().feature() >= 24) {
             cmd.add(1, "--sun-misc-unsafe-memory-access=allow");
         }

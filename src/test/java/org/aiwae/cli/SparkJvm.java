@@ -24,8 +24,8 @@ final class SparkJvm {
     /** Runs {@code aiwae args} and returns its exit status; its output goes to {@code log}. */
     static int run(List<String> args, Path log, Map<String, String> env) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UnlockExperimentalVMOptions",
-                "-XX:-EnableVectorSupport", "-Xmx1g", "-Daiwae.threads=1", "-Djdk.reflect.useDirectMethodHandle=false",
+                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Xmx1g", "-Daiwae.threads=1", "-Djdk.reflect.useDirectMethodHandle=false",
                 "-Dlog4j2.configurationFile=" + Path.of("..", "bin", "lib", "spark-log4j2.properties").toAbsolutePath().normalize()));
         for (String p : OPENS) {
             cmd.add("--add-opens=java.base/" + p + "=ALL-UNNAMED");
