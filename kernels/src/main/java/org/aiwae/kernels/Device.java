@@ -1,9 +1,9 @@
 package org.aiwae.kernels;
 
 /**
- * What an accelerator offers the shared launch sequences of {@link DeviceBackend}: float buffers,
- * copies, and the two kernels of {@code aiwae.cl} / {@code aiwae.cu}. OpenCL and CUDA implement it;
- * everything above it (which kernel runs when, with which buffers) is written once.
+ * What an accelerator offers the shared launch sequences ({@link Kernels}, {@link DeviceBackend}):
+ * float buffers, copies, and launches of the kernels in {@code aiwae_body.h}. OpenCL and CUDA implement
+ * it; everything above it (which kernel runs when, with which arguments) is written once.
  */
 public interface Device extends AutoCloseable {
 
@@ -11,9 +11,6 @@ public interface Device extends AutoCloseable {
     interface Buffer {
         long floats();
     }
-
-    /** Epilogues of {@link #sgemm}, as in the kernel sources. */
-    int EPI_NONE = 0, EPI_BIAS_TANH = 1, EPI_BIAS = 2, EPI_TANH_GRAD = 3, EPI_SUB_AUX = 4;
 
     /** {@code opencl} or {@code cuda}. */
     String api();
@@ -31,17 +28,6 @@ public interface Device extends AutoCloseable {
     /** Copies {@code n} floats from the start of {@code src} to {@code dst[off..]} (waits for the queue). */
     void read(Buffer src, float[] dst, int off, int n);
 
-    /**
-     * {@code C = op(A) op(B)} (+ C when accumulate) then the epilogue, with leading dimensions and
-     * element offsets as in BLAS; {@code bias} and {@code aux} may be null when the epilogue does not read them.
-     */
-    void sgemm(int m, int n, int k, Buffer a, int aoff, int lda, boolean ta, Buffer b, int boff, int ldb, boolean tb,
-               Buffer c, int coff, int ldc, boolean accumulate, Buffer bias, Buffer aux, int epilogue);
-
-    /** The Bernoulli log-likelihood rows plus the standard normal prior; {@code g} may be null without gradients. */
-    void bernoulliRows(int rows, int data, int batch, int latent, Buffer logits, Buffer x, Buffer z, Buffer g, Buffer logp,
-                       boolean wantGrad);
-
     /** Copies {@code floats} values from the start of {@code src} to the start of {@code dst}, on the device. */
     void copy(Buffer src, Buffer dst, long floats);
 
@@ -49,10 +35,10 @@ public interface Device extends AutoCloseable {
     void readDoubles(Buffer src, double[] dst, int n);
 
     /**
-     * Launches the one-dimensional kernel {@code name} over {@code items} work-items with {@code args}
-     * (Buffer, Integer, Long, Float or Double, in the kernel's order; null for an unused buffer).
+     * Enqueues one kernel launch (in order with the copies; nothing waits for it). An empty grid launches
+     * nothing; a null buffer argument is passed as a placeholder the kernel does not read.
      */
-    void run(String name, int items, Object... args);
+    void launch(KernelCall call);
 
     @Override
     void close();

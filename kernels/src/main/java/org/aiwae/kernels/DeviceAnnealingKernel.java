@@ -15,20 +15,23 @@ import org.aiwae.engine.random.RandomStream;
  */
 final class DeviceAnnealingKernel implements AnnealingKernel {
     private final Device device;
+    private final Kernels kernels;
     private final DeviceDecoderKernel decoder;
     private final int maxChains;
     private final int latent;
     private final Device.Buffer z, l0, l1, g0, g1;       // state
     private final Device.Buffer pz, pl0, pl1, pg0, pg1;  // proposal
     private final Device.Buffer p0, p, u, eps, flags, logw, mu, logSigma, ids;
+    private final Kernels.Chains state, proposal;
     private final float[] flagsHost;
     private long[] idsOnDevice;
     private int chains;
     private int batch;
 
-    DeviceAnnealingKernel(Device device, TanhMlpDecoder decoder, int maxChains) {
-        this.device = device;
-        this.decoder = new DeviceDecoderKernel(device, decoder, maxChains);
+    DeviceAnnealingKernel(Kernels kernels, TanhMlpDecoder decoder, int maxChains) {
+        this.kernels = kernels;
+        this.device = kernels.device();
+        this.decoder = new DeviceDecoderKernel(kernels, decoder, maxChains);
         this.maxChains = maxChains;
         this.latent = decoder.latent();
         long nz = (long) maxChains * latent;
@@ -52,6 +55,8 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
         logSigma = device.alloc(nz);
         ids = device.alloc(2L * maxChains); // the stream id of each data point, as uint pairs
         flagsHost = new float[maxChains];
+        state = new Kernels.Chains(z, l0, l1, g0, g1);
+        proposal = new Kernels.Chains(pz, pl0, pl1, pg0, pg1);
     }
 
     @Override
@@ -78,18 +83,18 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
         device.write(logSigma, logSigmaT.data(), logSigmaT.offset(), logSigmaT.size());
         device.write(z, z0.data(), z0.offset(), z0.size());
         evaluate(z, l0, g0, l1, g1);
-        device.run("fill_zero_double", n, n, logw);
+        kernels.fillZeroDouble(n, logw);
     }
 
     private void evaluate(Device.Buffer at, Device.Buffer log0, Device.Buffer grad0, Device.Buffer log1, Device.Buffer grad1) {
         decoder.evaluate(at, chains, batch, log1, grad1);
-        device.run("q_terms", chains, chains, latent, batch, at, mu, logSigma, log0, grad0);
+        kernels.qTerms(chains, latent, batch, at, mu, logSigma, log0, grad0);
     }
 
     @Override
     public int step(double betaPrev, double beta, float[] stepSizes, int leapfrog, ChainNoise noise, boolean[] accepted) {
         int n = chains, nz = n * latent;
-        device.run("ais_weights", n, n, beta - betaPrev, l0, l1, logw);
+        kernels.aisWeights(n, beta - betaPrev, l0, l1, logw);
         switch (noise) {
             case ChainNoise.Shared shared -> fillShared(shared.stream(), n, nz);
             case ChainNoise.PerGroup groups -> fillPerGroup(groups, n);
@@ -98,13 +103,13 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
         float b1 = (float) beta, b0 = 1 - b1;
         device.copy(z, pz, nz);
         device.copy(p0, p, nz);
-        device.run("kick", nz, nz, latent, p, g0, g1, b0, b1, eps, 0.5f);
+        kernels.kick(nz, latent, p, g0, g1, b0, b1, eps, 0.5f);
         for (int l = 1; l <= leapfrog; l++) {
-            device.run("drift", nz, nz, latent, pz, p, eps);
+            kernels.drift(nz, latent, pz, p, eps);
             evaluate(pz, pl0, pg0, pl1, pg1);
-            device.run("kick", nz, nz, latent, p, pg0, pg1, b0, b1, eps, l < leapfrog ? 1f : 0.5f);
+            kernels.kick(nz, latent, p, pg0, pg1, b0, b1, eps, l < leapfrog ? 1f : 0.5f);
         }
-        device.run("metropolis", n, n, latent, beta, p0, p, u, z, l0, l1, g0, g1, pz, pl0, pl1, pg0, pg1, flags);
+        kernels.metropolis(n, latent, beta, p0, p, u, state, proposal, flags);
         device.read(flags, flagsHost, 0, n);
         int divergent = 0;
         for (int i = 0; i < n; i++) {
@@ -121,9 +126,8 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
         long pos = rng.position();
         int normalBlocks = (nz + 3) / 4, uniformBlocks = (n + 3) / 4;
         long seed = rng.seed(), id = rng.id();
-        device.run("philox_fill", normalBlocks, nz, (int) seed, (int) (seed >>> 32), (int) id, (int) (id >>> 32), pos, 1, p0);
-        device.run("philox_fill", uniformBlocks, n, (int) seed, (int) (seed >>> 32), (int) id, (int) (id >>> 32),
-                pos + normalBlocks, 0, u);
+        kernels.philoxFill(nz, seed, id, pos, true, p0);
+        kernels.philoxFill(n, seed, id, pos + normalBlocks, false, u);
         rng.seek(pos + normalBlocks + uniformBlocks);
     }
 
@@ -148,10 +152,8 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
         }
         int per = n / groups, normalBlocks = ChainNoise.PerGroup.blocks(per * latent), uniformBlocks = ChainNoise.PerGroup.blocks(per);
         long seed = noise.seed(), pos = noise.position();
-        device.run("philox_fill_groups", groups * normalBlocks, groups * normalBlocks, groups, per, latent, (int) seed,
-                (int) (seed >>> 32), ids, pos, 1, p0);
-        device.run("philox_fill_groups", groups * uniformBlocks, groups * uniformBlocks, groups, per, 1, (int) seed,
-                (int) (seed >>> 32), ids, pos + normalBlocks, 0, u);
+        kernels.philoxFillGroups(groups, normalBlocks, per, latent, seed, ids, pos, true, p0);
+        kernels.philoxFillGroups(groups, uniformBlocks, per, 1, seed, ids, pos + normalBlocks, false, u);
         noise.skip(normalBlocks + uniformBlocks);
     }
 

@@ -17,15 +17,22 @@ import org.aiwae.engine.fused.TanhMlpDecoder;
  */
 public final class DeviceBackend implements Backend, AutoCloseable {
     private final Device device;
+    private final Kernels kernels;
     private final Backend host = CpuBackend.INSTANCE;
     private final Device.Buffer[] scratch = new Device.Buffer[3];
 
     public DeviceBackend(Device device) {
         this.device = device;
+        this.kernels = new Kernels(device);
     }
 
     public Device device() {
         return device;
+    }
+
+    /** The launches of the device's kernels. */
+    public Kernels kernels() {
+        return kernels;
     }
 
     @Override
@@ -62,8 +69,9 @@ public final class DeviceBackend implements Backend, AutoCloseable {
         if (accumulate) {
             device.write(dc, out.data(), out.offset(), out.size());
         }
-        device.sgemm(s.m(), s.n(), s.k(), da, 0, transA ? s.m() : s.k(), transA, db, 0, transB ? s.k() : s.n(), transB,
-                dc, 0, s.n(), accumulate, null, null, Device.EPI_NONE);
+        kernels.sgemm(s.m(), s.n(), s.k(), new Kernels.Matrix(da, 0, transA ? s.m() : s.k(), transA),
+                new Kernels.Matrix(db, 0, transB ? s.k() : s.n(), transB), Kernels.Matrix.of(dc, s.n()), accumulate,
+                Kernels.Epilogue.NONE, null, null);
         device.read(dc, out.data(), out.offset(), out.size());
     }
 
@@ -81,12 +89,12 @@ public final class DeviceBackend implements Backend, AutoCloseable {
 
     @Override
     public DecoderKernel decoder(TanhMlpDecoder decoder, int maxRows) {
-        return new DeviceDecoderKernel(device, decoder, maxRows);
+        return new DeviceDecoderKernel(kernels, decoder, maxRows);
     }
 
     @Override
     public java.util.Optional<org.aiwae.engine.fused.AnnealingKernel> annealing(TanhMlpDecoder decoder, int maxChains) {
-        return java.util.Optional.of(new DeviceAnnealingKernel(device, decoder, maxChains));
+        return java.util.Optional.of(new DeviceAnnealingKernel(kernels, decoder, maxChains));
     }
 
     @Override

@@ -3,6 +3,8 @@ package org.aiwae.kernels;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
+import org.aiwae.kernels.Kernels.Epilogue;
+import org.aiwae.kernels.Kernels.Matrix;
 
 /**
  * The fused decoder on a device: log p(x, z) and d/dz for up to {@code maxRows} rows with every
@@ -13,6 +15,7 @@ import org.aiwae.engine.fused.TanhMlpDecoder;
  */
 final class DeviceDecoderKernel implements DecoderKernel {
     private final Device device;
+    private final Kernels kernels;
     private final TanhMlpDecoder decoder;
     private final int maxRows;
     private final int layers;
@@ -21,8 +24,9 @@ final class DeviceDecoderKernel implements DecoderKernel {
     private Tensor lastX;
     private int lastXRows;
 
-    DeviceDecoderKernel(Device device, TanhMlpDecoder decoder, int maxRows) {
-        this.device = device;
+    DeviceDecoderKernel(Kernels kernels, TanhMlpDecoder decoder, int maxRows) {
+        this.kernels = kernels;
+        this.device = kernels.device();
         this.decoder = decoder;
         this.maxRows = maxRows;
         this.layers = decoder.layers();
@@ -101,21 +105,21 @@ final class DeviceDecoderKernel implements DecoderKernel {
         Device.Buffer in = zs;
         for (int l = 0; l < layers; l++) {
             int inW = in(l), outW = out(l);
-            device.sgemm(n, outW, inW, in, 0, inW, false, w[l], 0, inW, true, act[l], 0, outW, false, b[l], null,
-                    l < layers - 1 ? Device.EPI_BIAS_TANH : Device.EPI_BIAS);
+            kernels.sgemm(n, outW, inW, Matrix.of(in, inW), Matrix.of(w[l], inW).transpose(), Matrix.of(act[l], outW), false,
+                    l < layers - 1 ? Epilogue.BIAS_TANH : Epilogue.BIAS, b[l], null);
             in = act[l];
         }
         boolean grad = gradOut != null;
-        device.bernoulliRows(n, data, batch, latent, act[layers - 1], x, zs, back[layers - 1], logpOut, grad);
+        kernels.bernoulliRows(n, data, batch, latent, act[layers - 1], x, zs, back[layers - 1], logpOut, grad);
         if (grad) {
             // backward: back[l-1] = (back[l] W_l) * (1 - act[l-1]^2); d/dz = back[0] W_0 - z
             for (int l = layers - 1; l >= 1; l--) {
                 int inW = in(l), outW = out(l);
-                device.sgemm(n, inW, outW, back[l], 0, outW, false, w[l], 0, inW, false, back[l - 1], 0, inW, false, null,
-                        act[l - 1], Device.EPI_TANH_GRAD);
+                kernels.sgemm(n, inW, outW, Matrix.of(back[l], outW), Matrix.of(w[l], inW), Matrix.of(back[l - 1], inW), false,
+                        Epilogue.TANH_GRAD, null, act[l - 1]);
             }
-            device.sgemm(n, latent, out(0), back[0], 0, out(0), false, w[0], 0, latent, false, gradOut, 0, latent,
-                    false, null, zs, Device.EPI_SUB_AUX);
+            kernels.sgemm(n, latent, out(0), Matrix.of(back[0], out(0)), Matrix.of(w[0], latent), Matrix.of(gradOut, latent), false,
+                    Epilogue.SUB_AUX, null, zs);
         }
     }
 

@@ -183,8 +183,7 @@ class DeviceKernelsTest {
                 } else {
                     host.uniform(expected, per, n);
                 }
-                d.run("philox_fill_groups", groups * blocks, groups * blocks, groups, per, n, (int) seed, (int) (seed >>> 32),
-                        idBuf, position, normal ? 1 : 0, out);
+                backend(api).kernels().philoxFillGroups(groups, blocks, per, n, seed, idBuf, position, normal, out);
                 d.read(out, actual, 0, actual.length);
                 for (int i = 0; i < expected.length; i++) {
                     if (normal) {

@@ -2,13 +2,15 @@ package org.aiwae.kernels.opencl;
 
 import static org.jocl.CL.*;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.aiwae.kernels.BackendUnavailableException;
 import org.aiwae.kernels.Device;
+import org.aiwae.kernels.KernelCall;
+import org.aiwae.kernels.KernelSource;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -22,18 +24,23 @@ import org.jocl.cl_mem;
 import org.jocl.cl_platform_id;
 import org.jocl.cl_program;
 
-/** An OpenCL device through JOCL, running {@code aiwae.cl}. PoCL makes the CPU one (the CI runs the tests on it). */
+/**
+ * An OpenCL device through JOCL, running the program {@link KernelSource#opencl()} (the OpenCL dialect
+ * header and the one kernel body). PoCL makes the CPU one (the CI runs the tests on it).
+ */
 public final class OpenClDevice implements Device {
     private final cl_device_id id;
     private final String name;
     private final cl_context context;
     private final cl_command_queue queue;
     private final cl_program program;
-    private final cl_kernel sgemm;
-    private final cl_kernel rows;
+    private final Map<String, Kernel> kernels = new HashMap<>();
     private final Mem dummy;
 
     private record Mem(cl_mem mem, long floats) implements Buffer {}
+
+    /** A kernel object of the program and the number of arguments it declares. */
+    private record Kernel(cl_kernel kernel, int args) {}
 
     /** An OpenCL device found on this machine. */
     public record Found(cl_platform_id platform, cl_device_id device, String name, boolean gpu) {}
@@ -47,14 +54,12 @@ public final class OpenClDevice implements Device {
         @SuppressWarnings("deprecation")
         cl_command_queue q = clCreateCommandQueue(context, id, 0, null);
         queue = q;
-        program = clCreateProgramWithSource(context, 1, new String[] {source()}, null, null);
+        program = clCreateProgramWithSource(context, 1, new String[] {KernelSource.opencl()}, null, null);
         try {
             clBuildProgram(program, 0, null, "-cl-std=CL1.2", null, null);
         } catch (CLException e) {
-            throw new BackendUnavailableException("OpenCL: aiwae.cl does not build on " + name + ": " + buildLog());
+            throw new BackendUnavailableException("OpenCL: the kernels (aiwae_body.h) do not build on " + name + ": " + buildLog());
         }
-        sgemm = clCreateKernel(program, "sgemm", null);
-        rows = clCreateKernel(program, "bernoulli_rows", null);
         dummy = (Mem) alloc(1);
     }
 
@@ -119,17 +124,6 @@ public final class OpenClDevice implements Device {
         return new String(buf, 0, Math.max(0, buf.length - 1), StandardCharsets.UTF_8).strip();
     }
 
-    private static String source() {
-        try (InputStream in = OpenClDevice.class.getResourceAsStream("aiwae.cl")) {
-            if (in == null) {
-                throw new BackendUnavailableException("OpenCL: aiwae.cl is missing from the kernels jar");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new BackendUnavailableException("OpenCL: cannot read aiwae.cl: " + e.getMessage());
-        }
-    }
-
     private String buildLog() {
         long[] size = new long[1];
         clGetProgramBuildInfo(program, id, CL_PROGRAM_BUILD_LOG, 0, null, size);
@@ -174,42 +168,45 @@ public final class OpenClDevice implements Device {
         }
     }
 
-    private Mem mem(Buffer b) {
-        return b == null ? dummy : (Mem) b;
+    /** The kernels' names in the built program, as the OpenCL runtime lists them. */
+    public String[] kernelNames() {
+        long[] size = new long[1];
+        clGetProgramInfo(program, CL_PROGRAM_KERNEL_NAMES, 0, null, size);
+        byte[] buf = new byte[(int) size[0]];
+        clGetProgramInfo(program, CL_PROGRAM_KERNEL_NAMES, buf.length, Pointer.to(buf), null);
+        String names = new String(buf, 0, Math.max(0, buf.length - 1), StandardCharsets.UTF_8).strip();
+        return names.isEmpty() ? new String[0] : names.split(";");
     }
-
-    private void args(cl_kernel k, Object... values) {
-        for (int i = 0; i < values.length; i++) {
-            Object v = values[i];
-            if (v == null) {
-                clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(dummy.mem()));
-            } else if (v instanceof Mem m) {
-                clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(m.mem()));
-            } else if (v instanceof Boolean b) {
-                clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {b ? 1 : 0}));
-            } else if (v instanceof Long l) {
-                clSetKernelArg(k, i, Sizeof.cl_long, Pointer.to(new long[] {l}));
-            } else if (v instanceof Float f) {
-                clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {f}));
-            } else if (v instanceof Double d) {
-                clSetKernelArg(k, i, Sizeof.cl_double, Pointer.to(new double[] {d}));
-            } else {
-                clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {(Integer) v}));
-            }
-        }
-    }
-
-    private final java.util.Map<String, cl_kernel> kernels = new java.util.HashMap<>();
 
     @Override
-    public synchronized void run(String kernelName, int items, Object... values) {
-        if (items <= 0) {
+    public synchronized void launch(KernelCall call) {
+        KernelCall.Grid g = call.grid();
+        if (g.empty()) {
             return;
         }
-        cl_kernel k = kernels.computeIfAbsent(kernelName, nm -> clCreateKernel(program, nm, null));
-        args(k, values);
-        long local = 64, global = (items + local - 1) / local * local;
-        clEnqueueNDRangeKernel(queue, k, 1, null, new long[] {global}, new long[] {local}, 0, null, null);
+        Kernel kernel = kernels.computeIfAbsent(call.name(), nm -> {
+            cl_kernel created = clCreateKernel(program, nm, null);
+            int[] declared = new int[1];
+            clGetKernelInfo(created, CL_KERNEL_NUM_ARGS, Sizeof.cl_uint, Pointer.to(declared), null);
+            return new Kernel(created, declared[0]);
+        });
+        if (kernel.args() != call.args().size()) {
+            throw new IllegalArgumentException(call.name() + " takes " + kernel.args() + " arguments, not " + call.args().size());
+        }
+        cl_kernel k = kernel.kernel();
+        for (int i = 0; i < call.args().size(); i++) {
+            switch (call.args().get(i)) {
+                case KernelCall.Arg.Buf b -> clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to((b.buffer() == null ? dummy : (Mem) b.buffer()).mem()));
+                case KernelCall.Arg.I32 v -> clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {v.value()}));
+                case KernelCall.Arg.I64 v -> clSetKernelArg(k, i, Sizeof.cl_long, Pointer.to(new long[] {v.value()}));
+                case KernelCall.Arg.F32 v -> clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {v.value()}));
+                case KernelCall.Arg.F64 v -> clSetKernelArg(k, i, Sizeof.cl_double, Pointer.to(new double[] {v.value()}));
+            }
+        }
+        long[] local = g.dims() == 1 ? new long[] {g.localX()} : new long[] {g.localX(), g.localY()};
+        long[] global = g.dims() == 1 ? new long[] {(long) g.groupsX() * g.localX()}
+                : new long[] {(long) g.groupsX() * g.localX(), (long) g.groupsY() * g.localY()};
+        clEnqueueNDRangeKernel(queue, k, g.dims(), null, global, local, 0, null, null);
     }
 
     @Override
@@ -227,26 +224,10 @@ public final class OpenClDevice implements Device {
     }
 
     @Override
-    public synchronized void sgemm(int m, int n, int k, Buffer a, int aoff, int lda, boolean ta, Buffer b, int boff, int ldb,
-                                   boolean tb, Buffer c, int coff, int ldc, boolean accumulate, Buffer bias, Buffer aux, int epilogue) {
-        args(sgemm, m, n, k, mem(a), aoff, lda, ta, mem(b), boff, ldb, tb, mem(c), coff, ldc, accumulate, mem(bias), mem(aux), epilogue);
-        long gx = (n + 15) / 16 * 16L, gy = (m + 15) / 16 * 16L;
-        clEnqueueNDRangeKernel(queue, sgemm, 2, null, new long[] {gx, gy}, new long[] {16, 16}, 0, null, null);
-    }
-
-    @Override
-    public synchronized void bernoulliRows(int nRows, int data, int batch, int latent, Buffer logits, Buffer x, Buffer z, Buffer g,
-                                           Buffer logp, boolean wantGrad) {
-        args(rows, nRows, data, batch, latent, mem(logits), mem(x), mem(z), mem(g), mem(logp), wantGrad);
-        clEnqueueNDRangeKernel(queue, rows, 1, null, new long[] {64L * nRows}, new long[] {64}, 0, null, null);
-    }
-
-    @Override
     public void close() {
-        kernels.values().forEach(org.jocl.CL::clReleaseKernel);
+        kernels.values().forEach(k -> clReleaseKernel(k.kernel()));
+        kernels.clear();
         free(dummy);
-        clReleaseKernel(sgemm);
-        clReleaseKernel(rows);
         clReleaseProgram(program);
         clReleaseCommandQueue(queue);
         clReleaseContext(context);

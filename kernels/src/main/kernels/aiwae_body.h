@@ -1,11 +1,17 @@
-// aiwae's OpenCL kernels: the tiled sgemm with the epilogues the decoder needs, and the Bernoulli
-// log-likelihood rows. The CUDA twin is kernels/src/main/cuda/aiwae.cu; both follow the CPU
-// backend's CpuDecoderKernel and Gemm to float32 tolerance.
+// aiwae's device kernels, written once for OpenCL C and CUDA C++: this body is compiled after a dialect
+// header (dialect_opencl.h or dialect_cuda.h) that spells KERNEL, FUNC, GLOBAL, RESTRICT, LOCAL,
+// LOCAL_BARRIER(), UNROLL, GLOBAL_ID_X, LOCAL_ID_X/Y, GROUP_ID_X/Y, uint, int64, uint64, MAKE_UINT4,
+// MUL_HI and the float maths (expf, log1pf, tanhf, fabsf, fmaxf, fmaf) in its language. Use nothing
+// else that differs between the two. The host side of every kernel (its argument order and types, its
+// launch geometry) is written once, in org.aiwae.kernels.Kernels; KernelSourceTest checks the two agree.
+//
+// The kernels follow the CPU backend (CpuDecoderKernel, Gemm, Hmc, Philox) to float32 tolerance.
 
 #define TILE 16
 #define HALF_LOG_2PI 0.91893853320467274f
+#define TWO_PI 6.283185307179586
 
-// Epilogues, applied per output element after the product (and the accumulation):
+// Epilogues of sgemm, applied per output element after the product (and the accumulation):
 #define EPI_NONE 0
 #define EPI_BIAS_TANH 1   // tanh(v + bias[col])          forward hidden layer
 #define EPI_BIAS 2        // v + bias[col]                 forward output layer
@@ -13,17 +19,18 @@
 #define EPI_SUB_AUX 4     // v - aux[row, col]             gradient of the standard normal prior, aux = z
 
 // C[M, N] (ldc) = op(A) op(B), op(A) [M, K] read from A [M, K] (lda) or, transposed, from [K, M];
-// op(B) [K, N] read from B [K, N] (ldb) or, transposed, from [N, K]. 16x16 tiles in local memory.
-__kernel void sgemm(int M, int N, int K,
-                    __global const float* A, int aoff, int lda, int ta,
-                    __global const float* B, int boff, int ldb, int tb,
-                    __global float* C, int coff, int ldc, int accumulate,
-                    __global const float* bias, __global const float* aux, int epilogue) {
-    __local float As[TILE][TILE + 1];
-    __local float Bs[TILE][TILE + 1];
-    const int lx = get_local_id(0), ly = get_local_id(1);
-    const int row = get_group_id(1) * TILE + ly;
-    const int col = get_group_id(0) * TILE + lx;
+// op(B) [K, N] read from B [K, N] (ldb) or, transposed, from [N, K]. 16x16 tiles in local memory:
+// launched as ceil(N/16) x ceil(M/16) groups of 16 x 16.
+KERNEL void sgemm(int M, int N, int K,
+                  GLOBAL const float* RESTRICT A, int aoff, int lda, int ta,
+                  GLOBAL const float* RESTRICT B, int boff, int ldb, int tb,
+                  GLOBAL float* C, int coff, int ldc, int accumulate,
+                  GLOBAL const float* RESTRICT bias, GLOBAL const float* RESTRICT aux, int epilogue) {
+    LOCAL float As[TILE][TILE + 1];
+    LOCAL float Bs[TILE][TILE + 1];
+    const int lx = LOCAL_ID_X, ly = LOCAL_ID_Y;
+    const int row = GROUP_ID_Y * TILE + ly;
+    const int col = GROUP_ID_X * TILE + lx;
     A += aoff;
     B += boff;
     C += coff;
@@ -32,16 +39,17 @@ __kernel void sgemm(int M, int N, int K,
         const int ka = k0 + lx, kb = k0 + ly;
         As[ly][lx] = (row < M && ka < K) ? (ta ? A[ka * lda + row] : A[row * lda + ka]) : 0.0f;
         Bs[ly][lx] = (kb < K && col < N) ? (tb ? B[col * ldb + kb] : B[kb * ldb + col]) : 0.0f;
-        barrier(CLK_LOCAL_MEM_FENCE);
+        LOCAL_BARRIER();
+        UNROLL
         for (int k = 0; k < TILE; k++) {
-            acc = fma(As[ly][k], Bs[k][lx], acc);
+            acc = fmaf(As[ly][k], Bs[k][lx], acc);
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
+        LOCAL_BARRIER();
     }
     if (row < M && col < N) {
         float v = accumulate ? acc + C[row * ldc + col] : acc;
         if (epilogue == EPI_BIAS_TANH) {
-            v = tanh(v + bias[col]);
+            v = tanhf(v + bias[col]);
         } else if (epilogue == EPI_BIAS) {
             v = v + bias[col];
         } else if (epilogue == EPI_TANH_GRAD) {
@@ -56,21 +64,22 @@ __kernel void sgemm(int M, int N, int K,
 
 #define ROW_THREADS 64
 
-// One work-group of 64 per row n of the logits L [N, D], paired with data row n mod B of X [B, D]:
+// One group of ROW_THREADS per row n of the logits L [N, D], paired with data row n mod B of X [B, D]:
 // logp[n] = sum_d x l - softplus(l) + log N(z_n; 0, I), and G [N, D] = x - sigmoid(l) when wantGrad.
-__kernel void bernoulli_rows(int N, int D, int B, int Z,
-                             __global const float* L, __global const float* X, __global const float* Zs,
-                             __global float* G, __global float* logp, int wantGrad) {
-    __local float part[ROW_THREADS];
-    const int n = get_group_id(0), lid = get_local_id(0);
-    const __global float* l = L + (size_t) n * D;
-    const __global float* x = X + (size_t) (n % B) * D;
+// Launched as N groups of ROW_THREADS.
+KERNEL void bernoulli_rows(int N, int D, int B, int Z,
+                           GLOBAL const float* RESTRICT L, GLOBAL const float* RESTRICT X,
+                           GLOBAL const float* RESTRICT Zs, GLOBAL float* G, GLOBAL float* logp, int wantGrad) {
+    LOCAL float part[ROW_THREADS];
+    const int n = GROUP_ID_X, lid = LOCAL_ID_X;
+    GLOBAL const float* l = L + (size_t) n * D;
+    GLOBAL const float* x = X + (size_t) (n % B) * D;
     float acc = 0.0f;
     for (int d = lid; d < D; d += ROW_THREADS) {
         const float v = l[d], xv = x[d];
-        acc += xv * v - (fmax(v, 0.0f) + log1p(exp(-fabs(v))));
+        acc += xv * v - (fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v))));
         if (wantGrad) {
-            G[(size_t) n * D + d] = xv - 1.0f / (1.0f + exp(-v));
+            G[(size_t) n * D + d] = xv - 1.0f / (1.0f + expf(-v));
         }
     }
     for (int j = lid; j < Z; j += ROW_THREADS) {
@@ -78,12 +87,12 @@ __kernel void bernoulli_rows(int N, int D, int B, int Z,
         acc -= 0.5f * zz * zz;
     }
     part[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
+    LOCAL_BARRIER();
     for (int s = ROW_THREADS / 2; s > 0; s >>= 1) {
         if (lid < s) {
             part[lid] += part[lid + s];
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
+        LOCAL_BARRIER();
     }
     if (lid == 0) {
         logp[n] = part[0] - Z * HALF_LOG_2PI;
@@ -91,32 +100,31 @@ __kernel void bernoulli_rows(int N, int D, int B, int Z,
 }
 
 // ---------------------------------------------------------------- HMC and AIS on the device
-// Every kernel below takes its work-item count n first and ignores work-items beyond it.
-
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+// Every kernel below is one-dimensional: it takes its work-item count n first and ignores work-items
+// beyond it (the host rounds the launch up to whole groups).
 
 // Philox4x32-10, as org.aiwae.engine.random.Philox: counter (c0..c3), key (k0, k1).
-inline uint4 philox(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1) {
+FUNC uint4 philox(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1) {
     for (int r = 0; r < 10; r++) {
-        const uint hi0 = mul_hi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
-        const uint hi1 = mul_hi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
+        const uint hi0 = MUL_HI(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
+        const uint hi1 = MUL_HI(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
         const uint n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
         c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
         k0 += 0x9E3779B9u; k1 += 0xBB67AE85u;
     }
-    return (uint4) (c0, c1, c2, c3);
+    return MAKE_UINT4(c0, c1, c2, c3);
 }
 
 // The four values of one Philox block: normals by Box-Muller in double on the word pairs (0,1) and
 // (2,3), as RandomStream.boxMuller, or uniforms (w >> 8) * 2^-24.
-inline void philox_values(uint4 w, int normal, float* v) {
+FUNC void philox_values(uint4 w, int normal, float* v) {
     if (normal) {
         const double inv = 1.0 / 16777216.0;
         double u1 = ((w.x >> 8) + 1) * inv, u2 = (w.y >> 8) * inv;
-        double r = sqrt(-2.0 * log(u1)), t = 2.0 * M_PI * u2;
+        double r = sqrt(-2.0 * log(u1)), t = TWO_PI * u2;
         v[0] = (float) (r * cos(t)); v[1] = (float) (r * sin(t));
         u1 = ((w.z >> 8) + 1) * inv; u2 = (w.w >> 8) * inv;
-        r = sqrt(-2.0 * log(u1)); t = 2.0 * M_PI * u2;
+        r = sqrt(-2.0 * log(u1)); t = TWO_PI * u2;
         v[2] = (float) (r * cos(t)); v[3] = (float) (r * sin(t));
     } else {
         const float inv = 1.0f / 16777216.0f;
@@ -125,11 +133,11 @@ inline void philox_values(uint4 w, int normal, float* v) {
 }
 
 // n values of a RandomStream(seed, id) starting at block `position`: block b gives values 4b..4b+3.
-__kernel void philox_fill(int n, uint seedLo, uint seedHi, uint idLo, uint idHi, long position, int normal,
-                          __global float* out) {
-    const int b = get_global_id(0);
+KERNEL void philox_fill(int n, uint seedLo, uint seedHi, uint idLo, uint idHi, int64 position, int normal,
+                        GLOBAL float* out) {
+    const int b = GLOBAL_ID_X;
     if (4 * b >= n) return;
-    const ulong ctr = (ulong) position + (ulong) b;
+    const uint64 ctr = (uint64) position + (uint64) b;
     float v[4];
     philox_values(philox((uint) ctr, (uint) (ctr >> 32), idLo, idHi, seedLo, seedHi), normal, v);
     for (int j = 0; j < 4 && 4 * b + j < n; j++) {
@@ -139,12 +147,12 @@ __kernel void philox_fill(int n, uint seedLo, uint seedHi, uint idLo, uint idHi,
 
 // ChainNoise.PerGroup: group g draws per*dim values from stream (seed, ids[2g] | ids[2g+1] << 32) at
 // blocks position.. (items / groups blocks each), written as out[per, groups, dim].
-__kernel void philox_fill_groups(int items, int groups, int per, int dim, uint seedLo, uint seedHi,
-                                 __global const uint* ids, long position, int normal, __global float* out) {
-    const int w = get_global_id(0);
+KERNEL void philox_fill_groups(int items, int groups, int per, int dim, uint seedLo, uint seedHi,
+                               GLOBAL const uint* ids, int64 position, int normal, GLOBAL float* out) {
+    const int w = GLOBAL_ID_X;
     if (w >= items) return;
     const int blocks = items / groups, g = w / blocks, b = w % blocks, n = per * dim;
-    const ulong ctr = (ulong) position + (ulong) b;
+    const uint64 ctr = (uint64) position + (uint64) b;
     float v[4];
     philox_values(philox((uint) ctr, (uint) (ctr >> 32), ids[2 * g], ids[2 * g + 1], seedLo, seedHi), normal, v);
     for (int j = 0; j < 4 && 4 * b + j < n; j++) {
@@ -154,9 +162,9 @@ __kernel void philox_fill_groups(int items, int groups, int per, int dim, uint s
 }
 
 // log q(z|x) and its gradient for chain n of data point n mod B, q = N(mu, exp(logSigma)^2).
-__kernel void q_terms(int n, int Z, int B, __global const float* z, __global const float* mu, __global const float* ls,
-                      __global float* log0, __global float* grad0) {
-    const int c = get_global_id(0);
+KERNEL void q_terms(int n, int Z, int B, GLOBAL const float* z, GLOBAL const float* mu, GLOBAL const float* ls,
+                    GLOBAL float* log0, GLOBAL float* grad0) {
+    const int c = GLOBAL_ID_X;
     if (c >= n) return;
     const int b = c % B;
     double s = 0, norm = 0;
@@ -171,35 +179,35 @@ __kernel void q_terms(int n, int Z, int B, __global const float* z, __global con
     log0[c] = (float) (-norm - Z * 0.91893853320467274 - 0.5 * s);
 }
 
-__kernel void ais_weights(int n, double db, __global const float* log0, __global const float* log1, __global double* logw) {
-    const int c = get_global_id(0);
+KERNEL void ais_weights(int n, double db, GLOBAL const float* log0, GLOBAL const float* log1, GLOBAL double* logw) {
+    const int c = GLOBAL_ID_X;
     if (c < n) logw[c] += db * ((double) log1[c] - log0[c]);
 }
 
-__kernel void fill_zero_double(int n, __global double* a) {
-    const int i = get_global_id(0);
+KERNEL void fill_zero_double(int n, GLOBAL double* a) {
+    const int i = GLOBAL_ID_X;
     if (i < n) a[i] = 0;
 }
 
 // p += scale * eps[chain] * ((1 - beta) grad0 + beta grad1), over n = N * Z values
-__kernel void kick(int n, int Z, __global float* p, __global const float* g0, __global const float* g1, float b0, float b1,
-                   __global const float* eps, float scale) {
-    const int i = get_global_id(0);
+KERNEL void kick(int n, int Z, GLOBAL float* p, GLOBAL const float* g0, GLOBAL const float* g1, float b0, float b1,
+                 GLOBAL const float* eps, float scale) {
+    const int i = GLOBAL_ID_X;
     if (i < n) p[i] += scale * eps[i / Z] * (b0 * g0[i] + b1 * g1[i]);
 }
 
-__kernel void drift(int n, int Z, __global float* q, __global const float* p, __global const float* eps) {
-    const int i = get_global_id(0);
+KERNEL void drift(int n, int Z, GLOBAL float* q, GLOBAL const float* p, GLOBAL const float* eps) {
+    const int i = GLOBAL_ID_X;
     if (i < n) q[i] += eps[i / Z] * p[i];
 }
 
 // The Metropolis test of chain c at inverse temperature beta; an accepted proposal is copied into the state.
 // flags[c] = 1 accepted, 0 rejected, -1 divergent (rejected).
-__kernel void metropolis(int n, int Z, double beta, __global const float* p0, __global const float* p, __global const float* u,
-                         __global float* z, __global float* l0, __global float* l1, __global float* g0, __global float* g1,
-                         __global const float* pz, __global const float* pl0, __global const float* pl1,
-                         __global const float* pg0, __global const float* pg1, __global float* flags) {
-    const int c = get_global_id(0);
+KERNEL void metropolis(int n, int Z, double beta, GLOBAL const float* p0, GLOBAL const float* p, GLOBAL const float* u,
+                       GLOBAL float* z, GLOBAL float* l0, GLOBAL float* l1, GLOBAL float* g0, GLOBAL float* g1,
+                       GLOBAL const float* pz, GLOBAL const float* pl0, GLOBAL const float* pl1,
+                       GLOBAL const float* pg0, GLOBAL const float* pg1, GLOBAL float* flags) {
+    const int c = GLOBAL_ID_X;
     if (c >= n) return;
     double k0 = 0, k1 = 0;
     for (int j = c * Z; j < (c + 1) * Z; j++) {

@@ -1,0 +1,158 @@
+package org.aiwae.kernels;
+
+import org.aiwae.kernels.Device.Buffer;
+import org.aiwae.kernels.KernelCall.Grid;
+
+/**
+ * The host side of every kernel in {@code aiwae_body.h}, written once for OpenCL and CUDA: each method
+ * lists its kernel's arguments in the kernel's order with the kernel's types, and its launch geometry,
+ * and hands the {@link KernelCall} to the {@link Device}. {@code KernelSourceTest} checks every call
+ * these methods make against the kernel signatures in the body and, where nvcc built them, in the PTX.
+ */
+public final class Kernels {
+    /** sgemm's tile: 16 x 16 work-items per group ({@code TILE} in the body). */
+    public static final int TILE = 16;
+    /** bernoulli_rows' group size per row ({@code ROW_THREADS} in the body). */
+    public static final int ROW_THREADS = 64;
+
+    private final Device device;
+
+    public Kernels(Device device) {
+        this.device = device;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** sgemm's epilogues, applied per output element after the product; the codes are the body's {@code EPI_*}. */
+    public enum Epilogue {
+        /** v */
+        NONE(0),
+        /** tanh(v + bias[col]): a hidden layer. */
+        BIAS_TANH(1),
+        /** v + bias[col]: the output layer. */
+        BIAS(2),
+        /** v (1 - aux[row, col]^2): backward through tanh, aux = the layer's output. */
+        TANH_GRAD(3),
+        /** v - aux[row, col]: the standard normal prior's gradient, aux = z. */
+        SUB_AUX(4);
+
+        final int code;
+
+        Epilogue(int code) {
+            this.code = code;
+        }
+    }
+
+    /**
+     * A matrix operand as BLAS takes it: {@code buffer} from element {@code offset}, leading dimension
+     * {@code ld}, read transposed when {@code transposed}.
+     */
+    public record Matrix(Buffer buffer, int offset, int ld, boolean transposed) {
+        /** Row-major from the start of {@code buffer}, not transposed. */
+        public static Matrix of(Buffer buffer, int ld) {
+            return new Matrix(buffer, 0, ld, false);
+        }
+
+        public Matrix transpose() {
+            return new Matrix(buffer, offset, ld, !transposed);
+        }
+    }
+
+    /**
+     * {@code C[m, n] = op(A) op(B)} ({@code + C} when {@code accumulate}) then the epilogue; op(A) is
+     * [m, k], op(B) [k, n]. {@code bias} and {@code aux} may be null when the epilogue does not read them.
+     */
+    public void sgemm(int m, int n, int k, Matrix a, Matrix b, Matrix c, boolean accumulate, Epilogue epilogue, Buffer bias,
+                      Buffer aux) {
+        device.launch(KernelCall.of("sgemm", Grid.tiles(m, n, TILE))
+                .i32(m).i32(n).i32(k)
+                .buf(a.buffer()).i32(a.offset()).i32(a.ld()).flag(a.transposed())
+                .buf(b.buffer()).i32(b.offset()).i32(b.ld()).flag(b.transposed())
+                .buf(c.buffer()).i32(c.offset()).i32(c.ld()).flag(accumulate)
+                .buf(bias).buf(aux).i32(epilogue.code)
+                .build());
+    }
+
+    /**
+     * log p(x | z) + log N(z; 0, I) of each of {@code rows} rows of {@code logits [rows, data]} with data
+     * row {@code r mod batch} of {@code x}, into {@code logp}, and {@code g = x - sigmoid(logits)} when
+     * {@code wantGrad} ({@code g} may be null otherwise).
+     */
+    public void bernoulliRows(int rows, int data, int batch, int latent, Buffer logits, Buffer x, Buffer z, Buffer g, Buffer logp,
+                              boolean wantGrad) {
+        device.launch(KernelCall.of("bernoulli_rows", Grid.groups(rows, ROW_THREADS))
+                .i32(rows).i32(data).i32(batch).i32(latent)
+                .buf(logits).buf(x).buf(z).buf(g).buf(logp).flag(wantGrad)
+                .build());
+    }
+
+    /** {@code n} values of the Philox stream (seed, id) from block {@code position}: normals or uniforms, as RandomStream draws them. */
+    public void philoxFill(int n, long seed, long id, long position, boolean normal, Buffer out) {
+        device.launch(KernelCall.of("philox_fill", Grid.linear((n + 3) / 4))
+                .i32(n).i32((int) seed).i32((int) (seed >>> 32)).i32((int) id).i32((int) (id >>> 32))
+                .i64(position).flag(normal).buf(out)
+                .build());
+    }
+
+    /**
+     * ChainNoise.PerGroup's draws: {@code groups} streams (their ids as uint pairs in {@code ids}), each
+     * {@code per * dim} values in {@code blocks} Philox blocks from {@code position}, into {@code out[per, groups, dim]}.
+     */
+    public void philoxFillGroups(int groups, int blocks, int per, int dim, long seed, Buffer ids, long position, boolean normal,
+                                 Buffer out) {
+        int items = groups * blocks;
+        device.launch(KernelCall.of("philox_fill_groups", Grid.linear(items))
+                .i32(items).i32(groups).i32(per).i32(dim).i32((int) seed).i32((int) (seed >>> 32))
+                .buf(ids).i64(position).flag(normal).buf(out)
+                .build());
+    }
+
+    /** log q(z | x) and its gradient for {@code n} chains of dimension {@code latent}, chain c on data point c mod batch. */
+    public void qTerms(int n, int latent, int batch, Buffer z, Buffer mu, Buffer logSigma, Buffer log0, Buffer grad0) {
+        device.launch(KernelCall.of("q_terms", Grid.linear(n))
+                .i32(n).i32(latent).i32(batch).buf(z).buf(mu).buf(logSigma).buf(log0).buf(grad0)
+                .build());
+    }
+
+    /** {@code logw[c] += dBeta (log1[c] - log0[c])} over {@code n} chains; {@code logw} holds doubles. */
+    public void aisWeights(int n, double dBeta, Buffer log0, Buffer log1, Buffer logw) {
+        device.launch(KernelCall.of("ais_weights", Grid.linear(n)).i32(n).f64(dBeta).buf(log0).buf(log1).buf(logw).build());
+    }
+
+    /** Zeros {@code n} doubles. */
+    public void fillZeroDouble(int n, Buffer a) {
+        device.launch(KernelCall.of("fill_zero_double", Grid.linear(n)).i32(n).buf(a).build());
+    }
+
+    /** {@code p += scale eps[chain] (b0 g0 + b1 g1)} over {@code n} values, chains of dimension {@code latent}. */
+    public void kick(int n, int latent, Buffer p, Buffer g0, Buffer g1, float b0, float b1, Buffer eps, float scale) {
+        device.launch(KernelCall.of("kick", Grid.linear(n))
+                .i32(n).i32(latent).buf(p).buf(g0).buf(g1).f32(b0).f32(b1).buf(eps).f32(scale)
+                .build());
+    }
+
+    /** {@code q += eps[chain] p} over {@code n} values. */
+    public void drift(int n, int latent, Buffer q, Buffer p, Buffer eps) {
+        device.launch(KernelCall.of("drift", Grid.linear(n)).i32(n).i32(latent).buf(q).buf(p).buf(eps).build());
+    }
+
+    /** The chains' positions with log q, log p and their gradients (a current state or a proposal). */
+    public record Chains(Buffer z, Buffer log0, Buffer log1, Buffer grad0, Buffer grad1) {}
+
+    /**
+     * The Metropolis test of {@code n} chains at inverse temperature {@code beta}, momenta {@code p0}
+     * before and {@code p} after the trajectory, uniforms {@code u}: an accepted proposal is copied into
+     * {@code state}; {@code flags[c]} = 1 accepted, 0 rejected, -1 divergent.
+     */
+    public void metropolis(int n, int latent, double beta, Buffer p0, Buffer p, Buffer u, Chains state, Chains proposal,
+                           Buffer flags) {
+        device.launch(KernelCall.of("metropolis", Grid.linear(n))
+                .i32(n).i32(latent).f64(beta).buf(p0).buf(p).buf(u)
+                .buf(state.z()).buf(state.log0()).buf(state.log1()).buf(state.grad0()).buf(state.grad1())
+                .buf(proposal.z()).buf(proposal.log0()).buf(proposal.log1()).buf(proposal.grad0()).buf(proposal.grad1())
+                .buf(flags)
+                .build());
+    }
+}

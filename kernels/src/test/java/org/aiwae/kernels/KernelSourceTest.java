@@ -1,0 +1,285 @@
+package org.aiwae.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.fused.AnnealingKernel;
+import org.aiwae.engine.fused.DecoderKernel;
+import org.aiwae.engine.fused.TanhMlpDecoder;
+import org.aiwae.engine.random.ChainNoise;
+import org.aiwae.engine.random.RandomStream;
+import org.aiwae.kernels.cuda.CudaDevice;
+import org.aiwae.kernels.opencl.OpenClDevice;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One kernel source for both dialects: the OpenCL program and the CUDA fatbin are built from the same
+ * body, and the host side of each kernel ({@link Kernels}) passes the arguments the body declares, with
+ * the types the PTX declares. The CUDA launches cannot run here (no GPU), so this is what checks their
+ * argument lists: {@link Kernels} builds the same {@link KernelCall}s for both devices, and every call the
+ * launch sequences make is compared with the kernel's signature in the body and in the PTX.
+ */
+class KernelSourceTest {
+    private static final Path KERNELS = Path.of("src/main/kernels");
+
+    /** How an argument is declared: the body's types and the PTX's parameter types they become. */
+    private enum Kind {
+        BUF("u64"), I32("u32"), I64("u64"), F32("f32"), F64("f64");
+
+        final String ptx;
+
+        Kind(String ptx) {
+            this.ptx = ptx;
+        }
+
+        static Kind of(KernelCall.Arg a) {
+            return switch (a) {
+                case KernelCall.Arg.Buf b -> BUF;
+                case KernelCall.Arg.I32 v -> I32;
+                case KernelCall.Arg.I64 v -> I64;
+                case KernelCall.Arg.F32 v -> F32;
+                case KernelCall.Arg.F64 v -> F64;
+            };
+        }
+    }
+
+    /** Each kernel of the body with its parameters' kinds, in the order declared. */
+    static Map<String, List<Kind>> bodySignatures(String body) {
+        Map<String, List<Kind>> out = new LinkedHashMap<>();
+        Matcher m = Pattern.compile("KERNEL\\s+void\\s+(\\w+)\\s*\\(([^)]*)\\)").matcher(body);
+        while (m.find()) {
+            List<Kind> kinds = new ArrayList<>();
+            for (String param : m.group(2).split(",")) {
+                String p = param.strip().replaceAll("\\s+", " ");
+                if (p.contains("*")) {
+                    kinds.add(Kind.BUF);
+                    continue;
+                }
+                String type = p.substring(0, p.lastIndexOf(' ')).replace("const ", "");
+                kinds.add(switch (type) {
+                    case "int", "uint" -> Kind.I32;
+                    case "int64", "uint64" -> Kind.I64;
+                    case "float" -> Kind.F32;
+                    case "double" -> Kind.F64;
+                    default -> throw new AssertionError("kernel " + m.group(1) + ": parameter type " + type + " is not one Kernels can pass");
+                });
+            }
+            assertTrue(out.put(m.group(1), kinds) == null, "kernel " + m.group(1) + " declared twice");
+        }
+        return out;
+    }
+
+    private static int define(String body, String name) {
+        Matcher m = Pattern.compile("#define " + name + " (\\d+)").matcher(body);
+        assertTrue(m.find(), "#define " + name);
+        return Integer.parseInt(m.group(1));
+    }
+
+    @Test
+    void theOpenClProgramIsTheDialectHeaderAndTheBodyByteForByte() throws IOException {
+        String body = KernelSource.body(), program = KernelSource.opencl();
+        assertEquals(Files.readString(KERNELS.resolve("aiwae_body.h")), body, "the body in the jar is aiwae_body.h");
+        assertTrue(program.startsWith(Files.readString(KERNELS.resolve("dialect_opencl.h"))), "the program starts with dialect_opencl.h");
+        assertTrue(program.endsWith(body), "the program ends with the body");
+        // the CUDA build: aiwae.cu is nothing but the CUDA dialect header and the same body
+        List<String> cu = Files.readAllLines(KERNELS.resolve("aiwae.cu")).stream().filter(l -> !l.isBlank() && !l.startsWith("//")).toList();
+        assertEquals(List.of("#include \"dialect_cuda.h\"", "#include \"aiwae_body.h\""), cu);
+        // and the body spells nothing in either dialect's own words (the headers do that)
+        for (String dialect : List.of("__kernel", "__global", "__local", "__shared__", "__device__", "barrier(", "__syncthreads", "get_global_id",
+                "get_local_id", "get_group_id", "threadIdx", "blockIdx", "blockDim", "mul_hi(", "__umulhi", "make_uint4", "(uint4)", "M_PI",
+                "long ", "ulong", "unsigned", "#pragma", "extern \"C\"")) {
+            assertFalse(body.contains(dialect), "aiwae_body.h uses the dialect-specific " + dialect);
+        }
+    }
+
+    /** Records launches instead of running them, with buffers that are only sizes. */
+    private static final class RecordingDevice implements Device {
+        final List<KernelCall> calls = new ArrayList<>();
+
+        private record Fake(long floats) implements Buffer {}
+
+        @Override public String api() { return "recording"; }
+        @Override public String name() { return "recording"; }
+        @Override public Buffer alloc(long floats) { return new Fake(floats); }
+        @Override public void free(Buffer b) {}
+        @Override public void write(Buffer dst, float[] src, int off, int n) {}
+        @Override public void read(Buffer src, float[] dst, int off, int n) {}
+        @Override public void copy(Buffer src, Buffer dst, long floats) {}
+        @Override public void readDoubles(Buffer src, double[] dst, int n) {}
+        @Override public void launch(KernelCall call) { calls.add(call); }
+        @Override public void close() {}
+    }
+
+    /** Every launch of the device backends' sequences (matmul, the fused decoder, AIS with both kinds of noise). */
+    private static List<KernelCall> everyLaunch() {
+        RecordingDevice rec = new RecordingDevice();
+        RandomStream rng = new RandomStream(9);
+        int latent = 3, batch = 2, chains = 6;
+        TanhMlpDecoder d = DeviceKernelsTest.decoder(rng, latent, 5, 7);
+        try (DeviceBackend backend = new DeviceBackend(rec)) {
+            backend.matmul(rng.normal(4, 3), false, rng.normal(5, 3), true, Tensor.zeros(4, 5), true);
+            try (DecoderKernel k = backend.decoder(d, chains)) {
+                k.logJoint(rng.normal(chains, latent), rng.uniform(batch, 7), Tensor.zeros(chains), Tensor.zeros(chains, latent));
+            }
+            try (AnnealingKernel a = backend.annealing(d, chains).orElseThrow()) {
+                a.start(rng.uniform(batch, 7), rng.normal(batch, latent), rng.normal(batch, latent), rng.normal(chains, latent));
+                float[] eps = new float[chains];
+                java.util.Arrays.fill(eps, 0.1f);
+                boolean[] accepted = new boolean[chains];
+                a.step(0, 0.5, eps, 2, new ChainNoise.Shared(new RandomStream(1)), accepted);
+                a.step(0.5, 1, eps, 1, new ChainNoise.PerGroup(3, new long[] {4, 5}, 0), accepted);
+            }
+        }
+        return rec.calls;
+    }
+
+    @Test
+    void everyLaunchPassesTheArgumentsItsKernelDeclares() {
+        String body = KernelSource.body();
+        Map<String, List<Kind>> signatures = bodySignatures(body);
+        assertEquals(10, signatures.size(), "kernels in the body: " + signatures.keySet());
+        assertEquals(define(body, "TILE"), Kernels.TILE, "sgemm's tile");
+        assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");
+        Set<String> launched = new TreeSet<>();
+        for (KernelCall call : everyLaunch()) {
+            List<Kind> declared = signatures.get(call.name());
+            assertNotNull(declared, "launch of " + call.name() + ", which the body does not declare");
+            assertEquals(declared, call.args().stream().map(Kind::of).toList(), "arguments of " + call.name());
+            KernelCall.Grid g = call.grid();
+            int first = ((KernelCall.Arg.I32) call.args().get(0)).value();
+            switch (call.name()) {
+                case "sgemm" -> {
+                    int m = first, n = ((KernelCall.Arg.I32) call.args().get(1)).value();
+                    assertEquals(new KernelCall.Grid((n + 15) / 16, (m + 15) / 16, Kernels.TILE, Kernels.TILE), g, "sgemm " + m + "x" + n);
+                }
+                case "bernoulli_rows" -> assertEquals(KernelCall.Grid.groups(first, Kernels.ROW_THREADS), g, "one group per row");
+                case "philox_fill" -> assertEquals(KernelCall.Grid.linear((first + 3) / 4), g, "one work-item per Philox block");
+                default -> assertEquals(KernelCall.Grid.linear(first), g, call.name() + ": one work-item per count");
+            }
+            launched.add(call.name());
+        }
+        assertEquals(new TreeSet<>(signatures.keySet()), launched, "every kernel of the body is launched by the sequences checked");
+    }
+
+    /** The images of an (uncompressed) fatbin: kind 1 = PTX, 2 = ELF; the architecture; the payload. */
+    record Image(int kind, int arch, byte[] payload) {}
+
+    static List<Image> fatbinImages(byte[] fatbin) {
+        ByteBuffer b = ByteBuffer.wrap(fatbin).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0xBA55ED50, b.getInt(0), "fatbin magic");
+        int header = b.getShort(6) & 0xFFFF;
+        long end = header + b.getLong(8);
+        assertEquals(fatbin.length, end, "fatbin size");
+        List<Image> out = new ArrayList<>();
+        for (int off = header; off < end; ) {
+            int kind = b.getShort(off) & 0xFFFF, entryHeader = b.getInt(off + 4);
+            int size = (int) b.getLong(off + 8), arch = b.getInt(off + 28);
+            byte[] payload = new byte[size];
+            b.get(off + entryHeader, payload);
+            out.add(new Image(kind, arch, payload));
+            off += entryHeader + size;
+        }
+        return out;
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = CudaDevice.class.getResourceAsStream(name)) {
+            return in == null ? null : in.readAllBytes();
+        }
+    }
+
+    private static boolean nvccHere() {
+        if (Files.isExecutable(Path.of("/usr/local/cuda/bin/nvcc"))) {
+            return true;
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "nvcc"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void theCudaFatbinIsTheSameBodyAsPtxForCompute75AndSm90Code() throws IOException, NoSuchAlgorithmException {
+        byte[] fatbin = resource("aiwae.fatbin"), build = resource("aiwae.build");
+        if (fatbin == null) {
+            if (nvccHere()) {
+                fail("nvcc is installed but the build put no aiwae.fatbin into the kernels jar");
+            }
+            Assumptions.abort("skipped: no nvcc when the kernels module was built, so no CUDA kernels to check");
+        }
+        assertNotNull(build, "aiwae.build next to aiwae.fatbin");
+        Properties p = new Properties();
+        p.load(new java.io.StringReader(new String(build, StandardCharsets.UTF_8)));
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(KernelSource.body().getBytes(StandardCharsets.UTF_8)));
+        assertEquals(sha, p.getProperty("body.sha256"), "the fatbin was compiled from the body the OpenCL program is built from");
+
+        List<Image> images = fatbinImages(fatbin);
+        assertEquals(List.of("PTX compute_75", "ELF sm_90"),
+                images.stream().map(i -> (i.kind() == 1 ? "PTX compute_" : i.kind() == 2 ? "ELF sm_" : "kind " + i.kind() + " ") + i.arch()).toList());
+        String ptx = new String(images.get(0).payload(), StandardCharsets.US_ASCII);
+        assertTrue(Pattern.compile("(?m)^\\.target sm_75$").matcher(ptx).find(), "the PTX targets sm_75 (compute_75)");
+        assertTrue(new String(images.get(1).payload(), 0, 4, StandardCharsets.ISO_8859_1).equals("\u007fELF"), "the sm_90 image is an ELF cubin");
+
+        // the PTX's entry points are the body's kernels, with the parameter types Kernels passes
+        Map<String, List<String>> entries = new TreeMap<>();
+        Matcher m = Pattern.compile("\\.entry\\s+(\\w+)\\s*\\(([^)]*)\\)").matcher(ptx);
+        while (m.find()) {
+            List<String> types = new ArrayList<>();
+            Matcher t = Pattern.compile("\\.param\\s+\\.(\\w+)").matcher(m.group(2));
+            while (t.find()) {
+                types.add(t.group(1));
+            }
+            entries.put(m.group(1), types);
+        }
+        Map<String, List<String>> expected = new TreeMap<>();
+        bodySignatures(KernelSource.body()).forEach((name, kinds) -> expected.put(name, kinds.stream().map(k -> k.ptx).toList()));
+        assertEquals(expected, entries, "PTX entries and their parameter types");
+    }
+
+    @Test
+    void theOpenClProgramHasTheBodysKernels() {
+        OpenClDevice d;
+        try {
+            d = OpenClDevice.open(false);
+        } catch (BackendUnavailableException e) {
+            if (System.getenv("AIWAE_REQUIRE_OPENCL") != null) {
+                throw new AssertionError("AIWAE_REQUIRE_OPENCL is set but " + e.getMessage());
+            }
+            Assumptions.abort("skipped: " + e.getMessage());
+            return;
+        }
+        try (d) {
+            String[] names = d.kernelNames();
+            java.util.Arrays.sort(names);
+            assertArrayEquals(new TreeSet<>(bodySignatures(KernelSource.body()).keySet()).toArray(String[]::new), names);
+        }
+    }
+}
