@@ -188,22 +188,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out, boolean accumulate) {
         MatmulShape s = MatmulShape.of(a, transA, b, transB, out);
-        float[] bData = b.data();
-        int bo = b.offset();
-        if (transB) {
-            bData = new float[s.k() * s.n()];
-            Gemm.transpose(b.data(), b.offset(), s.k(), s.n(), s.k(), bData, 0);
-            bo = 0;
-        }
+        Gemm.Packed packed = Gemm.Packed.of(b.data(), b.offset(), s.k(), s.n(), transB);
         int ars = transA ? 1 : s.k();
         int acs = transA ? s.m() : 1;
-        float[] bd = bData;
-        int bOff = bo;
         long flops = (long) s.m() * s.n() * s.k();
-        int minRows = (int) Math.max(4, Math.min(s.m(), 200_000L * s.m() / Math.max(flops, 1)));
-        Parallel.forRange(s.m(), 4, minRows, (from, to) ->
-                Gemm.multiply(a.data(), a.offset() + from * ars, ars, acs, bd, bOff, s.n(),
-                        out.data(), out.offset() + from * s.n(), s.n(), to - from, s.n(), s.k(), accumulate));
+        int minRows = (int) Math.max(Gemm.MR, Math.min(s.m(), 200_000L * s.m() / Math.max(flops, 1)));
+        Parallel.forRange(s.m(), Gemm.MR, minRows, (from, to) ->
+                Gemm.multiply(a.data(), a.offset() + from * ars, ars, acs, packed,
+                        out.data(), out.offset() + from * s.n(), s.n(), to - from, accumulate, new Gemm.Scratch()));
     }
 
     @Override

@@ -4,7 +4,6 @@ import static org.aiwae.engine.backend.Gemm.S;
 import static org.aiwae.engine.backend.Gemm.V;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
@@ -21,8 +20,10 @@ final class CpuDecoderKernel implements DecoderKernel {
     private final int layers;
     private final int[] in;
     private final int[] out;
-    /** Transposed weights {@code [in, out]}, so the forward product is A B with B row-major. */
-    private final float[][] wT;
+    /** Weights packed for the forward products, {@code h W^T}. */
+    private final Gemm.Packed[] forwardW;
+    /** Weights packed for the backward products, {@code g W}. */
+    private final Gemm.Packed[] backwardW;
     /** Activations of each hidden layer, then the logits (reused for their gradient). */
     private final float[][] act;
     /** Gradient with respect to each hidden layer's output. */
@@ -37,13 +38,15 @@ final class CpuDecoderKernel implements DecoderKernel {
         this.layers = decoder.layers();
         this.in = new int[layers];
         this.out = new int[layers];
-        this.wT = new float[layers][];
+        this.forwardW = new Gemm.Packed[layers];
+        this.backwardW = new Gemm.Packed[layers];
         this.act = new float[layers][];
         this.delta = new float[layers][];
         for (int l = 0; l < layers; l++) {
             in[l] = decoder.weights().get(l).dim(1);
             out[l] = decoder.width(l);
-            wT[l] = new float[in[l] * out[l]];
+            forwardW[l] = Gemm.Packed.allocate(in[l], out[l]);
+            backwardW[l] = Gemm.Packed.allocate(out[l], in[l]);
             act[l] = new float[maxRows * out[l]];
             delta[l] = l < layers - 1 ? new float[maxRows * out[l]] : null;
         }
@@ -64,14 +67,15 @@ final class CpuDecoderKernel implements DecoderKernel {
     public void refresh() {
         for (int l = 0; l < layers; l++) {
             Tensor w = decoder.weights().get(l);
-            Gemm.transpose(w.data(), w.offset(), in[l], out[l], in[l], wT[l], 0);
+            forwardW[l].fillTransposed(w.data(), w.offset(), in[l]);
+            backwardW[l].fill(w.data(), w.offset(), in[l]);
         }
     }
 
     @Override
     public void logJoint(Tensor z, Tensor x, Tensor logp, Tensor gradZ) {
         int n = DecoderKernel.checkRows(this, z, x, logp, gradZ);
-        Parallel.forRange(n, 4, 8, (from, to) -> rows(z, x, logp, gradZ, from, to));
+        Parallel.forRange(n, Gemm.MR, 8, (from, to) -> rows(z, x, logp, gradZ, from, to));
     }
 
     private void rows(Tensor z, Tensor x, Tensor logp, Tensor gradZ, int r0, int r1) {
@@ -80,22 +84,23 @@ final class CpuDecoderKernel implements DecoderKernel {
             widest = Math.max(widest, w);
         }
         FloatMath.Scratch scratch = new FloatMath.Scratch(widest);
-        forward(z, r0, r1, scratch);
+        Gemm.Scratch gemm = new Gemm.Scratch();
+        forward(z, r0, r1, scratch, gemm);
         likelihood(z, x, logp, gradZ != null, r0, r1, scratch);
         if (gradZ != null) {
-            backward(z, gradZ, r0, r1);
+            backward(z, gradZ, r0, r1, gemm);
         }
     }
 
     /** Hidden layers and logits of rows [r0, r1). */
-    private void forward(Tensor z, int r0, int r1, FloatMath.Scratch scratch) {
+    private void forward(Tensor z, int r0, int r1, FloatMath.Scratch scratch, Gemm.Scratch gemm) {
         int n = r1 - r0;
         float[] src = z.data();
         int srcOff = z.offset() + r0 * in[0];
         for (int l = 0; l < layers; l++) {
             float[] dst = act[l];
             int dstOff = r0 * out[l];
-            Gemm.multiply(src, srcOff, in[l], 1, wT[l], 0, out[l], dst, dstOff, out[l], n, out[l], in[l], false);
+            Gemm.multiply(src, srcOff, in[l], 1, forwardW[l], dst, dstOff, out[l], n, false, gemm);
             if (l < layers - 1) {
                 Tensor b = decoder.biases().get(l);
                 for (int r = 0; r < n; r++) {
@@ -138,30 +143,31 @@ final class CpuDecoderKernel implements DecoderKernel {
 
     /** {@code t = x l - t}, where t holds softplus(l). */
     private static void bernoulliTerms(float[] x, int xo, float[] l, int lo, float[] t, int d) {
-        for (int i = 0; i < d; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, d);
-            FloatVector.fromArray(S, x, xo + i, m).mul(FloatVector.fromArray(S, l, lo + i, m))
-                    .sub(FloatVector.fromArray(S, t, i, m)).intoArray(t, i, m);
+        int i = 0;
+        for (int end = S.loopBound(d); i < end; i += V) {
+            FloatVector.fromArray(S, x, xo + i).mul(FloatVector.fromArray(S, l, lo + i))
+                    .sub(FloatVector.fromArray(S, t, i)).intoArray(t, i);
+        }
+        for (; i < d; i++) {
+            t[i] = x[xo + i] * l[lo + i] - t[i];
         }
     }
 
     /** Back from d logp / d logits to d logp / dz: {@code delta_l = (delta_{l+1} W_{l+1}) * (1 - h_l^2)}. */
-    private void backward(Tensor z, Tensor gradZ, int r0, int r1) {
+    private void backward(Tensor z, Tensor gradZ, int r0, int r1, Gemm.Scratch gemm) {
         int n = r1 - r0;
         int zDim = in[0];
         float[] g = act[layers - 1];
         int gOff = r0 * out[layers - 1];
         for (int l = layers - 2; l >= 0; l--) {
-            Tensor w = decoder.weights().get(l + 1);
             int dOff = r0 * out[l];
-            Gemm.multiply(g, gOff, out[l + 1], 1, w.data(), w.offset(), in[l + 1], delta[l], dOff, out[l], n, out[l], out[l + 1], false);
+            Gemm.multiply(g, gOff, out[l + 1], 1, backwardW[l + 1], delta[l], dOff, out[l], n, false, gemm);
             VectorMath.tanhGrad(delta[l], dOff, act[l], dOff, delta[l], dOff, n * out[l]);
             g = delta[l];
             gOff = dOff;
         }
-        Tensor w0 = decoder.weights().get(0);
         int go = gradZ.offset() + r0 * zDim;
-        Gemm.multiply(g, gOff, out[0], 1, w0.data(), w0.offset(), zDim, gradZ.data(), go, zDim, n, zDim, out[0], false);
+        Gemm.multiply(g, gOff, out[0], 1, backwardW[0], gradZ.data(), go, zDim, n, false, gemm);
         VectorMath.sub(gradZ.data(), go, z.data(), z.offset() + r0 * zDim, gradZ.data(), go, n * zDim);
     }
 }

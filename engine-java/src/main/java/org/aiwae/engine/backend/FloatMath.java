@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorOperators;
  * {@code lanewise(EXP/LOG/TANH/...)}, whose results depend on whether the interpreter, C1 or C2 runs them.
  * So the vector and scalar forms agree bit for bit, in every JIT tier, with any vector width.
  *
- * <p>The vector forms work on array ranges, one simple loop per step ({@code tanh} is: {@code s = -2|x|},
+ * <p>The vector forms work on array ranges: whole vectors, then the scalar form for the last {@code n mod V}
+ * elements (no masked loads or stores, which AVX2 hosts execute slowly). One simple loop per step ({@code tanh} is: {@code s = -2|x|},
  * {@code s = exp(s)}, {@code y = tanh from (x, s)}), so no vector value ever crosses a method boundary: C2 then
  * compiles each loop without boxing, whatever it decides to inline. Composite functions take a {@link Scratch}.
  *
@@ -168,9 +169,9 @@ public final class FloatMath {
 
     /** {@code y = exp(x)} over n elements; equal bits to {@link #exp(float)}. */
     public static void exp(float[] x, int xo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector xc = FloatVector.fromArray(S, x, xo + i, m).max(EXP_LO).min(EXP_HI);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector xc = FloatVector.fromArray(S, x, xo + i).max(EXP_LO).min(EXP_HI);
             FloatVector t = xc.fma(LOG2E, MAGIC);
             FloatVector nf = t.sub(MAGIC);
             FloatVector r = nf.fma(FloatVector.broadcast(S, -LN2_HI), xc);
@@ -186,15 +187,18 @@ public final class FloatMath {
             IntVector n2 = ni.sub(n1);
             v = v.mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
                     .mul(n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            v.intoArray(y, yo + i, m);
+            v.intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = exp(x[xo + i]);
         }
     }
 
     /** {@code y = log(x)} over n elements; equal bits to {@link #log(float)}. */
     public static void log(float[] x, int xo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector xv = FloatVector.fromArray(S, x, xo + i, m);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
             VectorMask<Float> sub = xv.compare(VectorOperators.LT, MIN_NORMAL);
             FloatVector u = xv.blend(xv.mul(TWO_23), sub);
             FloatVector bias = FloatVector.zero(S).blend(-23f, sub);
@@ -218,7 +222,10 @@ public final class FloatMath {
             v = v.blend(Float.NEGATIVE_INFINITY, xv.compare(VectorOperators.EQ, 0f));
             v = v.blend(Float.NaN, xv.compare(VectorOperators.LT, 0f));
             v = v.blend(xv, xv.test(VectorOperators.IS_NAN));
-            v.intoArray(y, yo + i, m);
+            v.intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = log(x[xo + i]);
         }
     }
 
@@ -234,26 +241,40 @@ public final class FloatMath {
 
     /** {@code u = 1 + x} and {@code c / u}, where {@code u + c = 1 + x} exactly. */
     private static void log1pSplit(float[] x, int xo, float[] u, float[] cu, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector xv = FloatVector.fromArray(S, x, xo + i, m);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
             FloatVector uv = xv.add(1f);
             FloatVector bb = uv.sub(1f);
             FloatVector c = FloatVector.broadcast(S, 1f).sub(uv.sub(bb)).add(xv.sub(bb));
-            uv.intoArray(u, i, m);
-            c.div(uv).intoArray(cu, i, m);
+            uv.intoArray(u, i);
+            c.div(uv).intoArray(cu, i);
+        }
+        for (; i < n; i++) {
+            float xs = x[xo + i];
+            float us = xs + 1f;
+            float bb = us - 1f;
+            u[i] = us;
+            cu[i] = ((1f - (us - bb)) + (xs - bb)) / us;
         }
     }
 
     private static void log1pJoin(float[] x, int xo, float[] logU, float[] cu, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector xv = FloatVector.fromArray(S, x, xo + i, m);
-            FloatVector v = FloatVector.fromArray(S, logU, i, m).add(FloatVector.fromArray(S, cu, i, m));
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            FloatVector v = FloatVector.fromArray(S, logU, i).add(FloatVector.fromArray(S, cu, i));
             v = v.blend(xv, xv.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
             v = v.blend(Float.NEGATIVE_INFINITY, xv.compare(VectorOperators.EQ, -1f));
             v = v.blend(xv, xv.compare(VectorOperators.EQ, 0f));
-            v.intoArray(y, yo + i, m);
+            v.intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            float xs = x[xo + i];
+            float v = logU[i] + cu[i];
+            v = xs == Float.POSITIVE_INFINITY ? xs : v;
+            v = xs == -1f ? Float.NEGATIVE_INFINITY : v;
+            y[yo + i] = xs == 0f ? xs : v;
         }
     }
 
@@ -297,30 +318,39 @@ public final class FloatMath {
             log1pSplit(e, eo + c0, s.b, s.c, len);
             log(s.b, 0, s.b, 0, len);
             log1pJoin(e, eo + c0, s.b, s.c, s.c, 0, len);
-            for (int i = 0; i < len; i += V) {
-                VectorMask<Float> m = S.indexInRange(i, len);
-                FloatVector.fromArray(S, x, xo + c0 + i, m).max(0f).add(FloatVector.fromArray(S, s.c, i, m))
-                        .intoArray(y, yo + c0 + i, m);
+            int i = 0;
+            for (int end = S.loopBound(len); i < end; i += V) {
+                FloatVector.fromArray(S, x, xo + c0 + i).max(0f).add(FloatVector.fromArray(S, s.c, i))
+                        .intoArray(y, yo + c0 + i);
+            }
+            for (; i < len; i++) {
+                y[yo + c0 + i] = Math.max(x[xo + c0 + i], 0f) + s.c[i];
             }
         }
     }
 
     /** {@code y = sigmoid(x)} given {@code e = exp(-|x|)} (y may be x or e). */
     public static void sigmoidFromExp(float[] x, int xo, float[] e, int eo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector xv = FloatVector.fromArray(S, x, xo + i, m);
-            FloatVector ev = FloatVector.fromArray(S, e, eo + i, m);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            FloatVector ev = FloatVector.fromArray(S, e, eo + i);
             ev.blend(1f, xv.compare(VectorOperators.GE, 0f)).div(FloatVector.broadcast(S, 1f).add(ev))
-                    .intoArray(y, yo + i, m);
+                    .intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = sigmoidFromExp(x[xo + i], e[eo + i]);
         }
     }
 
     /** {@code y = k |x|} for a negative k. */
     public static void scaledNegAbs(float[] x, int xo, float k, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector.fromArray(S, x, xo + i, m).abs().mul(k).intoArray(y, yo + i, m);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector.fromArray(S, x, xo + i).abs().mul(k).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = Math.abs(x[xo + i]) * k;
         }
     }
 
@@ -329,10 +359,10 @@ public final class FloatMath {
     }
 
     private static void tanhFromExp(float[] x, int xo, float[] e, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector xv = FloatVector.fromArray(S, x, xo + i, m);
-            FloatVector ev = FloatVector.fromArray(S, e, i, m);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            FloatVector ev = FloatVector.fromArray(S, e, i);
             FloatVector z = xv.mul(xv);
             FloatVector p = z.fma(T0, T1);
             p = p.fma(z, FloatVector.broadcast(S, T2));
@@ -342,7 +372,10 @@ public final class FloatMath {
             FloatVector large = FloatVector.broadcast(S, 1f).sub(ev).div(FloatVector.broadcast(S, 1f).add(ev));
             large = large.blend(large.neg(), xv.compare(VectorOperators.LT, 0f));
             FloatVector v = large.blend(small, xv.abs().compare(VectorOperators.LT, TANH_SMALL));
-            v.blend(xv, xv.compare(VectorOperators.EQ, 0f)).intoArray(y, yo + i, m);
+            v.blend(xv, xv.compare(VectorOperators.EQ, 0f)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = tanhFromExp(x[xo + i], e[i]);
         }
     }
 }

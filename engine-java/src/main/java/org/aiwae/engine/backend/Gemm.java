@@ -1,58 +1,179 @@
 package org.aiwae.engine.backend;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Single-threaded float32 matrix product on the Vector API: {@code C (+)= A B} with B row-major.
+ * Single-threaded float32 matrix product on the Vector API: {@code C (+)= A B}.
  *
- * <p>A is addressed through two strides, so the same kernel serves {@code A} and {@code A^T}
- * without a copy. The micro-kernel keeps a 4-row by 2-vector block of C in registers and streams
- * one row of B per step of the inner dimension; rows of C are blocked so a panel of B stays in
- * cache while a block of A is reused. Callers split rows of C across threads.
+ * <p>Layout (GotoBLAS/BLIS): B is packed once into column panels of {@link #NR} = 2 vectors
+ * ({@link Packed}; the fused decoder packs its weights when they change, {@link CpuBackend#matmul} per
+ * call), A is packed per block of {@link #MR} = 6 rows into a contiguous {@code [kc, 6]} micro-panel, and the
+ * micro-kernel keeps a 6 x 2-vector block of C in registers (12 accumulators, 2 B vectors and one
+ * broadcast: 15 of the 16 AVX2 registers). The inner dimension is cut into blocks of at most {@link #KC}
+ * so a micro-panel of B ({@code KC x NR} floats, 16 KiB at 8 lanes) stays in L1 while the A micro-panel is
+ * reused along a row block of {@link #NC} columns (64 KiB... 256 KiB of B, in L2). Every index in the
+ * inner loop is a constant stride from the loop counter, so C2 hoists all bounds checks out of it.
+ *
+ * <p>Determinism: every element of C is one chain of fused multiply-adds over p = 0..k-1 in order,
+ * {@code c = fma(A(i,p), B[p,j], c)}, starting from 0 (or from C when accumulating); storing C between
+ * k-blocks and reloading it is exact. So the bits do not depend on the blocking, the vector width, the
+ * row range a thread is given or which kernel (full or edge) computes the element ({@code MatmulTest}
+ * compares with the scalar chain).
  */
 public final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int V = S.length();
-    private static final int ROW_BLOCK = 64;
+    /** Rows of the register block. */
+    static final int MR = 4;
+    /** Columns of the register block and width of a packed B panel. */
+    static final int NR = 2 * V;
+    /** Block of the inner dimension. */
+    static final int KC = 256;
+    /** Columns of C per block (a multiple of NR): {@code KC x NC} floats of B stay in L2. */
+    static final int NC = Math.max(NR, 256 / NR * NR);
 
     private Gemm() {}
 
     /**
-     * {@code C[i,j] (+)= sum_p A(i,p) B[p,j]} for i in [0,m), j in [0,n), p in [0,k), where
-     * {@code A(i,p) = a[ao + i*ars + p*acs]}, {@code B[p,j] = b[bo + p*ldb + j]} and
-     * {@code C[i,j] = c[co + i*ldc + j]}.
+     * B {@code [k, n]} packed in panels of {@link #NR} columns: element {@code B[p, j]} is at
+     * {@code (j / NR) * k * NR + p * NR + j % NR}; the last panel is padded with zeros.
      */
-    public static void multiply(float[] a, int ao, int ars, int acs, float[] b, int bo, int ldb,
-                                float[] c, int co, int ldc, int m, int n, int k, boolean accumulate) {
-        for (int i0 = 0; i0 < m; i0 += ROW_BLOCK) {
-            int i1 = Math.min(m, i0 + ROW_BLOCK);
-            int j = 0;
-            for (; j + 2 * V <= n; j += 2 * V) {
-                int i = i0;
-                for (; i + 4 <= i1; i += 4) {
-                    block4x2(a, ao + i * ars, ars, acs, b, bo + j, ldb, c, co + i * ldc + j, ldc, k, accumulate);
-                }
-                for (; i < i1; i++) {
-                    row(a, ao + i * ars, acs, b, bo + j, ldb, c, co + i * ldc + j, k, 2 * V, accumulate);
+    public record Packed(float[] data, int k, int n) {
+        public Packed {
+            if (data.length < panels(n) * k * NR) {
+                throw new IllegalArgumentException("Gemm.Packed: " + data.length + " floats for " + k + "x" + n);
+            }
+        }
+
+        /** A buffer for a {@code k x n} matrix. */
+        public static Packed allocate(int k, int n) {
+            return new Packed(new float[panels(n) * k * NR], k, n);
+        }
+
+        private static int panels(int n) {
+            return (n + NR - 1) / NR;
+        }
+
+        /** Packs the row-major {@code B[p, j] = src[so + p * ld + j]} into this buffer. */
+        public Packed fill(float[] src, int so, int ld) {
+            for (int jp = 0; jp * NR < n; jp++) {
+                int j0 = jp * NR, w = Math.min(NR, n - j0), base = jp * k * NR;
+                for (int p = 0; p < k; p++) {
+                    System.arraycopy(src, so + p * ld + j0, data, base + p * NR, w);
                 }
             }
-            for (; j < n; j += V) {
-                int width = Math.min(V, n - j);
-                int i = i0;
-                for (; i + 4 <= i1; i += 4) {
-                    block4x1(a, ao + i * ars, ars, acs, b, bo + j, ldb, c, co + i * ldc + j, ldc, k, width, accumulate);
+            return this;
+        }
+
+        /** Packs {@code B = W^T}, i.e. {@code B[p, j] = W[j, p] = src[so + j * ld + p]} (a weight {@code [n, k]}). */
+        public Packed fillTransposed(float[] src, int so, int ld) {
+            for (int jp = 0; jp * NR < n; jp++) {
+                int j0 = jp * NR, w = Math.min(NR, n - j0), base = jp * k * NR;
+                for (int j = 0; j < w; j++) {
+                    for (int p = 0, s = so + (j0 + j) * ld; p < k; p++) {
+                        data[base + p * NR + j] = src[s + p];
+                    }
                 }
-                for (; i < i1; i++) {
-                    row(a, ao + i * ars, acs, b, bo + j, ldb, c, co + i * ldc + j, k, width, accumulate);
+            }
+            return this;
+        }
+
+        /** Packs the row-major {@code [k, n]} matrix {@code src}, or {@code src^T} when it is {@code [n, k]}. */
+        public static Packed of(float[] src, int so, int k, int n, boolean transposed) {
+            Packed p = allocate(k, n);
+            return transposed ? p.fillTransposed(src, so, k) : p.fill(src, so, n);
+        }
+    }
+
+    /** Per-thread work arrays of {@link #multiply}: an A micro-panel and an edge block of C. */
+    public static final class Scratch {
+        final float[] a = new float[MR * KC];
+        final float[] c = new float[MR * NR];
+    }
+
+    /**
+     * {@code C[i,j] (+)= sum_p A(i,p) B[p,j]} for i in [0,m), j in [0,b.n()), p in [0,b.k()), where
+     * {@code A(i,p) = a[ao + i*ars + p*acs]} and {@code C[i,j] = c[co + i*ldc + j]}.
+     */
+    public static void multiply(float[] a, int ao, int ars, int acs, Packed b, float[] c, int co, int ldc, int m,
+                                boolean accumulate, Scratch s) {
+        int n = b.n(), k = b.k();
+        if (k == 0) {
+            if (!accumulate) {
+                for (int i = 0; i < m; i++) {
+                    java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
+                }
+            }
+            return;
+        }
+        float[] bd = b.data();
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            boolean acc = accumulate || pc > 0;
+            for (int jc = 0; jc < n; jc += NC) {
+                int jEnd = Math.min(n, jc + NC);
+                for (int i = 0; i < m; i += MR) {
+                    int rows = Math.min(MR, m - i);
+                    packA(a, ao + i * ars + pc * acs, ars, acs, rows, kc, s.a);
+                    for (int j = jc; j < jEnd; j += NR) {
+                        int bo = (j / NR) * k * NR + pc * NR;
+                        int cols = Math.min(NR, n - j);
+                        int ci = co + i * ldc + j;
+                        if (rows == MR && cols == NR) {
+                            kernel(s.a, bd, bo, c, ci, ldc, kc, acc);
+                        } else if (rows == MR && cols == V) {
+                            kernelHalf(s.a, bd, bo, c, ci, ldc, kc, acc);
+                        } else {
+                            edge(s, bd, bo, c, ci, ldc, kc, acc, rows, cols);
+                        }
+                    }
                 }
             }
         }
     }
 
-    private static void block4x2(float[] a, int ao, int ars, int acs, float[] b, int bo, int ldb,
-                                 float[] c, int co, int ldc, int k, boolean acc) {
+    /** {@code A(i, p)} for {@code i < rows, p < kc} into {@code [kc, MR]}, missing rows zero. */
+    private static void packA(float[] a, int ao, int ars, int acs, int rows, int kc, float[] dst) {
+        if (rows < MR) {
+            java.util.Arrays.fill(dst, 0, kc * MR, 0f);
+        }
+        if (acs == 1) {
+            for (int r = 0; r < rows; r++) {
+                for (int p = 0, src = ao + r * ars; p < kc; p++) {
+                    dst[p * MR + r] = a[src + p];
+                }
+            }
+        } else {
+            for (int p = 0; p < kc; p++) {
+                for (int r = 0, src = ao + p * acs; r < rows; r++) {
+                    dst[p * MR + r] = a[src + r * ars];
+                }
+            }
+        }
+    }
+
+    /** A partial block: computed in full on a copy of C, then the valid part copied back. */
+    private static void edge(Scratch s, float[] b, int bo, float[] c, int ci, int ldc, int kc, boolean acc, int rows, int cols) {
+        float[] t = s.c;
+        if (acc) {
+            java.util.Arrays.fill(t, 0f);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(c, ci + r * ldc, t, r * NR, cols);
+            }
+        }
+        if (cols <= V) {
+            kernelHalf(s.a, b, bo, t, 0, NR, kc, acc);
+        } else {
+            kernel(s.a, b, bo, t, 0, NR, kc, acc);
+        }
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(t, r * NR, c, ci + r * ldc, cols);
+        }
+    }
+
+    /** The 4 x 2-vector register block: {@code C[0..4, 0..NR) (+)= Apanel^T Bpanel} over kc steps. */
+    private static void kernel(float[] a, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (acc) {
             c00 = FloatVector.fromArray(S, c, co);
@@ -66,20 +187,20 @@ public final class Gemm {
         } else {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
         }
-        int a0 = ao, a1 = ao + ars, a2 = ao + 2 * ars, a3 = ao + 3 * ars;
-        for (int p = 0, bp = bo, ap = 0; p < k; p++, bp += ldb, ap += acs) {
+        for (int p = 0; p < kc; p++) {
+            int ap = p * MR, bp = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + V);
-            FloatVector x = FloatVector.broadcast(S, a[a0 + ap]);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
             c00 = b0.fma(x, c00);
             c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(S, a[a1 + ap]);
+            x = FloatVector.broadcast(S, a[ap + 1]);
             c10 = b0.fma(x, c10);
             c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(S, a[a2 + ap]);
+            x = FloatVector.broadcast(S, a[ap + 2]);
             c20 = b0.fma(x, c20);
             c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(S, a[a3 + ap]);
+            x = FloatVector.broadcast(S, a[ap + 3]);
             c30 = b0.fma(x, c30);
             c31 = b1.fma(x, c31);
         }
@@ -93,44 +214,29 @@ public final class Gemm {
         c31.intoArray(c, co + 3 * ldc + V);
     }
 
-    private static void block4x1(float[] a, int ao, int ars, int acs, float[] b, int bo, int ldb,
-                                 float[] c, int co, int ldc, int k, int width, boolean acc) {
-        VectorMask<Float> mask = S.indexInRange(0, width);
+    /** The left half of {@link #kernel}: 4 rows by one vector, for a last panel at most V wide. */
+    private static void kernelHalf(float[] a, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
         FloatVector c0, c1, c2, c3;
         if (acc) {
-            c0 = FloatVector.fromArray(S, c, co, mask);
-            c1 = FloatVector.fromArray(S, c, co + ldc, mask);
-            c2 = FloatVector.fromArray(S, c, co + 2 * ldc, mask);
-            c3 = FloatVector.fromArray(S, c, co + 3 * ldc, mask);
+            c0 = FloatVector.fromArray(S, c, co);
+            c1 = FloatVector.fromArray(S, c, co + ldc);
+            c2 = FloatVector.fromArray(S, c, co + 2 * ldc);
+            c3 = FloatVector.fromArray(S, c, co + 3 * ldc);
         } else {
             c0 = c1 = c2 = c3 = FloatVector.zero(S);
         }
-        int a0 = ao, a1 = ao + ars, a2 = ao + 2 * ars, a3 = ao + 3 * ars;
-        boolean full = width == V;
-        for (int p = 0, bp = bo, ap = 0; p < k; p++, bp += ldb, ap += acs) {
-            FloatVector b0 = full ? FloatVector.fromArray(S, b, bp) : FloatVector.fromArray(S, b, bp, mask);
-            c0 = b0.fma(FloatVector.broadcast(S, a[a0 + ap]), c0);
-            c1 = b0.fma(FloatVector.broadcast(S, a[a1 + ap]), c1);
-            c2 = b0.fma(FloatVector.broadcast(S, a[a2 + ap]), c2);
-            c3 = b0.fma(FloatVector.broadcast(S, a[a3 + ap]), c3);
+        for (int p = 0; p < kc; p++) {
+            int ap = p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo + p * NR);
+            c0 = b0.fma(FloatVector.broadcast(S, a[ap]), c0);
+            c1 = b0.fma(FloatVector.broadcast(S, a[ap + 1]), c1);
+            c2 = b0.fma(FloatVector.broadcast(S, a[ap + 2]), c2);
+            c3 = b0.fma(FloatVector.broadcast(S, a[ap + 3]), c3);
         }
-        c0.intoArray(c, co, mask);
-        c1.intoArray(c, co + ldc, mask);
-        c2.intoArray(c, co + 2 * ldc, mask);
-        c3.intoArray(c, co + 3 * ldc, mask);
-    }
-
-    /** One row of C, {@code width} columns (at most 2V). */
-    private static void row(float[] a, int ao, int acs, float[] b, int bo, int ldb,
-                            float[] c, int co, int k, int width, boolean acc) {
-        for (int j = 0; j < width; j += V) {
-            VectorMask<Float> mask = S.indexInRange(j, width);
-            FloatVector s = acc ? FloatVector.fromArray(S, c, co + j, mask) : FloatVector.zero(S);
-            for (int p = 0, bp = bo + j, ap = ao; p < k; p++, bp += ldb, ap += acs) {
-                s = FloatVector.fromArray(S, b, bp, mask).fma(FloatVector.broadcast(S, a[ap]), s);
-            }
-            s.intoArray(c, co + j, mask);
-        }
+        c0.intoArray(c, co);
+        c1.intoArray(c, co + ldc);
+        c2.intoArray(c, co + 2 * ldc);
+        c3.intoArray(c, co + 3 * ldc);
     }
 
     /** Writes {@code src^T} ({@code rows x cols} with leading dimension {@code ld}) into {@code dst} as {@code cols x rows}. */

@@ -27,11 +27,15 @@ public final class VectorMath {
             case SIGMOID -> FloatMath.sigmoid(x, xo, y, yo, n, new FloatMath.Scratch(Math.min(n, CHUNK)));
             case SOFTPLUS -> FloatMath.softplus(x, xo, y, yo, n, new FloatMath.Scratch(Math.min(n, CHUNK)));
             case NEG, SQUARE -> {
-                for (int i = 0; i < n; i += V) {
-                    VectorMask<Float> m = S.indexInRange(i, n);
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i, m);
+                int i = 0;
+                for (int end = S.loopBound(n); i < end; i += V) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
                     v = op == UnaryOp.NEG ? v.neg() : v.mul(v);
-                    v.intoArray(y, yo + i, m);
+                    v.intoArray(y, yo + i);
+                }
+                for (; i < n; i++) {
+                    float v = x[xo + i];
+                    y[yo + i] = op == UnaryOp.NEG ? -v : v * v;
                 }
             }
         }
@@ -44,11 +48,14 @@ public final class VectorMath {
             case SUB -> sub(a, ao, b, bo, y, yo, n);
             case TANH_GRAD -> tanhGrad(a, ao, b, bo, y, yo, n);
             default -> {
-                for (int i = 0; i < n; i += V) {
-                    VectorMask<Float> m = S.indexInRange(i, n);
-                    FloatVector x = FloatVector.fromArray(S, a, ao + i, m);
-                    FloatVector z = FloatVector.fromArray(S, b, bo + i, m);
-                    apply(op, x, z).intoArray(y, yo + i, m);
+                int i = 0;
+                for (int end = S.loopBound(n); i < end; i += V) {
+                    FloatVector x = FloatVector.fromArray(S, a, ao + i);
+                    FloatVector z = FloatVector.fromArray(S, b, bo + i);
+                    apply(op, x, z).intoArray(y, yo + i);
+                }
+                for (; i < n; i++) {
+                    y[yo + i] = apply(op, a[ao + i], b[bo + i]);
                 }
             }
         }
@@ -56,26 +63,35 @@ public final class VectorMath {
 
     /** {@code y = a + b}. */
     public static void add(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector.fromArray(S, a, ao + i, m).add(FloatVector.fromArray(S, b, bo + i, m)).intoArray(y, yo + i, m);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector.fromArray(S, a, ao + i).add(FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = a[ao + i] + b[bo + i];
         }
     }
 
     /** {@code y = a - b}. */
     public static void sub(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector.fromArray(S, a, ao + i, m).sub(FloatVector.fromArray(S, b, bo + i, m)).intoArray(y, yo + i, m);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector.fromArray(S, a, ao + i).sub(FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = a[ao + i] - b[bo + i];
         }
     }
 
     /** {@code y = g (1 - h^2)}: the gradient through tanh given its output h. */
     public static void tanhGrad(float[] g, int go, float[] h, int ho, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector hv = FloatVector.fromArray(S, h, ho + i, m);
-            apply(BinaryOp.TANH_GRAD, FloatVector.fromArray(S, g, go + i, m), hv).intoArray(y, yo + i, m);
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector hv = FloatVector.fromArray(S, h, ho + i);
+            FloatVector.fromArray(S, g, go + i).mul(hv.mul(hv).neg().add(1f)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = apply(BinaryOp.TANH_GRAD, g[go + i], h[ho + i]);
         }
     }
 
@@ -88,6 +104,18 @@ public final class VectorMath {
             case DIV -> a.div(b);
             case TANH_GRAD -> a.mul(b.mul(b).neg().add(1f));
             case SIGMOID_GRAD -> a.mul(b).mul(b.neg().add(1f));
+        };
+    }
+
+    /** The scalar form of {@code op}, the same float operations in the same order as the vector form. */
+    static float apply(BinaryOp op, float a, float b) {
+        return switch (op) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case TANH_GRAD -> a * (-(b * b) + 1f);
+            case SIGMOID_GRAD -> (a * b) * (-b + 1f);
         };
     }
 

@@ -69,6 +69,42 @@ class MatmulTest {
                 e.getMessage());
     }
 
+    /**
+     * The determinism contract of {@link Gemm}: each element is one chain of fused multiply-adds over p in order,
+     * starting from 0 or from C, whatever the blocking (k above {@code Gemm.KC}, n above {@code Gemm.NC}), the edge
+     * blocks and the layout of A.
+     */
+    @Test
+    void everyElementIsTheScalarFmaChainInOrder() {
+        int[][] shapes = {{37, 45, 131}, {8, 16, 300}, {13, 300, 7}, {5, 3, 600}, {4, 17, 1}, {9, 50, 200}};
+        for (int[] sh : shapes) {
+            int m = sh[0], n = sh[1], k = sh[2];
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    for (boolean acc : new boolean[] {false, true}) {
+                        Tensor a = ta ? randn(k, m) : randn(m, k);
+                        Tensor b = tb ? randn(n, k) : randn(k, n);
+                        Tensor c = randn(m, n);
+                        float[] c0 = c.data().clone();
+                        CpuBackend.INSTANCE.matmul(a, ta, b, tb, c, acc);
+                        for (int i = 0; i < m; i++) {
+                            for (int j = 0; j < n; j++) {
+                                float want = acc ? c0[i * n + j] : 0f;
+                                for (int p = 0; p < k; p++) {
+                                    float x = ta ? a.data()[p * m + i] : a.data()[i * k + p];
+                                    float y = tb ? b.data()[j * k + p] : b.data()[p * n + j];
+                                    want = Math.fma(x, y, want);
+                                }
+                                assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(c.data()[i * n + j]),
+                                        m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb + " acc=" + acc + " at " + i + "," + j);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** Threads split C by rows; each element must come out the same whatever the split (same products, same order). */
     @Test
     void everyRowSplitGivesTheSameBits() {
@@ -78,13 +114,13 @@ class MatmulTest {
             Tensor b = randn(k, n);
             int ars = ta ? 1 : k, acs = ta ? m : 1;
             float[] whole = new float[m * n];
-            Gemm.multiply(a.data(), 0, ars, acs, b.data(), 0, n, whole, 0, n, m, n, k, false);
+            Gemm.multiply(a.data(), 0, ars, acs, Gemm.Packed.of(b.data(), 0, k, n, false), whole, 0, n, m, false, new Gemm.Scratch());
             for (int[] cuts : new int[][] {{1}, {3, 4}, {5, 6, 7, 30}, {2, 9, 17, 36}}) {
                 float[] split = new float[m * n];
                 int from = 0;
                 for (int i = 0; i <= cuts.length; i++) {
                     int to = i < cuts.length ? cuts[i] : m;
-                    Gemm.multiply(a.data(), from * ars, ars, acs, b.data(), 0, n, split, from * n, n, to - from, n, k, false);
+                    Gemm.multiply(a.data(), from * ars, ars, acs, Gemm.Packed.of(b.data(), 0, k, n, false), split, from * n, n, to - from, false, new Gemm.Scratch());
                     from = to;
                 }
                 for (int i = 0; i < m * n; i++) {
