@@ -195,7 +195,7 @@ public final class CpuBackend implements Backend {
         int minRows = (int) Math.max(Gemm.MR, Math.min(s.m(), 200_000L * s.m() / Math.max(flops, 1)));
         Parallel.forRange(s.m(), Gemm.MR, minRows, (from, to) ->
                 Gemm.multiply(a.data(), a.offset() + from * ars, ars, acs, packed,
-                        out.data(), out.offset() + from * s.n(), s.n(), to - from, accumulate, new Gemm.Scratch()));
+                        out.data(), out.offset() + from * s.n(), s.n(), to - from, accumulate, new Gemm.Scratch(to - from, s.k())));
     }
 
     @Override

@@ -84,7 +84,7 @@ final class CpuDecoderKernel implements DecoderKernel {
             widest = Math.max(widest, w);
         }
         FloatMath.Scratch scratch = new FloatMath.Scratch(widest);
-        Gemm.Scratch gemm = new Gemm.Scratch();
+        Gemm.Scratch gemm = new Gemm.Scratch(r1 - r0, widest);
         forward(z, r0, r1, scratch, gemm);
         likelihood(z, x, logp, gradZ != null, r0, r1, scratch);
         if (gradZ != null) {

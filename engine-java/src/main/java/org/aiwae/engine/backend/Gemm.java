@@ -8,12 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Layout (GotoBLAS/BLIS): B is packed once into column panels of {@link #NR} = 2 vectors
  * ({@link Packed}; the fused decoder packs its weights when they change, {@link CpuBackend#matmul} per
- * call), A is packed per block of {@link #MR} = 6 rows into a contiguous {@code [kc, 6]} micro-panel, and the
- * micro-kernel keeps a 6 x 2-vector block of C in registers (12 accumulators, 2 B vectors and one
- * broadcast: 15 of the 16 AVX2 registers). The inner dimension is cut into blocks of at most {@link #KC}
- * so a micro-panel of B ({@code KC x NR} floats, 16 KiB at 8 lanes) stays in L1 while the A micro-panel is
- * reused along a row block of {@link #NC} columns (64 KiB... 256 KiB of B, in L2). Every index in the
- * inner loop is a constant stride from the loop counter, so C2 hoists all bounds checks out of it.
+ * call); A is packed per block of {@link #MC} rows and {@link #KC} columns into micro-panels of
+ * {@link #MR} = 4 rows, {@code [kc, 4]} contiguous (96 KiB, in L2); the micro-kernel keeps a 4 x 2-vector
+ * block of C in registers (8 accumulators: with 12, C2 spills on AVX2's 16 registers and runs at half the
+ * speed) and walks one B micro-panel ({@code KC x NR} floats, 16 KiB at 8 lanes, in L1) down all micro-panels
+ * of the A block. Every index in the inner loop is a constant stride from the loop counter, so C2 hoists
+ * all bounds checks out of it.
  *
  * <p>Determinism: every element of C is one chain of fused multiply-adds over p = 0..k-1 in order,
  * {@code c = fma(A(i,p), B[p,j], c)}, starting from 0 (or from C when accumulating); storing C between
@@ -30,8 +30,8 @@ public final class Gemm {
     static final int NR = 2 * V;
     /** Block of the inner dimension. */
     static final int KC = 256;
-    /** Columns of C per block (a multiple of NR): {@code KC x NC} floats of B stay in L2. */
-    static final int NC = Math.max(NR, 256 / NR * NR);
+    /** Rows of A packed at a time (a multiple of MR): {@code MC x KC} floats, 96 KiB, stay in L2. */
+    static final int MC = 96;
 
     private Gemm() {}
 
@@ -86,10 +86,15 @@ public final class Gemm {
         }
     }
 
-    /** Per-thread work arrays of {@link #multiply}: an A micro-panel and an edge block of C. */
+    /** Per-thread work arrays of {@link #multiply}: a block of A micro-panels and an edge block of C. */
     public static final class Scratch {
-        final float[] a = new float[MR * KC];
+        final float[] a;
         final float[] c = new float[MR * NR];
+
+        /** Room for products of up to {@code rows} rows of A (any number works) and an inner dimension up to {@code k}. */
+        public Scratch(int rows, int k) {
+            a = new float[Math.min(MC, (Math.max(rows, 1) + MR - 1) / MR * MR) * Math.min(KC, Math.max(k, 1))];
+        }
     }
 
     /**
@@ -108,24 +113,32 @@ public final class Gemm {
             return;
         }
         float[] bd = b.data();
+        int kcMax = Math.min(KC, k);
+        int mcMax = Math.min(MC, s.a.length / kcMax / MR * MR);
+        if (mcMax < MR) {
+            s = new Scratch(m, k);
+            mcMax = Math.min(MC, s.a.length / kcMax / MR * MR);
+        }
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
             boolean acc = accumulate || pc > 0;
-            for (int jc = 0; jc < n; jc += NC) {
-                int jEnd = Math.min(n, jc + NC);
-                for (int i = 0; i < m; i += MR) {
-                    int rows = Math.min(MR, m - i);
-                    packA(a, ao + i * ars + pc * acs, ars, acs, rows, kc, s.a);
-                    for (int j = jc; j < jEnd; j += NR) {
-                        int bo = (j / NR) * k * NR + pc * NR;
-                        int cols = Math.min(NR, n - j);
-                        int ci = co + i * ldc + j;
+            for (int ic = 0; ic < m; ic += mcMax) {
+                int mc = Math.min(mcMax, m - ic);
+                for (int i = 0; i < mc; i += MR) {
+                    packA(a, ao + (ic + i) * ars + pc * acs, ars, acs, Math.min(MR, mc - i), kc, s.a, i * kc);
+                }
+                for (int j = 0; j < n; j += NR) {
+                    int bo = (j / NR) * k * NR + pc * NR;
+                    int cols = Math.min(NR, n - j);
+                    for (int i = 0; i < mc; i += MR) {
+                        int rows = Math.min(MR, mc - i);
+                        int ci = co + (ic + i) * ldc + j;
                         if (rows == MR && cols == NR) {
-                            kernel(s.a, bd, bo, c, ci, ldc, kc, acc);
+                            kernel(s.a, i * kc, bd, bo, c, ci, ldc, kc, acc);
                         } else if (rows == MR && cols == V) {
-                            kernelHalf(s.a, bd, bo, c, ci, ldc, kc, acc);
+                            kernelHalf(s.a, i * kc, bd, bo, c, ci, ldc, kc, acc);
                         } else {
-                            edge(s, bd, bo, c, ci, ldc, kc, acc, rows, cols);
+                            edge(s, i * kc, bd, bo, c, ci, ldc, kc, acc, rows, cols);
                         }
                     }
                 }
@@ -133,28 +146,27 @@ public final class Gemm {
         }
     }
 
-    /** {@code A(i, p)} for {@code i < rows, p < kc} into {@code [kc, MR]}, missing rows zero. */
-    private static void packA(float[] a, int ao, int ars, int acs, int rows, int kc, float[] dst) {
-        if (rows < MR) {
-            java.util.Arrays.fill(dst, 0, kc * MR, 0f);
-        }
-        if (acs == 1) {
-            for (int r = 0; r < rows; r++) {
-                for (int p = 0, src = ao + r * ars; p < kc; p++) {
-                    dst[p * MR + r] = a[src + p];
-                }
+    /** {@code A(i, p)} for {@code i < rows, p < kc} into {@code dst[d0 ..]} as {@code [kc, MR]}, missing rows zero. */
+    private static void packA(float[] a, int ao, int ars, int acs, int rows, int kc, float[] dst, int d0) {
+        if (rows == MR && acs == 1) {
+            int a0 = ao, a1 = ao + ars, a2 = ao + 2 * ars, a3 = ao + 3 * ars;
+            for (int p = 0, d = d0; p < kc; p++, d += MR) {
+                dst[d] = a[a0 + p];
+                dst[d + 1] = a[a1 + p];
+                dst[d + 2] = a[a2 + p];
+                dst[d + 3] = a[a3 + p];
             }
-        } else {
-            for (int p = 0; p < kc; p++) {
-                for (int r = 0, src = ao + p * acs; r < rows; r++) {
-                    dst[p * MR + r] = a[src + r * ars];
-                }
+            return;
+        }
+        for (int p = 0; p < kc; p++) {
+            for (int r = 0, src = ao + p * acs, d = d0 + p * MR; r < MR; r++) {
+                dst[d + r] = r < rows ? a[src + r * ars] : 0f;
             }
         }
     }
 
     /** A partial block: computed in full on a copy of C, then the valid part copied back. */
-    private static void edge(Scratch s, float[] b, int bo, float[] c, int ci, int ldc, int kc, boolean acc, int rows, int cols) {
+    private static void edge(Scratch s, int ao, float[] b, int bo, float[] c, int ci, int ldc, int kc, boolean acc, int rows, int cols) {
         float[] t = s.c;
         if (acc) {
             java.util.Arrays.fill(t, 0f);
@@ -163,9 +175,9 @@ public final class Gemm {
             }
         }
         if (cols <= V) {
-            kernelHalf(s.a, b, bo, t, 0, NR, kc, acc);
+            kernelHalf(s.a, ao, b, bo, t, 0, NR, kc, acc);
         } else {
-            kernel(s.a, b, bo, t, 0, NR, kc, acc);
+            kernel(s.a, ao, b, bo, t, 0, NR, kc, acc);
         }
         for (int r = 0; r < rows; r++) {
             System.arraycopy(t, r * NR, c, ci + r * ldc, cols);
@@ -173,7 +185,7 @@ public final class Gemm {
     }
 
     /** The 4 x 2-vector register block: {@code C[0..4, 0..NR) (+)= Apanel^T Bpanel} over kc steps. */
-    private static void kernel(float[] a, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+    private static void kernel(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (acc) {
             c00 = FloatVector.fromArray(S, c, co);
@@ -188,7 +200,7 @@ public final class Gemm {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
         }
         for (int p = 0; p < kc; p++) {
-            int ap = p * MR, bp = bo + p * NR;
+            int ap = ao + p * MR, bp = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + V);
             FloatVector x = FloatVector.broadcast(S, a[ap]);
@@ -215,7 +227,7 @@ public final class Gemm {
     }
 
     /** The left half of {@link #kernel}: 4 rows by one vector, for a last panel at most V wide. */
-    private static void kernelHalf(float[] a, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+    private static void kernelHalf(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
         FloatVector c0, c1, c2, c3;
         if (acc) {
             c0 = FloatVector.fromArray(S, c, co);
@@ -226,7 +238,7 @@ public final class Gemm {
             c0 = c1 = c2 = c3 = FloatVector.zero(S);
         }
         for (int p = 0; p < kc; p++) {
-            int ap = p * MR;
+            int ap = ao + p * MR;
             FloatVector b0 = FloatVector.fromArray(S, b, bo + p * NR);
             c0 = b0.fma(FloatVector.broadcast(S, a[ap]), c0);
             c1 = b0.fma(FloatVector.broadcast(S, a[ap + 1]), c1);

@@ -114,13 +114,13 @@ class MatmulTest {
             Tensor b = randn(k, n);
             int ars = ta ? 1 : k, acs = ta ? m : 1;
             float[] whole = new float[m * n];
-            Gemm.multiply(a.data(), 0, ars, acs, Gemm.Packed.of(b.data(), 0, k, n, false), whole, 0, n, m, false, new Gemm.Scratch());
+            Gemm.multiply(a.data(), 0, ars, acs, Gemm.Packed.of(b.data(), 0, k, n, false), whole, 0, n, m, false, new Gemm.Scratch(m, k));
             for (int[] cuts : new int[][] {{1}, {3, 4}, {5, 6, 7, 30}, {2, 9, 17, 36}}) {
                 float[] split = new float[m * n];
                 int from = 0;
                 for (int i = 0; i <= cuts.length; i++) {
                     int to = i < cuts.length ? cuts[i] : m;
-                    Gemm.multiply(a.data(), from * ars, ars, acs, Gemm.Packed.of(b.data(), 0, k, n, false), split, from * n, n, to - from, false, new Gemm.Scratch());
+                    Gemm.multiply(a.data(), from * ars, ars, acs, Gemm.Packed.of(b.data(), 0, k, n, false), split, from * n, n, to - from, false, new Gemm.Scratch(m, k));
                     from = to;
                 }
                 for (int i = 0; i < m * n; i++) {
