@@ -21,18 +21,13 @@ final class BackendOption {
                     + "default: ${DEFAULT-VALUE}")
     String name;
 
-    /** Opens the chosen backend and makes it the process's default. */
+    /** Opens the chosen backend; the caller closes it (a device backend frees its memory). */
     Backend open() {
-        return use(name);
+        return open(name);
     }
 
-    static Backend use(String name) {
-        Backend b = resolve(name);
-        Backends.use(b);
-        return b;
-    }
-
-    static Backend resolve(String name) {
+    /** Opens the backend {@code name}; the caller closes it. */
+    static Backend open(String name) {
         try {
             return switch (name) {
                 case "cpu" -> Backends.cpu();

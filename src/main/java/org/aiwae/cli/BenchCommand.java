@@ -55,35 +55,37 @@ final class BenchCommand implements Callable<Integer> {
         inRange("--seconds", seconds);
         TrainConfig config = model.config(spec, 20, TrainSchedule.SHORT, backendOption.name, 50, 100,
                 TrainConfig.PAPER_LEARNING_RATE);
-        Backend backend = backendOption.open();
-        Images train = Datasets.load(config.dataset(), dataDir.dir).train();
-        if (config.trainLimit() > 0) {
-            train = train.limit(config.trainLimit());
+        try (Backend backend = backendOption.open()) {
+            Images train = Datasets.load(config.dataset(), dataDir.dir).train();
+            if (config.trainLimit() > 0) {
+                train = train.limit(config.trainLimit());
+            }
+            if (config.batchSize() > train.count()) {
+                throw new ParameterException(spec.commandLine(), "--batch-size " + config.batchSize() + " is larger than the "
+                        + train.count() + " training images");
+            }
+            MlpVae vae = MlpVae.create(train.dim(), config.hidden(), config.latent(), Streams.of(config.seed(), Streams.INIT, 0, 0));
+            try (TrainingStep step = new TrainingStep(vae, TrainingStep.objective(config, backend))) {
+                int batches = Math.min(train.count() / config.batchSize(), 16);
+                Tensor[] xs = new Tensor[batches];
+                for (int i = 0; i < batches; i++) {
+                    xs[i] = Binarizer.sample(train.slice(i * config.batchSize(), (i + 1) * config.batchSize()),
+                            Streams.of(config.seed(), Streams.BINARIZE, 0, i));
+                }
+                System.err.printf("aiwae: bench %s, batch %d, backend %s, %d threads: warming up %d s, measuring %d s%n",
+                        config.label(), config.batchSize(), backend.name(), Parallel.threads(), warmup, seconds);
+                timed(step, xs, warmup, config.seed());
+                long bytes0 = allocatedBytes();
+                long[] stepsAndNanos = timed(step, xs, seconds, config.seed());
+                long bytes = allocatedBytes() - bytes0;
+                double elapsed = stepsAndNanos[1] / 1e9;
+                double perSecond = stepsAndNanos[0] * (double) config.batchSize() / elapsed;
+                System.out.printf("%.1f examples/s  (%s, batch %d, backend %s, %d threads; %d steps in %.1f s, %.1f MB allocated per step)%n",
+                        perSecond, config.label(), config.batchSize(), backend.name(), Parallel.threads(), stepsAndNanos[0], elapsed,
+                        bytes < 0 ? Double.NaN : bytes / 1e6 / stepsAndNanos[0]);
+                return 0;
+            }
         }
-        if (config.batchSize() > train.count()) {
-            throw new ParameterException(spec.commandLine(), "--batch-size " + config.batchSize() + " is larger than the "
-                    + train.count() + " training images");
-        }
-        MlpVae vae = MlpVae.create(train.dim(), config.hidden(), config.latent(), Streams.of(config.seed(), Streams.INIT, 0, 0));
-        TrainingStep step = new TrainingStep(vae, TrainingStep.objective(config, backend));
-        int batches = Math.min(train.count() / config.batchSize(), 16);
-        Tensor[] xs = new Tensor[batches];
-        for (int i = 0; i < batches; i++) {
-            xs[i] = Binarizer.sample(train.slice(i * config.batchSize(), (i + 1) * config.batchSize()),
-                    Streams.of(config.seed(), Streams.BINARIZE, 0, i));
-        }
-        System.err.printf("aiwae: bench %s, batch %d, backend %s, %d threads: warming up %d s, measuring %d s%n",
-                config.label(), config.batchSize(), backend.name(), Parallel.threads(), warmup, seconds);
-        timed(step, xs, warmup, config.seed());
-        long bytes0 = allocatedBytes();
-        long[] stepsAndNanos = timed(step, xs, seconds, config.seed());
-        long bytes = allocatedBytes() - bytes0;
-        double elapsed = stepsAndNanos[1] / 1e9;
-        double perSecond = stepsAndNanos[0] * (double) config.batchSize() / elapsed;
-        System.out.printf("%.1f examples/s  (%s, batch %d, backend %s, %d threads; %d steps in %.1f s, %.1f MB allocated per step)%n",
-                perSecond, config.label(), config.batchSize(), backend.name(), Parallel.threads(), stepsAndNanos[0], elapsed,
-                bytes < 0 ? Double.NaN : bytes / 1e6 / stepsAndNanos[0]);
-        return 0;
     }
 
     private void inRange(String flag, int s) {

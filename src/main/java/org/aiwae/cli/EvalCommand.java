@@ -206,55 +206,56 @@ final class EvalCommand implements Callable<Integer> {
         Path out = o.out();
         checkOutput(out, o.resume(), o.force());
 
-        Backend backend = BackendOption.use(o.backend());
-        Evaluator ev = new Evaluator(o.chains(), o.temperatures(), o.leapfrog(), o.nvlbSamples(), o.batch(), backend);
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new AiwaeException("cannot create --out " + out + ": " + e.getMessage());
-        }
-        long start = System.nanoTime();
-        EvalReport.SplitResult test = null, train = null;
-        TaskRunner cluster = o.master() == null ? null : TaskRunner.open(o.master(), "aiwae eval " + dir);
-        try {
-        for (String s : splits) {
-            Images images = images(data, s);
-            int[] idx = chosen.get(s);
-            Map<Integer, ImageResult> results;
-            try (ResultsFile file = ResultsFile.open(out.resolve(resultsName(s)), header(s, run, ev, seed, backend, images))) {
-                if (cluster == null) {
-                    evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s);
-                } else {
-                    evaluateSharded(cluster, o, idx, s, file);
+        try (Backend backend = BackendOption.open(o.backend())) {
+            Evaluator ev = new Evaluator(o.chains(), o.temperatures(), o.leapfrog(), o.nvlbSamples(), o.batch(), backend);
+            try {
+                Files.createDirectories(out);
+            } catch (IOException e) {
+                throw new AiwaeException("cannot create --out " + out + ": " + e.getMessage());
+            }
+            long start = System.nanoTime();
+            EvalReport.SplitResult test = null, train = null;
+            TaskRunner cluster = o.master() == null ? null : TaskRunner.open(o.master(), "aiwae eval " + dir);
+            try {
+            for (String s : splits) {
+                Images images = images(data, s);
+                int[] idx = chosen.get(s);
+                Map<Integer, ImageResult> results;
+                try (ResultsFile file = ResultsFile.open(out.resolve(resultsName(s)), header(s, run, ev, seed, backend, images))) {
+                    if (cluster == null) {
+                        evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s);
+                    } else {
+                        evaluateSharded(cluster, o, idx, s, file);
+                    }
+                    results = file.results();
                 }
-                results = file.results();
+                if (s.equals("test")) {
+                    test = summary(results, idx, s, activity(run.model(), images, idx));
+                } else {
+                    train = summary(results, idx, s, null);
+                }
             }
-            if (s.equals("test")) {
-                test = summary(results, idx, s, activity(run.model(), images, idx));
-            } else {
-                train = summary(results, idx, s, null);
+            } finally {
+                if (cluster != null) {
+                    cluster.close();
+                }
             }
-        }
-        } finally {
             if (cluster != null) {
-                cluster.close();
+                deleteTree(out.resolve(SHARDS));
             }
+            EvalReport report = new EvalReport(EvalReport.FORMAT, dir.toString(), run.config().dataset(), run.config().method(),
+                    run.config(), run.epoch(), ev.protocol(), seed, backend.name(), test, train,
+                    test != null && train != null ? test.nll() - train.nll() : null);
+            try {
+                AtomicFiles.writeString(out.resolve(REPORT), Json.write(report) + "\n");
+            } catch (IOException e) {
+                throw new AiwaeException(org.aiwae.io.IoErrors.writing(out.resolve(REPORT), e).getMessage()
+                        + " (the per-image results are kept; rerun with --resume)", e);
+            }
+            System.out.println(table(report));
+            System.out.printf("%.1f s; results in %s%n", (System.nanoTime() - start) / 1e9, out.resolve(REPORT));
+            return 0;
         }
-        if (cluster != null) {
-            deleteTree(out.resolve(SHARDS));
-        }
-        EvalReport report = new EvalReport(EvalReport.FORMAT, dir.toString(), run.config().dataset(), run.config().method(),
-                run.config(), run.epoch(), ev.protocol(), seed, backend.name(), test, train,
-                test != null && train != null ? test.nll() - train.nll() : null);
-        try {
-            AtomicFiles.writeString(out.resolve(REPORT), Json.write(report) + "\n");
-        } catch (IOException e) {
-            throw new AiwaeException(org.aiwae.io.IoErrors.writing(out.resolve(REPORT), e).getMessage()
-                    + " (the per-image results are kept; rerun with --resume)", e);
-        }
-        System.out.println(table(report));
-        System.out.printf("%.1f s; results in %s%n", (System.nanoTime() - start) / 1e9, out.resolve(REPORT));
-        return 0;
     }
 
     private static Images images(Split data, String split) {

@@ -107,15 +107,18 @@ final class TrainCommand implements Callable<Integer> {
             resume |= Files.isRegularFile(out.resolve(Checkpoint.CONFIG));
         }
         TrainConfig config = resume ? resumed() : fresh();
-        Backend b = BackendOption.use(config.backend());
-        Split data = Datasets.load(config.dataset(), dataDir.dir);
-        Trainer trainer = ModelOptions.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
-        if (failOnceAfter != null) {
-            trainer.failOnceAfterEpoch(failOnceAfter, out.resolve(".test-failed-once"));
+        double seconds;
+        try (Backend b = BackendOption.open(config.backend())) {
+            Split data = Datasets.load(config.dataset(), dataDir.dir);
+            Trainer trainer = ModelOptions.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
+            if (failOnceAfter != null) {
+                trainer.failOnceAfterEpoch(failOnceAfter, out.resolve(".test-failed-once"));
+            }
+            long start = System.nanoTime();
+            trainer.run(); // says what it trains once it holds the folder's lock
+            seconds = (System.nanoTime() - start) / 1e9;
         }
-        long start = System.nanoTime();
-        trainer.run(); // says what it trains once it holds the folder's lock
-        summary(out, (System.nanoTime() - start) / 1e9);
+        summary(out, seconds);
         System.out.println(out);
         return 0;
     }

@@ -128,10 +128,23 @@ public final class Aiwae implements Objective {
 
     private Annealer annealer(LatentVariableModel model) {
         if (annealer == null || annealed != model) {
+            if (annealer != null) {
+                annealer.close(); // its device buffers belong to the previous model
+            }
             annealer = new Annealer(model, backend, leapfrog);
             annealed = model;
         }
         return annealer;
+    }
+
+    /** Closes the cached annealer and its device buffers. */
+    @Override
+    public void close() {
+        if (annealer != null) {
+            annealer.close();
+            annealer = null;
+            annealed = null;
+        }
     }
 
     /** {@code w[k, b] = exp(logw[k, b]) / sum_k exp(logw[k, b])}, in double. */

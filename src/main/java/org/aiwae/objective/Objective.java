@@ -9,7 +9,7 @@ import org.aiwae.model.LatentVariableModel;
  * A training objective: one call computes the gradients of one minibatch into the model's
  * parameters (the caller zeroes them before and applies its optimisers after).
  */
-public sealed interface Objective permits Vae, Iwae, Aiwae {
+public sealed interface Objective extends AutoCloseable permits Vae, Iwae, Aiwae {
 
     /** Short name: vae, iwae or aiwae. */
     String name();
@@ -42,5 +42,9 @@ public sealed interface Objective permits Vae, Iwae, Aiwae {
      * @param encoderLoss the loss of the inference model's update (per data point)
      * @param acceptance  HMC acceptance per temperature (AIWAE), else empty
      */
+    /** Releases what the objective holds on a device (AIWAE: its annealing kernels); the others hold nothing. */
+    @Override
+    default void close() {}
+
     record StepResult(double loss, double encoderLoss, double[] acceptance) {}
 }

@@ -149,8 +149,12 @@ public final class Trainer {
             if (epoch >= config.epochs()) {
                 log.println("aiwae: " + out + " already holds " + epoch + " epochs; nothing to do");
             }
-            while (epoch < config.epochs()) {
-                trainAndPublish();
+            try {
+                while (epoch < config.epochs()) {
+                    trainAndPublish();
+                }
+            } finally {
+                step.close();
             }
         }
     }

@@ -21,7 +21,7 @@ import org.aiwae.sampler.Schedule;
  * for (Tensor x : minibatches) step.run(x, rng, 1e-3);
  * }</pre>
  */
-public final class TrainingStep {
+public final class TrainingStep implements AutoCloseable {
     private final LatentVariableModel model;
     private final Objective objective;
     private final Adam generative;
@@ -58,6 +58,12 @@ public final class TrainingStep {
             inference.step((float) learningRate);
         }
         return r;
+    }
+
+    /** Closes the objective (what it holds on a device). */
+    @Override
+    public void close() {
+        objective.close();
     }
 
     public LatentVariableModel model() {

@@ -47,7 +47,6 @@ class OpenClParityTest {
         if (opencl != null) {
             opencl.close();
         }
-        Backends.use(Backends.cpu());
     }
 
     private static Tensor binary(RandomStream rng, int n, int d) {
@@ -60,12 +59,7 @@ class OpenClParityTest {
     }
 
     private static double[] ais(Backend backend, MlpVae model, Tensor x) {
-        Backends.use(backend);
-        try {
-            return new Evaluator(8, 30, 5, 1, 100, backend).logLikelihood(model, x, 2);
-        } finally {
-            Backends.use(Backends.cpu());
-        }
+        return new Evaluator(8, 30, 5, 1, 100, backend).logLikelihood(model, x, 2);
     }
 
     @Test
@@ -85,10 +79,8 @@ class OpenClParityTest {
         float[][] weights = new float[2][];
         Backend[] backends = {Backends.cpu(), opencl};
         for (int b = 0; b < 2; b++) {
-            Backends.use(backends[b]);
-            try {
-                MlpVae model = MlpVae.create(784, 64, 10, new RandomStream(4));
-                TrainingStep step = new TrainingStep(model, new Aiwae(3, 3, 2, Schedule.linear(), backends[b]));
+            MlpVae model = MlpVae.create(784, 64, 10, new RandomStream(4));
+            try (TrainingStep step = new TrainingStep(model, new Aiwae(3, 3, 2, Schedule.linear(), backends[b]))) {
                 Tensor x = binary(new RandomStream(5), 16, 784);
                 losses[b] = new double[4];
                 for (int s = 0; s < 4; s++) {
@@ -96,8 +88,6 @@ class OpenClParityTest {
                     losses[b][s] = r.loss();
                 }
                 weights[b] = model.namedParameters().get("dec.out.weight").value().toArray();
-            } finally {
-                Backends.use(Backends.cpu());
             }
         }
         for (int s = 0; s < 4; s++) {

@@ -4,6 +4,7 @@ import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Var;
+import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.DiagonalGaussian;
@@ -29,6 +30,7 @@ public class AisBenchmark {
     @Param({"cpu"})
     public String backend;
 
+    private Backend be;
     private ModelFixture f;
     private Annealer annealer;
     private DiagonalGaussian q;
@@ -39,9 +41,9 @@ public class AisBenchmark {
 
     @Setup
     public void setup() {
-        Backends.use(BenchBackends.byName(backend));
-        f = new ModelFixture(Backends.current(), 100, 16);
-        annealer = new Annealer(f.model, Backends.current(), 10);
+        be = BenchBackends.byName(backend);
+        f = new ModelFixture(be, 100, 16);
+        annealer = new Annealer(f.model, be, 10);
         try (NoGrad ignored = NoGrad.enter()) {
             q = f.model.posterior(Var.constant(f.x));
         }
@@ -52,6 +54,16 @@ public class AisBenchmark {
             betas[t] = 0.4 + 0.001 * t;
         }
     }
+
+
+    /** Frees what the backend holds on a device (opencl, cuda). */
+    @TearDown
+    public void tearDown() {
+        annealer.close();
+        f.close();
+        be.close();
+    }
+
 
     @Benchmark
     public Annealer.Result tenTemperatureSteps() {

@@ -2,6 +2,7 @@ package org.aiwae.bench;
 
 import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.openjdk.jmh.annotations.*;
 
@@ -22,17 +23,27 @@ public class DecoderBenchmark {
     @Param({"cpu"})
     public String backend;
 
+    private Backend be;
     private ModelFixture f;
     private Tensor logp;
     private Tensor grad;
 
     @Setup
     public void setup() {
-        Backends.use(BenchBackends.byName(backend));
-        f = new ModelFixture(Backends.current(), 128, 5);
+        be = BenchBackends.byName(backend);
+        f = new ModelFixture(be, 128, 5);
         logp = Tensor.zeros(640);
         grad = Tensor.zeros(640, 50);
     }
+
+
+    /** Frees what the backend holds on a device (opencl, cuda). */
+    @TearDown
+    public void tearDown() {
+        f.close();
+        be.close();
+    }
+
 
     @Benchmark
     public Tensor logJointAndGradient() {

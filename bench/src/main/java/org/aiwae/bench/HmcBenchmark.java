@@ -1,6 +1,7 @@
 package org.aiwae.bench;
 
 import java.util.concurrent.TimeUnit;
+import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.sampler.Hmc;
@@ -23,6 +24,7 @@ public class HmcBenchmark {
     @Param({"cpu"})
     public String backend;
 
+    private Backend be;
     private ModelFixture f;
     private Hmc hmc;
     private float[] eps;
@@ -30,13 +32,22 @@ public class HmcBenchmark {
 
     @Setup
     public void setup() {
-        Backends.use(BenchBackends.byName(backend));
-        f = new ModelFixture(Backends.current(), 128, 5);
+        be = BenchBackends.byName(backend);
+        f = new ModelFixture(be, 128, 5);
         hmc = new Hmc(640, 50, 5);
         eps = new float[640];
         java.util.Arrays.fill(eps, 0.05f);
         rng = new RandomStream(3);
     }
+
+
+    /** Frees what the backend holds on a device (opencl, cuda). */
+    @TearDown
+    public void tearDown() {
+        f.close();
+        be.close();
+    }
+
 
     @Benchmark
     public HmcInfo transition() {

@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -55,14 +56,25 @@ public class MatmulBenchmark {
         ta = parts[1].charAt(0) == 'T';
         tb = parts[1].charAt(1) == 'T';
         RandomStream rnd = new RandomStream(1);
-        a = ta ? rnd.normal(k, m) : rnd.normal(m, k);
-        b = tb ? rnd.normal(n, k) : rnd.normal(k, n);
-        c = Tensor.zeros(m, n);
+        a = (ta ? rnd.normal(k, m) : rnd.normal(m, k)).to(be); // operands live on the backend: no copies per product
+        b = (tb ? rnd.normal(n, k) : rnd.normal(k, n)).to(be);
+        c = be.zeros(m, n);
     }
+
+
+    /** Frees what the backend holds on a device (opencl, cuda). */
+    @TearDown
+    public void tearDown() {
+        be.close();
+    }
+
 
     @Benchmark
     public Tensor matmul() {
         be.matmul(a, ta, b, tb, c, false);
+        if (!c.onHost()) {
+            c.get(0, 0); // waits for the device (one float comes back)
+        }
         return c;
     }
 }

@@ -13,7 +13,7 @@ import org.aiwae.sampler.FusedMlpPath;
 import org.aiwae.sampler.PathState;
 
 /** The paper's model (784-200-200-50 and back) with binary data and chains from q(z|x), shared by the benchmarks. */
-final class ModelFixture {
+final class ModelFixture implements AutoCloseable {
     final MlpVae model;
     final Tensor x;
     final DecoderKernel kernel;
@@ -30,6 +30,13 @@ final class ModelFixture {
             DiagonalGaussian q = model.posterior(Var.constant(x));
             path = new FusedMlpPath(kernel, x, q.mu().value(), q.logSigma().value(), chains);
             state = PathState.at(path, q.sample(rng.normal(chains, batch, 50)).value());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (kernel != null) {
+            kernel.close();
         }
     }
 

@@ -2,6 +2,7 @@ package org.aiwae.bench;
 
 import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.MlpVae;
@@ -33,21 +34,31 @@ public class TrainingStepBenchmark {
     @Param({"cpu"})
     public String backend;
 
+    private Backend be;
     private TrainingStep step;
     private Tensor x;
     private RandomStream rng;
 
     @Setup
     public void setup() {
-        Backends.use(BenchBackends.byName(backend));
+        be = BenchBackends.byName(backend);
         String[] c = config.split(":");
         int k = Integer.parseInt(c[1]), t = Integer.parseInt(c[2]), l = Integer.parseInt(c[3]), batch = Integer.parseInt(c[4]);
         rng = new RandomStream(9);
         MlpVae model = MlpVae.create(784, 200, 50, rng);
-        Objective objective = c[0].equals("aiwae") ? new Aiwae(k, t, l, Schedule.linear(), Backends.current()) : new Iwae(k);
+        Objective objective = c[0].equals("aiwae") ? new Aiwae(k, t, l, Schedule.linear(), be) : new Iwae(k);
         step = new TrainingStep(model, objective);
         x = ModelFixture.binary(rng, batch);
     }
+
+
+    /** Frees what the backend holds on a device (opencl, cuda). */
+    @TearDown
+    public void tearDown() {
+        step.close();
+        be.close();
+    }
+
 
     @Benchmark
     public Objective.StepResult step() {

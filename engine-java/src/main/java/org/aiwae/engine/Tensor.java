@@ -3,43 +3,55 @@ package org.aiwae.engine;
 import java.util.Arrays;
 
 /**
- * A dense, row-major float32 array with a shape.
+ * A dense, row-major float32 array with a shape, in the memory of one placement: the host (a
+ * {@code float[]}, computed on by the CPU backend) or one device backend ({@link DeviceStorage}).
  *
- * <p>A tensor is a window {@code [offset, offset + size)} onto a {@code float[]}; {@link #reshape}
+ * <p>A tensor is a window {@code [offset, offset + size)} onto its {@link Storage}; {@link #reshape}
  * and {@link #rows} return views that share the storage, every other method that returns a tensor
- * returns a new one. Backends read and write {@link #data()} from {@link #offset()} directly.
+ * returns a new one. Ops run on the backend their operands live on; moving between placements is
+ * explicit ({@link #to}), and so are the host reads of a device tensor ({@link #item()},
+ * {@link #toArray()}, {@link #get}). The CPU backend reads and writes {@link #data()} from
+ * {@link #offset()} directly; a device tensor has no host array.
  */
 public final class Tensor {
+    private final Storage storage;
+    /** The host array, or null on a device. */
     private final float[] data;
     private final int offset;
     private final int[] shape;
     private final int size;
 
-    private Tensor(float[] data, int offset, int[] shape) {
-        this.data = data;
+    private Tensor(Storage storage, int offset, int[] shape) {
+        this.storage = storage;
+        this.data = storage instanceof Storage.Host h ? h.data() : null;
         this.offset = offset;
         this.shape = shape;
         this.size = Shapes.size(shape);
-        if (offset < 0 || offset + size > data.length) {
+        long capacity = data != null ? data.length : ((DeviceStorage) storage).floats();
+        if (offset < 0 || offset + (long) size > capacity) {
             throw new IllegalArgumentException("tensor of shape " + Shapes.str(shape) + " at offset " + offset
-                    + " does not fit in " + data.length + " floats");
+                    + " does not fit in " + capacity + " floats");
         }
     }
 
-    /** A new tensor of zeros. */
+    private Tensor(float[] data, int offset, int[] shape) {
+        this(new Storage.Host(data), offset, shape);
+    }
+
+    /** A new host tensor of zeros. */
     public static Tensor zeros(int... shape) {
         int[] s = Shapes.check("zeros", shape);
         return new Tensor(new float[Shapes.size(s)], 0, s);
     }
 
-    /** A new tensor filled with {@code value}. */
+    /** A new host tensor filled with {@code value}. */
     public static Tensor full(float value, int... shape) {
         Tensor t = zeros(shape);
         Arrays.fill(t.data, value);
         return t;
     }
 
-    /** Wraps {@code data} (no copy) as a tensor of the given shape. */
+    /** Wraps {@code data} (no copy) as a host tensor of the given shape. */
     public static Tensor wrap(float[] data, int... shape) {
         int[] s = Shapes.check("wrap", shape);
         if (Shapes.size(s) != data.length) {
@@ -48,12 +60,17 @@ public final class Tensor {
         return new Tensor(data, 0, s);
     }
 
-    /** A copy of {@code data} as a tensor of the given shape. */
+    /** A tensor of the given shape on a device buffer (for device backends). */
+    public static Tensor on(DeviceStorage storage, int... shape) {
+        return new Tensor(storage, 0, Shapes.check("on", shape));
+    }
+
+    /** A copy of {@code data} as a host tensor of the given shape. */
     public static Tensor of(float[] data, int... shape) {
         return wrap(data.clone(), shape);
     }
 
-    /** A rank-0 tensor holding one value. */
+    /** A rank-0 host tensor holding one value. */
     public static Tensor scalar(float value) {
         return new Tensor(new float[] {value}, 0, new int[0]);
     }
@@ -75,18 +92,60 @@ public final class Tensor {
         return size;
     }
 
-    /** The backing array; valid elements are {@code [offset(), offset() + size())}. */
+    /** The memory behind this tensor. */
+    public Storage storage() {
+        return storage;
+    }
+
+    /** Where this tensor's storage lives. */
+    public Placement placement() {
+        return data != null ? Placement.HOST : storage.placement();
+    }
+
+    /** True when the storage is a host array. */
+    public boolean onHost() {
+        return data != null;
+    }
+
+    /**
+     * The backing host array; valid elements are {@code [offset(), offset() + size())}. Only a host
+     * tensor has one: a device tensor is read with {@link #toArray()} or moved with {@link #to}.
+     */
     public float[] data() {
+        if (data == null) {
+            throw new IllegalStateException("data(): the tensor of shape " + Shapes.str(shape) + " lives on "
+                    + storage.placement().name() + ", not in host memory; read it with toArray() or move it with to(cpu)");
+        }
         return data;
+    }
+
+    /** The device buffer of a device tensor. */
+    public DeviceStorage deviceStorage() {
+        if (data != null) {
+            throw new IllegalStateException("the tensor of shape " + Shapes.str(shape) + " is in host memory");
+        }
+        return (DeviceStorage) storage;
     }
 
     public int offset() {
         return offset;
     }
 
+    /**
+     * This tensor's values in {@code target}'s memory: the tensor itself when it already lives
+     * there, else a copy (an explicit transfer).
+     */
+    public Tensor to(Placement target) {
+        if (target.isHost() ? data != null : storage.placement() == target) {
+            return this;
+        }
+        Tensor host = data != null ? this : wrap(toArray(), shape);
+        return target.upload(host);
+    }
+
     /** A view with another shape of the same size; one dimension may be -1. */
     public Tensor reshape(int... newShape) {
-        return new Tensor(data, offset, Shapes.resolveReshape(shape, newShape));
+        return new Tensor(storage, offset, Shapes.resolveReshape(shape, newShape));
     }
 
     /** A view of rows {@code [from, to)} of the leading dimension. */
@@ -96,7 +155,7 @@ public final class Tensor {
         }
         int[] s = shape.clone();
         s[0] = to - from;
-        return new Tensor(data, offset + from * (size / Math.max(shape[0], 1)), s);
+        return new Tensor(storage, offset + from * (size / Math.max(shape[0], 1)), s);
     }
 
     /** Row {@code i} of the leading dimension, as a view with that dimension dropped. */
@@ -104,48 +163,91 @@ public final class Tensor {
         return rows(i, i + 1).reshape(Arrays.copyOfRange(shape, 1, shape.length));
     }
 
+    /** One element (on a device: a host read). */
     public float get(int... index) {
-        return data[offset + flatIndex(index)];
+        int i = offset + flatIndex(index);
+        if (data != null) {
+            return data[i];
+        }
+        float[] one = new float[1];
+        deviceStorage().read(i, one, 0, 1);
+        return one[0];
     }
 
+    /** Sets one element (on a device: a host write). */
     public void set(float value, int... index) {
-        data[offset + flatIndex(index)] = value;
+        int i = offset + flatIndex(index);
+        if (data != null) {
+            data[i] = value;
+        } else {
+            deviceStorage().write(i, new float[] {value}, 0, 1);
+        }
     }
 
-    /** The single value of a tensor of size 1. */
+    /** The single value of a tensor of size 1 (on a device: a host read, which waits for the device). */
     public float item() {
         if (size != 1) {
             throw new IllegalStateException("item() of a tensor of shape " + Shapes.str(shape));
         }
-        return data[offset];
+        return data != null ? data[offset] : get(new int[shape.length]);
     }
 
-    /** A fresh array with the elements in row-major order. */
+    /** A fresh host array with the elements in row-major order (on a device: a host read). */
     public float[] toArray() {
-        return Arrays.copyOfRange(data, offset, offset + size);
+        if (data != null) {
+            return Arrays.copyOfRange(data, offset, offset + size);
+        }
+        float[] out = new float[size];
+        deviceStorage().read(offset, out, 0, size);
+        return out;
     }
 
-    /** A deep copy with its own storage. */
+    /** A deep copy with its own storage, in the same placement. */
     public Tensor copy() {
-        return new Tensor(toArray(), 0, shape.clone());
+        if (data != null) {
+            return new Tensor(toArray(), 0, shape.clone());
+        }
+        return storage.placement().zeros(shape).copyFrom(this);
     }
 
-    /** Overwrites this tensor's elements with {@code src}'s (same size). */
+    /**
+     * Overwrites this tensor's elements with {@code src}'s (same size). Between the host and a
+     * device this is an explicit transfer; between two devices it is an error.
+     */
     public Tensor copyFrom(Tensor src) {
         requireSize("copyFrom", src.size);
-        System.arraycopy(src.data, src.offset, data, offset, size);
+        if (data != null && src.data != null) {
+            System.arraycopy(src.data, src.offset, data, offset, size);
+        } else if (data != null) {
+            src.deviceStorage().read(src.offset, data, offset, size);
+        } else if (src.data != null) {
+            deviceStorage().write(offset, src.data, src.offset, size);
+        } else if (src.storage.placement() == storage.placement()) {
+            deviceStorage().copy(offset, src.deviceStorage(), src.offset, size);
+        } else {
+            throw new IllegalArgumentException("copyFrom: a tensor on " + src.storage.placement().name() + " into one on "
+                    + storage.placement().name() + "; move it with to() first");
+        }
         return this;
     }
 
     /** Overwrites this tensor's elements with {@code src} (same size). */
     public Tensor copyFrom(float[] src) {
         requireSize("copyFrom", src.length);
-        System.arraycopy(src, 0, data, offset, size);
+        if (data != null) {
+            System.arraycopy(src, 0, data, offset, size);
+        } else {
+            deviceStorage().write(offset, src, 0, size);
+        }
         return this;
     }
 
     public Tensor fill(float value) {
-        Arrays.fill(data, offset, offset + size, value);
+        if (data != null) {
+            Arrays.fill(data, offset, offset + size, value);
+        } else {
+            deviceStorage().fill(offset, size, value);
+        }
         return this;
     }
 
@@ -173,8 +275,12 @@ public final class Tensor {
         return flat;
     }
 
+    /** The shape and, for a host tensor, the first values (a device tensor is not read implicitly). */
     @Override
     public String toString() {
+        if (data == null) {
+            return "Tensor" + Shapes.str(shape) + " on " + storage.placement().name();
+        }
         int n = Math.min(size, 8);
         StringBuilder sb = new StringBuilder("Tensor").append(Shapes.str(shape)).append(" [");
         for (int i = 0; i < n; i++) {

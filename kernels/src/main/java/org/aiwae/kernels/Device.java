@@ -28,6 +28,18 @@ public interface Device extends AutoCloseable {
     /** Copies {@code n} floats from the start of {@code src} to {@code dst[off..]} (waits for the queue). */
     void read(Buffer src, float[] dst, int off, int n);
 
+    /** Copies {@code n} floats from {@code src[off..]} to {@code dst} from element {@code dstOff} (host to device). */
+    void write(Buffer dst, long dstOff, float[] src, int off, int n);
+
+    /** Copies {@code n} floats of {@code src} from element {@code srcOff} to {@code dst[off..]} (device to host; waits for the queue). */
+    void read(Buffer src, long srcOff, float[] dst, int off, int n);
+
+    /** Copies {@code n} floats from {@code src} at {@code srcOff} to {@code dst} at {@code dstOff}, on the device. */
+    void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n);
+
+    /** Sets {@code n} floats of {@code dst} from element {@code off} to {@code value}, on the device. */
+    void fill(Buffer dst, long off, long n, float value);
+
     /** Copies {@code floats} values from the start of {@code src} to the start of {@code dst}, on the device. */
     void copy(Buffer src, Buffer dst, long floats);
 

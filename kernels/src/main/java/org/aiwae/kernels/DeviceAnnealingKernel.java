@@ -79,9 +79,9 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
         chains = n;
         batch = x.dim(0);
         decoder.useData(x);
-        device.write(mu, muT.data(), muT.offset(), muT.size());
-        device.write(logSigma, logSigmaT.data(), logSigmaT.offset(), logSigmaT.size());
-        device.write(z, z0.data(), z0.offset(), z0.size());
+        DeviceBuffer.put(device, mu, muT);
+        DeviceBuffer.put(device, logSigma, logSigmaT);
+        DeviceBuffer.put(device, z, z0);
         evaluate(z, l0, g0, l1, g1);
         kernels.fillZeroDouble(n, logw);
     }
@@ -159,7 +159,7 @@ final class DeviceAnnealingKernel implements AnnealingKernel {
 
     @Override
     public void read(Tensor zOut, double[] logWeights) {
-        device.read(z, zOut.data(), zOut.offset(), chains * latent);
+        DeviceBuffer.get(device, z, zOut, chains * latent);
         device.readDoubles(logw, logWeights, chains);
     }
 

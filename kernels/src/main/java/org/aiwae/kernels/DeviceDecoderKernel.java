@@ -69,27 +69,27 @@ final class DeviceDecoderKernel implements DecoderKernel {
     public void refresh() {
         for (int l = 0; l < layers; l++) {
             Tensor wt = decoder.weights().get(l), bt = decoder.biases().get(l);
-            device.write(w[l], wt.data(), wt.offset(), wt.size());
-            device.write(b[l], bt.data(), bt.offset(), bt.size());
+            DeviceBuffer.put(device, w[l], wt);
+            DeviceBuffer.put(device, b[l], bt);
         }
     }
 
     @Override
     public void logJoint(Tensor zs, Tensor xs, Tensor logpOut, Tensor gradZ) {
         int n = DecoderKernel.checkRows(this, zs, xs, logpOut, gradZ);
-        device.write(z, zs.data(), zs.offset(), zs.size());
+        DeviceBuffer.put(device, z, zs);
         useData(xs);
         evaluate(z, n, xs.dim(0), logp, gradZ == null ? null : gz);
         if (gradZ != null) {
-            device.read(gz, gradZ.data(), gradZ.offset(), n * decoder.latent());
+            DeviceBuffer.get(device, gz, gradZ, n * decoder.latent());
         }
-        device.read(logp, logpOut.data(), logpOut.offset(), n);
+        DeviceBuffer.get(device, logp, logpOut, n);
     }
 
     /** Makes {@code xs [B, D]} the data of the next evaluations (uploaded unless it is the tensor used last). */
     void useData(Tensor xs) {
         if (xs != lastX || xs.dim(0) != lastXRows) {
-            device.write(x, xs.data(), xs.offset(), xs.size());
+            DeviceBuffer.put(device, x, xs);
             lastX = xs;
             lastXRows = xs.dim(0);
         }

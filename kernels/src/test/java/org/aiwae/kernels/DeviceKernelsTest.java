@@ -89,10 +89,10 @@ class DeviceKernelsTest {
                 Tensor a = ta ? rng.normal(k, m) : rng.normal(m, k);
                 Tensor b = tb ? rng.normal(n, k) : rng.normal(k, n);
                 Tensor c0 = rng.normal(m, n);
-                Tensor cpu = c0.copy(), gpu = c0.copy();
+                Tensor cpu = c0.copy(), gpu = c0.to(dev);
                 boolean acc = t == 3;
                 CpuBackend.INSTANCE.matmul(a, ta, b, tb, cpu, acc);
-                dev.matmul(a, ta, b, tb, gpu, acc);
+                dev.matmul(a.to(dev), ta, b.to(dev), tb, gpu, acc);
                 assertClose(cpu.toArray(), gpu.toArray(), 1e-4 * Math.sqrt(k), api + " " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb);
             }
         }

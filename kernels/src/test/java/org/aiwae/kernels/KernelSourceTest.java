@@ -131,6 +131,10 @@ class KernelSourceTest {
         @Override public void write(Buffer dst, float[] src, int off, int n) {}
         @Override public void read(Buffer src, float[] dst, int off, int n) {}
         @Override public void copy(Buffer src, Buffer dst, long floats) {}
+        @Override public void write(Buffer dst, long dstOff, float[] src, int off, int n) {}
+        @Override public void read(Buffer src, long srcOff, float[] dst, int off, int n) {}
+        @Override public void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {}
+        @Override public void fill(Buffer dst, long off, long n, float value) {}
         @Override public void readDoubles(Buffer src, double[] dst, int n) {}
         @Override public void launch(KernelCall call) { calls.add(call); }
         @Override public void close() {}
@@ -143,7 +147,7 @@ class KernelSourceTest {
         int latent = 3, batch = 2, chains = 6;
         TanhMlpDecoder d = DeviceKernelsTest.decoder(rng, latent, 5, 7);
         try (DeviceBackend backend = new DeviceBackend(rec)) {
-            backend.matmul(rng.normal(4, 3), false, rng.normal(5, 3), true, Tensor.zeros(4, 5), true);
+            backend.matmul(rng.normal(4, 3).to(backend), false, rng.normal(5, 3).to(backend), true, backend.zeros(4, 5), true);
             try (DecoderKernel k = backend.decoder(d, chains)) {
                 k.logJoint(rng.normal(chains, latent), rng.uniform(batch, 7), Tensor.zeros(chains), Tensor.zeros(chains, latent));
             }

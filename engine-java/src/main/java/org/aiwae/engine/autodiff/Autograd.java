@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backends;
 
 /**
  * Gradients with respect to chosen leaves only, as {@code torch.autograd.grad} does: the graph is
@@ -34,7 +35,7 @@ public final class Autograd {
             out.backward();
             Tensor[] grads = new Tensor[wrt.length];
             for (int i = 0; i < wrt.length; i++) {
-                grads[i] = wrt[i].grad() == null ? Tensor.zeros(wrt[i].shape()) : wrt[i].grad();
+                grads[i] = wrt[i].grad() == null ? Backends.of(wrt[i].value()).zeros(wrt[i].shape()) : wrt[i].grad();
                 wrt[i].zeroGrad();
                 if (saved[i] != null) {
                     wrt[i].accumulate(saved[i]);

@@ -15,8 +15,9 @@ import org.aiwae.engine.backend.ReduceOp;
 import org.aiwae.engine.backend.UnaryOp;
 
 /**
- * The differentiable operations. Each op computes its forward value with the current backend's
- * primitives and, right beside it, the function that sends the output gradient to its inputs.
+ * The differentiable operations. Each op computes its forward value with the primitives of the
+ * backend its operands live on ({@link Backends#of}; operands on two backends are an error) and,
+ * right beside it, the function that sends the output gradient to its inputs.
  * Binary ops broadcast like NumPy; the backward of a broadcast operand sums the gradient back
  * to its shape.
  */
@@ -25,118 +26,130 @@ public final class Ops {
 
     private Ops() {}
 
-    private static Backend be() {
-        return Backends.current();
-    }
-
-    private static Tensor scalar(float v) {
-        return Tensor.scalar(v);
+    private static Backend of3(String op, Var a, Var b, Var c) {
+        Backend be = Backends.of(op, a.value(), b.value());
+        Backends.of(op, a.value(), c.value());
+        return be;
     }
 
     /** The gradient of a broadcast operand: summed back to the operand's shape. */
-    private static Tensor unbroadcast(Tensor g, Var operand) {
+    private static Tensor unbroadcast(Backend be, Tensor g, Var operand) {
         int[] shape = operand.value().shape();
-        return Arrays.equals(g.shape(), shape) ? g : be().sumTo(g, shape);
+        return Arrays.equals(g.shape(), shape) ? g : be.sumTo(g, shape);
     }
 
     // ---------------------------------------------------------------- arithmetic
 
     public static Var add(Var a, Var b) {
-        Tensor y = be().binary(ADD, a.value(), b.value());
+        Backend be = Backends.of("add", a.value(), b.value());
+        Tensor y = be.binary(ADD, a.value(), b.value());
         return Var.result("add", y, g -> {
-            a.accumulate(unbroadcast(g, a));
-            b.accumulate(unbroadcast(g, b));
+            a.accumulate(unbroadcast(be, g, a));
+            b.accumulate(unbroadcast(be, g, b));
         }, a, b);
     }
 
     public static Var sub(Var a, Var b) {
-        Tensor y = be().binary(SUB, a.value(), b.value());
+        Backend be = Backends.of("sub", a.value(), b.value());
+        Tensor y = be.binary(SUB, a.value(), b.value());
         return Var.result("sub", y, g -> {
-            a.accumulate(unbroadcast(g, a));
+            a.accumulate(unbroadcast(be, g, a));
             if (b.requiresGrad()) {
-                b.accumulate(unbroadcast(be().unary(UnaryOp.NEG, g), b));
+                b.accumulate(unbroadcast(be, be.unary(UnaryOp.NEG, g), b));
             }
         }, a, b);
     }
 
     public static Var mul(Var a, Var b) {
-        Tensor y = be().binary(MUL, a.value(), b.value());
+        Backend be = Backends.of("mul", a.value(), b.value());
+        Tensor y = be.binary(MUL, a.value(), b.value());
         return Var.result("mul", y, g -> {
             if (a.requiresGrad()) {
-                a.accumulate(unbroadcast(be().binary(MUL, g, b.value()), a));
+                a.accumulate(unbroadcast(be, be.binary(MUL, g, b.value()), a));
             }
             if (b.requiresGrad()) {
-                b.accumulate(unbroadcast(be().binary(MUL, g, a.value()), b));
+                b.accumulate(unbroadcast(be, be.binary(MUL, g, a.value()), b));
             }
         }, a, b);
     }
 
     public static Var div(Var a, Var b) {
-        Tensor y = be().binary(DIV, a.value(), b.value());
+        Backend be = Backends.of("div", a.value(), b.value());
+        Tensor y = be.binary(DIV, a.value(), b.value());
         return Var.result("div", y, g -> {
-            Tensor gOverB = be().binary(DIV, g, b.value());
-            a.accumulate(unbroadcast(gOverB, a));
+            Tensor gOverB = be.binary(DIV, g, b.value());
+            a.accumulate(unbroadcast(be, gOverB, a));
             if (b.requiresGrad()) { // d(a/b)/db = -y/b
-                b.accumulate(unbroadcast(be().unary(UnaryOp.NEG, be().binary(MUL, gOverB, y)), b));
+                b.accumulate(unbroadcast(be, be.unary(UnaryOp.NEG, be.binary(MUL, gOverB, y)), b));
             }
         }, a, b);
     }
 
     public static Var add(Var a, float c) {
-        Tensor y = be().binary(ADD, a.value(), scalar(c));
+        Backend be = Backends.of(a.value());
+        Tensor y = be.binary(ADD, a.value(), c);
         return Var.result("add", y, a::accumulate, a);
     }
 
     public static Var mul(Var a, float c) {
-        Tensor y = be().binary(MUL, a.value(), scalar(c));
-        return Var.result("mul", y, g -> a.accumulate(be().binary(MUL, g, scalar(c))), a);
+        Backend be = Backends.of(a.value());
+        Tensor y = be.binary(MUL, a.value(), c);
+        return Var.result("mul", y, g -> a.accumulate(be.binary(MUL, g, c)), a);
     }
 
     public static Var neg(Var a) {
-        Tensor y = be().unary(UnaryOp.NEG, a.value());
-        return Var.result("neg", y, g -> a.accumulate(be().unary(UnaryOp.NEG, g)), a);
+        Backend be = Backends.of(a.value());
+        Tensor y = be.unary(UnaryOp.NEG, a.value());
+        return Var.result("neg", y, g -> a.accumulate(be.unary(UnaryOp.NEG, g)), a);
     }
 
     public static Var square(Var a) {
-        Tensor y = be().unary(UnaryOp.SQUARE, a.value());
-        return Var.result("square", y, g -> a.accumulate(be().binary(MUL, be().binary(MUL, g, a.value()), scalar(2f))), a);
+        Backend be = Backends.of(a.value());
+        Tensor y = be.unary(UnaryOp.SQUARE, a.value());
+        return Var.result("square", y, g -> a.accumulate(be.binary(MUL, be.binary(MUL, g, a.value()), 2f)), a);
     }
 
     // ---------------------------------------------------------------- functions
 
     public static Var exp(Var a) {
-        Tensor y = be().unary(UnaryOp.EXP, a.value());
-        return Var.result("exp", y, g -> a.accumulate(be().binary(MUL, g, y)), a);
+        Backend be = Backends.of(a.value());
+        Tensor y = be.unary(UnaryOp.EXP, a.value());
+        return Var.result("exp", y, g -> a.accumulate(be.binary(MUL, g, y)), a);
     }
 
     public static Var log(Var a) {
-        Tensor y = be().unary(UnaryOp.LOG, a.value());
-        return Var.result("log", y, g -> a.accumulate(be().binary(DIV, g, a.value())), a);
+        Backend be = Backends.of(a.value());
+        Tensor y = be.unary(UnaryOp.LOG, a.value());
+        return Var.result("log", y, g -> a.accumulate(be.binary(DIV, g, a.value())), a);
     }
 
     public static Var tanh(Var a) {
-        Tensor y = be().unary(UnaryOp.TANH, a.value());
-        return Var.result("tanh", y, g -> a.accumulate(be().binary(BinaryOp.TANH_GRAD, g, y)), a);
+        Backend be = Backends.of(a.value());
+        Tensor y = be.unary(UnaryOp.TANH, a.value());
+        return Var.result("tanh", y, g -> a.accumulate(be.binary(BinaryOp.TANH_GRAD, g, y)), a);
     }
 
     public static Var sigmoid(Var a) {
-        Tensor y = be().unary(UnaryOp.SIGMOID, a.value());
-        return Var.result("sigmoid", y, g -> a.accumulate(be().binary(BinaryOp.SIGMOID_GRAD, g, y)), a);
+        Backend be = Backends.of(a.value());
+        Tensor y = be.unary(UnaryOp.SIGMOID, a.value());
+        return Var.result("sigmoid", y, g -> a.accumulate(be.binary(BinaryOp.SIGMOID_GRAD, g, y)), a);
     }
 
     /** {@code log(1 + exp(a))}, stable for large |a|. */
     public static Var softplus(Var a) {
-        Tensor y = be().unary(UnaryOp.SOFTPLUS, a.value());
-        return Var.result("softplus", y, g -> a.accumulate(be().binary(MUL, g, be().unary(UnaryOp.SIGMOID, a.value()))), a);
+        Backend be = Backends.of(a.value());
+        Tensor y = be.unary(UnaryOp.SOFTPLUS, a.value());
+        return Var.result("softplus", y, g -> a.accumulate(be.binary(MUL, g, be.unary(UnaryOp.SIGMOID, a.value()))), a);
     }
 
     // ---------------------------------------------------------------- reductions
 
     /** Sum over {@code axis}, which is removed. */
     public static Var sum(Var a, int axis) {
+        Backend be = Backends.of(a.value());
         int ax = Shapes.axis("sum", axis, a.value().rank());
-        Tensor y = be().reduce(ReduceOp.SUM, a.value(), ax);
-        return Var.result("sum", y, g -> a.accumulate(expandAlong(g, ax, a.shape())), a);
+        Tensor y = be.reduce(ReduceOp.SUM, a.value(), ax);
+        return Var.result("sum", y, g -> a.accumulate(expandAlong(be, g, ax, a.shape())), a);
     }
 
     /** Sum of every element, as a scalar. */
@@ -155,21 +168,22 @@ public final class Ops {
 
     /** {@code log sum exp} over {@code axis} (removed), computed as {@code m + log sum exp(a - m)}. */
     public static Var logsumexp(Var a, int axis) {
+        Backend be = Backends.of(a.value());
         int ax = Shapes.axis("logsumexp", axis, a.value().rank());
         int[] keep = Shapes.insertOne(Shapes.drop(a.shape(), ax), ax);
-        Tensor max = be().reduce(ReduceOp.MAX, a.value(), ax).reshape(keep);
-        Tensor shifted = be().unary(UnaryOp.EXP, be().binary(SUB, a.value(), max));
-        Tensor y = be().binary(ADD, be().unary(UnaryOp.LOG, be().reduce(ReduceOp.SUM, shifted, ax)).reshape(keep), max)
+        Tensor max = be.reduce(ReduceOp.MAX, a.value(), ax).reshape(keep);
+        Tensor shifted = be.unary(UnaryOp.EXP, be.binary(SUB, a.value(), max));
+        Tensor y = be.binary(ADD, be.unary(UnaryOp.LOG, be.reduce(ReduceOp.SUM, shifted, ax)).reshape(keep), max)
                 .reshape(Shapes.drop(a.shape(), ax));
         return Var.result("logsumexp", y, g -> {
-            Tensor softmax = be().unary(UnaryOp.EXP, be().binary(SUB, a.value(), y.reshape(keep)));
-            a.accumulate(be().binary(MUL, softmax, g.reshape(keep)));
+            Tensor softmax = be.unary(UnaryOp.EXP, be.binary(SUB, a.value(), y.reshape(keep)));
+            a.accumulate(be.binary(MUL, softmax, g.reshape(keep)));
         }, a);
     }
 
     /** {@code g} (the shape of {@code full} without {@code axis}) repeated along {@code axis}. */
-    private static Tensor expandAlong(Tensor g, int axis, int[] full) {
-        return be().binary(ADD, Tensor.zeros(full), g.reshape(Shapes.insertOne(g.shape(), axis)));
+    private static Tensor expandAlong(Backend be, Tensor g, int axis, int[] full) {
+        return be.binary(ADD, be.zeros(full), g.reshape(Shapes.insertOne(g.shape(), axis)));
     }
 
     // ---------------------------------------------------------------- shapes
@@ -185,26 +199,27 @@ public final class Ops {
 
     /** {@code op(a) @ op(b)} for 2-d operands, {@code op} transposing where the flag is set. */
     public static Var matmul(Var a, boolean transA, Var b, boolean transB) {
+        Backend be = Backends.of("matmul", a.value(), b.value());
         int m = transA ? a.value().dim(1) : a.value().dim(0);
         int n = transB ? b.value().dim(0) : b.value().dim(1);
-        Tensor y = Tensor.zeros(m, n);
-        be().matmul(a.value(), transA, b.value(), transB, y, false);
+        Tensor y = be.zeros(m, n);
+        be.matmul(a.value(), transA, b.value(), transB, y, false);
         return Var.result("matmul", y, g -> {
             if (a.requiresGrad()) {
-                Tensor ga = Tensor.zeros(a.shape());
+                Tensor ga = be.zeros(a.shape());
                 if (!transA) {
-                    be().matmul(g, false, b.value(), !transB, ga, false);      // dA = g op(B)^T
+                    be.matmul(g, false, b.value(), !transB, ga, false);      // dA = g op(B)^T
                 } else {
-                    be().matmul(b.value(), transB, g, true, ga, false);        // dA = op(B) g^T
+                    be.matmul(b.value(), transB, g, true, ga, false);        // dA = op(B) g^T
                 }
                 a.accumulate(ga);
             }
             if (b.requiresGrad()) {
-                Tensor gb = Tensor.zeros(b.shape());
+                Tensor gb = be.zeros(b.shape());
                 if (!transB) {
-                    be().matmul(a.value(), !transA, g, false, gb, false);      // dB = op(A)^T g
+                    be.matmul(a.value(), !transA, g, false, gb, false);      // dB = op(A)^T g
                 } else {
-                    be().matmul(g, true, a.value(), transA, gb, false);        // dB = g^T op(A)
+                    be.matmul(g, true, a.value(), transA, gb, false);        // dB = g^T op(A)
                 }
                 b.accumulate(gb);
             }
@@ -227,28 +242,32 @@ public final class Ops {
             throw new IllegalArgumentException("linear: input " + Shapes.str(xs) + ", weight " + Shapes.str(w.shape())
                     + (b == null ? "" : ", bias " + Shapes.str(b.shape())));
         }
+        Backend be = Backends.of("linear", x.value(), w.value());
+        if (b != null) {
+            Backends.of("linear", w.value(), b.value());
+        }
         Tensor x2 = x.value().reshape(-1, in);
         int rows = x2.dim(0);
-        Tensor y2 = Tensor.zeros(rows, out);
-        be().matmul(x2, false, w.value(), true, y2, false);
-        Tensor y = b == null ? y2 : be().binary(ADD, y2, b.value());
+        Tensor y2 = be.zeros(rows, out);
+        be.matmul(x2, false, w.value(), true, y2, false);
+        Tensor y = b == null ? y2 : be.binary(ADD, y2, b.value());
         int[] ys = xs.clone();
         ys[ys.length - 1] = out;
         Var[] parents = b == null ? new Var[] {x, w} : new Var[] {x, w, b};
         return Var.result("linear", y.reshape(ys), g -> {
             Tensor g2 = g.reshape(rows, out);
             if (x.requiresGrad()) {
-                Tensor gx = Tensor.zeros(rows, in);
-                be().matmul(g2, false, w.value(), false, gx, false);
+                Tensor gx = be.zeros(rows, in);
+                be.matmul(g2, false, w.value(), false, gx, false);
                 x.accumulate(gx);
             }
             if (w.requiresGrad()) {
-                Tensor gw = Tensor.zeros(out, in);
-                be().matmul(g2, true, x2, false, gw, false);
+                Tensor gw = be.zeros(out, in);
+                be.matmul(g2, true, x2, false, gw, false);
                 w.accumulate(gw);
             }
             if (b != null && b.requiresGrad()) {
-                b.accumulate(be().sumTo(g2, new int[] {out}));
+                b.accumulate(be.sumTo(g2, new int[] {out}));
             }
         }, parents);
     }
@@ -260,18 +279,19 @@ public final class Ops {
      * axis; {@code x} broadcasts against {@code logits} (for example [B, D] against [K, B, D]).
      */
     public static Var bernoulliLogProb(Var logits, Var x) {
+        Backend be = Backends.of("bernoulliLogProb", logits.value(), x.value());
         Tensor l = logits.value();
-        Tensor terms = be().binary(SUB, be().binary(MUL, x.value(), l), be().unary(UnaryOp.SOFTPLUS, l));
-        Tensor y = be().reduce(ReduceOp.SUM, terms, -1);
+        Tensor terms = be.binary(SUB, be.binary(MUL, x.value(), l), be.unary(UnaryOp.SOFTPLUS, l));
+        Tensor y = be.reduce(ReduceOp.SUM, terms, -1);
         int[] keep = Shapes.insertOne(y.shape(), y.rank());
         return Var.result("bernoulliLogProb", y, g -> {
             Tensor gk = g.reshape(keep);
             if (logits.requiresGrad()) { // d/dl = x - sigmoid(l)
-                Tensor d = be().binary(SUB, x.value(), be().unary(UnaryOp.SIGMOID, l));
-                logits.accumulate(unbroadcast(be().binary(MUL, d, gk), logits));
+                Tensor d = be.binary(SUB, x.value(), be.unary(UnaryOp.SIGMOID, l));
+                logits.accumulate(unbroadcast(be, be.binary(MUL, d, gk), logits));
             }
             if (x.requiresGrad()) { // d/dx = l
-                x.accumulate(unbroadcast(be().binary(MUL, l, gk), x));
+                x.accumulate(unbroadcast(be, be.binary(MUL, l, gk), x));
             }
         }, logits, x);
     }
@@ -281,25 +301,26 @@ public final class Ops {
      * last axis; the three operands broadcast.
      */
     public static Var gaussianLogProb(Var z, Var mu, Var logSigma) {
-        Tensor invSigma = be().unary(UnaryOp.EXP, be().unary(UnaryOp.NEG, logSigma.value()));
-        Tensor u = be().binary(MUL, be().binary(SUB, z.value(), mu.value()), invSigma); // (z - mu) / sigma
-        Tensor terms = be().binary(SUB, be().binary(MUL, be().unary(UnaryOp.SQUARE, u), scalar(-0.5f)), logSigma.value());
-        Tensor sum = be().reduce(ReduceOp.SUM, terms, -1);
+        Backend be = of3("gaussianLogProb", z, mu, logSigma);
+        Tensor invSigma = be.unary(UnaryOp.EXP, be.unary(UnaryOp.NEG, logSigma.value()));
+        Tensor u = be.binary(MUL, be.binary(SUB, z.value(), mu.value()), invSigma); // (z - mu) / sigma
+        Tensor terms = be.binary(SUB, be.binary(MUL, be.unary(UnaryOp.SQUARE, u), -0.5f), logSigma.value());
+        Tensor sum = be.reduce(ReduceOp.SUM, terms, -1);
         int zDim = u.dim(-1);
-        Tensor y = be().binary(SUB, sum, scalar(zDim * HALF_LOG_2PI));
+        Tensor y = be.binary(SUB, sum, zDim * HALF_LOG_2PI);
         int[] keep = Shapes.insertOne(y.shape(), y.rank());
         return Var.result("gaussianLogProb", y, g -> {
             Tensor gk = g.reshape(keep);
-            Tensor dz = be().binary(MUL, be().binary(MUL, u, invSigma), gk); // d/dz = -(z-mu)/sigma^2, negated below
+            Tensor dz = be.binary(MUL, be.binary(MUL, u, invSigma), gk); // d/dz = -(z-mu)/sigma^2, negated below
             if (z.requiresGrad()) {
-                z.accumulate(unbroadcast(be().unary(UnaryOp.NEG, dz), z));
+                z.accumulate(unbroadcast(be, be.unary(UnaryOp.NEG, dz), z));
             }
             if (mu.requiresGrad()) {
-                mu.accumulate(unbroadcast(dz, mu));
+                mu.accumulate(unbroadcast(be, dz, mu));
             }
             if (logSigma.requiresGrad()) { // d/dlogSigma = u^2 - 1
-                Tensor ds = be().binary(MUL, be().binary(SUB, be().unary(UnaryOp.SQUARE, u), scalar(1f)), gk);
-                logSigma.accumulate(unbroadcast(ds, logSigma));
+                Tensor ds = be.binary(MUL, be.binary(SUB, be.unary(UnaryOp.SQUARE, u), 1f), gk);
+                logSigma.accumulate(unbroadcast(be, ds, logSigma));
             }
         }, z, mu, logSigma);
     }
@@ -310,28 +331,30 @@ public final class Ops {
      * {@code sigma^2 - 1}.
      */
     public static Var gaussianKlToStandardNormal(Var mu, Var logSigma) {
-        Tensor var = be().unary(UnaryOp.EXP, be().binary(MUL, logSigma.value(), scalar(2f)));
-        Tensor half = be().binary(MUL, be().binary(SUB, be().binary(ADD, be().unary(UnaryOp.SQUARE, mu.value()), var),
-                scalar(1f)), scalar(0.5f));
-        Tensor y = be().reduce(ReduceOp.SUM, be().binary(SUB, half, logSigma.value()), -1);
+        Backend be = Backends.of("gaussianKlToStandardNormal", mu.value(), logSigma.value());
+        Tensor var = be.unary(UnaryOp.EXP, be.binary(MUL, logSigma.value(), 2f));
+        Tensor half = be.binary(MUL, be.binary(SUB, be.binary(ADD, be.unary(UnaryOp.SQUARE, mu.value()), var),
+                1f), 0.5f);
+        Tensor y = be.reduce(ReduceOp.SUM, be.binary(SUB, half, logSigma.value()), -1);
         int[] keep = Shapes.insertOne(y.shape(), y.rank());
         return Var.result("gaussianKlToStandardNormal", y, g -> {
             Tensor gk = g.reshape(keep);
             if (mu.requiresGrad()) {
-                mu.accumulate(unbroadcast(be().binary(MUL, mu.value(), gk), mu));
+                mu.accumulate(unbroadcast(be, be.binary(MUL, mu.value(), gk), mu));
             }
             if (logSigma.requiresGrad()) {
-                logSigma.accumulate(unbroadcast(be().binary(MUL, be().binary(SUB, var, scalar(1f)), gk), logSigma));
+                logSigma.accumulate(unbroadcast(be, be.binary(MUL, be.binary(SUB, var, 1f), gk), logSigma));
             }
         }, mu, logSigma);
     }
 
     /** Standard normal log-density {@code sum_i log N(z_i; 0, 1)} over the last axis. */
     public static Var standardNormalLogProb(Var z) {
-        Tensor sq = be().reduce(ReduceOp.SUM, be().unary(UnaryOp.SQUARE, z.value()), -1);
-        Tensor y = be().binary(SUB, be().binary(MUL, sq, scalar(-0.5f)), scalar(z.value().dim(-1) * HALF_LOG_2PI));
+        Backend be = Backends.of(z.value());
+        Tensor sq = be.reduce(ReduceOp.SUM, be.unary(UnaryOp.SQUARE, z.value()), -1);
+        Tensor y = be.binary(SUB, be.binary(MUL, sq, -0.5f), z.value().dim(-1) * HALF_LOG_2PI);
         int[] keep = Shapes.insertOne(y.shape(), y.rank());
         return Var.result("standardNormalLogProb", y,
-                g -> z.accumulate(be().unary(UnaryOp.NEG, be().binary(MUL, z.value(), g.reshape(keep)))), z);
+                g -> z.accumulate(be.unary(UnaryOp.NEG, be.binary(MUL, z.value(), g.reshape(keep)))), z);
     }
 }

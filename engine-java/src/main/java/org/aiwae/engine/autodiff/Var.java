@@ -129,7 +129,7 @@ public final class Var {
         if (grad == null) {
             grad = g.copy().reshape(value.shape());
         } else {
-            Tensor sum = Backends.current().binary(BinaryOp.ADD, grad, g.reshape(grad.shape()));
+            Tensor sum = Backends.of(op, grad, g).binary(BinaryOp.ADD, grad, g.reshape(grad.shape()));
             grad.copyFrom(sum);
         }
     }
@@ -140,7 +140,7 @@ public final class Var {
             throw new IllegalStateException("backward() needs a scalar output, got shape " + Shapes.str(value.shape())
                     + "; pass a seed gradient");
         }
-        backward(Tensor.full(1f, value.shape()));
+        backward(Backends.of(value).full(1f, value.shape()));
     }
 
     /** Back-propagates {@code seed}, the gradient of some scalar with respect to this node. */

@@ -1,6 +1,9 @@
 package org.aiwae.engine.backend;
 
+import java.util.Optional;
+import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.fused.AnnealingKernel;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 
@@ -9,19 +12,22 @@ import org.aiwae.engine.fused.TanhMlpDecoder;
  * plus fused forms of the operations that dominate HMC and AIS.
  *
  * <p>The primitives follow tinygrad's idea of a small op set: elementwise maps of one or two
- * (broadcast) tensors, reductions along an axis, and matrix products. Tensors live in host memory;
- * a device backend copies what it needs and may keep device copies of the fused kernels' operands.
+ * (broadcast) tensors, reductions along an axis, and matrix products. A backend is also a
+ * {@link Placement}: its primitives take and return tensors in its own memory (the CPU backend:
+ * host arrays; a device backend: device buffers), and {@link Backends#of} picks the backend from
+ * the operands, so a tensor never crosses to another memory unless {@link Tensor#to} says so.
+ * A backend that holds device memory releases it in {@link #close()}.
  */
-public interface Backend {
-
-    /** A short name such as {@code cpu}, {@code opencl} or {@code cuda}. */
-    String name();
+public interface Backend extends Placement, AutoCloseable {
 
     /** {@code op(a)} elementwise into a new tensor. */
     Tensor unary(UnaryOp op, Tensor a);
 
     /** {@code op(a, b)} elementwise with NumPy broadcasting into a new tensor. */
     Tensor binary(BinaryOp op, Tensor a, Tensor b);
+
+    /** {@code op(a, c)} elementwise with a constant. */
+    Tensor binary(BinaryOp op, Tensor a, float c);
 
     /** Reduces {@code axis} away. */
     Tensor reduce(ReduceOp op, Tensor a, int axis);
@@ -38,6 +44,11 @@ public interface Backend {
      */
     void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out, boolean accumulate);
 
+    /** A new tensor filled with {@code value} in this backend's memory. */
+    default Tensor full(float value, int... shape) {
+        return zeros(shape).fill(value);
+    }
+
     /**
      * The fused decoder log-density: a prepared kernel that evaluates log p(x, z) and its gradient
      * in z for the tanh-MLP Bernoulli decoder with buffers sized for up to {@code maxRows} rows.
@@ -49,7 +60,11 @@ public interface Backend {
      * chains with {@code latent}-dimensional positions; empty where the sampler loop runs on the host
      * (the CPU backend, whose host loop calls {@link #decoder} instead).
      */
-    default java.util.Optional<org.aiwae.engine.fused.AnnealingKernel> annealing(TanhMlpDecoder decoder, int maxChains) {
-        return java.util.Optional.empty();
+    default Optional<AnnealingKernel> annealing(TanhMlpDecoder decoder, int maxChains) {
+        return Optional.empty();
     }
+
+    /** Releases what the backend holds on its device; the CPU backend holds nothing. */
+    @Override
+    default void close() {}
 }

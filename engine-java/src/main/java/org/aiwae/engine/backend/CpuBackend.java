@@ -1,6 +1,7 @@
 package org.aiwae.engine.backend;
 
 import java.util.Arrays;
+import org.aiwae.engine.Placement;
 import org.aiwae.engine.Shapes;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.fused.DecoderKernel;
@@ -19,6 +20,36 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public boolean isHost() {
+        return true;
+    }
+
+    @Override
+    public Tensor zeros(int... shape) {
+        return Tensor.zeros(shape);
+    }
+
+    @Override
+    public Tensor full(float value, int... shape) {
+        return Tensor.full(value, shape);
+    }
+
+    @Override
+    public Tensor upload(Tensor host) {
+        return host.to(Placement.HOST);
+    }
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, float c) {
+        return binary(op, a, Tensor.scalar(c));
+    }
+
+    @Override
+    public String toString() {
         return "cpu";
     }
 

@@ -26,16 +26,16 @@ public final class VectorMath {
             case TANH -> FloatMath.tanh(x, xo, y, yo, n, new FloatMath.Scratch(Math.min(n, CHUNK)));
             case SIGMOID -> FloatMath.sigmoid(x, xo, y, yo, n, new FloatMath.Scratch(Math.min(n, CHUNK)));
             case SOFTPLUS -> FloatMath.softplus(x, xo, y, yo, n, new FloatMath.Scratch(Math.min(n, CHUNK)));
-            case NEG, SQUARE -> {
+            case NEG, SQUARE, SQRT -> { // sqrt: correctly rounded in both forms
                 int i = 0;
                 for (int end = S.loopBound(n); i < end; i += V) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v = op == UnaryOp.NEG ? v.neg() : v.mul(v);
+                    v = op == UnaryOp.NEG ? v.neg() : op == UnaryOp.SQUARE ? v.mul(v) : v.sqrt();
                     v.intoArray(y, yo + i);
                 }
                 for (; i < n; i++) {
                     float v = x[xo + i];
-                    y[yo + i] = op == UnaryOp.NEG ? -v : v * v;
+                    y[yo + i] = op == UnaryOp.NEG ? -v : op == UnaryOp.SQUARE ? v * v : (float) Math.sqrt(v);
                 }
             }
         }

@@ -3,6 +3,10 @@ package org.aiwae.engine.optim;
 import java.util.List;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Var;
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.backend.BinaryOp;
+import org.aiwae.engine.backend.UnaryOp;
 
 /**
  * Adam (Kingma and Ba) over a fixed list of parameters, with bias correction; the paper uses
@@ -30,8 +34,9 @@ public final class Adam {
         this.m = new Tensor[this.params.size()];
         this.v = new Tensor[this.params.size()];
         for (int i = 0; i < m.length; i++) {
-            m[i] = Tensor.zeros(this.params.get(i).shape());
-            v[i] = Tensor.zeros(this.params.get(i).shape());
+            Tensor w = this.params.get(i).value();
+            m[i] = w.placement().zeros(w.shape());
+            v[i] = w.placement().zeros(w.shape());
         }
     }
 
@@ -53,6 +58,10 @@ public final class Adam {
             if (g == null) {
                 continue;
             }
+            if (!p.value().onHost()) {
+                deviceStep(p.value(), g, m[i], v[i], stepSize, epsHat);
+                continue;
+            }
             float[] w = p.value().data(), gd = g.data(), md = m[i].data(), vd = v[i].data();
             int wo = p.value().offset(), go = g.offset();
             for (int j = 0, n = md.length; j < n; j++) {
@@ -62,6 +71,17 @@ public final class Adam {
                 w[wo + j] -= stepSize * mj / ((float) Math.sqrt(vj) + epsHat);
             }
         }
+    }
+
+    /** The same update from the backend's primitives, for parameters on a device (the data stays there). */
+    private void deviceStep(Tensor w, Tensor g, Tensor mi, Tensor vi, float stepSize, float epsHat) {
+        Backend be = Backends.of("adam", w, g);
+        Tensor gr = g.reshape(w.shape());
+        mi.copyFrom(be.binary(BinaryOp.ADD, be.binary(BinaryOp.MUL, mi, beta1), be.binary(BinaryOp.MUL, gr, 1 - beta1)));
+        vi.copyFrom(be.binary(BinaryOp.ADD, be.binary(BinaryOp.MUL, vi, beta2),
+                be.binary(BinaryOp.MUL, be.unary(UnaryOp.SQUARE, gr), 1 - beta2)));
+        Tensor denom = be.binary(BinaryOp.ADD, be.unary(UnaryOp.SQRT, vi), epsHat);
+        w.copyFrom(be.binary(BinaryOp.SUB, w, be.binary(BinaryOp.MUL, be.binary(BinaryOp.DIV, mi, denom), stepSize)));
     }
 
     public void zeroGrad() {

@@ -158,6 +158,44 @@ public final class CudaDevice implements Device {
     }
 
     @Override
+    public synchronized void write(Buffer dst, long dstOff, float[] src, int off, int n) {
+        if (n > 0) {
+            current();
+            cuMemcpyHtoD(at(dst, dstOff), Pointer.to(src).withByteOffset((long) off * Sizeof.FLOAT), (long) n * Sizeof.FLOAT);
+        }
+    }
+
+    @Override
+    public synchronized void read(Buffer src, long srcOff, float[] dst, int off, int n) {
+        if (n > 0) {
+            current();
+            cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) off * Sizeof.FLOAT), at(src, srcOff), (long) n * Sizeof.FLOAT);
+        }
+    }
+
+    @Override
+    public synchronized void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {
+        if (n > 0) {
+            current();
+            cuMemcpyDtoD(at(dst, dstOff), at(src, srcOff), n * Sizeof.FLOAT);
+        }
+    }
+
+    @Override
+    public synchronized void fill(Buffer dst, long off, long n, float value) {
+        if (n > 0) {
+            current();
+            cuMemsetD32(at(dst, off), Float.floatToRawIntBits(value), n);
+        }
+    }
+
+    /** The device address of element {@code off} of {@code b}. */
+    private static CUdeviceptr at(Buffer b, long off) {
+        CUdeviceptr base = ((Ptr) b).ptr();
+        return off == 0 ? base : base.withByteOffset(off * Sizeof.FLOAT);
+    }
+
+    @Override
     public synchronized void copy(Buffer src, Buffer dst, long floats) {
         if (floats > 0) {
             current();

@@ -179,6 +179,38 @@ public final class OpenClDevice implements Device {
     }
 
     @Override
+    public void write(Buffer dst, long dstOff, float[] src, int off, int n) {
+        if (n > 0) {
+            clEnqueueWriteBuffer(queue, ((Mem) dst).mem(), CL_TRUE, dstOff * Sizeof.cl_float, (long) n * Sizeof.cl_float,
+                    Pointer.to(src).withByteOffset((long) off * Sizeof.cl_float), 0, null, null);
+        }
+    }
+
+    @Override
+    public void read(Buffer src, long srcOff, float[] dst, int off, int n) {
+        if (n > 0) {
+            clEnqueueReadBuffer(queue, ((Mem) src).mem(), CL_TRUE, srcOff * Sizeof.cl_float, (long) n * Sizeof.cl_float,
+                    Pointer.to(dst).withByteOffset((long) off * Sizeof.cl_float), 0, null, null);
+        }
+    }
+
+    @Override
+    public synchronized void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {
+        if (n > 0) {
+            clEnqueueCopyBuffer(queue, ((Mem) src).mem(), ((Mem) dst).mem(), srcOff * Sizeof.cl_float, dstOff * Sizeof.cl_float,
+                    n * Sizeof.cl_float, 0, null, null);
+        }
+    }
+
+    @Override
+    public synchronized void fill(Buffer dst, long off, long n, float value) {
+        if (n > 0) {
+            clEnqueueFillBuffer(queue, ((Mem) dst).mem(), Pointer.to(new float[] {value}), Sizeof.cl_float, off * Sizeof.cl_float,
+                    n * Sizeof.cl_float, 0, null, null);
+        }
+    }
+
+    @Override
     public synchronized void launch(KernelCall call) {
         KernelCall.Grid g = call.grid();
         if (g.empty()) {

@@ -1,0 +1,102 @@
+package org.aiwae.kernels;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/** A {@link Device} that counts the copies between host and device it passes on ({@link Transfers}). */
+final class CountingDevice implements Device {
+    private final Device d;
+    private final AtomicLong up = new AtomicLong(), upFloats = new AtomicLong(), down = new AtomicLong(), downFloats = new AtomicLong();
+
+    CountingDevice(Device d) {
+        this.d = d;
+    }
+
+    Transfers transfers() {
+        return new Transfers(up.get(), upFloats.get(), down.get(), downFloats.get());
+    }
+
+    private void up(long n) {
+        up.incrementAndGet();
+        upFloats.addAndGet(n);
+    }
+
+    private void down(long n) {
+        down.incrementAndGet();
+        downFloats.addAndGet(n);
+    }
+
+    @Override
+    public String api() {
+        return d.api();
+    }
+
+    @Override
+    public String name() {
+        return d.name();
+    }
+
+    @Override
+    public Buffer alloc(long floats) {
+        return d.alloc(floats);
+    }
+
+    @Override
+    public void free(Buffer b) {
+        d.free(b);
+    }
+
+    @Override
+    public void write(Buffer dst, float[] src, int off, int n) {
+        up(n);
+        d.write(dst, src, off, n);
+    }
+
+    @Override
+    public void read(Buffer src, float[] dst, int off, int n) {
+        down(n);
+        d.read(src, dst, off, n);
+    }
+
+    @Override
+    public void write(Buffer dst, long dstOff, float[] src, int off, int n) {
+        up(n);
+        d.write(dst, dstOff, src, off, n);
+    }
+
+    @Override
+    public void read(Buffer src, long srcOff, float[] dst, int off, int n) {
+        down(n);
+        d.read(src, srcOff, dst, off, n);
+    }
+
+    @Override
+    public void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {
+        d.copy(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
+    public void fill(Buffer dst, long off, long n, float value) {
+        d.fill(dst, off, n, value);
+    }
+
+    @Override
+    public void copy(Buffer src, Buffer dst, long floats) {
+        d.copy(src, dst, floats);
+    }
+
+    @Override
+    public void readDoubles(Buffer src, double[] dst, int n) {
+        down(2L * n);
+        d.readDoubles(src, dst, n);
+    }
+
+    @Override
+    public void launch(KernelCall call) {
+        d.launch(call);
+    }
+
+    @Override
+    public void close() {
+        d.close();
+    }
+}

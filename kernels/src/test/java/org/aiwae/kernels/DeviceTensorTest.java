@@ -1,0 +1,162 @@
+package org.aiwae.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.stream.Stream;
+import org.aiwae.engine.Placement;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.autodiff.Ops;
+import org.aiwae.engine.autodiff.Var;
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.random.RandomStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Tensors that live on a device: their storage belongs to one backend, ops run where the operands
+ * are, mixing two placements is an error naming both, and the host sees a device tensor's values
+ * only through the explicit reads ({@code to}, {@code toArray}, {@code item}, {@code get}).
+ */
+class DeviceTensorTest {
+    private static DeviceBackend opencl, cuda;
+
+    static Stream<String> apis() {
+        return Stream.of("opencl", "cuda");
+    }
+
+    static synchronized DeviceBackend backend(String api) {
+        if (api.equals("opencl")) {
+            if (opencl == null) {
+                opencl = open(api, System.getenv("AIWAE_REQUIRE_OPENCL") != null);
+            }
+            return opencl;
+        }
+        if (cuda == null) {
+            cuda = open(api, System.getenv("AIWAE_REQUIRE_CUDA") != null);
+        }
+        return cuda;
+    }
+
+    private static DeviceBackend open(String api, boolean required) {
+        try {
+            return Accelerators.open(api);
+        } catch (BackendUnavailableException e) {
+            if (required) {
+                throw new AssertionError("AIWAE_REQUIRE_" + api.toUpperCase() + " is set but " + e.getMessage());
+            }
+            Assumptions.abort("skipped: " + e.getMessage());
+            return null;
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        for (DeviceBackend b : new DeviceBackend[] {opencl, cuda}) {
+            if (b != null) {
+                b.close();
+            }
+        }
+        opencl = cuda = null;
+    }
+
+    @ParameterizedTest
+    @MethodSource("apis")
+    void aTensorMovesOnlyWhenAskedAndKeepsItsValues(String api) {
+        DeviceBackend dev = backend(api);
+        Tensor host = new RandomStream(1).normal(3, 5);
+        Tensor d = host.to(dev);
+        assertFalse(d.onHost());
+        assertSame(dev, d.placement());
+        assertSame(d, d.to(dev), "already there: no copy");
+        assertSame(host, host.to(Placement.HOST));
+        assertArrayEquals(host.toArray(), d.toArray());
+        assertArrayEquals(host.toArray(), d.to(Backends.cpu()).toArray());
+        // views share the device buffer
+        assertArrayEquals(host.rows(1, 3).toArray(), d.rows(1, 3).toArray());
+        assertEquals(host.get(2, 4), d.row(2).get(4));
+        assertEquals(host.get(1, 1), d.reshape(15).rows(6, 7).item());
+        d.rows(1, 2).fill(7f);
+        assertEquals(7f, d.get(1, 3));
+        assertEquals(host.get(0, 3), d.get(0, 3));
+        Tensor copy = d.copy();
+        d.fill(0f);
+        assertEquals(7f, copy.get(1, 0), "a copy has its own storage");
+        IllegalStateException noArray = assertThrows(IllegalStateException.class, d::data);
+        assertTrue(noArray.getMessage().contains(api), noArray.getMessage());
+    }
+
+    @ParameterizedTest
+    @MethodSource("apis")
+    void opsRunWhereTheOperandsLiveAndMixingIsAnError(String api) {
+        DeviceBackend dev = backend(api);
+        Tensor a = new RandomStream(2).normal(4, 3), b = new RandomStream(3).normal(3);
+        Var sum = Ops.add(Var.constant(a.to(dev)), Var.constant(b.to(dev)));
+        assertSame(dev, sum.value().placement(), "the result stays on the device");
+        Var mixed = Var.constant(b);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Ops.add(Var.constant(a.to(dev)), mixed));
+        assertTrue(e.getMessage().contains(api) && e.getMessage().contains("cpu"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Ops.matmul(Var.constant(a), false, Var.constant(a.to(dev)), true));
+        assertThrows(IllegalArgumentException.class, () -> dev.matmul(a, false, a, true, Tensor.zeros(4, 4), false));
+    }
+
+    @ParameterizedTest
+    @MethodSource("apis")
+    void aScopeChoosesWhereCreatedTensorsLive(String api) {
+        DeviceBackend dev = backend(api);
+        assertSame(Backends.cpu(), Backends.current());
+        try (Backends.Scope outer = Backends.using(dev)) {
+            Backend b = Backends.current();
+            assertSame(dev, b);
+            assertSame(dev, b.zeros(2, 2).placement());
+            assertArrayEquals(new float[] {3f, 3f}, b.full(3f, 2).toArray());
+            try (Backends.Scope inner = Backends.using(Backends.cpu())) {
+                assertSame(Backends.cpu(), Backends.current());
+            }
+            assertSame(dev, Backends.current());
+        }
+        assertSame(Backends.cpu(), Backends.current(), "a closed scope restores the CPU");
+    }
+
+    @ParameterizedTest
+    @MethodSource("apis")
+    void aMatmulOnDeviceTensorsCopiesNothingAndReusesPooledBuffers(String api) throws InterruptedException {
+        DeviceBackend dev = backend(api);
+        RandomStream rng = new RandomStream(4);
+        Var x = Var.constant(rng.normal(64, 50).to(dev)), w = Var.constant(rng.normal(200, 50).to(dev));
+        Ops.matmul(x, false, w, true).value().get(0, 0); // warm the pool's size classes
+        System.gc();
+        Transfers before = dev.transfers();
+        for (int i = 0; i < 20; i++) {
+            Ops.matmul(x, false, w, true);
+        }
+        Tensor y = Ops.matmul(x, false, w, true).value();
+        Transfers during = dev.transfers().since(before);
+        assertEquals(0, during.toDevice() + during.toHost(), "products of device tensors: " + during);
+        float[] expected = new float[64 * 200];
+        Backends.cpu().matmul(x.value().to(Placement.HOST), false, w.value().to(Placement.HOST), true,
+                Tensor.wrap(expected, 64, 200), false);
+        float[] got = y.toArray();
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(expected[i], got[i], 1e-4 * (1 + Math.abs(expected[i])) * Math.sqrt(50), "y[" + i + "]");
+        }
+        long allocated = dev.pool().deviceAllocations();
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < 50; i++) {
+                Ops.matmul(x, false, w, true);
+            }
+            System.gc(); // the results are unreachable: their buffers go back to the pool
+            Thread.sleep(100);
+        }
+        Ops.matmul(x, false, w, true).value().get(0, 0);
+        assertTrue(dev.pool().deviceAllocations() - allocated < 60,
+                "150 products of one shape should reuse buffers: " + dev.pool());
+    }
+}
