@@ -1,7 +1,7 @@
 // aiwae's device kernels, written once for OpenCL C and CUDA C++: this body is compiled after a dialect
 // header (dialect_opencl.h or dialect_cuda.h) that spells KERNEL, FUNC, GLOBAL, RESTRICT, LOCAL,
 // LOCAL_BARRIER(), UNROLL, GLOBAL_ID_X, LOCAL_ID_X/Y, GROUP_ID_X/Y, uint, int64, uint64, MAKE_UINT4,
-// MUL_HI and the float maths (expf, log1pf, tanhf, fabsf, fmaxf, fmaf) in its language. Use nothing
+// MUL_HI and the float maths (expf, logf, sqrtf, log1pf, tanhf, fabsf, fmaxf, fmaf) in its language. Use nothing
 // else that differs between the two. The host side of every kernel (its argument order and types, its
 // launch geometry) is written once, in org.aiwae.kernels.Kernels; KernelSourceTest checks the two agree.
 //
@@ -227,5 +227,149 @@ KERNEL void metropolis(int n, int Z, double beta, GLOBAL const float* p0, GLOBAL
         l0[c] = pl0[c]; l1[c] = pl1[c];
     } else {
         flags[c] = 0;
+    }
+}
+
+// ---------------------------------------------------------------- tensor primitives
+// The DeviceBackend's primitive set on device tensors (org.aiwae.engine.backend.Backend): elementwise
+// maps of one tensor, of two broadcast tensors and of a tensor and a constant, reductions over an
+// axis, and a masked select. The op codes are the ordinals of UnaryOp and BinaryOp; the float maths
+// follows their reference definitions (the CPU's FloatMath to a few ulp).
+#define U_NEG 0
+#define U_EXP 1
+#define U_LOG 2
+#define U_TANH 3
+#define U_SIGMOID 4
+#define U_SOFTPLUS 5
+#define U_SQUARE 6
+#define U_SQRT 7
+
+#define B_ADD 0
+#define B_SUB 1
+#define B_MUL 2
+#define B_DIV 3
+#define B_TANH_GRAD 4
+#define B_SIGMOID_GRAD 5
+
+#define R_SUM 0
+#define R_MAX 1
+
+FUNC float unary_f(int op, float x) {
+    switch (op) {
+    case U_NEG: return -x;
+    case U_EXP: return expf(x);
+    case U_LOG: return logf(x);
+    case U_TANH: return tanhf(x);
+    case U_SIGMOID: return x >= 0.0f ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
+    case U_SOFTPLUS: return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+    case U_SQUARE: return x * x;
+    default: return sqrtf(x);
+    }
+}
+
+FUNC float binary_f(int op, float a, float b) {
+    switch (op) {
+    case B_ADD: return a + b;
+    case B_SUB: return a - b;
+    case B_MUL: return a * b;
+    case B_DIV: return a / b;
+    case B_TANH_GRAD: return a * (1.0f - b * b);
+    default: return a * b * (1.0f - b);
+    }
+}
+
+// y[i] = op(x[xoff + i]) for i < n.
+KERNEL void unary_op(int n, int op, GLOBAL const float* RESTRICT x, int xoff, GLOBAL float* RESTRICT y) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        y[i] = unary_f(op, x[xoff + i]);
+    }
+}
+
+// y[i] = op(x[xoff + i], c) for i < n.
+KERNEL void binary_scalar(int n, int op, GLOBAL const float* RESTRICT x, int xoff, float c, GLOBAL float* RESTRICT y) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        y[i] = binary_f(op, x[xoff + i], c);
+    }
+}
+
+// y[i] = op(a[...], b[...]) over an output of shape [n / (d1 d2 d3), d1, d2, d3] (row-major); an
+// operand's element is at its offset plus the output index times its strides (0 where it broadcasts).
+KERNEL void binary_op(int n, int op, int d1, int d2, int d3,
+                      GLOBAL const float* RESTRICT a, int aoff, int as0, int as1, int as2, int as3,
+                      GLOBAL const float* RESTRICT b, int boff, int bs0, int bs1, int bs2, int bs3,
+                      GLOBAL float* RESTRICT y) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        int r = i;
+        const int i3 = r % d3;
+        r /= d3;
+        const int i2 = r % d2;
+        r /= d2;
+        const int i1 = r % d1;
+        const int i0 = r / d1;
+        y[i] = binary_f(op, a[aoff + i0 * as0 + i1 * as1 + i2 * as2 + i3 * as3],
+                        b[boff + i0 * bs0 + i1 * bs1 + i2 * bs2 + i3 * bs3]);
+    }
+}
+
+// x viewed as [outer, n, inner] from xoff: y[o, j] = sum (in double) or max over i of x[o, i, j].
+// One work-item per output element, each adding in index order.
+KERNEL void reduce_axis(int outer, int n, int inner, int op, GLOBAL const float* RESTRICT x, int xoff,
+                        GLOBAL float* RESTRICT y) {
+    const int t = GLOBAL_ID_X;
+    if (t < outer * inner) {
+        const int o = t / inner, j = t - o * inner;
+        GLOBAL const float* p = x + xoff + (int64) o * n * inner + j;
+        if (op == R_SUM) {
+            double acc = 0.0;
+            for (int i = 0; i < n; i++) {
+                acc += p[(int64) i * inner];
+            }
+            y[t] = (float) acc;
+        } else {
+            float m = p[0];
+            for (int i = 1; i < n; i++) {
+                const float v = p[(int64) i * inner];
+                m = (v > m || v != v) ? v : m;
+            }
+            y[t] = m;
+        }
+    }
+}
+
+// x viewed as [rows, n] from xoff: y[r] = sum (in double) or max of row r; one group of ROW_THREADS per
+// row, each work-item striding over the row, then a fixed tree over the group (same order every run).
+KERNEL void reduce_rows(int rows, int n, int op, GLOBAL const float* RESTRICT x, int xoff, GLOBAL float* RESTRICT y) {
+    LOCAL double part[ROW_THREADS];
+    const int r = GROUP_ID_X, lid = LOCAL_ID_X;
+    GLOBAL const float* p = x + xoff + (int64) r * n;
+    double acc = op == R_SUM ? 0.0 : (double) p[lid < n ? lid : n - 1];
+    for (int i = lid; i < n; i += ROW_THREADS) {
+        const double v = p[i];
+        acc = op == R_SUM ? acc + v : ((v > acc || v != v) ? v : acc);
+    }
+    part[lid] = acc;
+    LOCAL_BARRIER();
+    for (int s = ROW_THREADS / 2; s > 0; s >>= 1) {
+        if (lid < s) {
+            const double o = part[lid + s];
+            part[lid] = op == R_SUM ? part[lid] + o : ((o > part[lid] || o != o) ? o : part[lid]);
+        }
+        LOCAL_BARRIER();
+    }
+    if (lid == 0 && r < rows) {
+        y[r] = (float) part[0];
+    }
+}
+
+// The masked select: y[i] = mask[moff + i / inner] != 0 ? a[aoff + i] : b[boff + i] for i < n (the mask
+// has one value per row of inner elements: the accept/reject of a Metropolis test per chain).
+KERNEL void where_rows(int n, int inner, GLOBAL const float* RESTRICT mask, int moff, GLOBAL const float* RESTRICT a, int aoff,
+                       GLOBAL const float* RESTRICT b, int boff, GLOBAL float* RESTRICT y) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        y[i] = mask[moff + i / inner] != 0.0f ? a[aoff + i] : b[boff + i];
     }
 }

@@ -24,6 +24,8 @@ typedef ulong uint64;
 
 // float maths in the C99/CUDA spellings (OpenCL's overloads take and give float)
 #define expf exp
+#define logf log
+#define sqrtf sqrt
 #define log1pf log1p
 #define tanhf tanh
 #define fabsf fabs

@@ -1,5 +1,6 @@
 package org.aiwae.kernels;
 
+import java.util.Arrays;
 import java.util.Optional;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Shapes;
@@ -16,11 +17,13 @@ import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 
 /**
- * A backend whose tensors live in a {@link Device}'s memory. Its primitives take and return
- * device tensors (a host operand is an error naming both placements: {@link Tensor#to} moves it);
- * their buffers come from a per-backend {@link BufferPool}. Matrix products run as the device's
- * tiled sgemm on the operands' buffers; the fused decoder and the AIS kernel keep their state on
- * the device. Every host/device copy goes through a counter ({@link #transfers()}).
+ * A backend whose tensors live in a {@link Device}'s memory. Every primitive runs as a kernel of
+ * {@code aiwae_body.h} on device tensors and returns a device tensor (a host operand is an error
+ * naming both placements: {@link Tensor#to} moves it): elementwise maps with broadcasting,
+ * reductions, the masked select, Philox fills, and matrix products as the tiled sgemm on the
+ * operands' buffers. Buffers come from a per-backend {@link BufferPool}. The fused decoder and
+ * the AIS kernel keep their state on the device. Every host/device copy goes through a counter
+ * ({@link #transfers()}), so a test can check that nothing falls back to the host.
  */
 public final class DeviceBackend implements Backend {
     /** Pool budget before unreachable tensors are collected: {@code AIWAE_DEVICE_POOL_MB}, default 1024 MB. */
@@ -29,7 +32,6 @@ public final class DeviceBackend implements Backend {
     private final CountingDevice device;
     private final BufferPool pool;
     private final Kernels kernels;
-    private final Backend host = CpuBackend.INSTANCE;
 
     public DeviceBackend(Device device) {
         this.device = new CountingDevice(device);
@@ -113,32 +115,125 @@ public final class DeviceBackend implements Backend {
 
     @Override
     public Tensor unary(UnaryOp op, Tensor a) {
-        Backends.require(op.name().toLowerCase(), this, a);
-        return upload(host.unary(op, a.to(Placement.HOST)));
-    }
-
-    @Override
-    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
-        Backends.require(op.name().toLowerCase(), this, a, b);
-        return upload(host.binary(op, a.to(Placement.HOST), b.to(Placement.HOST)));
+        Tensor y = empty(a.shape());
+        kernels.unaryOp(a.size(), op.ordinal(), buffer(a), a.offset(), buffer(y));
+        return y;
     }
 
     @Override
     public Tensor binary(BinaryOp op, Tensor a, float c) {
-        Backends.require(op.name().toLowerCase(), this, a);
-        return upload(host.binary(op, a.to(Placement.HOST), c));
+        Tensor y = empty(a.shape());
+        kernels.binaryScalar(a.size(), op.ordinal(), buffer(a), a.offset(), c, buffer(y));
+        return y;
+    }
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        int[] shape = Shapes.broadcast(op.name().toLowerCase(), a.shape(), b.shape());
+        Tensor y = empty(shape);
+        Broadcast g = Broadcast.of(shape, Shapes.broadcastStrides(a.shape(), shape), Shapes.broadcastStrides(b.shape(), shape));
+        kernels.binaryOp(y.size(), op.ordinal(), g.dims(), buffer(a), a.offset(), g.a(), buffer(b), b.offset(), g.b(), buffer(y));
+        return y;
+    }
+
+    /**
+     * A broadcast over at most four dimensions: the output's dimensions with those of size 1 dropped and
+     * neighbours merged where both operands step through them contiguously, and each operand's strides.
+     */
+    record Broadcast(int[] dims, int[] a, int[] b) {
+        static final int RANK = 4;
+
+        static Broadcast of(int[] shape, int[] sa, int[] sb) {
+            int[] d = new int[shape.length], x = new int[shape.length], z = new int[shape.length];
+            int r = 0;
+            for (int i = 0; i < shape.length; i++) {
+                if (shape[i] == 1) {
+                    continue;
+                }
+                if (r > 0 && x[r - 1] == sa[i] * shape[i] && z[r - 1] == sb[i] * shape[i]) {
+                    d[r - 1] *= shape[i]; // merge with the previous dimension
+                    x[r - 1] = sa[i];
+                    z[r - 1] = sb[i];
+                } else {
+                    d[r] = shape[i];
+                    x[r] = sa[i];
+                    z[r] = sb[i];
+                    r++;
+                }
+            }
+            if (r > RANK) {
+                throw new IllegalArgumentException("broadcast of " + Shapes.str(shape) + ": more than " + RANK
+                        + " dimensions remain after merging; the device kernels take " + RANK);
+            }
+            int[] dims = {1, 1, 1, 1}, as = new int[RANK], bs = new int[RANK];
+            for (int i = 0; i < r; i++) { // right-aligned: the last dimension is the fastest
+                dims[RANK - r + i] = d[i];
+                as[RANK - r + i] = x[i];
+                bs[RANK - r + i] = z[i];
+            }
+            return new Broadcast(dims, as, bs);
+        }
     }
 
     @Override
     public Tensor reduce(ReduceOp op, Tensor a, int axis) {
-        Backends.require(op.name().toLowerCase(), this, a);
-        return upload(host.reduce(op, a.to(Placement.HOST), axis));
+        int[] shape = a.shape();
+        int ax = Shapes.axis("reduce", axis, shape.length);
+        int n = shape[ax];
+        if (n == 0) {
+            throw new IllegalArgumentException("reduce " + op + ": empty axis " + ax + " of shape " + Shapes.str(shape));
+        }
+        int inner = 1;
+        for (int d = ax + 1; d < shape.length; d++) {
+            inner *= shape[d];
+        }
+        int outer = inner == 0 ? 0 : a.size() / (n * inner);
+        Tensor y = empty(Shapes.drop(shape, ax));
+        if (inner == 1) {
+            kernels.reduceRows(outer, n, op.ordinal(), buffer(a), a.offset(), buffer(y));
+        } else {
+            kernels.reduceAxis(outer, n, inner, op.ordinal(), buffer(a), a.offset(), buffer(y));
+        }
+        return y;
+    }
+
+    /** Composed from {@link #reduce}: a sum over each broadcast dimension, from the last. */
+    @Override
+    public Tensor sumTo(Tensor a, int[] shape) {
+        int[] full = a.shape();
+        if (!Arrays.equals(Shapes.broadcast("sumTo", shape, full), full)) {
+            throw new IllegalArgumentException("sumTo: shape " + Shapes.str(shape) + " does not broadcast to " + Shapes.str(full));
+        }
+        if (Arrays.equals(shape, full)) {
+            return a.copy();
+        }
+        int lead = full.length - shape.length;
+        Tensor t = a;
+        for (int i = full.length - 1; i >= 0; i--) {
+            int target = i < lead ? 1 : shape[i - lead];
+            if (target == 1 && full[i] != 1) {
+                int[] kept = t.shape();
+                kept[i] = 1;
+                t = reduce(ReduceOp.SUM, t, i).reshape(kept);
+            }
+        }
+        return t.reshape(shape);
     }
 
     @Override
-    public Tensor sumTo(Tensor a, int[] shape) {
-        Backends.require("sumTo", this, a);
-        return upload(host.sumTo(a.to(Placement.HOST), shape));
+    public Tensor where(Tensor mask, Tensor a, Tensor b) {
+        int inner = CpuBackend.whereInner(mask, a, b);
+        Tensor y = empty(a.shape());
+        kernels.whereRows(a.size(), Math.max(inner, 1), buffer(mask), mask.offset(), buffer(a), a.offset(), buffer(b), b.offset(),
+                buffer(y));
+        return y;
+    }
+
+    @Override
+    public Tensor philox(long seed, long id, long position, boolean normal, int... shape) {
+        Tensor y = empty(shape);
+        kernels.philoxFill(y.size(), seed, id, position, normal, buffer(y));
+        return y;
     }
 
     @Override

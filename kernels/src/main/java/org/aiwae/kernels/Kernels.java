@@ -155,4 +155,45 @@ public final class Kernels {
                 .buf(flags)
                 .build());
     }
+
+    // ---------------------------------------------------------------- tensor primitives (DeviceBackend)
+
+    /** {@code y[i] = op(x[xoff + i])} for i < n; {@code op} is a {@code UnaryOp} ordinal. */
+    public void unaryOp(int n, int op, Buffer x, int xoff, Buffer y) {
+        device.launch(KernelCall.of("unary_op", Grid.linear(n)).i32(n).i32(op).buf(x).i32(xoff).buf(y).build());
+    }
+
+    /** {@code y[i] = op(x[xoff + i], c)} for i < n; {@code op} is a {@code BinaryOp} ordinal. */
+    public void binaryScalar(int n, int op, Buffer x, int xoff, float c, Buffer y) {
+        device.launch(KernelCall.of("binary_scalar", Grid.linear(n)).i32(n).i32(op).buf(x).i32(xoff).f32(c).buf(y).build());
+    }
+
+    /**
+     * {@code y = op(a, b)} over an output of shape {@code [n / (d[1] d[2] d[3]), d[1], d[2], d[3]]}; an
+     * operand's element is at its offset plus the output index times its four strides (0 where it broadcasts).
+     */
+    public void binaryOp(int n, int op, int[] d, Buffer a, int aoff, int[] as, Buffer b, int boff, int[] bs, Buffer y) {
+        device.launch(KernelCall.of("binary_op", Grid.linear(n)).i32(n).i32(op).i32(d[1]).i32(d[2]).i32(d[3])
+                .buf(a).i32(aoff).i32(as[0]).i32(as[1]).i32(as[2]).i32(as[3])
+                .buf(b).i32(boff).i32(bs[0]).i32(bs[1]).i32(bs[2]).i32(bs[3])
+                .buf(y).build());
+    }
+
+    /** x viewed as {@code [outer, n, inner]}: {@code y[o, j]} = sum ({@code op} 0) or max (1) over the middle axis. */
+    public void reduceAxis(int outer, int n, int inner, int op, Buffer x, int xoff, Buffer y) {
+        device.launch(KernelCall.of("reduce_axis", Grid.linear(outer * inner))
+                .i32(outer).i32(n).i32(inner).i32(op).buf(x).i32(xoff).buf(y).build());
+    }
+
+    /** x viewed as {@code [rows, n]}: the sum or max of each row, one group of {@link #ROW_THREADS} per row. */
+    public void reduceRows(int rows, int n, int op, Buffer x, int xoff, Buffer y) {
+        device.launch(KernelCall.of("reduce_rows", Grid.groups(rows, ROW_THREADS))
+                .i32(rows).i32(n).i32(op).buf(x).i32(xoff).buf(y).build());
+    }
+
+    /** {@code y[i] = mask[moff + i / inner] != 0 ? a[aoff + i] : b[boff + i]} for i < n. */
+    public void whereRows(int n, int inner, Buffer mask, int moff, Buffer a, int aoff, Buffer b, int boff, Buffer y) {
+        device.launch(KernelCall.of("where_rows", Grid.linear(n))
+                .i32(n).i32(inner).buf(mask).i32(moff).buf(a).i32(aoff).buf(b).i32(boff).buf(y).build());
+    }
 }

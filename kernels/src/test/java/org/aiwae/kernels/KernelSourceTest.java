@@ -148,6 +148,16 @@ class KernelSourceTest {
         TanhMlpDecoder d = DeviceKernelsTest.decoder(rng, latent, 5, 7);
         try (DeviceBackend backend = new DeviceBackend(rec)) {
             backend.matmul(rng.normal(4, 3).to(backend), false, rng.normal(5, 3).to(backend), true, backend.zeros(4, 5), true);
+            // the tensor primitives: every kernel they launch
+            Tensor t = rng.normal(2, 3, 4).to(backend);
+            backend.unary(org.aiwae.engine.backend.UnaryOp.TANH, t);
+            backend.binary(org.aiwae.engine.backend.BinaryOp.MUL, t, rng.normal(3, 1).to(backend));
+            backend.binary(org.aiwae.engine.backend.BinaryOp.ADD, t, 2f);
+            backend.reduce(org.aiwae.engine.backend.ReduceOp.SUM, t, 1);
+            backend.reduce(org.aiwae.engine.backend.ReduceOp.MAX, t, 2);
+            backend.sumTo(t, new int[] {3, 1});
+            backend.where(backend.zeros(2), t, t);
+            new RandomStream(3).normal(backend, 5, 2);
             try (DecoderKernel k = backend.decoder(d, chains)) {
                 k.logJoint(rng.normal(chains, latent), rng.uniform(batch, 7), Tensor.zeros(chains), Tensor.zeros(chains, latent));
             }
@@ -167,7 +177,7 @@ class KernelSourceTest {
     void everyLaunchPassesTheArgumentsItsKernelDeclares() {
         String body = KernelSource.body();
         Map<String, List<Kind>> signatures = bodySignatures(body);
-        assertEquals(10, signatures.size(), "kernels in the body: " + signatures.keySet());
+        assertEquals(16, signatures.size(), "kernels in the body: " + signatures.keySet());
         assertEquals(define(body, "TILE"), Kernels.TILE, "sgemm's tile");
         assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");
         Set<String> launched = new TreeSet<>();
@@ -182,7 +192,9 @@ class KernelSourceTest {
                     int m = first, n = ((KernelCall.Arg.I32) call.args().get(1)).value();
                     assertEquals(new KernelCall.Grid((n + 15) / 16, (m + 15) / 16, Kernels.TILE, Kernels.TILE), g, "sgemm " + m + "x" + n);
                 }
-                case "bernoulli_rows" -> assertEquals(KernelCall.Grid.groups(first, Kernels.ROW_THREADS), g, "one group per row");
+                case "bernoulli_rows", "reduce_rows" -> assertEquals(KernelCall.Grid.groups(first, Kernels.ROW_THREADS), g, "one group per row");
+                case "reduce_axis" -> assertEquals(KernelCall.Grid.linear(first * ((KernelCall.Arg.I32) call.args().get(2)).value()), g,
+                        "one work-item per output");
                 case "philox_fill" -> assertEquals(KernelCall.Grid.linear((first + 3) / 4), g, "one work-item per Philox block");
                 default -> assertEquals(KernelCall.Grid.linear(first), g, call.name() + ": one work-item per count");
             }

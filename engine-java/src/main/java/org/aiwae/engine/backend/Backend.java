@@ -44,6 +44,23 @@ public interface Backend extends Placement, AutoCloseable {
      */
     void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out, boolean accumulate);
 
+    /**
+     * The masked select: {@code mask ? a : b} elementwise, where {@code a} and {@code b} have one shape
+     * and {@code mask} holds one value per leading index ({@code [N]} against {@code [N, D]}, or the
+     * same shape), nonzero meaning {@code a}: the accept/reject of a Metropolis test per chain.
+     */
+    Tensor where(Tensor mask, Tensor a, Tensor b);
+
+    /**
+     * {@code shape}'s worth of Philox4x32-10 uniforms or normals of stream {@code (seed, id)} from block
+     * {@code position}, in this backend's memory, exactly as {@code RandomStream} lays them out (block i
+     * gives values 4i..4i+3). The host draws through {@code RandomStream} itself, which calls this only
+     * for a device backend; the CPU backend does not implement it.
+     */
+    default Tensor philox(long seed, long id, long position, boolean normal, int... shape) {
+        throw new UnsupportedOperationException(name() + ": host random numbers come from RandomStream");
+    }
+
     /** A new tensor filled with {@code value} in this backend's memory. */
     default Tensor full(float value, int... shape) {
         return zeros(shape).fill(value);

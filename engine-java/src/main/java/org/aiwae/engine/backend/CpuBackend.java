@@ -126,6 +126,30 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor where(Tensor mask, Tensor a, Tensor b) {
+        int inner = whereInner(mask, a, b);
+        Tensor out = Tensor.zeros(a.shape());
+        float[] m = mask.data(), x = a.data(), z = b.data(), y = out.data();
+        int mo = mask.offset(), ao = a.offset(), bo = b.offset();
+        for (int r = 0, rows = mask.size(); r < rows; r++) {
+            float[] src = m[mo + r] != 0 ? x : z;
+            System.arraycopy(src, (src == x ? ao : bo) + r * inner, y, r * inner, inner);
+        }
+        return out;
+    }
+
+    /** Checks {@link Backend#where}'s shapes; returns the elements per mask value. */
+    public static int whereInner(Tensor mask, Tensor a, Tensor b) {
+        int[] ms = mask.shape(), as = a.shape();
+        boolean prefix = ms.length <= as.length && Arrays.equals(ms, Arrays.copyOf(as, ms.length));
+        if (!a.sameShape(b) || !prefix) {
+            throw new IllegalArgumentException("where: mask " + Shapes.str(ms) + " with " + Shapes.str(as) + " and "
+                    + Shapes.str(b.shape()) + " (the mask's shape must lead the operands', which must agree)");
+        }
+        return mask.size() == 0 ? 0 : a.size() / mask.size();
+    }
+
+    @Override
     public Tensor reduce(ReduceOp op, Tensor a, int axis) {
         int[] shape = a.shape();
         int ax = Shapes.axis("reduce", axis, shape.length);

@@ -1,6 +1,8 @@
 package org.aiwae.engine.random;
 
+import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.backend.Parallel;
 
 /**
@@ -72,6 +74,22 @@ public final class RandomStream {
     public Tensor normal(int... shape) {
         Tensor t = Tensor.zeros(shape);
         normal(t.data(), 0, t.size());
+        return t;
+    }
+
+    /** Uniforms of the given shape in {@code where}'s memory (a device draws them there: nothing is copied). */
+    public Tensor uniform(Placement where, int... shape) {
+        return where.isHost() ? uniform(shape) : draw(where, false, shape);
+    }
+
+    /** Standard normals of the given shape in {@code where}'s memory (a device draws them there: nothing is copied). */
+    public Tensor normal(Placement where, int... shape) {
+        return where.isHost() ? normal(shape) : draw(where, true, shape);
+    }
+
+    private Tensor draw(Placement where, boolean normal, int... shape) {
+        Tensor t = Backends.of(where).philox(seed, id, position, normal, shape);
+        position += (t.size() + 3) / 4;
         return t;
     }
 

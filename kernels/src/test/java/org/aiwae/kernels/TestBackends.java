@@ -1,0 +1,53 @@
+package org.aiwae.kernels;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The backends a parametrized test runs on: cpu always; opencl (required where
+ * {@code AIWAE_REQUIRE_OPENCL} is set, as in CI on PoCL, else skipped with the reason); cuda where a
+ * driver and GPU exist (required with {@code AIWAE_REQUIRE_CUDA}, else skipped with the reason).
+ * Device backends are opened once per test JVM and closed at its exit.
+ */
+final class TestBackends {
+    private static final Map<String, Backend> OPEN = new HashMap<>();
+
+    private TestBackends() {}
+
+    static Stream<String> names() {
+        return Stream.of("cpu", "opencl", "cuda");
+    }
+
+    static Stream<String> devices() {
+        return Stream.of("opencl", "cuda");
+    }
+
+    static synchronized Backend get(String name) {
+        if (name.equals("cpu")) {
+            return Backends.cpu();
+        }
+        Backend b = OPEN.get(name);
+        if (b == null) {
+            try {
+                b = Accelerators.open(name);
+            } catch (BackendUnavailableException e) {
+                if (System.getenv("AIWAE_REQUIRE_" + name.toUpperCase()) != null) {
+                    throw new AssertionError("AIWAE_REQUIRE_" + name.toUpperCase() + " is set but " + e.getMessage());
+                }
+                Assumptions.abort("skipped: " + e.getMessage());
+            }
+            OPEN.put(name, b);
+            Backend opened = b;
+            Runtime.getRuntime().addShutdownHook(new Thread(opened::close));
+        }
+        return b;
+    }
+
+    static DeviceBackend device(String name) {
+        return (DeviceBackend) get(name);
+    }
+}
