@@ -64,13 +64,14 @@ final class BenchCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--batch-size " + config.batchSize() + " is larger than the "
                         + train.count() + " training images");
             }
-            MlpVae vae = MlpVae.create(train.dim(), config.hidden(), config.latent(), Streams.of(config.seed(), Streams.INIT, 0, 0));
+            MlpVae vae = MlpVae.create(train.dim(), config.hidden(), config.latent(), Streams.of(config.seed(), Streams.INIT, 0, 0))
+                    .to(backend); // the model and the minibatches live on the backend, as in training
             try (TrainingStep step = new TrainingStep(vae, TrainingStep.objective(config, backend))) {
                 int batches = Math.min(train.count() / config.batchSize(), 16);
                 Tensor[] xs = new Tensor[batches];
                 for (int i = 0; i < batches; i++) {
                     xs[i] = Binarizer.sample(train.slice(i * config.batchSize(), (i + 1) * config.batchSize()),
-                            Streams.of(config.seed(), Streams.BINARIZE, 0, i));
+                            Streams.of(config.seed(), Streams.BINARIZE, 0, i)).to(backend);
                 }
                 System.err.printf("aiwae: bench %s, batch %d, backend %s, %d threads: warming up %d s, measuring %d s%n",
                         config.label(), config.batchSize(), backend.name(), Parallel.threads(), warmup, seconds);

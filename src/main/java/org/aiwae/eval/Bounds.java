@@ -20,7 +20,7 @@ public final class Bounds {
 
     /** {@code L_k} for each row of the binary batch {@code x [B, D]}. */
     public static double[] iwae(LatentVariableModel model, Tensor x, int k, int chunk, RandomStream rng) {
-        return iwae(model, x, k, chunk, c -> rng.normal(c, x.dim(0), model.latentDim()));
+        return iwae(model, x, k, chunk, c -> rng.normal(x.placement(), c, x.dim(0), model.latentDim()));
     }
 
     /**
@@ -31,7 +31,7 @@ public final class Bounds {
         if (noise.groups() != x.dim(0)) {
             throw new IllegalArgumentException(noise.groups() + " random streams for " + x.dim(0) + " rows");
         }
-        return iwae(model, x, k, chunk, c -> noise.normal(c, model.latentDim()));
+        return iwae(model, x, k, chunk, c -> noise.normal(c, model.latentDim()).to(x.placement()));
     }
 
     /** {@code normals.apply(c)} gives c standard normal draws per row, {@code [c, B, Z]}. */

@@ -1,5 +1,6 @@
 package org.aiwae.model;
 
+import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
@@ -24,6 +25,15 @@ public record Linear(String name, Var weight, Var bias) {
             }
         }
         return new Linear(name, Var.param(w), Var.param(b));
+    }
+
+    /** This layer with its parameters in {@code where}'s memory (itself when they are there already). */
+    public Linear to(Placement where) {
+        Tensor w = weight.value(), b = bias.value();
+        if (where.isHost() ? w.onHost() && b.onHost() : w.placement() == where && b.placement() == where) {
+            return this;
+        }
+        return new Linear(name, Var.param(w.to(where)), Var.param(b.to(where)));
     }
 
     public Var apply(Var x) {

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.aiwae.engine.Placement;
 import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.fused.TanhMlpDecoder;
@@ -49,6 +50,21 @@ public final class MlpVae implements LatentVariableModel {
             Linear.init("dec.l2", hidden, hidden, rng),
             Linear.init("dec.out", hidden, data, rng),
         });
+    }
+
+    /**
+     * This model with its parameters in {@code where}'s memory (a device backend: every op of a
+     * training step then runs there); itself when they are there already.
+     */
+    public MlpVae to(Placement where) {
+        Linear[] layers = {enc1, enc2, encMu, encLogSigma, dec1, dec2, decOut};
+        Linear[] moved = new Linear[layers.length];
+        boolean same = true;
+        for (int i = 0; i < layers.length; i++) {
+            moved[i] = layers[i].to(where);
+            same &= moved[i] == layers[i];
+        }
+        return same ? this : new MlpVae(data, hidden, latent, moved);
     }
 
     public int hidden() {

@@ -108,17 +108,17 @@ public final class Aiwae implements Objective {
         Annealer.Result ais;
         try (NoGrad ignored = NoGrad.enter()) {
             Posterior q = model.posterior(Var.constant(x));
-            Tensor z0 = q.sample(rng.normal(samples, batch, latent)).value();
+            Tensor z0 = q.sample(rng.normal(x.placement(), samples, batch, latent)).value();
             ais = annealer(model).run(x, q, z0, samples, betas, stepSizes, rng, null);
         }
         // 2. decoder: ascend sum_k w_k log p(x, z_k) with normalised AIS weights
-        Tensor weights = softmaxOverSamples(ais.logWeights(), samples, batch);
+        Tensor weights = softmaxOverSamples(ais.logWeights(), samples, batch).to(x.placement());
         Tensor z = ais.positions().reshape(samples, batch, latent);
         Var xv = Var.constant(x);
         Var decoderLoss = Autograd.backward(model.generativeParameters(), () -> Ops.mul(
                 Ops.sum(Ops.mul(model.logJoint(xv, Var.constant(z)), Var.constant(weights))), -1f / batch));
         // 3. encoder: ascend the ELBO with one reparameterised sample
-        Tensor noise = rng.normal(1, batch, latent);
+        Tensor noise = rng.normal(x.placement(), 1, batch, latent);
         Var encoderLoss = Autograd.backward(model.inferenceParameters(), () -> {
             Posterior q = model.posterior(xv);
             return Ops.neg(Ops.mean(encoderKl.elbo(model, xv, q, q.sample(noise))));

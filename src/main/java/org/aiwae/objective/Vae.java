@@ -33,7 +33,7 @@ public record Vae(int samples) implements Objective {
     static Var logWeights(LatentVariableModel model, Tensor x, int k, RandomStream rng) {
         Var xv = Var.constant(x);
         Posterior q = model.posterior(xv);
-        Var z = q.sample(rng.normal(k, x.dim(0), model.latentDim()));
+        Var z = q.sample(rng.normal(x.placement(), k, x.dim(0), model.latentDim())); // drawn where x lives
         return Ops.sub(model.logJoint(xv, z), q.logProb(z));
     }
 }

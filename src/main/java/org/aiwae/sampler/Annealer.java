@@ -76,7 +76,7 @@ public final class Annealer implements AutoCloseable {
                     progress.temperatureDone(t, new HmcInfo(accepted, acceptance[t - 1], div));
                 }
             }
-            Tensor positions = Tensor.zeros(chains, latent);
+            Tensor positions = x.placement().zeros(chains, latent); // a device copy where x lives on the device
             double[] logw = new double[chains];
             k.read(positions, logw);
             return new Result(logw, positions, acceptance, divergences);

@@ -50,6 +50,8 @@ public final class Trainer {
     private final Adam inf;
     private final TrainingStep step;
     private final Tensor heldOut;
+    /** The held-out images where the model lives. */
+    private final Tensor heldOutThere;
     private final double meanImageBound;
     private final Snapshot initial;
     private int epoch;
@@ -75,13 +77,16 @@ public final class Trainer {
         if (data.train().dim() != 784) {
             throw new AiwaeException("the model expects 784 pixels per image, the data has " + data.train().dim());
         }
-        this.model = MlpVae.create(train.dim(), config.hidden(), config.latent(), Streams.of(config.seed(), Streams.INIT, 0, 0));
+        // initialised on the host from its Philox stream (the same numbers on every backend), then moved
+        this.model = MlpVae.create(train.dim(), config.hidden(), config.latent(), Streams.of(config.seed(), Streams.INIT, 0, 0))
+                .to(backend);
         this.objective = TrainingStep.objective(config, backend);
         this.step = new TrainingStep(model, objective);
         this.gen = step.generative();
         this.inf = step.inference();
         Images test = data.test().limit(config.evalImages());
         this.heldOut = Binarizer.sample(test.slice(0, test.count()), Streams.of(config.seed(), Streams.EVAL_DATA, 0, 0));
+        this.heldOutThere = heldOut.to(backend);
         // what a model that ignores z reaches on the same images: the reference for test_bound
         this.meanImageBound = MeanImageBaseline.logLikelihood(train, heldOut);
         this.initial = snapshot(0, List.of());
@@ -213,7 +218,7 @@ public final class Trainer {
         for (int i = 0; i < batches; i++) {
             int from = i * b, to = Math.min(n, from + b);
             Tensor x = Binarizer.sample(train.gather(perm, from, to), Streams.of(seed, Streams.BINARIZE, e, i, attempt));
-            Objective.StepResult r = step.run(x, Streams.of(seed, Streams.STEP, e, i, attempt), lr);
+            Objective.StepResult r = step.run(x.to(backend), Streams.of(seed, Streams.STEP, e, i, attempt), lr);
             if (!Double.isFinite(r.loss()) || !Double.isFinite(r.encoderLoss())) {
                 bar.finish(seen, "diverged");
                 return new Attempt(null, 0, 0, "loss " + r.loss() + ", encoder loss " + r.encoderLoss()
@@ -239,7 +244,7 @@ public final class Trainer {
             bar.finish(n, "diverged");
             return new Attempt(null, 0, 0, "NaN or infinity in " + bad + " after the last minibatch");
         }
-        double bound = Bounds.mean(Bounds.iwae(model, heldOut, config.evalSamples(), 50,
+        double bound = Bounds.mean(Bounds.iwae(model, heldOutThere, config.evalSamples(), 50,
                 Streams.of(seed, Streams.EVAL, e, 0)));
         if (!Double.isFinite(bound)) {
             bar.finish(n, "diverged");
@@ -270,11 +275,16 @@ public final class Trainer {
     /** The current state as a checkpoint of {@code epochs} finished epochs (copies, in a fixed order). */
     private Snapshot snapshot(int epochs, List<String> lines) {
         Map<String, Tensor> params = new LinkedHashMap<>();
-        model.namedParameters().forEach((k, v) -> params.put(k, v.value().copy()));
+        model.namedParameters().forEach((k, v) -> params.put(k, hostCopy(v.value())));
         Map<String, Tensor> state = new LinkedHashMap<>();
-        forEachMoment((name, t) -> state.put(name, t.copy()));
-        new java.util.TreeMap<>(objective.state()).forEach((k, v) -> state.put(k, v.copy()));
+        forEachMoment((name, t) -> state.put(name, hostCopy(t)));
+        new java.util.TreeMap<>(objective.state()).forEach((k, v) -> state.put(k, hostCopy(v)));
         return new Snapshot(epochs, params, state, gen.steps(), inf.steps(), lines, null);
+    }
+
+    /** A copy in host memory (a device tensor is read back: a checkpoint is written from the host). */
+    private static Tensor hostCopy(Tensor t) {
+        return t.onHost() ? t.copy() : t.to(org.aiwae.engine.Placement.HOST);
     }
 
     /** Restores a checkpoint (or the initial state) into the model, the optimisers and the objective. */

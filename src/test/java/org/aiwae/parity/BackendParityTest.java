@@ -1,0 +1,177 @@
+package org.aiwae.parity;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.IntFunction;
+import java.util.stream.Stream;
+import org.aiwae.engine.Placement;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.random.RandomStream;
+import org.aiwae.eval.Evaluator;
+import org.aiwae.kernels.Accelerators;
+import org.aiwae.kernels.BackendUnavailableException;
+import org.aiwae.kernels.DeviceBackend;
+import org.aiwae.kernels.Transfers;
+import org.aiwae.model.MlpVae;
+import org.aiwae.objective.Aiwae;
+import org.aiwae.objective.Iwae;
+import org.aiwae.objective.Objective;
+import org.aiwae.objective.Vae;
+import org.aiwae.sampler.Schedule;
+import org.aiwae.train.TrainingStep;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Whole algorithms on every backend against the CPU backend with the same seed, from one source:
+ * {@code cpu} itself, {@code opencl} (PoCL in CI, where {@code AIWAE_REQUIRE_OPENCL} makes it
+ * mandatory) and {@code cuda} (where a driver and a GPU exist; skipped with the reason otherwise).
+ * The model and the minibatch live on the backend, so every op of a training step (encoder,
+ * decoder, log-densities, gradients, Adam) runs there; the random numbers are the same Philox
+ * streams, drawn on the device. Runs differ by float32 rounding only (the device sums in other orders).
+ */
+class BackendParityTest {
+    private static final Map<String, Backend> OPEN = new HashMap<>();
+
+    static Stream<String> backends() {
+        return Stream.of("cpu", "opencl", "cuda");
+    }
+
+    static Stream<String> devices() {
+        return Stream.of("opencl", "cuda");
+    }
+
+    static synchronized Backend backend(String name) {
+        if (name.equals("cpu")) {
+            return Backends.cpu();
+        }
+        Backend b = OPEN.get(name);
+        if (b == null) {
+            try {
+                b = Accelerators.open(name);
+            } catch (BackendUnavailableException e) {
+                if (System.getenv("AIWAE_REQUIRE_" + name.toUpperCase()) != null) {
+                    throw new AssertionError("AIWAE_REQUIRE_" + name.toUpperCase() + " is set but " + e.getMessage());
+                }
+                Assumptions.abort("skipped: " + e.getMessage());
+            }
+            OPEN.put(name, b);
+            Runtime.getRuntime().addShutdownHook(new Thread(b::close));
+        }
+        return b;
+    }
+
+    private static Tensor binary(RandomStream rng, int n, int d) {
+        Tensor x = rng.uniform(n, d);
+        float[] v = x.data();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = v[i] < 0.2f ? 1 : 0;
+        }
+        return x;
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void aisLogLikelihoodsMatchTheCpu(String name) {
+        Backend be = backend(name);
+        MlpVae model = MlpVae.create(784, 200, 50, new RandomStream(1));
+        Tensor x = binary(new RandomStream(3), 12, 784);
+        double[] cpu = new Evaluator(8, 30, 5, 1, 100, Backends.cpu()).logLikelihood(model, x, 2);
+        double[] dev = new Evaluator(8, 30, 5, 1, 100, be).logLikelihood(model, x, 2);
+        for (int i = 0; i < cpu.length; i++) {
+            // the device anneals with the same Philox momenta and uniforms: measured |difference| 3.6e-5 nats on PoCL
+            assertEquals(cpu[i], dev[i], 1e-3, "image " + i + ": cpu " + cpu[i] + " " + name + " " + dev[i]);
+        }
+    }
+
+    /** Losses of {@code steps} training steps and the decoder's output weights after them, model and data on {@code be}. */
+    private static Object[] train(Backend be, IntFunction<Objective> objective, int steps) {
+        MlpVae model = MlpVae.create(784, 64, 10, new RandomStream(4)).to(be);
+        double[] losses = new double[2 * steps];
+        try (TrainingStep step = new TrainingStep(model, objective.apply(0))) {
+            Tensor x = binary(new RandomStream(5), 16, 784).to(be);
+            for (int s = 0; s < steps; s++) {
+                Objective.StepResult r = step.run(x, new RandomStream(6, s, 0), 1e-3);
+                losses[2 * s] = r.loss();
+                losses[2 * s + 1] = r.encoderLoss();
+            }
+        }
+        Tensor w = model.namedParameters().get("dec.out.weight").value();
+        assertSame(be.isHost() ? Placement.HOST : be, w.placement(), "the parameters stay on the backend");
+        return new Object[] {losses, w.toArray(), model.namedParameters().get("enc.l1.weight").value().toArray()};
+    }
+
+    private static void sameTraining(String name, IntFunction<Objective> cpuObjective, IntFunction<Objective> devObjective) {
+        Backend be = backend(name);
+        Object[] cpu = train(Backends.cpu(), cpuObjective, 4), dev = train(be, devObjective, 4);
+        double[] lc = (double[]) cpu[0], ld = (double[]) dev[0];
+        for (int s = 0; s < lc.length; s++) {
+            assertEquals(lc[s], ld[s], 1e-3 * Math.abs(lc[s]), name + ": loss " + (s % 2 == 0 ? "" : "(encoder) ") + "at step " + s / 2);
+        }
+        for (int p = 1; p <= 2; p++) {
+            float[] a = (float[]) cpu[p], b = (float[]) dev[p];
+            double maxDiff = 0;
+            for (int i = 0; i < a.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+            }
+            assertTrue(maxDiff < 1e-3, name + ": " + (p == 1 ? "decoder" : "encoder") + " weights after 4 steps differ by " + maxDiff);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void aiwaeTrainingStepsMatchTheCpu(String name) {
+        Backend be = backend(name);
+        sameTraining(name, i -> new Aiwae(3, 3, 2, Schedule.linear(), Backends.cpu()), i -> new Aiwae(3, 3, 2, Schedule.linear(), be));
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void iwaeAndVaeTrainingStepsMatchTheCpu(String name) {
+        sameTraining(name, i -> new Iwae(5), i -> new Iwae(5));
+        sameTraining(name, i -> new Vae(2), i -> new Vae(2));
+    }
+
+    /**
+     * Nothing falls back to the host in a training step on a device: an IWAE step copies only its
+     * loss back; an AIWAE step adds, per temperature step, the N step sizes up and the N acceptance flags
+     * down (the step-size adaptation runs on the host), then the N log weights down and their N softmax
+     * weights up. A fallback of any op (there are dozens of products per step) would add copies of whole
+     * activations.
+     */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void aTrainingStepOnADeviceCopiesOnlyWhatTheHostMustSee(String name) {
+        DeviceBackend be = (DeviceBackend) backend(name);
+        int k = 5, t = 5, batch = 16, chains = k * batch;
+        MlpVae model = MlpVae.create(784, 64, 10, new RandomStream(4)).to(be);
+        Tensor x = binary(new RandomStream(5), batch, 784).to(be);
+        try (TrainingStep iwae = new TrainingStep(model, new Iwae(k));
+             TrainingStep aiwae = new TrainingStep(model, new Aiwae(k, t, 2, Schedule.linear(), be))) {
+            iwae.run(x, new RandomStream(1), 1e-3); // warm: kernels compiled, pool filled
+            Transfers before = be.transfers();
+            iwae.run(x, new RandomStream(2), 1e-3);
+            Transfers step = be.transfers().since(before);
+            System.err.println(name + " IWAE step K=" + k + " batch " + batch + ": " + step);
+            assertEquals(0, step.toDevice(), "IWAE step: " + step);
+            assertEquals(1, step.toHost(), "IWAE step: only the loss comes back: " + step);
+
+            aiwae.run(x, new RandomStream(1), 1e-3);
+            before = be.transfers();
+            aiwae.run(x, new RandomStream(2), 1e-3);
+            step = be.transfers().since(before);
+            System.err.println(name + " AIWAE step K=" + k + " T=" + t + " batch " + batch + ": " + step);
+            assertTrue(step.toDevice() <= t, "AIWAE step: " + step);
+            assertTrue(step.toHost() <= t + 2, "AIWAE step: " + step);
+            assertTrue(step.floatsToDevice() + step.floatsToHost() <= (2L * t + 4) * chains,
+                    "AIWAE step: only per-chain scalars cross: " + step);
+        }
+    }
+}
