@@ -2,6 +2,7 @@ package org.aiwae.train;
 
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.optim.Adam;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.LatentVariableModel;
@@ -48,16 +49,26 @@ public final class TrainingStep implements AutoCloseable {
         };
     }
 
-    /** Zeroes the gradients, computes them on the minibatch {@code x [B, D]}, and updates both parameter sets. */
+    /**
+     * Zeroes the gradients, computes them on the minibatch {@code x [B, D]}, and updates both parameter
+     * sets. On a device backend the step's tensors are temporaries of one {@link Backend#reclaim} scope
+     * (the next step reuses their memory), so the gradients are cleared again when it ends.
+     */
     public Objective.StepResult run(Tensor x, RandomStream rng, double learningRate) {
         generative.zeroGrad();
         inference.zeroGrad();
-        Objective.StepResult r = objective.step(model, x, rng);
-        if (Double.isFinite(r.loss()) && Double.isFinite(r.encoderLoss())) {
-            generative.step((float) learningRate);
-            inference.step((float) learningRate);
+        try (Backend.Reclaim temporaries = Backends.of(x).reclaim()) {
+            Objective.StepResult r = objective.step(model, x, rng);
+            if (Double.isFinite(r.loss()) && Double.isFinite(r.encoderLoss())) {
+                generative.step((float) learningRate);
+                inference.step((float) learningRate);
+            }
+            if (!x.onHost()) {
+                generative.zeroGrad();
+                inference.zeroGrad();
+            }
+            return r;
         }
-        return r;
     }
 
     /** Closes the objective (what it holds on a device). */

@@ -165,8 +165,10 @@ class BackendParityTest {
 
             aiwae.run(x, new RandomStream(1), 1e-3);
             before = be.transfers();
+            long allocations = be.pool().deviceAllocations();
             aiwae.run(x, new RandomStream(2), 1e-3);
             step = be.transfers().since(before);
+            assertEquals(allocations, be.pool().deviceAllocations(), "a second step reuses the first one's buffers: " + be.pool());
             System.err.println(name + " AIWAE step K=" + k + " T=" + t + " batch " + batch + ": " + step);
             assertTrue(step.toDevice() <= t, "AIWAE step: " + step);
             assertTrue(step.toHost() <= t + 2, "AIWAE step: " + step);

@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * allocates nothing new on the device after its first pass. When the buffers in use pass the
  * budget, the pool asks the JVM to collect unreachable tensors before it allocates more.
  */
-final class BufferPool {
+public final class BufferPool {
     private static final long MIN_FLOATS = 256;
 
     private final Device device;
@@ -32,7 +32,7 @@ final class BufferPool {
     }
 
     /** What the pool has done so far. */
-    record Stats(long deviceAllocations, long reuses, long liveFloats, long cachedFloats) {}
+    public record Stats(long deviceAllocations, long reuses, long liveFloats, long cachedFloats) {}
 
     static long sizeClass(long floats) {
         long c = MIN_FLOATS;

@@ -1,6 +1,9 @@
 package org.aiwae.kernels;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Shapes;
@@ -87,7 +90,29 @@ public final class DeviceBackend implements Backend {
     Tensor empty(int... shape) {
         long n = Math.max(1, Shapes.size(shape));
         Device.Buffer b = pool.take(n);
-        return Tensor.on(new DeviceBuffer(this, b, n, pool), shape);
+        DeviceBuffer storage = new DeviceBuffer(this, b, n, pool);
+        ArrayDeque<List<DeviceBuffer.Slot>> open = scopes.get();
+        if (!open.isEmpty()) {
+            open.peek().add(storage.slot());
+        }
+        return Tensor.on(storage, shape);
+    }
+
+    /** This thread's open {@link #reclaim} scopes, innermost first, each with the buffers made in it. */
+    private final ThreadLocal<ArrayDeque<List<DeviceBuffer.Slot>>> scopes = ThreadLocal.withInitial(ArrayDeque::new);
+
+    @Override
+    public Reclaim reclaim() {
+        ArrayDeque<List<DeviceBuffer.Slot>> open = scopes.get();
+        List<DeviceBuffer.Slot> made = new ArrayList<>();
+        open.push(made);
+        return () -> {
+            if (open.peek() != made) {
+                throw new IllegalStateException("reclaim scopes closed out of order");
+            }
+            open.pop();
+            made.forEach(DeviceBuffer.Slot::release);
+        };
     }
 
     @Override

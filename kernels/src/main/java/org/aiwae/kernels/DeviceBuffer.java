@@ -1,13 +1,15 @@
 package org.aiwae.kernels;
 
 import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.aiwae.engine.DeviceStorage;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 
 /**
- * A tensor's storage on a {@link DeviceBackend}: one pooled device buffer. When no tensor
- * refers to it any more its buffer goes back to the backend's pool.
+ * A tensor's storage on a {@link DeviceBackend}: one pooled device buffer. Its buffer goes back to
+ * the backend's pool once, either when no tensor refers to it any more (a cleaner) or when the
+ * {@link DeviceBackend#reclaim} scope it was made in closes; after that any use is an error.
  */
 final class DeviceBuffer implements DeviceStorage {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -15,15 +17,45 @@ final class DeviceBuffer implements DeviceStorage {
     private final DeviceBackend owner;
     private final Device.Buffer buffer;
     private final long floats;
+    private final Slot slot;
+
+    /** The pooled buffer and whether it went back to the pool (shared with the cleaner, which must not hold the storage). */
+    static final class Slot {
+        private final Device.Buffer buffer;
+        private final BufferPool pool;
+        private final AtomicBoolean returned = new AtomicBoolean();
+
+        Slot(Device.Buffer buffer, BufferPool pool) {
+            this.buffer = buffer;
+            this.pool = pool;
+        }
+
+        /** Hands the buffer back to the pool, once. */
+        void release() {
+            if (returned.compareAndSet(false, true)) {
+                pool.giveBack(buffer);
+            }
+        }
+    }
 
     DeviceBuffer(DeviceBackend owner, Device.Buffer buffer, long floats, BufferPool pool) {
         this.owner = owner;
         this.buffer = buffer;
         this.floats = floats;
-        CLEANER.register(this, () -> pool.giveBack(buffer));
+        this.slot = new Slot(buffer, pool);
+        Slot s = slot;
+        CLEANER.register(this, s::release);
+    }
+
+    Slot slot() {
+        return slot;
     }
 
     Device.Buffer buffer() {
+        if (slot.returned.get()) {
+            throw new IllegalStateException("a tensor on " + owner.name() + " used after the reclaim scope it was made in closed;"
+                    + " copy what must outlive a scope into a tensor made before it");
+        }
         return buffer;
     }
 
@@ -39,17 +71,17 @@ final class DeviceBuffer implements DeviceStorage {
 
     @Override
     public void read(long offset, float[] dst, int dstOff, int n) {
-        owner.device().read(buffer, offset, dst, dstOff, n);
+        owner.device().read(buffer(), offset, dst, dstOff, n);
     }
 
     @Override
     public void write(long offset, float[] src, int srcOff, int n) {
-        owner.device().write(buffer, offset, src, srcOff, n);
+        owner.device().write(buffer(), offset, src, srcOff, n);
     }
 
     @Override
     public void fill(long offset, long n, float value) {
-        owner.device().fill(buffer, offset, n, value);
+        owner.device().fill(buffer(), offset, n, value);
     }
 
     @Override
@@ -57,7 +89,7 @@ final class DeviceBuffer implements DeviceStorage {
         if (!(src instanceof DeviceBuffer s) || s.owner != owner) {
             throw new IllegalArgumentException("copy: a buffer on " + src.placement().name() + " into one on " + owner.name());
         }
-        owner.device().copy(s.buffer, srcOffset, buffer, offset, n);
+        owner.device().copy(s.buffer(), srcOffset, buffer(), offset, n);
     }
 
     /** Copies {@code src} (on the host: an upload; on this device: a device copy) to the start of {@code dst}. */
@@ -65,7 +97,7 @@ final class DeviceBuffer implements DeviceStorage {
         if (src.onHost()) {
             device.write(dst, src.data(), src.offset(), src.size());
         } else if (src.deviceStorage() instanceof DeviceBuffer b) {
-            device.copy(b.buffer, src.offset(), dst, 0, src.size());
+            device.copy(b.buffer(), src.offset(), dst, 0, src.size());
         } else {
             throw new IllegalArgumentException("a tensor on " + src.placement().name() + " given to a " + device.api() + " kernel");
         }
@@ -76,7 +108,7 @@ final class DeviceBuffer implements DeviceStorage {
         if (dst.onHost()) {
             device.read(src, dst.data(), dst.offset(), n);
         } else if (dst.deviceStorage() instanceof DeviceBuffer b) {
-            device.copy(src, 0, b.buffer, dst.offset(), n);
+            device.copy(src, 0, b.buffer(), dst.offset(), n);
         } else {
             throw new IllegalArgumentException("a tensor on " + dst.placement().name() + " given to a " + device.api() + " kernel");
         }

@@ -159,4 +159,26 @@ class DeviceTensorTest {
         assertTrue(dev.pool().deviceAllocations() - allocated < 60,
                 "150 products of one shape should reuse buffers: " + dev.pool());
     }
+
+    @ParameterizedTest
+    @MethodSource("apis")
+    void aReclaimScopeHandsItsTemporariesBackAndForbidsTheirUse(String api) {
+        DeviceBackend dev = backend(api);
+        Tensor kept = dev.zeros(8, 8);
+        Tensor[] escaped = new Tensor[1];
+        for (int round = 0; round < 3; round++) {
+            long before = dev.pool().deviceAllocations();
+            try (org.aiwae.engine.backend.Backend.Reclaim scope = dev.reclaim()) {
+                Tensor t = dev.full(2f, 8, 8);
+                escaped[0] = dev.binary(org.aiwae.engine.backend.BinaryOp.MUL, t, 3f);
+                kept.copyFrom(escaped[0]);
+            }
+            if (round > 0) {
+                assertEquals(before, dev.pool().deviceAllocations(), "round " + round + " reuses the buffers of the last");
+            }
+        }
+        assertEquals(6f, kept.get(7, 7), "what was copied into an older tensor survives the scope");
+        IllegalStateException e = assertThrows(IllegalStateException.class, escaped[0]::toArray);
+        assertTrue(e.getMessage().contains("reclaim"), e.getMessage());
+    }
 }

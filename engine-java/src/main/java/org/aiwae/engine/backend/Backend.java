@@ -81,6 +81,24 @@ public interface Backend extends Placement, AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Opens a scope in which the tensors this thread creates on this backend are temporaries: when
+     * the scope closes their memory goes back to the backend's pool, so the next scope (the next
+     * training step, with the same shapes) reuses it instead of allocating, and using such a tensor
+     * afterwards is an error. Tensors created before the scope (parameters, optimiser moments) are
+     * untouched; results must be read or copied into them before it closes. The CPU backend leaves
+     * host arrays to the garbage collector.
+     */
+    default Reclaim reclaim() {
+        return () -> {};
+    }
+
+    /** A {@link #reclaim} scope. */
+    interface Reclaim extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** Releases what the backend holds on its device; the CPU backend holds nothing. */
     @Override
     default void close() {}
