@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.aiwae.AiwaeException;
+import org.aiwae.train.Method;
 
 /**
  * A grid file for {@code aiwae grid}: datasets x methods (with their K, T, L values) x repeats, the
@@ -65,10 +66,13 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
         long first = seed == null ? 0 : seed;
         for (String d : datasets) {
             for (Methods m : methods) {
-                need(m.method() != null && List.of("vae", "iwae", "aiwae").contains(m.method()), file,
-                        "methods: method must be vae, iwae or aiwae, got " + m.method());
+                try {
+                    Method.parse(m.method());
+                } catch (IllegalArgumentException e) {
+                    throw new AiwaeException(file + ": methods: " + e.getMessage());
+                }
                 need(m.k() != null && !m.k().isEmpty(), file, "methods: " + m.method() + " needs k values");
-                boolean annealed = m.method().equals("aiwae");
+                boolean annealed = m.method().equals(Method.AIWAE.key());
                 need(annealed || m.t() == null && m.l() == null, file, "methods: t and l are for aiwae only");
                 for (int k : m.k()) {
                     for (Integer t : annealed ? orFive(m.t()) : java.util.Collections.<Integer>singletonList(null)) {

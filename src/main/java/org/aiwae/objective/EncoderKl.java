@@ -1,9 +1,7 @@
 package org.aiwae.objective;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Arrays;
-import java.util.Locale;
+import org.aiwae.Keyed;
 import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.model.LatentVariableModel;
@@ -16,14 +14,8 @@ import org.aiwae.model.Posterior;
  * has the same expectation and a lower variance (the model must offer
  * {@link LatentVariableModel#elboWithClosedFormKl}). Written and read as lower case.
  */
-public enum EncoderKl {
+public enum EncoderKl implements Keyed {
     ANALYTIC, SAMPLE;
-
-    /** The name in flags and files: {@code analytic} or {@code sample}. */
-    @JsonValue
-    public String key() {
-        return name().toLowerCase(Locale.ROOT);
-    }
 
     @Override
     public String toString() {
@@ -33,13 +25,7 @@ public enum EncoderKl {
     /** Parses a key; throws IllegalArgumentException naming the choices. */
     @JsonCreator
     public static EncoderKl parse(String key) {
-        for (EncoderKl k : values()) {
-            if (k.key().equals(key)) {
-                return k;
-            }
-        }
-        throw new IllegalArgumentException("unknown encoder KL '" + key + "'; choose " + String.join(" or ",
-                Arrays.stream(values()).map(EncoderKl::key).toList()));
+        return Keyed.parse(EncoderKl.class, "encoder KL", key);
     }
 
     /**

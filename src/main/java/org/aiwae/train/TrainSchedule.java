@@ -1,24 +1,17 @@
 package org.aiwae.train;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Locale;
+import org.aiwae.Keyed;
 
 /**
  * How the learning rate falls over a run: {@code paper} is Appendix A's 3,280 epochs exactly;
  * {@code short} compresses the same decay into the run's {@code epochs} (see {@link LearningRates}).
  */
-public enum TrainSchedule {
+public enum TrainSchedule implements Keyed {
     PAPER, SHORT;
 
     /** The paper's number of epochs, {@code sum_{i=0}^{7} 3^i}. */
     public static final int PAPER_EPOCHS = 3280;
-
-    /** The name in flags and files: {@code paper} or {@code short}. */
-    @JsonValue
-    public String key() {
-        return name().toLowerCase(Locale.ROOT);
-    }
 
     @Override
     public String toString() {
@@ -28,12 +21,7 @@ public enum TrainSchedule {
     /** Parses a key; throws IllegalArgumentException naming the choices. */
     @JsonCreator
     public static TrainSchedule parse(String key) {
-        for (TrainSchedule s : values()) {
-            if (s.key().equals(key)) {
-                return s;
-            }
-        }
-        throw new IllegalArgumentException("unknown schedule '" + key + "'; choose paper or short");
+        return Keyed.parse(TrainSchedule.class, "schedule", key);
     }
 
     /** Learning rate for 0-based epoch {@code e} of a run of {@code epochs} epochs. */
