@@ -51,8 +51,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        inRange("--warmup", warmup);
-        inRange("--seconds", seconds);
+        Flags.between(spec, "--warmup", warmup, 0, 3600, "seconds");
+        Flags.between(spec, "--seconds", seconds, 0, 3600, "seconds");
         TrainConfig config = model.config(spec, 20, TrainSchedule.SHORT, backendOption.name, 50, 100,
                 TrainConfig.PAPER_LEARNING_RATE);
         try (Backend backend = backendOption.open()) {
@@ -86,12 +86,6 @@ final class BenchCommand implements Callable<Integer> {
                         bytes < 0 ? Double.NaN : bytes / 1e6 / stepsAndNanos[0]);
                 return 0;
             }
-        }
-    }
-
-    private void inRange(String flag, int s) {
-        if (s < 0 || s > 3600) {
-            throw new ParameterException(spec.commandLine(), flag + " must be between 0 and 3600 seconds, got " + s);
         }
     }
 

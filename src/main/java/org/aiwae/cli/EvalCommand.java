@@ -127,12 +127,6 @@ final class EvalCommand implements Callable<Integer> {
         return "eval-" + split + ".jsonl";
     }
 
-    private void atLeast(String flag, int value, int min) {
-        if (value < min) {
-            throw new ParameterException(spec.commandLine(), flag + " must be at least " + min + ", got " + value);
-        }
-    }
-
     /**
      * What to evaluate and where: the flags of {@code aiwae eval}, checked.
      *
@@ -152,13 +146,13 @@ final class EvalCommand implements Callable<Integer> {
         if (!new Splits().contains(split)) {
             throw new ParameterException(spec.commandLine(), "unknown split '" + split + "'; choose test, train or both");
         }
-        atLeast("--limit", limit, 0);
-        atLeast("--nll-chains", chains, 1);
-        atLeast("--nll-temperatures", temperatures, 2);
-        atLeast("--nll-leapfrog", leapfrog, 1);
-        atLeast("--nvlb-samples", nvlbSamples, 1);
-        atLeast("--batch", batch, 1);
-        atLeast("--shards", shards, 0);
+        Flags.atLeast(spec, "--limit", limit, 0);
+        Flags.atLeast(spec, "--nll-chains", chains, 1);
+        Flags.atLeast(spec, "--nll-temperatures", temperatures, 2);
+        Flags.atLeast(spec, "--nll-leapfrog", leapfrog, 1);
+        Flags.atLeast(spec, "--nvlb-samples", nvlbSamples, 1);
+        Flags.atLeast(spec, "--batch", batch, 1);
+        Flags.atLeast(spec, "--shards", shards, 0);
         if (shards > 0 && master == null) {
             throw new ParameterException(spec.commandLine(), "--shards needs --master (e.g. --master local[2])");
         }

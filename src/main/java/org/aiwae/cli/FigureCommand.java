@@ -1,15 +1,18 @@
 package org.aiwae.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import org.aiwae.AiwaeException;
 import org.aiwae.data.Binarizer;
 import org.aiwae.data.Datasets;
 import org.aiwae.data.Images;
-import org.aiwae.data.Split;
 import org.aiwae.engine.Tensor;
 import org.aiwae.model.MlpVae;
 import org.aiwae.plot.Canvas;
@@ -42,8 +45,8 @@ final class FigureCommand {
                 description = "run folders with a 2-d latent model, comma-separated: one row each")
         List<Path> dirs;
 
-        @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "the PNG file to write")
-        Path out;
+        @Mixin
+        PngOut out;
 
         @Option(names = "--images", paramLabel = "I", split = ",",
                 description = "test-image indices, comma-separated (e.g. 3,2,1); default: one image of each digit")
@@ -53,19 +56,13 @@ final class FigureCommand {
                 description = "side of each panel, 28-1024 pixels; default: ${DEFAULT-VALUE}")
         int panel;
 
-        @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
-                description = "seed of the images' binarisation; default: ${DEFAULT-VALUE}")
-        long seed;
-
         @Mixin
-        DataDirOption dataDir;
+        TestImages data;
 
         @Override
         public Integer call() throws Exception {
-            checkPng(spec, out);
-            if (panel < 28 || panel > 1024) {
-                throw new ParameterException(spec.commandLine(), "--panel must be between 28 and 1024 pixels, got " + panel);
-            }
+            out.check();
+            Flags.between(spec, "--panel", panel, 28, 1024, "pixels");
             List<MlpVae> models = new ArrayList<>();
             List<String> labels = new ArrayList<>();
             String dataset = null;
@@ -82,12 +79,9 @@ final class FigureCommand {
                 models.add(run.model());
                 labels.add(run.config().label() + " (" + d + ", epoch " + run.epoch() + ")");
             }
-            Images test = Datasets.load(dataset, dataDir.dir).test();
+            Images test = data.test(dataset);
             int[] idx = images != null ? checkIndices(spec, images, test.count()) : onePerDigit(test);
-            Tensor x = binarized(test, idx, seed);
-            Canvas c = Figures.posterior(models, x, panel);
-            c.writePng(out);
-            System.out.println("wrote " + out + " (" + c.width() + "x" + c.height() + "): columns = test images " + java.util.Arrays.toString(idx));
+            out.write(Figures.posterior(models, data.binarized(test, idx), panel), "columns = test images " + Arrays.toString(idx));
             System.out.println("  row 1: the binarised images");
             for (int i = 0; i < labels.size(); i++) {
                 System.out.println("  row " + (i + 2) + ": p(z|x) of " + labels.get(i));
@@ -106,34 +100,26 @@ final class FigureCommand {
         @Option(names = "--checkpoint", paramLabel = "DIR", required = true, description = "the training run folder")
         Path dir;
 
-        @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "the PNG file to write")
-        Path out;
+        @Mixin
+        PngOut out;
 
         @Option(names = "--grid", paramLabel = "N", defaultValue = "8",
                 description = "N x N images per mosaic, 1-32; default: ${DEFAULT-VALUE}")
         int grid;
 
-        @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
-                description = "seed of the prior samples and the binarisation; default: ${DEFAULT-VALUE}")
-        long seed;
-
         @Mixin
-        DataDirOption dataDir;
+        TestImages data;
 
         @Override
         public Integer call() throws Exception {
-            checkPng(spec, out);
-            if (grid < 1 || grid > 32) {
-                throw new ParameterException(spec.commandLine(), "--grid must be between 1 and 32, got " + grid);
-            }
+            out.check();
+            Flags.between(spec, "--grid", grid, 1, 32, "");
             Checkpoint.Loaded run = Checkpoint.readModel(dir);
-            Split data = Datasets.load(run.config().dataset(), dataDir.dir);
-            int n = Math.min(grid * grid, data.test().count());
-            int[] idx = java.util.stream.IntStream.range(0, n).toArray();
-            Canvas c = Figures.samplesAndReconstructions(run.model(), binarized(data.test(), idx, seed), grid,
-                    Streams.of(seed, Streams.EVAL, 3, 0));
-            c.writePng(out);
-            System.out.println("wrote " + out + " (" + c.width() + "x" + c.height() + "): samples from the prior | " + n
+            Images test = data.test(run.config().dataset());
+            int n = Math.min(grid * grid, test.count());
+            int[] idx = IntStream.range(0, n).toArray();
+            out.write(Figures.samplesAndReconstructions(run.model(), data.binarized(test, idx), grid,
+                    Streams.of(data.seed, Streams.EVAL, 3, 0)), "samples from the prior | " + n
                     + " test images | reconstructions, " + run.config().label() + " epoch " + run.epoch());
             return 0;
         }
@@ -144,26 +130,22 @@ final class FigureCommand {
                     + "epoch with the mean-image baseline, the training losses, and for AIWAE runs the HMC acceptance rate "
                     + "and step size per temperature step. (train writes RUN/curves.png itself at the end of a run.)"})
     static final class Plot implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
         @Parameters(paramLabel = "RUN", arity = "1..*", description = "training run folders")
         List<Path> runs;
 
-        @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "the PNG file to write")
-        Path out;
+        @Mixin
+        PngOut out;
 
         @Override
         public Integer call() throws Exception {
-            checkPng(spec, out);
+            out.check();
             List<RunCurves> curves = new ArrayList<>();
             for (Path dir : runs) {
                 curves.add(readRun(dir));
             }
-            LearningCurves.write(curves, out);
+            LearningCurves.write(curves, out.file);
             int[] size = LearningCurves.size(curves);
-            System.out.println("wrote " + out + " (" + size[0] + "x" + size[1] + "): learning curves of " + curves.size()
-                    + (curves.size() == 1 ? " run" : " runs"));
+            out.wrote(size[0], size[1], "learning curves of " + curves.size() + (curves.size() == 1 ? " run" : " runs"));
             return 0;
         }
     }
@@ -177,19 +159,55 @@ final class FigureCommand {
         }
     }
 
-    /** The figure's file must end in .png and its folder exist. */
-    static void checkPng(CommandSpec spec, Path out) {
-        if (!out.getFileName().toString().toLowerCase().endsWith(".png")) {
-            throw new ParameterException(spec.commandLine(), "give the figure's file with --out FILE.png, got " + out);
+    /** {@code --out FILE.png} of every figure command: checked before anything is read. A picocli mixin. */
+    static final class PngOut {
+        @Spec(Spec.Target.MIXEE)
+        CommandSpec spec;
+
+        @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "the PNG file to write")
+        Path file;
+
+        /** The file must end in .png and its folder exist. */
+        void check() {
+            if (!file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+                throw new ParameterException(spec.commandLine(), "give the figure's file with --out FILE.png, got " + file);
+            }
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new ParameterException(spec.commandLine(), "--out: folder " + parent + " does not exist");
+            }
         }
-        Path parent = out.toAbsolutePath().getParent();
-        if (parent != null && !Files.isDirectory(parent)) {
-            throw new ParameterException(spec.commandLine(), "--out: folder " + parent + " does not exist");
+
+        /** Writes {@code c} and says so on stdout. */
+        void write(Canvas c, String what) throws IOException {
+            c.writePng(file);
+            wrote(c.width(), c.height(), what);
+        }
+
+        void wrote(int width, int height, String what) {
+            System.out.println("wrote " + file + " (" + width + "x" + height + "): " + what);
         }
     }
 
-    private static Tensor binarized(Images images, int[] idx, long seed) {
-        return Binarizer.sample(images.gather(idx, 0, idx.length), Streams.of(seed, Streams.EVAL_DATA, 3, 0));
+    /**
+     * {@code --seed} and {@code --data-dir} of the figures drawn on test images: where the images are
+     * and the seed of their binarisation (and of the prior samples). A picocli mixin.
+     */
+    static final class TestImages {
+        @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
+                description = "random seed of the test images' binarisation (and of samples' prior draws); default: ${DEFAULT-VALUE}")
+        long seed;
+
+        @Mixin
+        DataDirOption dataDir;
+
+        Images test(String dataset) {
+            return Datasets.load(dataset, dataDir.dir).test();
+        }
+
+        Tensor binarized(Images images, int[] idx) {
+            return Binarizer.sample(images.gather(idx, 0, idx.length), Streams.of(seed, Streams.EVAL_DATA, 3, 0));
+        }
     }
 
     static int[] checkIndices(CommandSpec spec, int[] idx, int count) {
@@ -205,7 +223,7 @@ final class FigureCommand {
     static int[] onePerDigit(Images test) {
         int[] labels = test.labels();
         if (labels == null) {
-            return java.util.stream.IntStream.range(0, Math.min(10, test.count())).toArray();
+            return IntStream.range(0, Math.min(10, test.count())).toArray();
         }
         List<Integer> idx = new ArrayList<>();
         for (int digit = 0; digit < 10; digit++) {

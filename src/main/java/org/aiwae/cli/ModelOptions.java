@@ -1,6 +1,5 @@
 package org.aiwae.cli;
 
-import java.util.function.Supplier;
 import org.aiwae.data.Datasets;
 import org.aiwae.objective.EncoderKl;
 import org.aiwae.train.Method;
@@ -8,9 +7,7 @@ import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.TypeConversionException;
 
 /**
@@ -69,7 +66,7 @@ final class ModelOptions {
     TrainConfig config(CommandSpec spec, int epochs, TrainSchedule schedule, String backend, int evalSamples, int evalImages,
                        double learningRate) {
         int batch = batchSize != null ? batchSize : defaultBatch(dataset, method);
-        return checked(spec, () -> new TrainConfig(dataset, method, samples, temperatures, leapfrog, latent, hidden, batch,
+        return Flags.checked(spec, () -> new TrainConfig(dataset, method, samples, temperatures, leapfrog, latent, hidden, batch,
                 epochs, schedule, trainLimit, seed, backend, evalSamples, evalImages,
                 encoderKl != null ? encoderKl : method == Method.AIWAE ? EncoderKl.ANALYTIC : EncoderKl.SAMPLE, learningRate));
     }
@@ -80,21 +77,6 @@ final class ModelOptions {
      */
     static int defaultBatch(String dataset, Method method) {
         return dataset.equals("embedded") ? 20 : method.defaultBatch();
-    }
-
-    /**
-     * Runs {@code f}; an IllegalArgumentException whose message starts with a configuration field
-     * ({@code batch_size must be ...}) becomes a one-line error naming the command's flag ({@code --batch-size}).
-     */
-    static <T> T checked(CommandSpec spec, Supplier<T> f) {
-        try {
-            return f.get();
-        } catch (IllegalArgumentException e) {
-            String m = String.valueOf(e.getMessage());
-            String field = m.split("[ :]", 2)[0];
-            OptionSpec o = field.matches("[a-z]+(_[a-z]+)*") ? spec.findOption("--" + field.replace('_', '-')) : null;
-            throw new ParameterException(spec.commandLine(), o == null ? m : o.longestName() + m.substring(field.length()));
-        }
     }
 
     static final class DatasetName extends java.util.ArrayList<String> implements ITypeConverter<String> {

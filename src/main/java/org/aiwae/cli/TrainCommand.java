@@ -110,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
         double seconds;
         try (Backend b = BackendOption.open(config.backend())) {
             Split data = Datasets.load(config.dataset(), dataDir.dir);
-            Trainer trainer = ModelOptions.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
+            Trainer trainer = Flags.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
             if (failOnceAfter != null) {
                 trainer.failOnceAfterEpoch(failOnceAfter, out.resolve(".test-failed-once"));
             }
@@ -210,7 +210,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (epochs != null || schedule == TrainSchedule.SHORT) {
             int n = epochs != null ? epochs : c.schedule() == TrainSchedule.SHORT ? c.epochs() : EMBEDDED_EPOCHS;
-            return ModelOptions.checked(spec, () -> c.withEpochs(n, TrainSchedule.SHORT));
+            return Flags.checked(spec, () -> c.withEpochs(n, TrainSchedule.SHORT));
         }
         return c;
     }

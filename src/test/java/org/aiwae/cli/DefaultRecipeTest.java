@@ -3,8 +3,6 @@ package org.aiwae.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import org.aiwae.data.Binarizer;
 import org.aiwae.data.Datasets;
@@ -35,15 +33,8 @@ class DefaultRecipeTest {
     @Test
     void reconstructionsDependOnTheInput() throws Exception {
         Path run = dir.resolve("run");
-        PrintStream err = System.err;
-        System.setErr(new PrintStream(new ByteArrayOutputStream()));
-        int status;
-        try {
-            status = Main.run(new String[] {"train", "--epochs", "5", "--out", run.toString()});
-        } finally {
-            System.setErr(err);
-        }
-        assertEquals(0, status);
+        CliRun trained = CliRun.of("train", "--epochs", "5", "--out", run.toString());
+        assertEquals(0, trained.status(), trained.err());
         Checkpoint.Loaded loaded = Checkpoint.readModel(run);
         assertEquals(20, loaded.config().batchSize(), "the embedded recipe's batch");
         assertEquals(3e-3, loaded.config().learningRate(), 1e-12);

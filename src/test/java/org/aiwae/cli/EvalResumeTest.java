@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -34,25 +32,10 @@ class EvalResumeTest {
     private static final List<String> PROTOCOL = List.of("--nll-chains", "2", "--nll-temperatures", "60", "--nll-leapfrog", "2",
             "--nvlb-samples", "10");
 
-    private record Outcome(int status, String err, String out) {}
-
-    private static Outcome inProcess(List<String> args) {
-        PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err));
-        System.setOut(new PrintStream(out));
-        try {
-            return new Outcome(Main.run(args.toArray(String[]::new)), err.toString(), out.toString());
-        } finally {
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
-    }
-
     @BeforeAll
     static void train() {
         run = dir.resolve("run");
-        Outcome o = inProcess(List.of("train", "--method", "iwae", "--samples", "2", "--latent", "4", "--hidden", "16",
+        CliRun o = CliRun.of(List.of("train", "--method", "iwae", "--samples", "2", "--latent", "4", "--hidden", "16",
                 "--train-limit", "100", "--epochs", "1", "--out", run.toString(), "--eval-samples", "5"));
         assertEquals(0, o.status(), o.err());
     }
@@ -138,39 +121,39 @@ class EvalResumeTest {
     @Test
     void anExistingEvaluationIsNeitherOverwrittenNorResumedWithOtherSettings() throws Exception {
         Path out = dir.resolve("refuse");
-        assertEquals(0, inProcess(eval(out, "--limit", "2")).status());
+        assertEquals(0, CliRun.of(eval(out, "--limit", "2")).status());
         byte[] before = Files.readAllBytes(out.resolve("eval.json"));
         long modified = Files.getLastModifiedTime(out.resolve("eval.json")).toMillis();
 
-        Outcome again = inProcess(eval(out, "--limit", "2"));
+        CliRun again = CliRun.of(eval(out, "--limit", "2"));
         assertEquals(2, again.status());
         assertTrue(again.err().startsWith("aiwae: ") && again.err().strip().lines().count() == 1, again.err());
         assertTrue(again.err().contains("already has an evaluation") && again.err().contains("--resume"), again.err());
 
-        Outcome otherSeed = inProcess(eval(out, "--limit", "2", "--resume", "--seed", "1"));
+        CliRun otherSeed = CliRun.of(eval(out, "--limit", "2", "--resume", "--seed", "1"));
         assertEquals(2, otherSeed.status());
         assertTrue(otherSeed.err().contains("a different seed: 0 (now 1)"), otherSeed.err());
-        Outcome otherProtocol = inProcess(eval(out, "--limit", "2", "--resume", "--nvlb-samples", "11"));
+        CliRun otherProtocol = CliRun.of(eval(out, "--limit", "2", "--resume", "--nvlb-samples", "11"));
         assertEquals(2, otherProtocol.status());
         assertTrue(otherProtocol.err().contains("a different protocol"), otherProtocol.err());
-        Outcome both = inProcess(eval(out, "--limit", "2", "--resume", "--force"));
+        CliRun both = CliRun.of(eval(out, "--limit", "2", "--resume", "--force"));
         assertEquals(2, both.status());
         assertArrayEquals(before, Files.readAllBytes(out.resolve("eval.json")));
         assertEquals(modified, Files.getLastModifiedTime(out.resolve("eval.json")).toMillis());
 
         // --resume with more images evaluates only the new ones; --force starts over
-        Outcome more = inProcess(eval(out, "--limit", "3", "--resume"));
+        CliRun more = CliRun.of(eval(out, "--limit", "3", "--resume"));
         assertEquals(0, more.status(), more.err());
         assertTrue(more.err().contains("2 of 3 images already in eval-test.jsonl"), more.err());
         assertEquals(3, lines(out.resolve("eval-test.jsonl")).size());
-        Outcome force = inProcess(eval(out, "--limit", "1", "--force"));
+        CliRun force = CliRun.of(eval(out, "--limit", "1", "--force"));
         assertEquals(0, force.status(), force.err());
         assertEquals(1, lines(out.resolve("eval-test.jsonl")).size());
 
-        Outcome badRange = inProcess(eval(dir.resolve("none"), "--images", "5:3"));
+        CliRun badRange = CliRun.of(eval(dir.resolve("none"), "--images", "5:3"));
         assertEquals(2, badRange.status());
         assertTrue(badRange.err().contains("--images must be A:B"), badRange.err());
-        Outcome beyond = inProcess(eval(dir.resolve("none"), "--images", "0:501"));
+        CliRun beyond = CliRun.of(eval(dir.resolve("none"), "--images", "0:501"));
         assertEquals(2, beyond.status());
         assertTrue(beyond.err().contains("beyond the 500 test images"), beyond.err());
         assertFalse(Files.exists(dir.resolve("none")));
@@ -179,7 +162,7 @@ class EvalResumeTest {
     @Test
     void noEvaluationIsWrittenIntoTheCheckpointFolderWhenOutIsGiven() throws Exception {
         Path out = dir.resolve("elsewhere").resolve("nested");
-        assertEquals(0, inProcess(eval(out, "--limit", "1")).status());
+        assertEquals(0, CliRun.of(eval(out, "--limit", "1")).status());
         assertTrue(Files.isRegularFile(out.resolve("eval.json")));
         assertFalse(Files.exists(run.resolve("eval.json")));
         assertTrue(new File(out.toFile(), "eval-test.jsonl").isFile());

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,21 +150,6 @@ class JsonFilesTest {
         assertEquals(x.length, y.length);
     }
 
-    private record Outcome(int status, String err) {}
-
-    private static Outcome run(String... args) {
-        PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err));
-        System.setOut(new PrintStream(new ByteArrayOutputStream()));
-        try {
-            return new Outcome(Main.run(args), err.toString());
-        } finally {
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
-    }
-
     /** A hand-edited config.json is refused on --resume with one line naming the file and the field; nothing is written. */
     @Test
     void handEditedConfigIsRefusedNamingTheField() throws Exception {
@@ -185,7 +168,7 @@ class JsonFilesTest {
         edits.put(good.substring(0, 40), "config.json");
         for (Map.Entry<String, String> e : edits.entrySet()) {
             Files.writeString(run.resolve(Checkpoint.CONFIG), e.getKey());
-            Outcome o = run("train", "--resume", "--out", run.toString());
+            CliRun o = CliRun.of("train", "--resume", "--out", run.toString());
             assertEquals(2, o.status(), e.getKey() + " -> " + o.err());
             assertEquals(1, o.err().strip().lines().count(), o.err());
             assertTrue(o.err().contains(run.resolve(Checkpoint.CONFIG).toString()) && o.err().contains(e.getValue()),
@@ -203,23 +186,23 @@ class JsonFilesTest {
         Path run = dir.resolve("deep");
         Files.createDirectories(run);
         Files.writeString(run.resolve(Checkpoint.CONFIG), deep);
-        Outcome o = run("train", "--resume", "--out", run.toString());
+        CliRun o = CliRun.of("train", "--resume", "--out", run.toString());
         assertEquals(2, o.status(), o.err());
         assertEquals(1, o.err().strip().lines().count(), o.err());
         assertTrue(o.err().contains("config.json"), o.err());
         Files.writeString(run.resolve(Checkpoint.CONFIG), "{\"dataset\":" + "{\"a\":".repeat(100_000) + "1" + "}".repeat(100_001));
-        Outcome nested = run("train", "--resume", "--out", run.toString());
+        CliRun nested = CliRun.of("train", "--resume", "--out", run.toString());
         assertEquals(2, nested.status(), nested.err());
         assertEquals(1, nested.err().strip().lines().count(), nested.err());
 
         Files.writeString(run.resolve("eval.json"), "{\"config\":" + "{\"a\":".repeat(100_000) + "1" + "}".repeat(100_001));
-        Outcome t = run("table", run.toString());
+        CliRun t = CliRun.of("table", run.toString());
         assertEquals(2, t.status(), t.err());
         assertEquals(1, t.err().strip().lines().count(), t.err());
         assertTrue(t.err().contains("eval.json"), t.err());
 
         Files.writeString(run.resolve(Checkpoint.CONFIG), "{\"dataset\":\"" + "x".repeat(2 << 20) + "\"}");
-        Outcome big = run("train", "--resume", "--out", run.toString());
+        CliRun big = CliRun.of("train", "--resume", "--out", run.toString());
         assertEquals(2, big.status(), big.err());
         assertEquals(1, big.err().strip().lines().count(), big.err());
 

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -24,32 +22,17 @@ class PlotCommandTest {
     @TempDir
     static Path dir;
     static Path aiwae, iwae;
-    static Outcome trained;
-
-    private record Outcome(int status, String err, String out) {}
-
-    private static Outcome run(String... args) {
-        PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err));
-        System.setOut(new PrintStream(out));
-        try {
-            return new Outcome(Main.run(args), err.toString(), out.toString());
-        } finally {
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
-    }
+    static CliRun trained;
 
     @BeforeAll
     static void twoSmallRuns() {
         aiwae = dir.resolve("aiwae-run");
         iwae = dir.resolve("iwae-run");
-        trained = run("train", "--method", "aiwae", "--samples", "2", "--temperatures", "3", "--leapfrog", "2", "--latent", "4",
+        trained = CliRun.of("train", "--method", "aiwae", "--samples", "2", "--temperatures", "3", "--leapfrog", "2", "--latent", "4",
                 "--hidden", "16", "--batch-size", "20", "--train-limit", "100", "--epochs", "2", "--eval-samples", "5",
                 "--out", aiwae.toString());
         assertEquals(0, trained.status(), trained.err());
-        Outcome i = run("train", "--method", "iwae", "--samples", "2", "--latent", "4", "--hidden", "16", "--train-limit", "100",
+        CliRun i = CliRun.of("train", "--method", "iwae", "--samples", "2", "--latent", "4", "--hidden", "16", "--train-limit", "100",
                 "--epochs", "3", "--eval-samples", "5", "--out", iwae.toString());
         assertEquals(0, i.status(), i.err());
     }
@@ -73,7 +56,7 @@ class PlotCommandTest {
     @Test
     void oneRunGivesTwoPanelsWithoutAnnealingAndAnAiwaeRunFour() throws Exception {
         Path one = dir.resolve("one.png");
-        Outcome o = run("plot", iwae.toString(), "--out", one.toString());
+        CliRun o = CliRun.of("plot", iwae.toString(), "--out", one.toString());
         assertEquals(0, o.status(), o.err());
         BufferedImage img = ImageIO.read(one.toFile());
         assertEquals(W, img.getWidth());
@@ -85,7 +68,7 @@ class PlotCommandTest {
     @Test
     void severalRunsOverlaid() throws Exception {
         Path both = dir.resolve("both.png");
-        Outcome o = run("plot", iwae.toString(), aiwae.toString(), iwae.toString(), "--out", both.toString());
+        CliRun o = CliRun.of("plot", iwae.toString(), aiwae.toString(), iwae.toString(), "--out", both.toString());
         assertEquals(0, o.status(), o.err());
         BufferedImage img = ImageIO.read(both.toFile());
         assertEquals(W, img.getWidth());
@@ -111,7 +94,7 @@ class PlotCommandTest {
         org.aiwae.plot.RunCurves c = org.aiwae.plot.RunCurves.read(restarted);
         assertEquals(3, c.epochs().length);
         assertEquals(2.0, c.epochs()[1]);
-        Outcome o = run("plot", restarted.toString(), "--out", dir.resolve("restarted.png").toString());
+        CliRun o = CliRun.of("plot", restarted.toString(), "--out", dir.resolve("restarted.png").toString());
         assertEquals(0, o.status(), o.err());
     }
 
@@ -138,7 +121,7 @@ class PlotCommandTest {
     }
 
     private static void refused(String expected, String... args) {
-        Outcome o = run(args);
+        CliRun o = CliRun.of(args);
         assertEquals(2, o.status(), String.join(" ", args) + " -> " + o.err());
         assertTrue(o.err().startsWith("aiwae: ") && o.err().strip().lines().count() == 1, o.err());
         assertTrue(o.err().contains(expected), o.err());

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +20,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.aiwae.AiwaeException;
-import org.aiwae.cli.Main;
+import org.aiwae.cli.CliRun;
 import org.aiwae.data.Datasets;
 import org.aiwae.engine.backend.Backends;
 import org.junit.jupiter.api.Test;
@@ -105,14 +104,14 @@ class CrashSafetyTest {
         assertEquals(137, finish(start(run, false, "locked", false)));
         assertTrue(Files.isRegularFile(run.resolve(Checkpoint.CONFIG)));
         assertFalse(Files.exists(run.resolve(Checkpoint.LATEST)));
-        Outcome again = cli("train", "--out", run.toString());
+        CliRun again = CliRun.of("train", "--out", run.toString());
         assertEquals(2, again.status());
         assertTrue(again.err().contains("pass --resume"), again.err());
-        Outcome eval = cli("eval", "--checkpoint", run.toString());
+        CliRun eval = CliRun.of("eval", "--checkpoint", run.toString());
         assertEquals(2, eval.status());
         assertTrue(eval.err().contains("no checkpoint yet"), eval.err());
 
-        Outcome resumed = cli("train", "--resume", "--out", run.toString());
+        CliRun resumed = CliRun.of("train", "--resume", "--out", run.toString());
         assertEquals(0, resumed.status(), resumed.err());
         List<String> lines = Files.readAllLines(run.resolve(Checkpoint.METRICS));
         assertEquals(CONFIG.epochs(), lines.size());
@@ -134,7 +133,7 @@ class CrashSafetyTest {
             AiwaeException e = assertThrows(AiwaeException.class,
                     () -> new Trainer(CONFIG, Datasets.embedded(), Backends.cpu(), run, true, QUIET).run());
             assertTrue(e.getMessage().contains("in use by process " + first.pid() + "@"), e.getMessage());
-            Outcome cli = cli("train", "--resume", "--out", run.toString());
+            CliRun cli = CliRun.of("train", "--resume", "--out", run.toString());
             assertEquals(2, cli.status());
             assertEquals(1, cli.err().strip().lines().count(), cli.err());
             assertTrue(cli.err().startsWith("aiwae: run folder " + run + " is in use by process " + first.pid()), cli.err());
@@ -217,20 +216,5 @@ class CrashSafetyTest {
             throw new AssertionError("a training child did not finish in 5 minutes");
         }
         return p.exitValue();
-    }
-
-    private record Outcome(int status, String err) {}
-
-    private static synchronized Outcome cli(String... args) {
-        PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err));
-        System.setOut(QUIET);
-        try {
-            return new Outcome(Main.run(args), err.toString());
-        } finally {
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
     }
 }
