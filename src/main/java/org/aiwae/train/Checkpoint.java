@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -328,11 +329,22 @@ public final class Checkpoint {
 
     /**
      * Copies {@code from}'s tensors into the same-named variables, checking that each exists with
-     * the variable's shape and holds only finite numbers.
+     * the variable's shape and holds only finite numbers, and that {@code from} holds nothing else.
      */
     static void copyInto(Map<String, Var> into, Map<String, Tensor> from, Path file) {
+        onlyThese(into.keySet(), from, file);
         for (Map.Entry<String, Var> e : into.entrySet()) {
             copyInto(e.getKey(), e.getValue().value(), from, file);
+        }
+    }
+
+    /** {@code file}'s tensors must all be among {@code expected}: a tensor the model does not have is refused by name. */
+    static void onlyThese(Set<String> expected, Map<String, Tensor> from, Path file) {
+        for (String name : from.keySet()) {
+            if (!expected.contains(name)) {
+                throw new AiwaeException(file + ": unexpected tensor '" + name + "' (this run has none of that name); the file "
+                        + "belongs to another model or is corrupt");
+            }
         }
     }
 

@@ -5,9 +5,11 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.aiwae.AiwaeException;
 import org.aiwae.data.Binarizer;
 import org.aiwae.data.Images;
@@ -292,8 +294,12 @@ public final class Trainer {
         Path where = s.source() == null ? out : s.source();
         Path modelFile = where.resolve(Checkpoint.MODEL), stateFile = where.resolve(Checkpoint.STATE);
         Checkpoint.copyInto(model.namedParameters(), s.model(), modelFile);
-        forEachMoment((name, t) -> Checkpoint.copyInto(name, t, s.state(), stateFile));
+        Set<String> stateNames = new HashSet<>();
+        forEachMoment((name, t) -> stateNames.add(name));
         Map<String, Tensor> own = objective.state();
+        stateNames.addAll(own.keySet());
+        Checkpoint.onlyThese(stateNames, s.state(), stateFile);
+        forEachMoment((name, t) -> Checkpoint.copyInto(name, t, s.state(), stateFile));
         for (String k : own.keySet()) {
             Checkpoint.copyInto(k, own.get(k).copy(), s.state(), stateFile); // checks presence, shape, finiteness
         }

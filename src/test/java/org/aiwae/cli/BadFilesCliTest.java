@@ -11,12 +11,16 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.aiwae.data.Idx;
 import org.aiwae.data.Images;
+import org.aiwae.engine.Tensor;
+import org.aiwae.io.SafeTensors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -121,6 +125,25 @@ class BadFilesCliTest {
         }), model, "header length 1099511627776 does not fit");
         everyReaderRefuses(corrupted(model, b -> withHeader(b, h -> "[".repeat(100_000))), model, "too deeply nested");
         everyReaderRefuses(corrupted(model, b -> withHeader(b, h -> h.replaceFirst("\"F32\"", "\"F16\""))), model, "only F32");
+    }
+
+    /** A file with one tensor more than the run has: {@code extra} added to its tensors, metadata kept. */
+    private static byte[] withExtraTensor(byte[] file, String extra) {
+        SafeTensors.Contents c = SafeTensors.read(file, "original");
+        Map<String, Tensor> tensors = new LinkedHashMap<>(c.tensors());
+        tensors.put(extra, Tensor.zeros(3));
+        return SafeTensors.encode(tensors, c.metadata());
+    }
+
+    @Test
+    void anUnexpectedTensorIsRefusedNamingTheFileAndTheTensor() throws IOException {
+        String model = "model.safetensors", state = "train-state.safetensors";
+        Path bad = corrupted(model, b -> withExtraTensor(b, "enc.l9.weight"));
+        everyReaderRefuses(bad, model, "unexpected tensor 'enc.l9.weight'");
+        refused(cli("train", "--resume", "--out", bad.toString(), "--epochs", "2"), model, "unexpected tensor 'enc.l9.weight'");
+        Path badState = corrupted(state, b -> withExtraTensor(b, "adam.gen.m.extra"));
+        refused(cli("train", "--resume", "--out", badState.toString(), "--epochs", "2"), state, "unexpected tensor 'adam.gen.m.extra'");
+        assertEquals(1, org.aiwae.train.Checkpoint.latestEpoch(badState), "the refused resume trained nothing");
     }
 
     @Test
