@@ -3,7 +3,6 @@ package org.aiwae.cli;
 import java.lang.management.ManagementFactory;
 import java.util.concurrent.Callable;
 import org.aiwae.data.Binarizer;
-import org.aiwae.data.Datasets;
 import org.aiwae.data.Images;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
@@ -56,7 +55,7 @@ final class BenchCommand implements Callable<Integer> {
         TrainConfig config = model.config(spec, 20, TrainSchedule.SHORT, backendOption.name, 50, 100,
                 TrainConfig.PAPER_LEARNING_RATE);
         try (Backend backend = backendOption.open()) {
-            Images train = Datasets.load(config.dataset(), dataDir.dir).train();
+            Images train = dataDir.load(config.dataset()).train();
             if (config.trainLimit() > 0) {
                 train = train.limit(config.trainLimit());
             }

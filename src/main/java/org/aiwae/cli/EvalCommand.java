@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
-import org.aiwae.data.Datasets;
 import org.aiwae.data.Images;
 import org.aiwae.data.Split;
 import org.aiwae.engine.Tensor;
@@ -190,8 +189,8 @@ final class EvalCommand implements Callable<Integer> {
     static int run(Options o) throws Exception {
         Path dir = o.checkpoint();
         long seed = o.seed();
-        Checkpoint.Loaded run = Checkpoint.readModel(dir);
-        Split data = Datasets.load(run.config().dataset(), o.dataDir());
+        Checkpoint.Loaded run = RunFolder.model(dir);
+        Split data = DataDirOption.load(run.config().dataset(), o.dataDir());
         List<String> splits = o.splits();
         Map<String, int[]> chosen = new LinkedHashMap<>();
         for (String s : splits) {
@@ -215,7 +214,7 @@ final class EvalCommand implements Callable<Integer> {
                 Images images = images(data, s);
                 int[] idx = chosen.get(s);
                 Map<Integer, ImageResult> results;
-                try (ResultsFile file = ResultsFile.open(out.resolve(resultsName(s)), header(s, run, ev, seed, backend, images))) {
+                try (ResultsFile file = openResults(out.resolve(resultsName(s)), header(s, run, ev, seed, backend, images))) {
                     if (cluster == null) {
                         evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s);
                     } else {
@@ -249,6 +248,15 @@ final class EvalCommand implements Callable<Integer> {
             System.out.println(table(report));
             System.out.printf("%.1f s; results in %s%n", (System.nanoTime() - start) / 1e9, out.resolve(REPORT));
             return 0;
+        }
+    }
+
+    /** The per-image results file; one that cannot be continued says which flags start over or write elsewhere. */
+    private static ResultsFile openResults(Path file, ResultsFile.Header header) {
+        try {
+            return ResultsFile.open(file, header);
+        } catch (ResultsFile.Mismatch e) {
+            throw new AiwaeException(e.getMessage() + "; pass --force to start over, or --out for another folder", e);
         }
     }
 

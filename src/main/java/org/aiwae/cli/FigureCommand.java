@@ -11,7 +11,6 @@ import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import org.aiwae.AiwaeException;
 import org.aiwae.data.Binarizer;
-import org.aiwae.data.Datasets;
 import org.aiwae.data.Images;
 import org.aiwae.engine.Tensor;
 import org.aiwae.model.MlpVae;
@@ -67,7 +66,7 @@ final class FigureCommand {
             List<String> labels = new ArrayList<>();
             String dataset = null;
             for (Path d : dirs) {
-                Checkpoint.Loaded run = Checkpoint.readModel(d);
+                Checkpoint.Loaded run = RunFolder.model(d);
                 if (run.model().latentDim() != 2) {
                     throw new AiwaeException("posterior figures need a 2-d latent model; " + d + " has latent "
                             + run.model().latentDim() + " (train with --latent 2)");
@@ -114,7 +113,7 @@ final class FigureCommand {
         public Integer call() throws Exception {
             out.check();
             Flags.between(spec, "--grid", grid, 1, 32, "");
-            Checkpoint.Loaded run = Checkpoint.readModel(dir);
+            Checkpoint.Loaded run = RunFolder.model(dir);
             Images test = data.test(run.config().dataset());
             int n = Math.min(grid * grid, test.count());
             int[] idx = IntStream.range(0, n).toArray();
@@ -141,21 +140,12 @@ final class FigureCommand {
             out.check();
             List<RunCurves> curves = new ArrayList<>();
             for (Path dir : runs) {
-                curves.add(readRun(dir));
+                curves.add(RunFolder.curves(dir));
             }
             LearningCurves.write(curves, out.file);
             int[] size = LearningCurves.size(curves);
             out.wrote(size[0], size[1], "learning curves of " + curves.size() + (curves.size() == 1 ? " run" : " runs"));
             return 0;
-        }
-    }
-
-    /** A run folder's curves; a missing folder or metrics file is the user's to fix (one line, exit 2). */
-    static RunCurves readRun(Path dir) {
-        try {
-            return RunCurves.read(dir);
-        } catch (IllegalArgumentException e) {
-            throw new AiwaeException(e.getMessage());
         }
     }
 
@@ -202,7 +192,7 @@ final class FigureCommand {
         DataDirOption dataDir;
 
         Images test(String dataset) {
-            return Datasets.load(dataset, dataDir.dir).test();
+            return dataDir.load(dataset).test();
         }
 
         Tensor binarized(Images images, int[] idx) {

@@ -39,12 +39,14 @@ public interface TaskRunner extends AutoCloseable {
     @Override
     void close();
 
-    /** The runner for {@code master}, or one line explaining that Spark is not on the classpath. */
+    /** The runner for {@code master}, or one line naming --master: Spark is not on the classpath or did not start. */
     static TaskRunner open(String master, String appName) {
         try {
             for (Factory f : ServiceLoader.load(Factory.class, TaskRunner.class.getClassLoader())) {
                 return f.open(master, appName);
             }
+        } catch (AiwaeException e) {
+            throw new AiwaeException("--master: " + e.getMessage(), e);
         } catch (ServiceConfigurationError | NoClassDefFoundError e) {
             // Spark's jars are missing: the message below
         }

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
-import org.aiwae.data.Datasets;
 import org.aiwae.data.Split;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.io.Json;
@@ -109,7 +108,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig config = resume ? resumed() : fresh();
         double seconds;
         try (Backend b = BackendOption.open(config.backend())) {
-            Split data = Datasets.load(config.dataset(), dataDir.dir);
+            Split data = dataDir.load(config.dataset());
             Trainer trainer = Flags.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
             if (failOnceAfter != null) {
                 trainer.failOnceAfterEpoch(failOnceAfter, out.resolve(".test-failed-once"));
@@ -125,7 +124,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Writes RUN/curves.png and says what the run reached, where its files are and what to run next. */
     private static void summary(Path out, double seconds) {
-        RunCurves curves = FigureCommand.readRun(out);
+        RunCurves curves = RunFolder.curves(out);
         Path png = out.resolve(CURVES);
         String picture;
         try {

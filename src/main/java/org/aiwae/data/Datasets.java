@@ -10,8 +10,8 @@ import java.util.zip.GZIPInputStream;
 import org.aiwae.AiwaeException;
 
 /**
- * Finds and loads the datasets by name. Files are looked for in one data folder: {@code --data-dir}
- * when given, else {@code $AIWAE_DATA}, else {@code ~/.cache/aiwae/data}; in that folder or in a
+ * Finds and loads the datasets by name. Files are looked for in one data folder: the one given
+ * (the command line's {@code --data-dir}), else {@code $AIWAE_DATA}, else {@code ~/.cache/aiwae/data}; in that folder or in a
  * subfolder named after the dataset. Fashion-MNIST is also found where Debian's
  * {@code dataset-fashion-mnist} package installs it.
  */
@@ -23,10 +23,25 @@ public final class Datasets {
 
     private Datasets() {}
 
-    /** The data folder for this run: the flag, else {@code AIWAE_DATA}, else the cache under the home folder. */
-    public static Path dataDir(Path flag) {
-        if (flag != null) {
-            return flag;
+    /** A dataset's files are not in the data folder: the message names the folders looked in. */
+    public static final class NotFound extends AiwaeException {
+        private final String dataset;
+
+        NotFound(String dataset, String message) {
+            super(message);
+            this.dataset = dataset;
+        }
+
+        /** The dataset's name ({@code mnist}, ...). */
+        public String dataset() {
+            return dataset;
+        }
+    }
+
+    /** The data folder: {@code given} when not null, else {@code AIWAE_DATA}, else the cache under the home folder. */
+    public static Path dataDir(Path given) {
+        if (given != null) {
+            return given;
         }
         String env = System.getenv("AIWAE_DATA");
         if (env != null && !env.isBlank()) {
@@ -39,28 +54,30 @@ public final class Datasets {
         return Path.of(System.getProperty("user.home"), ".cache", "aiwae", "data");
     }
 
-    /** Loads a dataset by name, failing with one line that says how to obtain it. */
-    public static Split load(String name, Path dataDirFlag) {
-        Path dir = dataDir(dataDirFlag);
+    /**
+     * Loads a dataset by name from data folder {@code given} (null: the default, see {@link #dataDir});
+     * files that are not there are a {@link NotFound} naming where they were looked for.
+     */
+    public static Split load(String name, Path given) {
+        Path dir = dataDir(given);
         return switch (name) {
             case "embedded" -> embedded();
-            case "mnist" -> idx("mnist", List.of(dir, dir.resolve("mnist")), "run 'bin/aiwae data fetch mnist'");
-            case "fashion-mnist" -> idx("fashion-mnist", List.of(dir, dir.resolve("fashion-mnist"), DEBIAN_FASHION),
-                    "run 'bin/aiwae data fetch fashion-mnist'");
+            case "mnist" -> idx("mnist", List.of(dir, dir.resolve("mnist")));
+            case "fashion-mnist" -> idx("fashion-mnist", List.of(dir, dir.resolve("fashion-mnist"), DEBIAN_FASHION));
             case "omniglot" -> {
                 for (Path p : List.of(dir.resolve("chardata.mat"), dir.resolve("omniglot").resolve("chardata.mat"))) {
                     if (Files.isRegularFile(p)) {
                         yield Omniglot.read(p);
                     }
                 }
-                throw new AiwaeException("Omniglot not found: no chardata.mat in " + dir + " or " + dir.resolve("omniglot")
-                        + "; put the IWAE study's chardata.mat there or pass --data-dir");
+                throw new NotFound(name, "Omniglot not found: no chardata.mat (the IWAE study's) in " + dir + " or "
+                        + dir.resolve("omniglot"));
             }
             default -> throw new AiwaeException("unknown dataset '" + name + "'; choose one of " + String.join(", ", NAMES));
         };
     }
 
-    private static Split idx(String name, List<Path> dirs, String hint) {
+    private static Split idx(String name, List<Path> dirs) {
         List<String> looked = new ArrayList<>();
         for (Path d : dirs) {
             Path[] files = new Path[4];
@@ -78,8 +95,8 @@ public final class Datasets {
             }
             looked.add(d.toString());
         }
-        throw new AiwaeException(name + " not found (looked for " + IDX_FILES[0] + "[.gz] and its three companions in "
-                + String.join(", ", looked) + "); " + hint + " or pass --data-dir");
+        throw new NotFound(name, name + " not found (looked for " + IDX_FILES[0] + "[.gz] and its three companions in "
+                + String.join(", ", looked) + ")");
     }
 
     private static void checkSize(Images images) {

@@ -73,8 +73,8 @@ public final class Fetch {
 
     private static String fashion() {
         if (Files.isRegularFile(Datasets.DEBIAN_FASHION.resolve("train-images-idx3-ubyte.gz"))) {
-            return "Fashion-MNIST is installed at " + Datasets.DEBIAN_FASHION + " (Debian's dataset-fashion-mnist); "
-                    + "'--dataset fashion-mnist' finds it there";
+            return "Fashion-MNIST is installed at " + Datasets.DEBIAN_FASHION + " (Debian's dataset-fashion-mnist), "
+                    + "where the dataset fashion-mnist is found";
         }
         throw new AiwaeException("Fashion-MNIST comes from Debian's package: run 'apt-get install dataset-fashion-mnist' "
                 + "(it installs to " + Datasets.DEBIAN_FASHION + ")");

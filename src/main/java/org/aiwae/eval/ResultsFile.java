@@ -59,9 +59,20 @@ public final class ResultsFile implements AutoCloseable {
     }
 
     /**
+     * An existing results file that cannot be continued: written with another header (the message
+     * names the first field that differs) or holding a line that is not a result. Starting over
+     * (deleting it) or writing elsewhere is the caller's choice.
+     */
+    public static final class Mismatch extends AiwaeException {
+        Mismatch(String message) {
+            super(message);
+        }
+    }
+
+    /**
      * Opens {@code file} for appending. A new (or empty) file gets {@code header} as its first line;
-     * an existing one must have been written with an equal header, else it is refused with a message
-     * naming the first field that differs. The complete image lines already there are loaded.
+     * an existing one must have been written with an equal header, else it is refused with a
+     * {@link Mismatch} naming the first field that differs. The complete image lines already there are loaded.
      */
     public static ResultsFile open(Path file, Header header) {
         FileChannel ch = null;
@@ -124,12 +135,11 @@ public final class ResultsFile implements AutoCloseable {
                 try {
                     recorded = Json.read(line, Header.class, where, false);
                 } catch (AiwaeException e) {
-                    throw new AiwaeException(e.getMessage() + "; not a header written by this version of 'aiwae eval' "
-                            + "(pass --force to start over, or --out for another folder)");
+                    throw new Mismatch(e.getMessage() + "; not a results header written by this version");
                 }
                 String diff = difference(header, recorded);
                 if (diff != null) {
-                    throw new AiwaeException(file + " was written with " + diff + "; pass --force to start over, or --out for another folder");
+                    throw new Mismatch(file + " was written with " + diff);
                 }
             } else {
                 ImageResult r;
@@ -139,7 +149,7 @@ public final class ResultsFile implements AutoCloseable {
                     if (i == complete - 1) {
                         break; // a line torn by a kill that still reached its newline is as good as absent
                     }
-                    throw new AiwaeException(e.getMessage() + "; not an image result (move the file away, or pass --force)");
+                    throw new Mismatch(e.getMessage() + "; not an image result");
                 }
                 results.put(r.image(), r);
             }

@@ -48,7 +48,7 @@ public final class SparkTaskRunner implements TaskRunner, TaskRunner.Factory {
         try {
             return new SparkTaskRunner(new JavaSparkContext(conf));
         } catch (RuntimeException e) {
-            throw new AiwaeException("--master " + master + ": Spark did not start: " + e.getMessage());
+            throw new AiwaeException("Spark did not start with master '" + master + "': " + e.getMessage());
         }
     }
 

@@ -76,7 +76,7 @@ public final class Checkpoint {
     static void create(Path dir, TrainConfig config) {
         Path abs = dir.toAbsolutePath();
         if (Files.exists(abs)) {
-            throw new AiwaeException("output folder " + dir + " already exists; pass --resume to continue it or choose another --out");
+            throw new AiwaeException("output folder " + dir + " already exists (a run folder is never overwritten)");
         }
         Path tmp = null;
         try {
@@ -87,7 +87,7 @@ public final class Checkpoint {
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
             AtomicFiles.syncDirectory(abs.getParent());
         } catch (FileAlreadyExistsException e) {
-            throw new AiwaeException("output folder " + dir + " already exists; pass --resume to continue it or choose another --out");
+            throw new AiwaeException("output folder " + dir + " already exists (a run folder is never overwritten)");
         } catch (IOException e) {
             throw new AiwaeException("cannot create the run folder " + dir + ": " + e.getMessage());
         } finally {
@@ -130,8 +130,22 @@ public final class Checkpoint {
         if (Files.isRegularFile(dir.resolve(MODEL))) {
             return dir.resolve(MODEL);
         }
-        throw new AiwaeException(dir + " has no checkpoint yet (no epoch finished); 'aiwae train --resume --out " + dir
-                + "' continues it");
+        throw new NoCheckpointYet(dir);
+    }
+
+    /** A run folder whose first epoch has not finished: there is no model to read yet (resuming the run continues it). */
+    public static final class NoCheckpointYet extends AiwaeException {
+        private final Path dir;
+
+        NoCheckpointYet(Path dir) {
+            super(dir + " has no checkpoint yet (no epoch finished)");
+            this.dir = dir;
+        }
+
+        /** The run folder. */
+        public Path dir() {
+            return dir;
+        }
     }
 
     /** The number of the newest published epoch, 0 if none. */

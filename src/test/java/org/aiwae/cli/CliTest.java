@@ -41,7 +41,9 @@ class CliTest {
         rejected("larger than the 2000 training images", "train", "--batch-size", "5000");
         rejected("'--samples': 'five' is not an int", "train", "--samples", "five");
         rejected("unknown option --sample", "train", "--sample", "5");
-        rejected("bin/aiwae data fetch mnist", "train", "--dataset", "mnist", "--data-dir", dir.resolve("empty").toString());
+        rejected("; run 'bin/aiwae data fetch mnist' or pass --data-dir", "train", "--dataset", "mnist", "--data-dir",
+                dir.resolve("empty").toString());
+        rejected("; copy it there or pass --data-dir", "train", "--dataset", "omniglot", "--data-dir", dir.resolve("empty").toString());
         rejected("unknown backend", "train", "--backend", "tpu");
         rejected("--epochs must be at least 1", "train", "--epochs", "0");
     }

@@ -132,7 +132,8 @@ class EvalResumeTest {
 
         CliRun otherSeed = CliRun.of(eval(out, "--limit", "2", "--resume", "--seed", "1"));
         assertEquals(2, otherSeed.status());
-        assertTrue(otherSeed.err().contains("a different seed: 0 (now 1)"), otherSeed.err());
+        assertTrue(otherSeed.err().contains("a different seed: 0 (now 1)") && otherSeed.err().contains("pass --force to start over"),
+                otherSeed.err());
         CliRun otherProtocol = CliRun.of(eval(out, "--limit", "2", "--resume", "--nvlb-samples", "11"));
         assertEquals(2, otherProtocol.status());
         assertTrue(otherProtocol.err().contains("a different protocol"), otherProtocol.err());

@@ -2,6 +2,7 @@ package org.aiwae.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,10 +75,12 @@ class DataTest {
     }
 
     @Test
-    void missingDataNamesTheFetchCommand() {
-        AiwaeException e = assertThrows(AiwaeException.class, () -> Datasets.load("mnist", dir.resolve("nothing")));
-        assertTrue(e.getMessage().contains("bin/aiwae data fetch mnist"), e.getMessage());
-        assertThrows(AiwaeException.class, () -> Datasets.load("omniglot", dir));
+    void missingDataNamesTheFoldersLookedIn() {
+        Datasets.NotFound e = assertThrows(Datasets.NotFound.class, () -> Datasets.load("mnist", dir.resolve("nothing")));
+        assertEquals("mnist", e.dataset());
+        assertTrue(e.getMessage().contains(dir.resolve("nothing").resolve("mnist").toString()), e.getMessage());
+        assertFalse(e.getMessage().contains("--"), "the library names folders, the command line its flags: " + e.getMessage());
+        assertEquals("omniglot", assertThrows(Datasets.NotFound.class, () -> Datasets.load("omniglot", dir)).dataset());
         AiwaeException u = assertThrows(AiwaeException.class, () -> Datasets.load("cifar", dir));
         assertTrue(u.getMessage().contains("unknown dataset"), u.getMessage());
     }

@@ -109,7 +109,7 @@ class CrashSafetyTest {
         assertTrue(again.err().contains("pass --resume"), again.err());
         CliRun eval = CliRun.of("eval", "--checkpoint", run.toString());
         assertEquals(2, eval.status());
-        assertTrue(eval.err().contains("no checkpoint yet"), eval.err());
+        assertTrue(eval.err().contains("no checkpoint yet") && eval.err().contains("train --resume --out " + run), eval.err());
 
         CliRun resumed = CliRun.of("train", "--resume", "--out", run.toString());
         assertEquals(0, resumed.status(), resumed.err());
