@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.aiwae.AiwaeException;
+import org.aiwae.io.Json;
 import org.aiwae.train.Method;
 
 /**
@@ -27,12 +28,15 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Methods(String method, List<Integer> k, List<Integer> t, List<Integer> l) {}
 
-    /** {@code aiwae train}'s flags shared by every cell; epochs or schedule "paper". */
+    /**
+     * {@code aiwae train}'s flags shared by every cell, each key the flag of the same name
+     * ({@code batch_size}: {@code --batch-size}); epochs or schedule "paper".
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Train(Integer epochs, String schedule, Integer latent, Integer hidden, Integer batchSize, Integer trainLimit,
                  Integer evalSamples, Integer evalImages) {}
 
-    /** {@code aiwae eval}'s protocol for every cell; absent values are the paper's. */
+    /** {@code aiwae eval}'s protocol for every cell, each key the flag of the same name; absent values are the paper's. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Eval(String split, Integer limit, Integer nllChains, Integer nllTemperatures, Integer nllLeapfrog, Integer nvlbSamples,
                 Integer batch, Long seed) {}
@@ -105,17 +109,7 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
         if (c.t() != null) {
             a.addAll(List.of("--temperatures", "" + c.t(), "--leapfrog", "" + c.l()));
         }
-        if ("paper".equals(train.schedule())) {
-            a.addAll(List.of("--schedule", "paper"));
-        } else {
-            a.addAll(List.of("--epochs", "" + train.epochs()));
-        }
-        add(a, "--latent", train.latent());
-        add(a, "--hidden", train.hidden());
-        add(a, "--batch-size", train.batchSize());
-        add(a, "--train-limit", train.trainLimit());
-        add(a, "--eval-samples", train.evalSamples());
-        add(a, "--eval-images", train.evalImages());
+        addFlags(a, train);
         add(a, "--data-dir", dataDir);
         if (resume) {
             a.add("--resume-if-started");
@@ -125,19 +119,18 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
 
     /** {@code aiwae eval --resume} of a cell's run, into the run folder. */
     List<String> evalArgs(Cell c, Path runs, Path dataDir) {
-        Eval e = eval == null ? new Eval(null, null, null, null, null, null, null, null) : eval;
         List<String> a = new ArrayList<>(List.of("eval", "--checkpoint", c.dir(runs).toString(), "--resume",
                 "--backend", backend == null ? "cpu" : backend));
-        add(a, "--split", e.split());
-        add(a, "--limit", e.limit());
-        add(a, "--nll-chains", e.nllChains());
-        add(a, "--nll-temperatures", e.nllTemperatures());
-        add(a, "--nll-leapfrog", e.nllLeapfrog());
-        add(a, "--nvlb-samples", e.nvlbSamples());
-        add(a, "--batch", e.batch());
-        add(a, "--seed", e.seed());
+        if (eval != null) {
+            addFlags(a, eval);
+        }
         add(a, "--data-dir", dataDir);
         return a;
+    }
+
+    /** A section's values as the flags of the same names ({@code batch_size} is {@code --batch-size}), in declaration order. */
+    private static void addFlags(List<String> a, Object section) {
+        Json.fields(section).forEach((key, value) -> add(a, "--" + key.replace('_', '-'), value));
     }
 
     private static void add(List<String> a, String flag, Object value) {

@@ -10,6 +10,8 @@ import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.aiwae.train.TrainConfig;
+import org.aiwae.train.TrainSchedule;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,17 +100,30 @@ class GridTest {
         Map<String, Integer> cells = Map.of("paper-tables-1-4.json", 2 * (3 + 9) * 5, "paper-posterior-2d.json", 3, "small.json", 8);
         for (var e : cells.entrySet()) {
             Path grid = Path.of("..", "docs", "grids", e.getKey());
-            java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-            java.io.PrintStream old = System.out;
-            System.setOut(new java.io.PrintStream(buf, true));
-            try {
-                assertEquals(0, Main.run(new String[] {"grid", grid.toString(), "--dry-run", "--runs", dir.resolve("r").toString()}));
-            } finally {
-                System.setOut(old);
-            }
-            assertTrue(buf.toString().contains(e.getValue() + " cells -> "), e.getKey() + ": " + buf);
+            CliRun dry = CliRun.of("grid", grid.toString(), "--dry-run", "--runs", dir.resolve("r").toString());
+            assertEquals(0, dry.status(), dry.err());
+            assertTrue(dry.out().contains(e.getValue() + " cells -> "), e.getKey() + ": " + dry.out());
         }
         assertTrue(!Files.exists(dir.resolve("r")), "a dry run writes nothing");
+    }
+
+    /** Every key of a grid file's train and eval sections reaches the cell's command as the flag of the same name. */
+    @Test
+    void everyGridKeyIsTheFlagOfTheSameName() {
+        GridSpec g = new GridSpec("all", List.of("embedded"), List.of(new GridSpec.Methods("aiwae", List.of(2), List.of(3), List.of(4))),
+                1, 7L, new GridSpec.Train(3, "short", 4, 16, 10, 60, 5, 20), new GridSpec.Eval("both", 4, 2, 10, 2, 11, 3, 9L), "cpu");
+        GridSpec.Cell cell = g.cells(Path.of("all.json")).get(0);
+        TrainConfig t = ((TrainCommand) command(g.trainArgs(cell, dir, null, true))).freshConfig();
+        assertEquals(List.of(3, TrainSchedule.SHORT, 4, 16, 10, 60, 5, 20, 2, 3, 4, 7L),
+                List.of(t.epochs(), t.schedule(), t.latent(), t.hidden(), t.batchSize(), t.trainLimit(), t.evalSamples(), t.evalImages(),
+                        t.samples(), t.temperatures(), t.leapfrog(), t.seed()));
+        EvalCommand.Options e = ((EvalCommand) command(g.evalArgs(cell, dir, null))).options();
+        assertEquals(List.of(List.of("test", "train"), 4, 2, 10, 2, 11, 3, 9L),
+                List.of(e.splits(), e.limit(), e.chains(), e.temperatures(), e.leapfrog(), e.nvlbSamples(), e.batch(), e.seed()));
+    }
+
+    private static Object command(List<String> args) {
+        return Main.commandLine().parseArgs(args.toArray(String[]::new)).subcommand().commandSpec().userObject();
     }
 
     /** Every file under {@code root} with its modification time and a hash of its bytes. */
