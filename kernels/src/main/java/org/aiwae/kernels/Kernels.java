@@ -158,12 +158,12 @@ public final class Kernels {
 
     // ---------------------------------------------------------------- tensor primitives (DeviceBackend)
 
-    /** {@code y[i] = op(x[xoff + i])} for i < n; {@code op} is a {@code UnaryOp} ordinal. */
+    /** {@code y[i] = op(x[xoff + i])} for {@code i < n}; {@code op} is a {@code UnaryOp} ordinal. */
     public void unaryOp(int n, int op, Buffer x, int xoff, Buffer y) {
         device.launch(KernelCall.of("unary_op", Grid.linear(n)).i32(n).i32(op).buf(x).i32(xoff).buf(y).build());
     }
 
-    /** {@code y[i] = op(x[xoff + i], c)} for i < n; {@code op} is a {@code BinaryOp} ordinal. */
+    /** {@code y[i] = op(x[xoff + i], c)} for {@code i < n}; {@code op} is a {@code BinaryOp} ordinal. */
     public void binaryScalar(int n, int op, Buffer x, int xoff, float c, Buffer y) {
         device.launch(KernelCall.of("binary_scalar", Grid.linear(n)).i32(n).i32(op).buf(x).i32(xoff).f32(c).buf(y).build());
     }
@@ -191,7 +191,7 @@ public final class Kernels {
                 .i32(rows).i32(n).i32(op).buf(x).i32(xoff).buf(y).build());
     }
 
-    /** {@code y[i] = mask[moff + i / inner] != 0 ? a[aoff + i] : b[boff + i]} for i < n. */
+    /** {@code y[i] = mask[moff + i / inner] != 0 ? a[aoff + i] : b[boff + i]} for {@code i < n}. */
     public void whereRows(int n, int inner, Buffer mask, int moff, Buffer a, int aoff, Buffer b, int boff, Buffer y) {
         device.launch(KernelCall.of("where_rows", Grid.linear(n))
                 .i32(n).i32(inner).buf(mask).i32(moff).buf(a).i32(aoff).buf(b).i32(boff).buf(y).build());
