@@ -7,8 +7,9 @@ java_major() { # prints the major version of the java at $1/bin/java, or nothing
     | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1 || true
 }
 
-find_jdk() {
-  local candidates=() c v
+find_jdk() { # find_jdk [runtime]: with "runtime", a Java runtime without javac will do (prebuilt jars)
+  local candidates=() c v need_javac=1
+  [ "${1:-}" = runtime ] && need_javac=0
   [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
   if command -v javac >/dev/null 2>&1; then
     candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
@@ -17,7 +18,8 @@ find_jdk() {
     [ -d "$c" ] && candidates+=("$c")
   done
   for c in "${candidates[@]}"; do
-    [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+    [ -x "$c/bin/java" ] || continue
+    [ "$need_javac" = 0 ] || [ -x "$c/bin/javac" ] || continue
     v=$(java_major "$c")
     if [ -n "$v" ] && [ "$v" -ge 21 ]; then
       export JAVA_HOME="$c"

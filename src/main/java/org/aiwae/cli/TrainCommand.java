@@ -130,7 +130,7 @@ final class TrainCommand implements Callable<Integer> {
         try {
             LearningCurves.write(List.of(curves), png);
             picture = ", " + CURVES;
-        } catch (IOException | RuntimeException e) { // the run itself is complete; a picture is not worth failing it
+        } catch (IOException | RuntimeException | LinkageError e) { // the run is complete; a picture (or a runtime without java.desktop) must not fail it
             picture = "";
             System.err.println("aiwae: could not write " + png + ": " + e.getMessage());
         }
