@@ -30,7 +30,7 @@ cp -r src/target/test-classes "$stage/b/test-classes/app"
 mvn -B -q -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit -DoutputDirectory="$stage/b"
 mv "$stage/b/junit-platform-console-standalone-$junit.jar" "$stage/b/junit-console.jar"
 echo "gpu-bundle: jlink runtime from $JAVA_HOME" >&2
-"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector \
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector \
   --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$stage/b/jdk" 2>/dev/null
 find "$stage/b/jdk" -name '*.so' -exec strip --strip-unneeded {} + 2>/dev/null || true
 tar cf - -C "$stage" b | xz -T0 -6 > "$out/bundle.tar.xz"
