@@ -43,8 +43,13 @@ step devices 60 bin/aiwae devices
 # hidden from the CUDA runs (OCL_ICD_VENDORS pointing nowhere) so that they test CUDA alone.
 junit=("${java[@]}" -XX:ErrorFile="$work/logs/hs_err_%p.log" -jar "$B/junit-console.jar" execute --disable-banner --details=tree
        --class-path "$B/test-classes/kernels:$B/test-classes/app:$cp_all")
-TAIL=40 step tests-kernels 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" --select-class org.aiwae.kernels.DeviceKernelsTest
+TAIL=40 step tests-kernels 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" --select-class org.aiwae.kernels.DeviceKernelsTest \
+  --select-class org.aiwae.kernels.KernelSourceTest
 TAIL=20 step tests-parity 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" --select-class org.aiwae.parity.DeviceParityTest
+# The path of GPUs older than the fatbin's sm_90 code: the driver JIT-compiles the compute_75 PTX.
+TAIL=20 step tests-ptx-jit 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent CUDA_FORCE_PTX_JIT=1 "${junit[@]}" \
+  --select-class org.aiwae.kernels.DeviceKernelsTest --select-class org.aiwae.parity.DeviceParityTest
+TAIL=20 step tests-opencl 150 env AIWAE_REQUIRE_OPENCL=1 CUDA_VISIBLE_DEVICES= "${junit[@]}" --select-class org.aiwae.kernels.DeviceKernelsTest
 aiwae=(--method aiwae --samples 5 --temperatures 5 --leapfrog 5 --batch-size 128 --warmup 5 --seconds 15)
 step bench-cuda 60 bin/aiwae bench --backend cuda "${aiwae[@]}"
 step bench-cpu 60 bin/aiwae bench --backend cpu "${aiwae[@]}"
