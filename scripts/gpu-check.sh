@@ -2,7 +2,7 @@
 # The GPU check, in one command, on a machine with an NVIDIA GPU and no JDK (run from the repository root
 # after scripts/gpu-bundle.sh made .gpu/ elsewhere and .gpu travelled here):
 #   scripts/gpu-check.sh [REPORT_DIR]        default: $OUT, else ./gpu-report
-# Runs: the device inventory; the CUDA test cases (DeviceKernelsTest, DeviceParityTest with AIWAE_REQUIRE_CUDA=1,
+# Runs: the device inventory; the CUDA test cases (DeviceKernelsTest, the *ParityTest classes, with AIWAE_REQUIRE_CUDA=1,
 # so a CUDA that does not open fails instead of skipping); `aiwae bench` on cuda and cpu beside the PyTorch
 # anchor on cuda; a one-epoch MNIST AIWAE training on CUDA and an AIS evaluation of it; the JMH benchmarks with
 # backend=cuda. Each step has its own time limit (GPU_CHECK_SCALE multiplies them) so the whole check ends
@@ -45,10 +45,15 @@ junit=("${java[@]}" -XX:ErrorFile="$work/logs/hs_err_%p.log" -jar "$B/junit-cons
        --class-path "$B/test-classes/kernels:$B/test-classes/app:$cp_all")
 TAIL=40 step tests-kernels 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" --select-class org.aiwae.kernels.DeviceKernelsTest \
   --select-class org.aiwae.kernels.KernelSourceTest
-TAIL=20 step tests-parity 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" --select-class org.aiwae.parity.DeviceParityTest
+# Whole algorithms on the device against the CPU: every *ParityTest class of the application's tests.
+parity=()
+for c in "$B"/test-classes/app/org/aiwae/parity/*ParityTest.class; do
+  [ -f "$c" ] && parity+=(--select-class "org.aiwae.parity.$(basename "$c" .class)")
+done
+TAIL=20 step tests-parity 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" "${parity[@]}"
 # The path of GPUs older than the fatbin's sm_90 code: the driver JIT-compiles the compute_75 PTX.
 TAIL=20 step tests-ptx-jit 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent CUDA_FORCE_PTX_JIT=1 "${junit[@]}" \
-  --select-class org.aiwae.kernels.DeviceKernelsTest --select-class org.aiwae.parity.DeviceParityTest
+  --select-class org.aiwae.kernels.DeviceKernelsTest "${parity[@]}"
 TAIL=20 step tests-opencl 150 env AIWAE_REQUIRE_OPENCL=1 CUDA_VISIBLE_DEVICES= "${junit[@]}" --select-class org.aiwae.kernels.DeviceKernelsTest
 aiwae=(--method aiwae --samples 5 --temperatures 5 --leapfrog 5 --batch-size 128 --warmup 5 --seconds 15)
 step bench-cuda 60 bin/aiwae bench --backend cuda "${aiwae[@]}"
