@@ -43,8 +43,8 @@ step devices 60 bin/aiwae devices
 # hidden from the CUDA runs (OCL_ICD_VENDORS pointing nowhere) so that they test CUDA alone.
 junit=("${java[@]}" -XX:ErrorFile="$work/logs/hs_err_%p.log" -jar "$B/junit-console.jar" execute --disable-banner --details=tree
        --class-path "$B/test-classes/kernels:$B/test-classes/app:$cp_all")
-TAIL=40 step tests-kernels 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" --select-class org.aiwae.kernels.DeviceKernelsTest \
-  --select-class org.aiwae.kernels.KernelSourceTest
+cd "$root/kernels"   # KernelSourceTest reads the kernel sources relative to the module, as under Maven
+TAIL=40 step tests-kernels 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" --select-package org.aiwae.kernels
 # Whole algorithms on the device against the CPU: every *ParityTest class of the application's tests.
 parity=()
 for c in "$B"/test-classes/app/org/aiwae/parity/*ParityTest.class; do
@@ -55,6 +55,7 @@ TAIL=20 step tests-parity 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexist
 TAIL=20 step tests-ptx-jit 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent CUDA_FORCE_PTX_JIT=1 "${junit[@]}" \
   --select-class org.aiwae.kernels.DeviceKernelsTest "${parity[@]}"
 TAIL=20 step tests-opencl 150 env AIWAE_REQUIRE_OPENCL=1 CUDA_VISIBLE_DEVICES= "${junit[@]}" --select-class org.aiwae.kernels.DeviceKernelsTest
+cd "$root"
 aiwae=(--method aiwae --samples 5 --temperatures 5 --leapfrog 5 --batch-size 128 --warmup 5 --seconds 15)
 step bench-cuda 60 bin/aiwae bench --backend cuda "${aiwae[@]}"
 step bench-cpu 60 bin/aiwae bench --backend cpu "${aiwae[@]}"
