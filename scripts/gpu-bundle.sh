@@ -36,4 +36,6 @@ find "$stage/b/jdk" -name '*.so' -exec strip --strip-unneeded {} + 2>/dev/null |
 tar cf - -C "$stage" b | xz -T0 -6 > "$out/bundle.tar.xz"
 if [ -d "$mnist" ]; then cp -r "$mnist" "$out/data/mnist"; else echo "gpu-bundle: no MNIST at $mnist (the training check will be skipped)" >&2; fi
 if [ -f "$anchor" ]; then cp "$anchor" "$out/torch_aiwae.py"; else echo "gpu-bundle: no anchor at $anchor" >&2; fi
+git rev-parse --short HEAD > "$out/COMMIT" 2>/dev/null || true
+[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || echo "+ uncommitted changes" >> "$out/COMMIT"
 du -sh "$out" "$out"/* >&2

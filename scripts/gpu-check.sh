@@ -36,7 +36,7 @@ step() { # step NAME SECONDS COMMAND...: runs with a limit, logs to NAME.log, re
   say '```'
 }
 : > "$R"
-say "# aiwae GPU check, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+say "# aiwae GPU check, $(date -u '+%Y-%m-%d %H:%M UTC'), bundle built from commit $(cat .gpu/COMMIT 2>/dev/null | tr '\n' ' ' || echo '?')"
 TAIL=10 step inventory 30 bash -c 'nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv; nvcc --version 2>/dev/null | tail -n1; echo "cpus: $(nproc) $(grep -m1 "model name" /proc/cpuinfo)"; '"$JAVA_HOME"'/bin/java -version 2>&1 | tail -n1; python3 -c "import torch; print(\"torch\", torch.__version__, torch.version.cuda)"'
 step devices 60 bin/aiwae devices
 # Each test class in its own JVM (a crash names its class and leaves its hs_err file in the logs); OpenCL is
