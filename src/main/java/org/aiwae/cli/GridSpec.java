@@ -16,7 +16,7 @@ import org.aiwae.train.Method;
  * @param name     what the grid is (printed in the tables)
  * @param datasets e.g. {@code ["mnist", "omniglot"]}
  * @param methods  each method with the K (and for AIWAE T and L) values to cross
- * @param repeats  trainings per configuration, seeds {@code seed}, {@code seed+1}, ...
+ * @param repeats  trainings per configuration, seeds {@code seed}, {@code seed+1}, ... (a method entry may set its own)
  * @param seed     the first repeat's training seed; default 0
  * @param backend  cpu, opencl, cuda or auto; default cpu
  */
@@ -24,9 +24,13 @@ import org.aiwae.train.Method;
 record GridSpec(String name, List<String> datasets, List<Methods> methods, int repeats, Long seed, Train train, Eval eval,
                 String backend) {
 
-    /** One method and the values of its hyperparameters to cross; t and l only for aiwae (default [5]). */
+    /**
+     * One method and the values of its hyperparameters to cross; t and l only for aiwae (default [5]);
+     * {@code repeats}, when given, replaces the grid's repeats for these configurations (e.g. 3 seeds for
+     * the pair that Table 3 reports, 1 for the rest).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Methods(String method, List<Integer> k, List<Integer> t, List<Integer> l) {}
+    record Methods(String method, List<Integer> k, List<Integer> t, List<Integer> l, Integer repeats) {}
 
     /**
      * {@code aiwae train}'s flags shared by every cell, each key the flag of the same name
@@ -59,6 +63,11 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
         }
     }
 
+    /** Whether every configuration has the grid's {@code repeats} (no method entry sets its own). */
+    boolean uniformRepeats() {
+        return methods == null || methods.stream().allMatch(m -> m.repeats() == null || m.repeats() == repeats);
+    }
+
     /** The cells in grid order (dataset, method, K, T, L, repeat); a value that cannot work is one line naming it. */
     List<Cell> cells(Path file) {
         need(datasets != null && !datasets.isEmpty(), file, "datasets must list at least one dataset");
@@ -77,11 +86,13 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
                 }
                 need(m.k() != null && !m.k().isEmpty(), file, "methods: " + m.method() + " needs k values");
                 boolean annealed = m.method().equals(Method.AIWAE.key());
+                need(m.repeats() == null || m.repeats() >= 1, file, "methods: " + m.method() + " repeats must be at least 1, got " + m.repeats());
+                int reps = m.repeats() == null ? repeats : m.repeats();
                 need(annealed || m.t() == null && m.l() == null, file, "methods: t and l are for aiwae only");
                 for (int k : m.k()) {
                     for (Integer t : annealed ? orFive(m.t()) : java.util.Collections.<Integer>singletonList(null)) {
                         for (Integer l : annealed ? orFive(m.l()) : java.util.Collections.<Integer>singletonList(null)) {
-                            for (int r = 0; r < repeats; r++) {
+                            for (int r = 0; r < reps; r++) {
                                 cells.add(new Cell(d, m.method(), k, t, l, first + r));
                             }
                         }

@@ -126,7 +126,9 @@ final class TableCommand implements Callable<Integer> {
         }
         StringBuilder sb = new StringBuilder();
         sb.append("# Grid ").append(grid.name() == null ? root.toString() : grid.name()).append(": ").append(done).append(" of ")
-                .append(all).append(" cells evaluated (").append(grid.repeats()).append(" repeats per configuration)\n\n");
+                .append(all).append(" cells evaluated (")
+                .append(grid.uniformRepeats() ? grid.repeats() + " repeats per configuration" : "repeats per configuration as the grid file sets them")
+                .append(")\n\n");
         for (var d : byDataset.entrySet()) {
             List<String> configs = new ArrayList<>(d.getValue().keySet());
             List<List<EvalReport>> cols = new ArrayList<>(d.getValue().values());

@@ -89,15 +89,37 @@ class GridTest {
         assertEquals(2, Main.run(new String[] {"grid", grid.toString(), "--runs", dir.resolve("r").toString()}));
         Files.writeString(grid, GRID.replace("\"k\": [1, 2]", "\"k\": [1, 2], \"temperature\": [5]"));
         assertEquals(2, Main.run(new String[] {"grid", grid.toString(), "--runs", dir.resolve("r").toString()}));
+        Files.writeString(grid, GRID.replace("\"k\": [1, 2]", "\"k\": [1, 2], \"repeats\": 0"));
+        assertEquals(2, Main.run(new String[] {"grid", grid.toString(), "--runs", dir.resolve("r").toString()}));
         Files.writeString(grid, GRID.replace("\"epochs\": 2", "\"epochs\": -2"));
         assertEquals(2, Main.run(new String[] {"grid", grid.toString(), "--runs", dir.resolve("r").toString()}));
         assertTrue(!Files.exists(dir.resolve("r")), "nothing is written for a bad grid");
     }
 
+    /** A method entry's own repeats replaces the grid's for its configurations only. */
+    @Test
+    void aMethodsOwnRepeatsReplaceTheGrids() throws Exception {
+        Path grid = dir.resolve("per-method.json");
+        Files.writeString(grid, GRID.replace("\"k\": [1, 2]}", "\"k\": [1], \"repeats\": 3}, {\"method\": \"iwae\", \"k\": [2]}")
+                .replace("\"repeats\": 2,", "\"repeats\": 1,"));
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        System.setOut(new java.io.PrintStream(buf, true));
+        try {
+            assertEquals(0, Main.run(new String[] {"grid", grid.toString(), "--dry-run", "--runs", dir.resolve("r").toString()}));
+        } finally {
+            System.setOut(old);
+        }
+        List<String> cells = buf.toString().lines().filter(l -> l.startsWith("embedded-")).toList();
+        assertEquals(List.of("embedded-iwae-k1/seed-3", "embedded-iwae-k1/seed-4", "embedded-iwae-k1/seed-5",
+                "embedded-iwae-k2/seed-3"), cells, buf.toString());
+    }
+
     /** The grid files shipped in docs/grids/ are valid: every cell's commands parse and check (a dry run). */
     @Test
     void shippedGridFilesAreValid() throws Exception {
-        Map<String, Integer> cells = Map.of("paper-tables-1-4.json", 2 * (3 + 9) * 5, "paper-posterior-2d.json", 3, "small.json", 8);
+        Map<String, Integer> cells = Map.of("paper-tables-1-4.json", 2 * (3 + 9) * 5, "paper-posterior-2d.json", 3, "small.json", 8,
+                "repro-fair-mnist.json", 3 + 3 + 2 + 1 + 1, "repro-fair-fashion.json", 2);
         for (var e : cells.entrySet()) {
             Path grid = Path.of("..", "docs", "grids", e.getKey());
             CliRun dry = CliRun.of("grid", grid.toString(), "--dry-run", "--runs", dir.resolve("r").toString());
