@@ -52,6 +52,7 @@ for c in "${cells[@]}"; do
   for d in "${dirs[@]}"; do
     if [ -d "$d/$ds" ]; then dir=$(cd "$d" && pwd); break; fi
   done
+  [ "$ds" = embedded ] && dir=${dir:-$runs}   # inside the jar; any folder will do
   [ -n "$dir" ] || die "no folder $ds/ in --data-dir $datadirs (needed by $c)"
   mkdir -p "$out/$c"
   cp "$runs/$c/config.json" "$out/$c/"
