@@ -64,6 +64,21 @@ if [ -s "$todo" ]; then
     || echo "device-repro: a training failed (see RUN.log)"
   echo "device-repro: training done after $((SECONDS - start)) s"
 fi
+# a device backend that cannot evaluate (no driver, a kernel failure) falls back to the CPU, saying so: one image,
+# two temperatures, into a scratch folder, decides
+for ((i = 0; i < ${#evalopts[@]}; i += 2)); do
+  if [ "${evalopts[i]}" = --backend ] && [ "${evalopts[i+1]}" != cpu ]; then
+    first=$(cd "$out/runs" && find . -name model.safetensors -not -path '*/checkpoints/*' -printf '%h\n' | head -n 1)
+    ds=$(jq -r .dataset "$out/runs/$first/config.json")
+    if ! "$AIWAE_BIN" eval --checkpoint "$out/runs/$first" --out "$out/smoke-${evalopts[i+1]}" --force --backend "${evalopts[i+1]}" \
+         --data-dir "$(datadir "$ds")" --limit 1 --nll-temperatures 2 --nvlb-samples 10 >"$out/smoke-${evalopts[i+1]}.log" 2>&1; then
+      echo "device-repro: --backend ${evalopts[i+1]} failed a one-image evaluation ($out/smoke-${evalopts[i+1]}.log); evaluating on the cpu backend instead"
+      evalopts[i+1]=cpu
+    else
+      echo "device-repro: --backend ${evalopts[i+1]} passed a one-image evaluation"
+    fi
+  fi
+done
 left=()
 [ -n "$deadline" ] && left=(--deadline $((deadline - (SECONDS - start))))
 "$root/scripts/eval-grid.sh" "$out/runs" "$out/eval" --data-dir "$datadirs" "${evalopts[@]}" "${left[@]}"
