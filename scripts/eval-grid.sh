@@ -7,24 +7,25 @@
 #
 # Usage: scripts/eval-grid.sh RUNS_DIR OUT_DIR [--backend cpu|cuda|opencl] [--parallel N] [--threads K]
 #            [--data-dir DIR[:DIR...]] [--limit N] [--temperatures T] [--chains C] [--leapfrog L] [--nvlb K]
-#            [--batch B] [--deadline SECONDS]
+#            [--batch B] [--deadline SECONDS] [--exclude REGEX]
 # Defaults: cpu, 1 at a time, AIWAE_THREADS=1 each, --limit 200 (the first 200 test AND the first 200 training
 # images of each run's dataset: the same images for every model), AIS 16 chains x 1000 temperatures, L=10,
 # NVLB = -L_5000. --data-dir: the first DIR holding DIR/<dataset>/ is used for each run (default $AIWAE_DATA).
 # --deadline: stop the evaluations after SECONDS (what is done stays; rerun to continue) and still write the tables.
+# --exclude: run folders whose path relative to RUNS_DIR matches the (grep -E) REGEX are not evaluated.
 # Environment: AIWAE_BIN (default bin/aiwae), AIWAE_HEAP.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "eval-grid: $*" >&2; exit 2; }
 [ $# -ge 2 ] || die "usage: scripts/eval-grid.sh RUNS_DIR OUT_DIR [--backend B] [--parallel N] [--threads K] [--data-dir DIRS] [--limit N] [--temperatures T] [--chains C] [--leapfrog L] [--nvlb K] [--batch B] [--deadline S]"
 runs=$1 out=$2; shift 2
-backend=cpu parallel=1 threads=1 datadirs=${AIWAE_DATA:-} limit=200 temps=1000 chains=16 leapfrog=10 nvlb=5000 batch="" deadline=""
+backend=cpu parallel=1 threads=1 datadirs=${AIWAE_DATA:-} limit=200 temps=1000 chains=16 leapfrog=10 nvlb=5000 batch="" deadline="" exclude=""
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || die "$1 needs a value"
   case "$1" in
     --backend) backend=$2 ;; --parallel) parallel=$2 ;; --threads) threads=$2 ;; --data-dir) datadirs=$2 ;;
     --limit) limit=$2 ;; --temperatures) temps=$2 ;; --chains) chains=$2 ;; --leapfrog) leapfrog=$2 ;;
-    --nvlb) nvlb=$2 ;; --batch) batch=$2 ;; --deadline) deadline=$2 ;;
+    --nvlb) nvlb=$2 ;; --batch) batch=$2 ;; --deadline) deadline=$2 ;; --exclude) exclude=$2 ;;
     *) die "unknown option $1" ;;
   esac
   shift 2
@@ -37,9 +38,10 @@ runs=$(cd "$runs" && pwd)
 mkdir -p "$out" || die "cannot create OUT_DIR $out"
 out=$(cd "$out" && pwd)
 bin=${AIWAE_BIN:-$root/bin/aiwae}
-mapfile -t cells < <(cd "$runs" && find . -name config.json -not -path '*/checkpoints/*' -printf '%h\n' | sed 's#^\./##' | sort)
+mapfile -t cells < <(cd "$runs" && find . -name config.json -not -path '*/checkpoints/*' -printf '%h\n' | sed 's#^\./##' | sort \
+                     | { if [ -n "$exclude" ]; then grep -Ev -- "$exclude" || true; else cat; fi; })
 [ ${#cells[@]} -gt 0 ] || die "no run folders (config.json) under $runs"
-(cd "$runs" && find . -name grid.json -not -path '*/checkpoints/*') | while read -r g; do
+(cd "$runs" && find . -name grid.json -not -path '*/checkpoints/*' | sed 's#^\./##' | { if [ -n "$exclude" ]; then grep -Ev -- "$exclude" || true; else cat; fi; }) | while read -r g; do
   mkdir -p "$out/$(dirname "$g")"; cp "$runs/$g" "$out/$g"
 done
 jobs=$(mktemp)

@@ -119,7 +119,7 @@ class GridTest {
     @Test
     void shippedGridFilesAreValid() throws Exception {
         Map<String, Integer> cells = Map.of("paper-tables-1-4.json", 2 * (3 + 9) * 5, "paper-posterior-2d.json", 3, "small.json", 8,
-                "repro-fair-mnist.json", 3 + 3 + 2 + 1 + 1, "repro-fair-fashion.json", 2);
+                "repro-fair-mnist.json", 3 + 3 + 2 + 1 + 1, "repro-fair-fashion.json", 2, "repro-fair-posterior-2d.json", 2);
         for (var e : cells.entrySet()) {
             Path grid = Path.of("..", "docs", "grids", e.getKey());
             CliRun dry = CliRun.of("grid", grid.toString(), "--dry-run", "--runs", dir.resolve("r").toString());
