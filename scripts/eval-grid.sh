@@ -7,7 +7,7 @@
 #
 # Usage: scripts/eval-grid.sh RUNS_DIR OUT_DIR [--backend cpu|cuda|opencl] [--parallel N] [--threads K]
 #            [--data-dir DIR[:DIR...]] [--limit N] [--temperatures T] [--chains C] [--leapfrog L] [--nvlb K]
-#            [--batch B] [--deadline SECONDS] [--exclude REGEX]
+#            [--batch B] [--deadline SECONDS] [--exclude REGEX] [--split both|test|train]
 # Defaults: cpu, 1 at a time, AIWAE_THREADS=1 each, --limit 200 (the first 200 test AND the first 200 training
 # images of each run's dataset: the same images for every model), AIS 16 chains x 1000 temperatures, L=10,
 # NVLB = -L_5000. --data-dir: the first DIR holding DIR/<dataset>/ is used for each run (default $AIWAE_DATA).
@@ -19,13 +19,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "eval-grid: $*" >&2; exit 2; }
 [ $# -ge 2 ] || die "usage: scripts/eval-grid.sh RUNS_DIR OUT_DIR [--backend B] [--parallel N] [--threads K] [--data-dir DIRS] [--limit N] [--temperatures T] [--chains C] [--leapfrog L] [--nvlb K] [--batch B] [--deadline S]"
 runs=$1 out=$2; shift 2
-backend=cpu parallel=1 threads=1 datadirs=${AIWAE_DATA:-} limit=200 temps=1000 chains=16 leapfrog=10 nvlb=5000 batch="" deadline="" exclude=""
+backend=cpu parallel=1 threads=1 datadirs=${AIWAE_DATA:-} limit=200 temps=1000 chains=16 leapfrog=10 nvlb=5000 batch="" deadline="" exclude="" split=both
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || die "$1 needs a value"
   case "$1" in
     --backend) backend=$2 ;; --parallel) parallel=$2 ;; --threads) threads=$2 ;; --data-dir) datadirs=$2 ;;
     --limit) limit=$2 ;; --temperatures) temps=$2 ;; --chains) chains=$2 ;; --leapfrog) leapfrog=$2 ;;
-    --nvlb) nvlb=$2 ;; --batch) batch=$2 ;; --deadline) deadline=$2 ;; --exclude) exclude=$2 ;;
+    --nvlb) nvlb=$2 ;; --batch) batch=$2 ;; --deadline) deadline=$2 ;; --exclude) exclude=$2 ;; --split) split=$2 ;;
     *) die "unknown option $1" ;;
   esac
   shift 2
@@ -61,13 +61,13 @@ for c in "${cells[@]}"; do
   [ -f "$runs/$c/metrics.jsonl" ] && cp "$runs/$c/metrics.jsonl" "$out/$c/"
   printf '%s\t%s\n' "$c" "$dir" >>"$jobs"
 done
-export bin runs out backend limit temps chains leapfrog nvlb batch AIWAE_THREADS=$threads
+export bin runs out backend limit temps chains leapfrog nvlb batch split AIWAE_THREADS=$threads
 one() { # CELL DATA_DIR
   local c=$1 d=$2 t0=$SECONDS rc=0
   [ -f "$out/$c/eval.json" ] && { echo "eval-grid: $c already evaluated"; return 0; }
   local extra=()
   [ -n "$batch" ] && extra=(--batch "$batch")
-  "$bin" eval --checkpoint "$runs/$c" --out "$out/$c" --resume --backend "$backend" --data-dir "$d" --split both \
+  "$bin" eval --checkpoint "$runs/$c" --out "$out/$c" --resume --backend "$backend" --data-dir "$d" --split "$split" \
     --limit "$limit" --nll-chains "$chains" --nll-temperatures "$temps" --nll-leapfrog "$leapfrog" --nvlb-samples "$nvlb" \
     "${extra[@]}" >>"$out/$c/eval.log" 2>&1 || rc=$?
   printf '%s\t%s\t%d\t%d\n' "$c" "$backend" $((SECONDS - t0)) "$rc" >>"$out/eval-times.tsv"
