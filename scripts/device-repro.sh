@@ -39,6 +39,8 @@ datadir() { # DATASET -> the first folder holding DATASET/
   local d
   IFS=: read -ra dirs <<<"$datadirs"
   for d in "${dirs[@]}"; do [ -d "$d/$1" ] && { (cd "$d" && pwd); return; }; done
+  # a folder holding MNIST's IDX files itself (aiwae accepts DIR or DIR/<dataset>/)
+  for d in "${dirs[@]}"; do [ "$1" = mnist ] && compgen -G "$d/train-images-idx3-ubyte*" >/dev/null && { (cd "$d" && pwd); return; }; done
   [ "$1" = embedded ] && { echo "$carry"; return; }   # inside the jar
   die "no folder $1/ in $datadirs"
 }

@@ -54,6 +54,9 @@ for c in "${cells[@]}"; do
   for d in "${dirs[@]}"; do
     if [ -d "$d/$ds" ]; then dir=$(cd "$d" && pwd); break; fi
   done
+  if [ -z "$dir" ] && [ "$ds" = mnist ]; then   # a folder holding MNIST's IDX files itself
+    for d in "${dirs[@]}"; do compgen -G "$d/train-images-idx3-ubyte*" >/dev/null && { dir=$(cd "$d" && pwd); break; }; done
+  fi
   [ "$ds" = embedded ] && dir=${dir:-$runs}   # inside the jar; any folder will do
   [ -n "$dir" ] || die "no folder $ds/ in --data-dir $datadirs (needed by $c)"
   mkdir -p "$out/$c"
