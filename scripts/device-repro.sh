@@ -82,6 +82,11 @@ for ((i = 0; i < ${#evalopts[@]}; i += 2)); do
   fi
 done
 left=()
-[ -n "$deadline" ] && left=(--deadline $((deadline - (SECONDS - start))))
+if [ -n "$deadline" ]; then
+  if [ $((deadline - (SECONDS - start))) -lt 30 ]; then
+    echo "device-repro: the training used the --deadline; no time left to evaluate (rerun to evaluate)"; exit 0
+  fi
+  left=(--deadline $((deadline - (SECONDS - start))))
+fi
 "$root/scripts/eval-grid.sh" "$out/runs" "$out/eval" --data-dir "$datadirs" "${evalopts[@]}" "${left[@]}"
 echo "device-repro: $((SECONDS - start)) s in all"
