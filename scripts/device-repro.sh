@@ -1,30 +1,34 @@
 #!/usr/bin/env bash
 # On a bigger machine (e.g. the 16-core GPU host): finish the trainings of a carried reduced-reproduction folder
-# on the CPU backend (resume is bit for bit, so a run finished there equals one finished where it started), then
-# evaluate every run with scripts/eval-grid.sh; everything goes to OUT_DIR (which is what comes back).
+# (resume is bit for bit on the CPU backend, so a run finished there equals one finished where it started) while
+# the runs that are already trained are evaluated, then evaluate the rest; everything goes to OUT_DIR (which is
+# what comes back). Needs bash, coreutils, sed and aiwae; no jq.
 #
-# Usage: scripts/device-repro.sh CARRY OUT_DIR [--train-parallel N] [--train-threads K] [--deadline SECONDS]
+# Usage: scripts/device-repro.sh CARRY OUT_DIR [--deadline SECONDS] [--early-parallel N]
 #                                [eval-grid options: --backend B --parallel N --threads K --data-dir D --limit N ...]
 #   CARRY/runs/<grid folder>/CONFIG/seed-S: the run folders (finished: config.json, model.safetensors, metrics.jsonl;
 #     unfinished: also LATEST and the last checkpoints/epoch-NNNN; not started: absent);
-#   CARRY/train-todo.txt: one cell a line, `RUN_REL_PATH DATASET aiwae-train-arguments...` with @RUN@ for the run
-#     folder and @DATA@ for the data folder (scripts/train-todo.sh writes it from grid files); cells whose
-#     metrics.jsonl already reaches the configured epochs are skipped;
+#   CARRY/train-todo.txt: one cell a line, `RUN_REL_PATH DATASET THREADS aiwae-train-arguments...` with @RUN@ for
+#     the run folder and @DATA@ for the data folder (scripts/train-todo.sh writes the arguments from a grid file);
+#     all lines are started at once, each with AIWAE_THREADS=THREADS; cells whose metrics.jsonl already reaches
+#     the configured epochs are skipped;
 #   CARRY/data/<dataset>/ (optional): datasets not found in --data-dir.
+#   While the trainings run, the runs that are already trained are evaluated, --early-parallel (default 2) at a
+#   time; then every run is evaluated (eval-grid skips finished evaluations), --parallel at a time.
 #   A second call with the first call's OUT_DIR in place continues it (trainings and evaluations resume).
-#   --deadline: seconds for the whole script; the evaluation gets what the training left (eval-grid --deadline).
+#   --deadline: seconds for the whole script; evaluations stop then (what is done stays), trainings are not cut.
 # Environment: AIWAE_BIN (default: this repository's bin/aiwae).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "device-repro: $*" >&2; exit 2; }
-[ $# -ge 2 ] || die "usage: scripts/device-repro.sh CARRY OUT_DIR [--train-parallel N] [--train-threads K] [--deadline S] [eval-grid options]"
+[ $# -ge 2 ] || die "usage: scripts/device-repro.sh CARRY OUT_DIR [--deadline S] [--early-parallel N] [eval-grid options]"
 [ -d "$1" ] || die "CARRY $1 is not a folder"
 carry=$(cd "$1" && pwd); out=$2; shift 2
-tpar=4 tthreads=4 deadline="" datadirs=${AIWAE_DATA:-} evalopts=()
+deadline="" early=2 datadirs=${AIWAE_DATA:-} evalopts=()
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || die "$1 needs a value"
   case "$1" in
-    --train-parallel) tpar=$2 ;; --train-threads) tthreads=$2 ;; --deadline) deadline=$2 ;; --data-dir) datadirs=$2 ;;
+    --deadline) deadline=$2 ;; --early-parallel) early=$2 ;; --data-dir) datadirs=$2 ;;
     *) evalopts+=("$1" "$2") ;;
   esac
   shift 2
@@ -35,58 +39,76 @@ start=$SECONDS
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 [ -d "$out/runs" ] || cp -r "$carry/runs" "$out/runs"
-datadir() { # DATASET -> the first folder holding DATASET/
+field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p" "$1" | head -n 1; }   # FILE KEY: a flat JSON field
+finished() { # RUN: its metrics.jsonl reaches the epochs of its config.json
+  [ -f "$1/config.json" ] && [ -s "$1/metrics.jsonl" ] && [ -f "$1/model.safetensors" ] || return 1
+  local have want
+  have=$(tail -n 1 "$1/metrics.jsonl" | sed -n 's/^{"epoch":\([0-9]*\).*/\1/p'); want=$(field "$1/config.json" epochs)
+  [ -n "$have" ] && [ -n "$want" ] && [ "$have" -ge "$want" ]
+}
+datadir() { # DATASET -> the first folder holding DATASET/ (or MNIST's IDX files themselves)
   local d
   IFS=: read -ra dirs <<<"$datadirs"
   for d in "${dirs[@]}"; do [ -d "$d/$1" ] && { (cd "$d" && pwd); return; }; done
-  # a folder holding MNIST's IDX files itself (aiwae accepts DIR or DIR/<dataset>/)
   for d in "${dirs[@]}"; do [ "$1" = mnist ] && compgen -G "$d/train-images-idx3-ubyte*" >/dev/null && { (cd "$d" && pwd); return; }; done
   [ "$1" = embedded ] && { echo "$carry"; return; }   # inside the jar
   die "no folder $1/ in $datadirs"
 }
-todo=$(mktemp); trap 'rm -f "$todo"' EXIT
-if [ -f "$carry/train-todo.txt" ]; then
-  while read -r rel ds args; do
-    case "$rel" in ''|'#'*) continue ;; esac
-    run=$out/runs/$rel
-    if [ -f "$run/config.json" ] && [ -f "$run/metrics.jsonl" ] && [ -s "$run/metrics.jsonl" ]; then
-      [ "$(tail -n 1 "$run/metrics.jsonl" | jq -r .epoch)" -ge "$(jq -r .epochs "$run/config.json")" ] && continue
-    fi
-    mkdir -p "$(dirname "$run")"
-    args=${args//@RUN@/$run}; args=${args//@DATA@/$(datadir "$ds")}
-    echo "$run $args" >>"$todo"
-  done <"$carry/train-todo.txt"
-fi
-if [ -s "$todo" ]; then
-  echo "device-repro: training $(wc -l <"$todo") unfinished cells, $tpar at a time, $tthreads threads each"
-  export AIWAE_THREADS=$tthreads
-  # shellcheck disable=SC2016
-  xargs -a "$todo" -P "$tpar" -L 1 bash -c 'run=$1; shift; t0=$SECONDS; "$AIWAE_BIN" "$@" >>"$run.log" 2>&1; rc=$?
-      echo "device-repro: trained $run exit $rc in $((SECONDS - t0)) s"; printf "%s\t%d\t%d\n" "$run" $((SECONDS - t0)) $rc >>"'"$out"'/train-times.tsv"' _ \
-    || echo "device-repro: a training failed (see RUN.log)"
-  echo "device-repro: training done after $((SECONDS - start)) s"
-fi
+remaining() { [ -z "$deadline" ] && return; echo $((deadline - (SECONDS - start))); }
 # a device backend that cannot evaluate (no driver, a kernel failure) falls back to the CPU, saying so: one image,
 # two temperatures, into a scratch folder, decides
 for ((i = 0; i < ${#evalopts[@]}; i += 2)); do
   if [ "${evalopts[i]}" = --backend ] && [ "${evalopts[i+1]}" != cpu ]; then
     first=$(cd "$out/runs" && find . -name model.safetensors -not -path '*/checkpoints/*' -printf '%h\n' | head -n 1)
-    ds=$(jq -r .dataset "$out/runs/$first/config.json")
+    ds=$(field "$out/runs/$first/config.json" dataset)
     if ! "$AIWAE_BIN" eval --checkpoint "$out/runs/$first" --out "$out/smoke-${evalopts[i+1]}" --force --backend "${evalopts[i+1]}" \
          --data-dir "$(datadir "$ds")" --limit 1 --nll-temperatures 2 --nvlb-samples 10 >"$out/smoke-${evalopts[i+1]}.log" 2>&1; then
       echo "device-repro: --backend ${evalopts[i+1]} failed a one-image evaluation ($out/smoke-${evalopts[i+1]}.log); evaluating on the cpu backend instead"
       evalopts[i+1]=cpu
     else
-      echo "device-repro: --backend ${evalopts[i+1]} passed a one-image evaluation"
+      echo "device-repro: --backend ${evalopts[i+1]} passed a one-image evaluation ($((SECONDS - start)) s)"
     fi
   fi
 done
+# 1. trainings of the unfinished cells, all at once, in the background
+pids=()
+if [ -f "$carry/train-todo.txt" ]; then
+  while read -r rel ds threads args; do
+    case "$rel" in ''|'#'*) continue ;; esac
+    run=$out/runs/$rel
+    finished "$run" && continue
+    mkdir -p "$(dirname "$run")"
+    args=${args//@RUN@/$run}; args=${args//@DATA@/$(datadir "$ds")}
+    echo "device-repro: training $rel on $threads threads"
+    # shellcheck disable=SC2086  # the grid's command line has no spaces inside its arguments
+    ( t0=$SECONDS; rc=0; AIWAE_THREADS=$threads "$AIWAE_BIN" $args >>"$run.log" 2>&1 || rc=$?
+      printf '%s\t%d\t%d\t%d\n' "$rel" "$threads" $((SECONDS - t0)) "$rc" >>"$out/train-times.tsv"
+      echo "device-repro: trained $rel (exit $rc) in $((SECONDS - t0)) s" ) &
+    pids+=($!)
+  done <"$carry/train-todo.txt"
+fi
+# 2. meanwhile, the runs already trained (a copy of their folders, so the layout is the grid's)
+if [ ${#pids[@]} -gt 0 ]; then
+  early_runs=$out/early-runs
+  rm -rf "$early_runs"; mkdir -p "$early_runs"
+  (cd "$out/runs" && find . -name config.json -not -path '*/checkpoints/*' -printf '%h\n') | while read -r r; do
+    finished "$out/runs/$r" && { mkdir -p "$early_runs/$r"; cp "$out/runs/$r"/{config.json,model.safetensors,metrics.jsonl} "$early_runs/$r/"; }
+  done
+  (cd "$out/runs" && find . -name grid.json) | while read -r g; do [ -d "$early_runs/$(dirname "$g")" ] && cp "$out/runs/$g" "$early_runs/$g"; done
+  opts=("${evalopts[@]}" --parallel "$early")
+  [ -n "$deadline" ] && opts+=(--deadline "$(remaining)")
+  if compgen -G "$early_runs/*" >/dev/null; then
+    "$root/scripts/eval-grid.sh" "$early_runs" "$out/eval" --data-dir "$datadirs" "${opts[@]}" 2>&1 | sed 's/^/[early] /' &
+    pids+=($!)
+  fi
+  for p in "${pids[@]}"; do wait "$p" || true; done
+  echo "device-repro: trainings (and the early evaluations) done after $((SECONDS - start)) s"
+fi
+# 3. every run (finished evaluations are skipped)
 left=()
 if [ -n "$deadline" ]; then
-  if [ $((deadline - (SECONDS - start))) -lt 30 ]; then
-    echo "device-repro: the training used the --deadline; no time left to evaluate (rerun to evaluate)"; exit 0
-  fi
-  left=(--deadline $((deadline - (SECONDS - start))))
+  [ "$(remaining)" -lt 30 ] && { echo "device-repro: the --deadline is used up; rerun to evaluate the rest"; exit 0; }
+  left=(--deadline "$(remaining)")
 fi
 "$root/scripts/eval-grid.sh" "$out/runs" "$out/eval" --data-dir "$datadirs" "${evalopts[@]}" "${left[@]}"
 echo "device-repro: $((SECONDS - start)) s in all"

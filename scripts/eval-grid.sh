@@ -48,7 +48,7 @@ jobs=$(mktemp)
 trap 'rm -f "$jobs"' EXIT
 for c in "${cells[@]}"; do
   [ -f "$runs/$c/model.safetensors" ] || { echo "eval-grid: skipping $c (no model.safetensors: not trained yet)" >&2; continue; }
-  ds=$(jq -r .dataset "$runs/$c/config.json")
+  ds=$(sed -n 's/.*"dataset":"\([^"]*\)".*/\1/p' "$runs/$c/config.json")   # no jq needed
   dir=""
   IFS=: read -ra dirs <<<"$datadirs"
   for d in "${dirs[@]}"; do
