@@ -92,9 +92,13 @@ if [ ${#pids[@]} -gt 0 ]; then
   early_runs=$out/early-runs
   rm -rf "$early_runs"; mkdir -p "$early_runs"
   (cd "$out/runs" && find . -name config.json -not -path '*/checkpoints/*' -printf '%h\n') | while read -r r; do
-    finished "$out/runs/$r" && { mkdir -p "$early_runs/$r"; cp "$out/runs/$r"/{config.json,model.safetensors,metrics.jsonl} "$early_runs/$r/"; }
+    if finished "$out/runs/$r"; then   # (an `A && B` as the loop's last command would fail the pipeline under set -e)
+      mkdir -p "$early_runs/$r"; cp "$out/runs/$r"/{config.json,model.safetensors,metrics.jsonl} "$early_runs/$r/"
+    fi
   done
-  (cd "$out/runs" && find . -name grid.json) | while read -r g; do [ -d "$early_runs/$(dirname "$g")" ] && cp "$out/runs/$g" "$early_runs/$g"; done
+  (cd "$out/runs" && find . -name grid.json) | while read -r g; do
+    if [ -d "$early_runs/$(dirname "$g")" ]; then cp "$out/runs/$g" "$early_runs/$g"; fi
+  done
   opts=("${evalopts[@]}" --parallel "$early")
   [ -n "$deadline" ] && opts+=(--deadline "$(remaining)")
   if compgen -G "$early_runs/*" >/dev/null; then
