@@ -132,7 +132,7 @@ class GridTest {
     /** Every key of a grid file's train and eval sections reaches the cell's command as the flag of the same name. */
     @Test
     void everyGridKeyIsTheFlagOfTheSameName() {
-        GridSpec g = new GridSpec("all", List.of("embedded"), List.of(new GridSpec.Methods("aiwae", List.of(2), List.of(3), List.of(4))),
+        GridSpec g = new GridSpec("all", List.of("embedded"), List.of(new GridSpec.Methods("aiwae", List.of(2), List.of(3), List.of(4), null)),
                 1, 7L, new GridSpec.Train(3, "short", 4, 16, 10, 60, 5, 20), new GridSpec.Eval("both", 4, 2, 10, 2, 11, 3, 9L), "cpu");
         GridSpec.Cell cell = g.cells(Path.of("all.json")).get(0);
         TrainConfig t = ((TrainCommand) command(g.trainArgs(cell, dir, null, true))).freshConfig();
