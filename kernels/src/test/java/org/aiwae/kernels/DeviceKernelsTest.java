@@ -12,8 +12,6 @@ import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -28,46 +26,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code 1e-5 |log p| + 1e-3}.
  */
 class DeviceKernelsTest {
-    private static DeviceBackend opencl, cuda;
-
+    /** The device backends, opened once per test JVM and skipped with the reason where absent ({@link TestBackends}). */
     static Stream<String> apis() {
-        return Stream.of("opencl", "cuda");
+        return TestBackends.devices();
     }
 
-    private static synchronized DeviceBackend backend(String api) {
-        if (api.equals("opencl")) {
-            if (opencl == null) {
-                try {
-                    opencl = Accelerators.open("opencl");
-                } catch (BackendUnavailableException e) {
-                    if (System.getenv("AIWAE_REQUIRE_OPENCL") != null) {
-                        throw new AssertionError("AIWAE_REQUIRE_OPENCL is set but " + e.getMessage());
-                    }
-                    Assumptions.abort("skipped: " + e.getMessage());
-                }
-            }
-            return opencl;
-        }
-        if (cuda == null) {
-            try {
-                cuda = Accelerators.open("cuda");
-            } catch (BackendUnavailableException e) {
-                if (System.getenv("AIWAE_REQUIRE_CUDA") != null) {
-                    throw new AssertionError("AIWAE_REQUIRE_CUDA is set but " + e.getMessage());
-                }
-                Assumptions.abort("skipped: " + e.getMessage());
-            }
-        }
-        return cuda;
-    }
-
-    @AfterAll
-    static void close() {
-        for (DeviceBackend b : new DeviceBackend[] {opencl, cuda}) {
-            if (b != null) {
-                b.close();
-            }
-        }
+    private static DeviceBackend backend(String api) {
+        return TestBackends.device(api);
     }
 
     private static void assertClose(float[] expected, float[] actual, double tol, String what) {

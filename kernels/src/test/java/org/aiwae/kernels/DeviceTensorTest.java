@@ -15,8 +15,6 @@ import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.RandomStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -26,45 +24,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * only through the explicit reads ({@code to}, {@code toArray}, {@code item}, {@code get}).
  */
 class DeviceTensorTest {
-    private static DeviceBackend opencl, cuda;
-
+    /** The device backends, opened once per test JVM and skipped with the reason where absent ({@link TestBackends}). */
     static Stream<String> apis() {
-        return Stream.of("opencl", "cuda");
+        return TestBackends.devices();
     }
 
-    static synchronized DeviceBackend backend(String api) {
-        if (api.equals("opencl")) {
-            if (opencl == null) {
-                opencl = open(api, System.getenv("AIWAE_REQUIRE_OPENCL") != null);
-            }
-            return opencl;
-        }
-        if (cuda == null) {
-            cuda = open(api, System.getenv("AIWAE_REQUIRE_CUDA") != null);
-        }
-        return cuda;
-    }
-
-    private static DeviceBackend open(String api, boolean required) {
-        try {
-            return Accelerators.open(api);
-        } catch (BackendUnavailableException e) {
-            if (required) {
-                throw new AssertionError("AIWAE_REQUIRE_" + api.toUpperCase() + " is set but " + e.getMessage());
-            }
-            Assumptions.abort("skipped: " + e.getMessage());
-            return null;
-        }
-    }
-
-    @AfterAll
-    static void close() {
-        for (DeviceBackend b : new DeviceBackend[] {opencl, cuda}) {
-            if (b != null) {
-                b.close();
-            }
-        }
-        opencl = cuda = null;
+    private static DeviceBackend backend(String api) {
+        return TestBackends.device(api);
     }
 
     @ParameterizedTest
