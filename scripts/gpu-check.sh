@@ -2,12 +2,13 @@
 # The GPU check, in one command, on a machine with an NVIDIA GPU and no JDK (run from the repository root
 # after scripts/gpu-bundle.sh made .gpu/ elsewhere and .gpu travelled here):
 #   scripts/gpu-check.sh [REPORT_DIR]        default: $OUT, else ./gpu-report
-# Runs: the device inventory; the CUDA test cases (DeviceKernelsTest, the *ParityTest classes, with AIWAE_REQUIRE_CUDA=1,
-# so a CUDA that does not open fails instead of skipping); `aiwae bench` on cuda and cpu beside the PyTorch
-# anchor on cuda; a one-epoch MNIST AIWAE training on CUDA and an AIS evaluation of it; the JMH benchmarks with
-# backend=cuda. Each step has its own time limit (GPU_CHECK_SCALE multiplies them) so the whole check ends
-# within about 9.5 minutes; REPORT_DIR/report.md collects the results, REPORT_DIR/logs.tar.gz the whole logs
-# (and any JVM crash file). GPU_CHECK_ONLY="tests bench-cuda ..." runs only the steps named.
+# Runs: the device inventory; the CUDA test cases (DeviceKernelsTest, the *ParityTest classes and the application's
+# @OnEveryBackend suite, with AIWAE_REQUIRE_CUDA=1, so a CUDA that does not open fails instead of skipping);
+# `aiwae bench` on cuda and cpu beside the PyTorch anchor on cuda; a one-epoch MNIST AIWAE training on CUDA and
+# an AIS evaluation of it; the JMH benchmarks with backend=cuda. Each step has its own time limit (GPU_CHECK_SCALE
+# multiplies them) so the whole check ends within about 9.5 minutes; REPORT_DIR/report.md collects the results,
+# REPORT_DIR/logs.tar.gz the whole logs (and any JVM crash file). GPU_CHECK_ONLY="tests bench-cuda ..." runs only
+# the steps named.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -50,7 +51,11 @@ parity=()
 for c in "$B"/test-classes/app/org/aiwae/parity/*ParityTest.class; do
   [ -f "$c" ] && parity+=(--select-class "org.aiwae.parity.$(basename "$c" .class)")
 done
-TAIL=20 step tests-parity 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" "${parity[@]}"
+# ... and the application's backend-parametrized suite (@OnEveryBackend: each method improves its bound, same seed
+# and resume, the estimators against closed forms and quadrature, the factor-model example), whose cuda cases run here.
+suite=(--select-class org.aiwae.train.TrainingTest --select-class org.aiwae.eval.EstimatorTest
+       --select-class org.aiwae.examples.FactorModelExampleTest)
+TAIL=20 step tests-parity 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" "${parity[@]}" "${suite[@]}"
 # The path of GPUs older than the fatbin's sm_90 code: the driver JIT-compiles the compute_75 PTX.
 TAIL=20 step tests-ptx-jit 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent CUDA_FORCE_PTX_JIT=1 "${junit[@]}" \
   --select-class org.aiwae.kernels.DeviceKernelsTest "${parity[@]}"

@@ -6,16 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Var;
-import org.aiwae.engine.backend.Backends;
+import org.aiwae.DeviceSampler;
+import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.examples.FactorModel;
+import org.aiwae.kernels.OnEveryBackend;
+import org.aiwae.kernels.TestBackends;
 import org.aiwae.model.Linear;
 import org.aiwae.model.MlpVae;
-import org.junit.jupiter.api.Test;
 
 /**
  * The evaluation estimators against models whose log p(x) is known exactly: a linear-Gaussian
- * factor model (closed form) and the paper's MLP with a 2-d latent (quadrature on a fine grid).
+ * factor model (closed form) and the paper's MLP with a 2-d latent (quadrature on a fine grid), each
+ * estimator run with the model and the data on every backend ({@link OnEveryBackend}); the references
+ * (closed form, quadrature) are computed on the CPU.
  */
 class EstimatorTest {
 
@@ -65,13 +69,15 @@ class EstimatorTest {
         return out;
     }
 
-    @Test
-    void aisMatchesTheClosedFormOfALinearGaussianModel() {
+    @OnEveryBackend
+    void aisMatchesTheClosedFormOfALinearGaussianModel(String backend) {
+        Backend be = TestBackends.get(backend);
+        DeviceSampler.requireDeviceAwareSampler(be);
         RandomStream rng = new RandomStream(11);
         FactorModel model = FactorModel.random(6, 2, rng);
         Tensor x = model.sample(12, rng);
         double[] exact = model.exactLogMarginal(x);
-        double[] ais = new Evaluator(64, 1000, 10, 1, 100, Backends.cpu()).logLikelihood(model, x, 12);
+        double[] ais = new Evaluator(64, 1000, 10, 1, 100, be).logLikelihood(model.to(be), x.to(be), 12);
         // Tolerance: with this untrained encoder the chains' log weights at 1,000 temperatures have a
         // variance of about 0.12 on the worst image (measured with 400 chains), so the log-mean-exp of
         // 64 chains has a spread of about sqrt(0.12 / 64) = 0.04 per image and 0.013 on the mean of 12
@@ -80,15 +86,18 @@ class EstimatorTest {
         assertTrue(maxAbsDiff(exact, ais) < 0.15, "per-image AIS error " + maxAbsDiff(exact, ais));
     }
 
-    @Test
-    void iwaeBoundsStayBelowLogPAndRiseWithK() {
+    @OnEveryBackend
+    void iwaeBoundsStayBelowLogPAndRiseWithK(String backend) {
+        Backend be = TestBackends.get(backend);
         RandomStream rng = new RandomStream(21);
         FactorModel model = FactorModel.random(6, 2, rng);
         Tensor x = model.sample(50, rng);
         double exact = mean(model.exactLogMarginal(x));
+        FactorModel there = model.to(be);
+        Tensor xThere = x.to(be);
         double previous = Double.NEGATIVE_INFINITY, first = Double.NaN;
         for (int k : new int[] {1, 10, 100, 1000}) {
-            double lk = mean(Bounds.iwae(model, x, k, 100, new RandomStream(22)));
+            double lk = mean(Bounds.iwae(there, xThere, k, 100, new RandomStream(22)));
             assertTrue(lk > previous, "L_" + k + " = " + lk + " should exceed the previous bound " + previous);
             assertTrue(lk < exact, "L_" + k + " = " + lk + " should stay below log p(x) = " + exact);
             previous = lk;
@@ -98,21 +107,25 @@ class EstimatorTest {
                 + " -> " + (exact - previous));
     }
 
-    @Test
-    void aisWithOneTemperatureStepIsImportanceSampling() {
+    @OnEveryBackend
+    void aisWithOneTemperatureStepIsImportanceSampling(String backend) {
+        Backend be = TestBackends.get(backend);
+        DeviceSampler.requireDeviceAwareSampler(be);
         RandomStream rng = new RandomStream(31);
-        FactorModel model = FactorModel.random(6, 2, rng);
-        Tensor x = model.sample(10, rng);
+        FactorModel host = FactorModel.random(6, 2, rng);
+        Tensor x = host.sample(10, rng).to(be);
+        FactorModel model = host.to(be);
         // Two inverse temperatures (0 and 1): one weight update log p - log q at the q samples, so the
         // log-mean-exp over the chains is L_K on the same noise.
-        double[] ais = new Evaluator(40, 2, 5, 1, 100, Backends.cpu()).logLikelihood(model, x, 32);
+        double[] ais = new Evaluator(40, 2, 5, 1, 100, be).logLikelihood(model, x, 32);
         int[] images = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
         double[] is = Bounds.iwae(model, x, 40, 40, new ImageStreams(32, 0).group(ImageStreams.Phase.AIS, images));
         assertTrue(maxAbsDiff(ais, is) < 1e-4, "AIS(T=2) vs IS differ by " + maxAbsDiff(ais, is));
     }
 
-    @Test
-    void aisMatchesQuadratureOnTheMlpWithATwoDimensionalLatent() {
+    @OnEveryBackend
+    void aisMatchesQuadratureOnTheMlpWithATwoDimensionalLatent(String backend) {
+        Backend be = TestBackends.get(backend);
         RandomStream rng = new RandomStream(41);
         MlpVae model = MlpVae.create(30, 24, 2, rng); // a fused-kernel model: the AIS path runs the fused decoder
         Tensor x = rng.uniform(6, 30);
@@ -120,16 +133,17 @@ class EstimatorTest {
         for (int i = 0; i < d.length; i++) {
             d[i] = d[i] < 0.4f ? 1 : 0;
         }
-        double[] exact = quadrature(model, x, 8, 0.02);
-        double[] ais = new Evaluator(16, 500, 10, 1, 100, Backends.cpu()).logLikelihood(model, x, 42);
+        double[] exact = quadrature(model, x, 8, 0.02); // the reference, on the CPU
+        double[] ais = new Evaluator(16, 500, 10, 1, 100, be).logLikelihood(model, x, 42); // annealed on be
         // The grid (step 0.02 on [-8, 8]^2) agrees with a grid of step 0.04 to 1e-8, so it is exact for
         // this purpose; an untrained decoder's posterior is close to the prior, so AIS errors measure
         // under 0.01 here and 0.05 leaves room without hiding a wrong path.
         assertTrue(maxAbsDiff(exact, ais) < 0.05, "per-image AIS error " + maxAbsDiff(exact, ais));
     }
 
-    @Test
-    void activeUnitsCountDimensionsWhoseMeanVariesAcrossData() {
+    @OnEveryBackend
+    void activeUnitsCountDimensionsWhoseMeanVariesAcrossData(String backend) {
+        Backend be = TestBackends.get(backend);
         // Encoder means mu_h = s_h * x_0 + 1: A_h = s_h^2 Var(x_0). With Var(x_0) near 1, the scales
         // below give activities 1, 0.25, 0.04, 0.0025, 0: three units above the 0.01 threshold.
         float[] s = {1f, 0.5f, 0.2f, 0.05f, 0f};
@@ -152,7 +166,7 @@ class EstimatorTest {
             sq += v * v;
         }
         double var0 = sq / 2000 - (m / 2000) * (m / 2000);
-        double[] a = Evaluator.activity(model, x);
+        double[] a = Evaluator.activity(model.to(be), x.to(be));
         for (int h = 0; h < latent; h++) {
             assertEquals(s[h] * s[h] * var0, a[h], 1e-4, "A_" + h);
         }

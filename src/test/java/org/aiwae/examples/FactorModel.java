@@ -34,6 +34,13 @@ public final class FactorModel implements LatentVariableModel {
                 Linear.init("enc.mu", data, latent, rng), Linear.init("enc.logsigma", data, latent, rng));
     }
 
+    /** This model with its parameters in {@code where}'s memory (a device backend: its ops then run there). */
+    public FactorModel to(org.aiwae.engine.Placement where) {
+        org.aiwae.engine.Tensor ln = logNoise.value();
+        boolean there = where.isHost() ? ln.onHost() : ln.placement() == where;
+        return new FactorModel(decoder.to(where), there ? logNoise : Var.param(ln.to(where)), encMu.to(where), encLogSigma.to(where));
+    }
+
     @Override
     public int latentDim() {
         return decoder.in();

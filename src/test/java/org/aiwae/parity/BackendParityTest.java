@@ -4,19 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.IntFunction;
-import java.util.stream.Stream;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.eval.Evaluator;
-import org.aiwae.kernels.Accelerators;
-import org.aiwae.kernels.BackendUnavailableException;
 import org.aiwae.kernels.DeviceBackend;
+import org.aiwae.kernels.OnEveryBackend;
+import org.aiwae.kernels.OnEveryDevice;
+import org.aiwae.kernels.TestBackends;
 import org.aiwae.kernels.Transfers;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Aiwae;
@@ -25,49 +23,17 @@ import org.aiwae.objective.Objective;
 import org.aiwae.objective.Vae;
 import org.aiwae.sampler.Schedule;
 import org.aiwae.train.TrainingStep;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Whole algorithms on every backend against the CPU backend with the same seed, from one source:
  * {@code cpu} itself, {@code opencl} (PoCL in CI, where {@code AIWAE_REQUIRE_OPENCL} makes it
- * mandatory) and {@code cuda} (where a driver and a GPU exist; skipped with the reason otherwise).
+ * mandatory) and {@code cuda} (where a driver and a GPU exist; skipped with the reason otherwise):
+ * {@link OnEveryBackend}, opened by {@link TestBackends}.
  * The model and the minibatch live on the backend, so every op of a training step (encoder,
  * decoder, log-densities, gradients, Adam) runs there; the random numbers are the same Philox
  * streams, drawn on the device. Runs differ by float32 rounding only (the device sums in other orders).
  */
 class BackendParityTest {
-    private static final Map<String, Backend> OPEN = new HashMap<>();
-
-    static Stream<String> backends() {
-        return Stream.of("cpu", "opencl", "cuda");
-    }
-
-    static Stream<String> devices() {
-        return Stream.of("opencl", "cuda");
-    }
-
-    static synchronized Backend backend(String name) {
-        if (name.equals("cpu")) {
-            return Backends.cpu();
-        }
-        Backend b = OPEN.get(name);
-        if (b == null) {
-            try {
-                b = Accelerators.open(name);
-            } catch (BackendUnavailableException e) {
-                if (System.getenv("AIWAE_REQUIRE_" + name.toUpperCase()) != null) {
-                    throw new AssertionError("AIWAE_REQUIRE_" + name.toUpperCase() + " is set but " + e.getMessage());
-                }
-                Assumptions.abort("skipped: " + e.getMessage());
-            }
-            OPEN.put(name, b);
-            Runtime.getRuntime().addShutdownHook(new Thread(b::close));
-        }
-        return b;
-    }
-
     private static Tensor binary(RandomStream rng, int n, int d) {
         Tensor x = rng.uniform(n, d);
         float[] v = x.data();
@@ -77,10 +43,9 @@ class BackendParityTest {
         return x;
     }
 
-    @ParameterizedTest
-    @MethodSource("backends")
+    @OnEveryBackend
     void aisLogLikelihoodsMatchTheCpu(String name) {
-        Backend be = backend(name);
+        Backend be = TestBackends.get(name);
         MlpVae model = MlpVae.create(784, 200, 50, new RandomStream(1));
         Tensor x = binary(new RandomStream(3), 12, 784);
         double[] cpu = new Evaluator(8, 30, 5, 1, 100, Backends.cpu()).logLikelihood(model, x, 2);
@@ -109,7 +74,7 @@ class BackendParityTest {
     }
 
     private static void sameTraining(String name, IntFunction<Objective> cpuObjective, IntFunction<Objective> devObjective) {
-        Backend be = backend(name);
+        Backend be = TestBackends.get(name);
         Object[] cpu = train(Backends.cpu(), cpuObjective, 4), dev = train(be, devObjective, 4);
         double[] lc = (double[]) cpu[0], ld = (double[]) dev[0];
         for (int s = 0; s < lc.length; s++) {
@@ -125,15 +90,13 @@ class BackendParityTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("backends")
+    @OnEveryBackend
     void aiwaeTrainingStepsMatchTheCpu(String name) {
-        Backend be = backend(name);
+        Backend be = TestBackends.get(name);
         sameTraining(name, i -> new Aiwae(3, 3, 2, Schedule.linear(), Backends.cpu()), i -> new Aiwae(3, 3, 2, Schedule.linear(), be));
     }
 
-    @ParameterizedTest
-    @MethodSource("backends")
+    @OnEveryBackend
     void iwaeAndVaeTrainingStepsMatchTheCpu(String name) {
         sameTraining(name, i -> new Iwae(5), i -> new Iwae(5));
         sameTraining(name, i -> new Vae(2), i -> new Vae(2));
@@ -146,10 +109,9 @@ class BackendParityTest {
      * weights up. A fallback of any op (there are dozens of products per step) would add copies of whole
      * activations.
      */
-    @ParameterizedTest
-    @MethodSource("devices")
+    @OnEveryDevice
     void aTrainingStepOnADeviceCopiesOnlyWhatTheHostMustSee(String name) {
-        DeviceBackend be = (DeviceBackend) backend(name);
+        DeviceBackend be = TestBackends.device(name);
         int k = 5, t = 5, batch = 16, chains = k * batch;
         MlpVae model = MlpVae.create(784, 64, 10, new RandomStream(4)).to(be);
         Tensor x = binary(new RandomStream(5), batch, 784).to(be);

@@ -8,25 +8,33 @@ import org.aiwae.engine.backend.Backends;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The backends a parametrized test runs on: cpu always; opencl (required where
- * {@code AIWAE_REQUIRE_OPENCL} is set, as in CI on PoCL, else skipped with the reason); cuda where a
- * driver and GPU exist (required with {@code AIWAE_REQUIRE_CUDA}, else skipped with the reason).
- * Device backends are opened once per test JVM and closed at its exit.
+ * The backends a parametrized test runs on, for the kernels' tests and (through this module's test jar)
+ * the application's: cpu always; opencl (required where {@code AIWAE_REQUIRE_OPENCL} is set, as in CI on
+ * PoCL, else skipped with the reason); cuda where a driver and GPU exist (required with
+ * {@code AIWAE_REQUIRE_CUDA}, else skipped with the reason). Device backends are opened once per test
+ * JVM and closed at its exit. A test takes the backend's name ({@link OnEveryBackend}) and calls
+ * {@link #get} itself, so that an absent device skips that one case, not the whole test.
  */
-final class TestBackends {
+public final class TestBackends {
     private static final Map<String, Backend> OPEN = new HashMap<>();
 
     private TestBackends() {}
 
-    static Stream<String> names() {
+    /** {@code cpu}, {@code opencl}, {@code cuda}: what {@link OnEveryBackend} runs a test on. */
+    public static Stream<String> names() {
         return Stream.of("cpu", "opencl", "cuda");
     }
 
-    static Stream<String> devices() {
+    /** {@code opencl}, {@code cuda}: what {@link OnEveryDevice} runs a test on. */
+    public static Stream<String> devices() {
         return Stream.of("opencl", "cuda");
     }
 
-    static synchronized Backend get(String name) {
+    /**
+     * The backend called {@code name}, opened on first use; a test case that asks for an absent device is
+     * skipped with the reason, or fails where {@code AIWAE_REQUIRE_<NAME>} is set.
+     */
+    public static synchronized Backend get(String name) {
         if (name.equals("cpu")) {
             return Backends.cpu();
         }
@@ -47,7 +55,8 @@ final class TestBackends {
         return b;
     }
 
-    static DeviceBackend device(String name) {
+    /** {@link #get} for a device name. */
+    public static DeviceBackend device(String name) {
         return (DeviceBackend) get(name);
     }
 }
