@@ -161,75 +161,6 @@ KERNEL void philox_fill_groups(int items, int groups, int per, int dim, uint see
     }
 }
 
-// log q(z|x) and its gradient for chain n of data point n mod B, q = N(mu, exp(logSigma)^2).
-KERNEL void q_terms(int n, int Z, int B, GLOBAL const float* z, GLOBAL const float* mu, GLOBAL const float* ls,
-                    GLOBAL float* log0, GLOBAL float* grad0) {
-    const int c = GLOBAL_ID_X;
-    if (c >= n) return;
-    const int b = c % B;
-    double s = 0, norm = 0;
-    for (int j = 0; j < Z; j++) {
-        const float l = ls[b * Z + j];
-        const float is = (float) exp(-(double) l);
-        const float u = (z[c * Z + j] - mu[b * Z + j]) * is;
-        s += (double) u * u;
-        norm += l;
-        grad0[c * Z + j] = -u * is;
-    }
-    log0[c] = (float) (-norm - Z * 0.91893853320467274 - 0.5 * s);
-}
-
-KERNEL void ais_weights(int n, double db, GLOBAL const float* log0, GLOBAL const float* log1, GLOBAL double* logw) {
-    const int c = GLOBAL_ID_X;
-    if (c < n) logw[c] += db * ((double) log1[c] - log0[c]);
-}
-
-KERNEL void fill_zero_double(int n, GLOBAL double* a) {
-    const int i = GLOBAL_ID_X;
-    if (i < n) a[i] = 0;
-}
-
-// p += scale * eps[chain] * ((1 - beta) grad0 + beta grad1), over n = N * Z values
-KERNEL void kick(int n, int Z, GLOBAL float* p, GLOBAL const float* g0, GLOBAL const float* g1, float b0, float b1,
-                 GLOBAL const float* eps, float scale) {
-    const int i = GLOBAL_ID_X;
-    if (i < n) p[i] += scale * eps[i / Z] * (b0 * g0[i] + b1 * g1[i]);
-}
-
-KERNEL void drift(int n, int Z, GLOBAL float* q, GLOBAL const float* p, GLOBAL const float* eps) {
-    const int i = GLOBAL_ID_X;
-    if (i < n) q[i] += eps[i / Z] * p[i];
-}
-
-// The Metropolis test of chain c at inverse temperature beta; an accepted proposal is copied into the state.
-// flags[c] = 1 accepted, 0 rejected, -1 divergent (rejected).
-KERNEL void metropolis(int n, int Z, double beta, GLOBAL const float* p0, GLOBAL const float* p, GLOBAL const float* u,
-                       GLOBAL float* z, GLOBAL float* l0, GLOBAL float* l1, GLOBAL float* g0, GLOBAL float* g1,
-                       GLOBAL const float* pz, GLOBAL const float* pl0, GLOBAL const float* pl1,
-                       GLOBAL const float* pg0, GLOBAL const float* pg1, GLOBAL float* flags) {
-    const int c = GLOBAL_ID_X;
-    if (c >= n) return;
-    double k0 = 0, k1 = 0;
-    for (int j = c * Z; j < (c + 1) * Z; j++) {
-        k0 += (double) p0[j] * p0[j];
-        k1 += (double) p[j] * p[j];
-    }
-    const double h0 = -((1 - beta) * l0[c] + beta * l1[c]) + 0.5 * k0;
-    const double h1 = -((1 - beta) * pl0[c] + beta * pl1[c]) + 0.5 * k1;
-    const double dh = h1 - h0;
-    if (!(dh < 1000.0)) {
-        flags[c] = -1;
-    } else if (u[c] < exp(-dh)) {
-        flags[c] = 1;
-        for (int j = c * Z; j < (c + 1) * Z; j++) {
-            z[j] = pz[j]; g0[j] = pg0[j]; g1[j] = pg1[j];
-        }
-        l0[c] = pl0[c]; l1[c] = pl1[c];
-    } else {
-        flags[c] = 0;
-    }
-}
-
 // ---------------------------------------------------------------- tensor primitives
 // The DeviceBackend's primitive set on device tensors (org.aiwae.engine.backend.Backend): elementwise
 // maps of one tensor, of two broadcast tensors and of a tensor and a constant, reductions over an
@@ -250,6 +181,7 @@ KERNEL void metropolis(int n, int Z, double beta, GLOBAL const float* p0, GLOBAL
 #define B_DIV 3
 #define B_TANH_GRAD 4
 #define B_SIGMOID_GRAD 5
+#define B_LESS 6
 
 #define R_SUM 0
 #define R_MAX 1
@@ -274,7 +206,8 @@ FUNC float binary_f(int op, float a, float b) {
     case B_MUL: return a * b;
     case B_DIV: return a / b;
     case B_TANH_GRAD: return a * (1.0f - b * b);
-    default: return a * b * (1.0f - b);
+    case B_SIGMOID_GRAD: return a * b * (1.0f - b);
+    default: return a < b ? 1.0f : 0.0f;
     }
 }
 

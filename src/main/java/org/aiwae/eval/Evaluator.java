@@ -72,24 +72,25 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
         check(n, images);
         double[] out = new double[n];
         double[] betas = Schedule.linear().betas(temperatures);
-        try (Annealer annealer = new Annealer(model, backend, leapfrog)) {
+        LatentVariableModel m = model.to(backend);
+        try (Annealer annealer = new Annealer(m, leapfrog)) {
             for (int from = 0; from < n; from += batch) {
                 int to = Math.min(n, from + batch), b = to - from;
-                Tensor xb = x.rows(from, to);
+                Tensor xb = x.rows(from, to).to(backend);
                 ChainNoise.PerGroup noise = streams.group(ImageStreams.Phase.AIS, Arrays.copyOfRange(images, from, to));
                 try (NoGrad ignored = NoGrad.enter()) {
-                    Posterior q = model.posterior(Var.constant(xb));
-                    Tensor z0 = q.sample(noise.normal(chains, model.latentDim())).value();
+                    Posterior q = m.posterior(Var.constant(xb));
+                    Tensor z0 = q.sample(noise.normal(xb.placement(), chains, m.latentDim())).value();
                     long base = (long) from * (temperatures - 1);
-                    Annealer.Result r = annealer.run(xb, q, z0, chains, betas, StepSizes.ais(b, 0.05f), noise,
-                            progress == null ? null : (t, info) -> progress.accept(base + (long) b * t));
+                    double[] logw = annealer.run(xb, q, z0, chains, betas, StepSizes.ais(b, 0.05f), noise,
+                            progress == null ? null : (t, acceptance) -> progress.accept(base + (long) b * t)).state().logWeights();
                     for (int i = 0; i < b; i++) {
                         double max = Double.NEGATIVE_INFINITY, sum = 0;
                         for (int c = 0; c < chains; c++) {
-                            max = Math.max(max, r.logWeights()[c * b + i]);
+                            max = Math.max(max, logw[c * b + i]);
                         }
                         for (int c = 0; c < chains; c++) {
-                            sum += StrictMath.exp(r.logWeights()[c * b + i] - max);
+                            sum += StrictMath.exp(logw[c * b + i] - max);
                         }
                         out[from + i] = max + StrictMath.log(sum / chains);
                     }

@@ -3,6 +3,8 @@ package org.aiwae.model;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.aiwae.engine.Placement;
+import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 
@@ -46,6 +48,21 @@ public interface LatentVariableModel {
 
     /** Every parameter by a stable name, for checkpoints. */
     Map<String, Var> namedParameters();
+
+    /**
+     * This model with its parameters in {@code where}'s memory. The default serves a model whose
+     * parameters are there already (itself) and refuses otherwise: a model that can move overrides it.
+     */
+    default LatentVariableModel to(Placement where) {
+        for (Map.Entry<String, Var> p : namedParameters().entrySet()) {
+            Tensor t = p.getValue().value();
+            if (where.isHost() ? !t.onHost() : t.placement() != where) {
+                throw new IllegalArgumentException(getClass().getSimpleName() + ": parameter " + p.getKey() + " lives on "
+                        + t.placement().name() + ", not on " + where.name() + ", and the model does not implement to()");
+            }
+        }
+        return this;
+    }
 
     /** The decoder in the form the backends run fused, when the model has one. */
     default Optional<TanhMlpDecoder> fusedDecoder() {

@@ -7,9 +7,12 @@ import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.Posterior;
+import org.aiwae.sampler.Ais;
 import org.aiwae.sampler.Annealer;
 import org.aiwae.sampler.Schedule;
 import org.aiwae.sampler.StepSizes;
@@ -103,17 +106,19 @@ public final class Aiwae implements Objective {
 
     @Override
     public StepResult step(LatentVariableModel model, Tensor x, RandomStream rng) {
-        int batch = x.dim(0), chains = samples * batch, latent = model.latentDim();
+        Backends.require("aiwae (built for " + backend.name() + ")", backend, x);
+        int batch = x.dim(0), latent = model.latentDim();
         // 1. anneal K chains per data point from q(z|x) to p(x, z), with no graph
-        Annealer.Result ais;
+        Ais.Result ais;
+        Tensor weights;
         try (NoGrad ignored = NoGrad.enter()) {
             Posterior q = model.posterior(Var.constant(x));
             Tensor z0 = q.sample(rng.normal(x.placement(), samples, batch, latent)).value();
-            ais = annealer(model).run(x, q, z0, samples, betas, stepSizes, rng, null);
+            ais = annealer(model).run(x, q, z0, samples, betas, stepSizes, new ChainNoise.Shared(rng), null);
+            weights = softmaxOverSamples(ais.state().logWeightTensor(), samples, batch);
         }
         // 2. decoder: ascend sum_k w_k log p(x, z_k) with normalised AIS weights
-        Tensor weights = softmaxOverSamples(ais.logWeights(), samples, batch).to(x.placement());
-        Tensor z = ais.positions().reshape(samples, batch, latent);
+        Tensor z = ais.state().chains().position().reshape(samples, batch, latent);
         Var xv = Var.constant(x);
         Var decoderLoss = Autograd.backward(model.generativeParameters(), () -> Ops.mul(
                 Ops.sum(Ops.mul(model.logJoint(xv, Var.constant(z)), Var.constant(weights))), -1f / batch));
@@ -129,9 +134,9 @@ public final class Aiwae implements Objective {
     private Annealer annealer(LatentVariableModel model) {
         if (annealer == null || annealed != model) {
             if (annealer != null) {
-                annealer.close(); // its device buffers belong to the previous model
+                annealer.close(); // its kernel belongs to the previous model
             }
-            annealer = new Annealer(model, backend, leapfrog);
+            annealer = new Annealer(model, leapfrog);
             annealed = model;
         }
         return annealer;
@@ -147,22 +152,9 @@ public final class Aiwae implements Objective {
         }
     }
 
-    /** {@code w[k, b] = exp(logw[k, b]) / sum_k exp(logw[k, b])}, in double. */
-    static Tensor softmaxOverSamples(double[] logw, int k, int batch) {
-        Tensor w = Tensor.zeros(k, batch);
-        for (int b = 0; b < batch; b++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int i = 0; i < k; i++) {
-                max = Math.max(max, logw[i * batch + b]);
-            }
-            double sum = 0;
-            for (int i = 0; i < k; i++) {
-                sum += StrictMath.exp(logw[i * batch + b] - max);
-            }
-            for (int i = 0; i < k; i++) {
-                w.data()[i * batch + b] = (float) (StrictMath.exp(logw[i * batch + b] - max) / sum);
-            }
-        }
-        return w;
+    /** {@code w[k, b] = exp(logw[k, b]) / sum_k exp(logw[k, b])} for log weights {@code [K*B]}, where they live. */
+    static Tensor softmaxOverSamples(Tensor logw, int k, int batch) {
+        Var lw = Var.constant(logw.reshape(k, batch));
+        return Ops.exp(Ops.sub(lw, Ops.reshape(Ops.logsumexp(lw, 0), 1, batch))).value();
     }
 }

@@ -1,135 +1,94 @@
 package org.aiwae.sampler;
 
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Optional;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.autodiff.Ops;
+import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
-import org.aiwae.engine.fused.AnnealingKernel;
+import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.fused.DecoderKernel;
+import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.engine.random.ChainNoise;
-import org.aiwae.engine.random.RandomStream;
-import org.aiwae.model.DiagonalGaussian;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.Posterior;
 
 /**
- * AIS from q(z|x) to p(x, z) for a batch, wherever it runs fastest: entirely on the device when the
- * backend offers an {@link AnnealingKernel} for the model's fused decoder, else {@link Ais} on the
- * host around the fused decoder kernel, else on autodiff ({@link ModelPath}). Kernels and buffers
- * are kept between calls and grown when a larger batch comes; the model's weights are re-read at
- * every run, so it serves a training loop as well as an evaluation.
+ * {@link Ais} from {@code q(z|x)} to {@code p(x, z)} for a model and a batch, wherever the batch
+ * lives: K chains per data point, laid out {@code [K, B]} (chain n belongs to data point
+ * {@code n mod B}). Both densities come from autodiff on the model's own ops; where the model
+ * describes its decoder as a {@link TanhMlpDecoder}, {@code log p(x, z)} and its gradient come
+ * from the backend's fused decoder kernel instead (the same maths in one pass, tested equal). The
+ * kernel is kept between runs (grown for a larger batch) and re-reads the weights at each run, so
+ * an annealer serves a training loop as well as an evaluation.
  */
 public final class Annealer implements AutoCloseable {
     private final LatentVariableModel model;
-    private final Backend backend;
-    private final int leapfrog;
-    private final Map<Integer, Hmc> hmcs = new HashMap<>();
+    private final Hmc hmc;
     private DecoderKernel decoder;
-    private AnnealingKernel device;
-    private int capacity;
+    private Backend decoderBackend;
 
-    /** The outcome: log weights per chain (double), final positions {@code [N, Z]}, acceptance per temperature step. */
-    public record Result(double[] logWeights, Tensor positions, double[] acceptance, int divergences) {}
-
-    public Annealer(LatentVariableModel model, Backend backend, int leapfrog) {
-        if (leapfrog < 1) {
-            throw new IllegalArgumentException("annealing needs at least one leapfrog step, got " + leapfrog);
-        }
+    public Annealer(LatentVariableModel model, int leapfrog) {
         this.model = model;
-        this.backend = backend;
-        this.leapfrog = leapfrog;
+        this.hmc = new Hmc(leapfrog);
     }
 
     /**
      * Runs AIS over {@code betas} for the {@code samples} chains per row of {@code x [B, D]} that start
-     * at {@code z0 [K, B, Z]} (drawn from {@code q}, which must hold constants); adapts slot t-1 of
-     * {@code stepSizes} at temperature t.
+     * at {@code z0 [K, B, Z]} (drawn from {@code q}, which must hold constants), all in x's memory;
+     * adapts slot t-1 of {@code stepSizes} at temperature t.
      */
-    public Result run(Tensor x, Posterior q, Tensor z0, int samples, double[] betas, StepSizes stepSizes, RandomStream rng,
-                      Ais.Progress progress) {
-        return run(x, q, z0, samples, betas, stepSizes, new ChainNoise.Shared(rng), progress);
+    public Ais.Result run(Tensor x, Posterior q, Tensor z0, int samples, double[] betas, StepSizes stepSizes, ChainNoise noise,
+                          Ais.Progress progress) {
+        int batch = x.dim(0), latent = model.latentDim(), chains = samples * batch;
+        if (z0.size() != chains * latent) {
+            throw new IllegalArgumentException("annealing: " + z0.size() + " start values for " + samples + " x " + batch
+                    + " chains of dimension " + latent);
+        }
+        Backends.of("annealing", x, z0);
+        Ais ais = ais(x, q, samples);
+        return ais.run(ais.init(z0.reshape(chains, latent)), betas, stepSizes, noise, progress);
     }
 
     /**
-     * As above, the chains drawing their momenta and uniforms from {@code noise}: with
-     * {@link ChainNoise.PerGroup} (one stream per row of x) each row's outcome is independent of
-     * the batch it was run in.
+     * The AIS kernel for {@code samples} chains per row of {@code x [B, D]}: base {@code log q(z|x)} (which
+     * must hold constants), target {@code log p(x, z)}, HMC with this annealer's leapfrog steps. Valid
+     * until the next call (the fused kernel it may use is this annealer's).
      */
-    public Result run(Tensor x, Posterior q, Tensor z0, int samples, double[] betas, StepSizes stepSizes, ChainNoise noise,
-                      Ais.Progress progress) {
-        int chains = samples * x.dim(0), latent = model.latentDim();
-        Optional<AnnealingKernel> dev = q instanceof DiagonalGaussian ? deviceKernel(chains) : Optional.empty();
-        if (dev.isPresent()) {
-            DiagonalGaussian g = (DiagonalGaussian) q;
-            AnnealingKernel k = dev.get();
-            k.start(x, g.mu().value(), g.logSigma().value(), z0.reshape(chains, latent));
-            double[] acceptance = new double[betas.length - 1];
-            float[] eps = new float[chains];
-            boolean[] accepted = new boolean[chains];
-            int divergences = 0;
-            for (int t = 1; t < betas.length; t++) {
-                int div = k.step(betas[t - 1], betas[t], stepSizes.forChains(t - 1, chains, eps), leapfrog, noise, accepted);
-                acceptance[t - 1] = stepSizes.observe(t - 1, accepted);
-                divergences += div;
-                if (progress != null) {
-                    progress.temperatureDone(t, new HmcInfo(accepted, acceptance[t - 1], div));
-                }
-            }
-            Tensor positions = x.placement().zeros(chains, latent); // a device copy where x lives on the device
-            double[] logw = new double[chains];
-            k.read(positions, logw);
-            return new Result(logw, positions, acceptance, divergences);
-        }
-        AnnealingPath path = AnnealingPaths.of(model, x, q, samples, hostDecoder(chains));
-        PathState state = PathState.at(path, z0.reshape(chains, latent).copy());
-        Hmc hmc = hmcs.computeIfAbsent(chains, n -> new Hmc(n, latent, leapfrog));
-        Ais.Result r = Ais.run(path, state, betas, hmc, stepSizes, noise, progress);
-        return new Result(r.logWeights(), r.state().position(), r.acceptance(), r.divergences());
+    public Ais ais(Tensor x, Posterior q, int samples) {
+        int batch = x.dim(0), latent = model.latentDim();
+        LogDensity base = LogDensity.autodiff(z -> q.logProb(Ops.reshape(z, samples, batch, latent)));
+        return new Ais(hmc, base, logJoint(x, samples, samples * batch));
     }
 
-    private Optional<AnnealingKernel> deviceKernel(int chains) {
+    /** {@code log p(x, z)} of chains {@code [K*B, Z]}: the fused kernel where there is one, else autodiff. */
+    private LogDensity logJoint(Tensor x, int samples, int chains) {
+        int batch = x.dim(0), latent = model.latentDim();
         if (model.fusedDecoder().isEmpty()) {
-            return Optional.empty();
+            Var xv = Var.constant(x);
+            return LogDensity.autodiff(z -> model.logJoint(xv, Ops.reshape(z, samples, batch, latent)));
         }
-        if (device == null || capacity < chains) {
-            Optional<AnnealingKernel> k = backend.annealing(model.fusedDecoder().get(), chains);
-            if (k.isEmpty()) {
-                return k;
-            }
-            if (device != null) {
-                device.close();
-            }
-            device = k.get();
-            capacity = chains;
-        } else {
-            device.refresh();
-        }
-        return Optional.of(device);
-    }
-
-    private DecoderKernel hostDecoder(int rows) {
-        if (model.fusedDecoder().isEmpty()) {
-            return null;
-        }
-        if (decoder == null || decoder.maxRows() < rows) {
+        Backend be = Backends.of(x);
+        if (decoder == null || decoder.maxRows() < chains || decoderBackend != be) {
             if (decoder != null) {
                 decoder.close();
             }
-            decoder = AnnealingPaths.kernelFor(model, backend, rows);
+            decoder = be.decoder(model.fusedDecoder().get(), chains);
+            decoderBackend = be;
         } else {
             decoder.refresh();
         }
-        return decoder;
+        DecoderKernel kernel = decoder;
+        return z -> {
+            Tensor logp = z.placement().zeros(chains), grad = z.placement().zeros(chains, latent);
+            kernel.logJoint(z, x, logp, grad);
+            return new LogDensity.Value(logp, grad);
+        };
     }
 
     @Override
     public void close() {
-        if (device != null) {
-            device.close();
-        }
         if (decoder != null) {
             decoder.close();
+            decoder = null;
         }
     }
 }

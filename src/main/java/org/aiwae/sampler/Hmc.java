@@ -1,102 +1,74 @@
 package org.aiwae.sampler;
 
+import static org.aiwae.engine.backend.BinaryOp.ADD;
+import static org.aiwae.engine.backend.BinaryOp.LESS;
+import static org.aiwae.engine.backend.BinaryOp.MUL;
+import static org.aiwae.engine.backend.BinaryOp.SUB;
+
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.backend.ReduceOp;
+import org.aiwae.engine.backend.UnaryOp;
 import org.aiwae.engine.random.ChainNoise;
-import org.aiwae.engine.random.RandomStream;
 
 /**
- * Hamiltonian Monte Carlo as a small kernel: given a path, a state and an inverse temperature,
- * one transition (fresh momenta, L leapfrog steps, a Metropolis test per chain) moves the state
- * and reports an {@link HmcInfo}. The potential is {@code U = -log f_beta}.
+ * Hamiltonian Monte Carlo with an identity mass matrix, written once over the engine's primitives
+ * so that it runs wherever the chains' tensors live (host or device), shaped like a sampler
+ * library's kernel: {@code step(noise, potential, state, stepSize) -> (state, info)}. One transition
+ * draws fresh momenta, takes {@code leapfrogSteps} leapfrog steps with per-chain step sizes, and
+ * accepts or rejects each chain's proposal by a Metropolis test on the energy change. A proposal
+ * whose energy rose by more than {@value #DIVERGENCE} (or became NaN) is rejected and counted as
+ * divergent.
  *
- * <p>The kernel owns its proposal buffers, allocated once for a number of chains and reused by
- * every step; the state passed in is updated in place and returned.
+ * <p>Random numbers, per transition: N*D standard normals (the momenta), then N uniforms (the
+ * tests), from {@code noise}; the same streams on every backend.
+ *
+ * @param leapfrogSteps L, at least 1
  */
-public final class Hmc {
-    private static final double DIVERGENCE = 1000;
+public record Hmc(int leapfrogSteps) {
+    /** Energy increase beyond which a proposal counts as divergent. */
+    public static final float DIVERGENCE = 1000f;
 
-    private final int leapfrogSteps;
-    private final PathState proposal;
-    private final Tensor momentum;
-    private final Tensor momentum0;
-    private final Tensor uniforms;
-
-    public Hmc(int chains, int dim, int leapfrogSteps) {
+    public Hmc {
         if (leapfrogSteps < 1) {
             throw new IllegalArgumentException("HMC needs at least one leapfrog step, got " + leapfrogSteps);
         }
-        this.leapfrogSteps = leapfrogSteps;
-        this.proposal = PathState.zeros(chains, dim);
-        this.momentum = Tensor.zeros(chains, dim);
-        this.momentum0 = Tensor.zeros(chains, dim);
-        this.uniforms = Tensor.zeros(chains);
     }
 
-    public int leapfrogSteps() {
-        return leapfrogSteps;
-    }
+    /** A transition's outcome. */
+    public record Step(HmcState state, HmcInfo info) {}
 
     /**
-     * One transition at inverse temperature {@code beta} with per-chain step sizes {@code eps}.
-     * Draws N*dim normals then N uniforms from {@code rng}.
+     * One transition of the chains in {@code state} (evaluated by {@code potential}, or by a potential
+     * with the same terms) on {@code potential}. {@code stepSize} is {@code [N, 1]} (one per chain) or
+     * {@code [1, 1]}, in the chains' memory.
      */
-    public HmcInfo step(AnnealingPath path, PathState state, double beta, float[] eps, RandomStream rng) {
-        return step(path, state, beta, eps, new ChainNoise.Shared(rng));
-    }
-
-    /** One transition drawing its momenta and uniforms from {@code noise}. */
-    public HmcInfo step(AnnealingPath path, PathState state, double beta, float[] eps, ChainNoise noise) {
+    public Step step(ChainNoise noise, Potential potential, HmcState state, Tensor stepSize) {
+        Tensor z = state.position();
         int n = state.chains(), d = state.dim();
-        float b1 = (float) beta, b0 = 1 - b1;
-        noise.momenta(momentum0.data(), n, d);
-        noise.uniforms(uniforms.data(), n);
-        float[] p = momentum.data(), p0 = momentum0.data();
-        float[] q = proposal.position().data();
-        System.arraycopy(state.position().data(), state.position().offset(), q, 0, n * d);
-        System.arraycopy(p0, 0, p, 0, n * d);
-        // half step of momentum with the state's cached gradient, then L full position steps
-        kick(p, state, b0, b1, eps, 0.5f, n, d);
+        Backend be = Backends.of("hmc", z, stepSize);
+        Tensor p0 = noise.momenta(z.placement(), n, d);
+        Tensor u = noise.uniforms(z.placement(), n);
+        Tensor half = be.binary(MUL, stepSize, 0.5f);
+        // a half step of momentum with the state's cached gradient, then L position steps, each
+        // followed by a momentum step (a half one at the end)
+        Tensor p = be.binary(ADD, p0, be.binary(MUL, half, potential.gradient(state)));
+        HmcState proposal = state;
         for (int l = 1; l <= leapfrogSteps; l++) {
-            for (int i = 0; i < n; i++) {
-                float e = eps[i];
-                for (int j = i * d, end = j + d; j < end; j++) {
-                    q[j] += e * p[j];
-                }
-            }
-            path.evaluate(proposal.position(), proposal.log0(), proposal.grad0(), proposal.log1(), proposal.grad1());
-            kick(p, proposal, b0, b1, eps, l < leapfrogSteps ? 1f : 0.5f, n, d);
+            proposal = potential.at(be.binary(ADD, proposal.position(), be.binary(MUL, stepSize, p)));
+            p = be.binary(ADD, p, be.binary(MUL, l < leapfrogSteps ? stepSize : half, potential.gradient(proposal)));
         }
-        boolean[] accepted = new boolean[n];
-        int count = 0, divergent = 0;
-        for (int i = 0; i < n; i++) {
-            double k0 = 0, k1 = 0;
-            for (int j = i * d, end = j + d; j < end; j++) {
-                k0 += (double) p0[j] * p0[j];
-                k1 += (double) p[j] * p[j];
-            }
-            double h0 = -state.logDensity(i, beta) + 0.5 * k0;
-            double h1 = -proposal.logDensity(i, beta) + 0.5 * k1;
-            double dh = h1 - h0;
-            if (!(dh < DIVERGENCE)) { // also catches NaN
-                divergent++;
-            } else if (uniforms.data()[i] < StrictMath.exp(-dh)) {
-                accepted[i] = true;
-                count++;
-                state.copyChain(proposal, i);
-            }
-        }
-        return new HmcInfo(accepted, (double) count / n, divergent);
+        Tensor energyChange = be.binary(SUB, energy(be, potential.logDensity(proposal), p), energy(be, potential.logDensity(state), p0));
+        // u < exp(-dH): false for a NaN energy and, in float, for any dH above ~104
+        Tensor accepted = be.binary(LESS, u, be.unary(UnaryOp.EXP, be.unary(UnaryOp.NEG, energyChange)));
+        Tensor divergent = be.binary(ADD, be.binary(MUL, be.binary(LESS, energyChange, DIVERGENCE), -1f), 1f);
+        return new Step(proposal.where(accepted, state), new HmcInfo(accepted, divergent, energyChange));
     }
 
-    /** {@code p += scale * eps * grad log f_beta} at the given state. */
-    private static void kick(float[] p, PathState s, float b0, float b1, float[] eps, float scale, int n, int d) {
-        float[] g0 = s.grad0().data(), g1 = s.grad1().data();
-        int o0 = s.grad0().offset(), o1 = s.grad1().offset();
-        for (int i = 0; i < n; i++) {
-            float e = scale * eps[i];
-            for (int j = i * d, end = j + d; j < end; j++) {
-                p[j] += e * (b0 * g0[o0 + j] + b1 * g1[o1 + j]);
-            }
-        }
+    /** {@code H = -log f + |p|^2 / 2} per chain. */
+    private static Tensor energy(Backend be, Tensor logDensity, Tensor momentum) {
+        Tensor kinetic = be.binary(MUL, be.reduce(ReduceOp.SUM, be.unary(UnaryOp.SQUARE, momentum), 1), 0.5f);
+        return be.binary(SUB, kinetic, logDensity);
     }
 }

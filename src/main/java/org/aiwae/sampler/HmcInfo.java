@@ -1,10 +1,25 @@
 package org.aiwae.sampler;
 
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.backend.ReduceOp;
+
 /**
- * What one HMC transition did.
+ * What one HMC transition did, per chain, in the chains' memory (reading it is a host copy).
  *
- * @param accepted    per chain, whether the proposal was accepted
- * @param acceptance  fraction of chains that accepted
- * @param divergences chains whose energy error was non-finite or above 1000
+ * @param accepted     1 where the proposal was accepted, else 0, {@code [N]}
+ * @param divergent    1 where the energy change was NaN or above {@link Hmc#DIVERGENCE}, {@code [N]}
+ * @param energyChange the proposal's energy minus the current one, {@code [N]}
  */
-public record HmcInfo(boolean[] accepted, double acceptance, int divergences) {}
+public record HmcInfo(Tensor accepted, Tensor divergent, Tensor energyChange) {
+
+    /** The fraction of chains that accepted (a host read). */
+    public double acceptance() {
+        return Backends.of(accepted).reduce(ReduceOp.SUM, accepted, 0).item() / accepted.size();
+    }
+
+    /** The number of divergent chains (a host read). */
+    public int divergences() {
+        return Math.round(Backends.of(divergent).reduce(ReduceOp.SUM, divergent, 0).item());
+    }
+}

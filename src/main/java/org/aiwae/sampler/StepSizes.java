@@ -1,6 +1,11 @@
 package org.aiwae.sampler;
 
 import java.util.Arrays;
+import org.aiwae.engine.Placement;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.backend.ReduceOp;
 
 /**
  * Leapfrog step sizes adapted toward a target acceptance rate by a multiplicative rule: after each
@@ -53,35 +58,43 @@ public final class StepSizes {
         return size[0].length;
     }
 
-    /** Per-chain sizes for {@code chains} chains at slot {@code slot} (clamped to the last slot). */
-    public float[] forChains(int slot, int chains, float[] into) {
+    /**
+     * The step sizes of slot {@code slot} (clamped to the last slot) for {@code chains} chains, in
+     * {@code where}'s memory as {@link Hmc#step} takes them: {@code [1, 1]} when every chain shares one
+     * size (a fill: nothing is copied), else {@code [N, 1]}.
+     */
+    public Tensor forChains(int slot, Placement where, int chains) {
         float[] s = size[Math.min(slot, size.length - 1)];
-        for (int n = 0; n < chains; n++) {
-            into[n] = s[n % s.length];
+        if (s.length == 1) {
+            return Backends.of(where).full(s[0], 1, 1);
         }
-        return into;
+        float[] per = new float[chains];
+        for (int n = 0; n < chains; n++) {
+            per[n] = s[n % s.length];
+        }
+        Tensor t = Tensor.of(per, chains, 1);
+        return where.isHost() ? t : where.upload(t);
     }
 
-    /** Adapts slot {@code slot} from which chains accepted; returns the mean acceptance. */
-    public double observe(int slot, boolean[] accepted) {
+    /**
+     * Adapts slot {@code slot} from which chains accepted ({@code accepted [N]}, 1 or 0, in any memory:
+     * its per-group counts are read to the host); returns the mean acceptance.
+     */
+    public double observe(int slot, Tensor accepted) {
         float[] s = size[Math.min(slot, size.length - 1)];
-        int g = s.length;
-        int[] acc = new int[g], tot = new int[g];
-        int all = 0;
-        for (int n = 0; n < accepted.length; n++) {
-            tot[n % g]++;
-            if (accepted[n]) {
-                acc[n % g]++;
-                all++;
-            }
+        int g = s.length, n = accepted.size();
+        if (n % g != 0) {
+            throw new IllegalArgumentException(n + " chains are not a multiple of " + g + " step-size groups");
         }
+        Backend be = Backends.of(accepted);
+        float[] acc = be.reduce(ReduceOp.SUM, accepted.reshape(n / g, g), 0).toArray();
+        double all = 0;
         for (int i = 0; i < g; i++) {
-            if (tot[i] > 0) {
-                float f = (double) acc[i] / tot[i] >= target ? up : down;
-                s[i] = Math.min(max, Math.max(min, s[i] * f));
-            }
+            float f = (double) acc[i] / (n / g) >= target ? up : down;
+            s[i] = Math.min(max, Math.max(min, s[i] * f));
+            all += acc[i];
         }
-        return (double) all / accepted.length;
+        return all / n;
     }
 
     /** The current sizes of slot {@code slot}. */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Var;
-import org.aiwae.DeviceSampler;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.examples.FactorModel;
@@ -72,7 +71,6 @@ class EstimatorTest {
     @OnEveryBackend
     void aisMatchesTheClosedFormOfALinearGaussianModel(String backend) {
         Backend be = TestBackends.get(backend);
-        DeviceSampler.requireDeviceAwareSampler(be);
         RandomStream rng = new RandomStream(11);
         FactorModel model = FactorModel.random(6, 2, rng);
         Tensor x = model.sample(12, rng);
@@ -110,7 +108,6 @@ class EstimatorTest {
     @OnEveryBackend
     void aisWithOneTemperatureStepIsImportanceSampling(String backend) {
         Backend be = TestBackends.get(backend);
-        DeviceSampler.requireDeviceAwareSampler(be);
         RandomStream rng = new RandomStream(31);
         FactorModel host = FactorModel.random(6, 2, rng);
         Tensor x = host.sample(10, rng).to(be);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.aiwae.engine.Tensor;
-import org.aiwae.DeviceSampler;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.eval.Bounds;
@@ -29,7 +28,6 @@ class FactorModelExampleTest {
     @OnEveryBackend
     void trainAFactorModelWithAiwaeAndCheckAisAgainstTheClosedForm(String name) {
         Backend backend = TestBackends.get(name);
-        DeviceSampler.requireDeviceAwareSampler(backend);
         RandomStream rng = new RandomStream(0);
         FactorModel truth = FactorModel.random(8, 2, rng);        // the data's generator
         Tensor data = truth.sample(512, rng).to(backend);

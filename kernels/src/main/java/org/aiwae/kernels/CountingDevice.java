@@ -85,12 +85,6 @@ final class CountingDevice implements Device {
     }
 
     @Override
-    public void readDoubles(Buffer src, double[] dst, int n) {
-        down(2L * n);
-        d.readDoubles(src, dst, n);
-    }
-
-    @Override
     public void launch(KernelCall call) {
         d.launch(call);
     }

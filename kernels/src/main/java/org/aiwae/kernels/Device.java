@@ -43,9 +43,6 @@ public interface Device extends AutoCloseable {
     /** Copies {@code floats} values from the start of {@code src} to the start of {@code dst}, on the device. */
     void copy(Buffer src, Buffer dst, long floats);
 
-    /** Copies {@code n} doubles (a buffer of 2n floats written by a kernel as doubles) to {@code dst}. */
-    void readDoubles(Buffer src, double[] dst, int n);
-
     /**
      * Enqueues one kernel launch (in order with the copies; nothing waits for it). An empty grid launches
      * nothing; a null buffer argument is passed as a placeholder the kernel does not read.

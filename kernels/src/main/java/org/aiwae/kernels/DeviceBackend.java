@@ -4,7 +4,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Shapes;
 import org.aiwae.engine.Tensor;
@@ -15,7 +14,6 @@ import org.aiwae.engine.backend.CpuBackend;
 import org.aiwae.engine.backend.MatmulShape;
 import org.aiwae.engine.backend.ReduceOp;
 import org.aiwae.engine.backend.UnaryOp;
-import org.aiwae.engine.fused.AnnealingKernel;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 
@@ -24,8 +22,8 @@ import org.aiwae.engine.fused.TanhMlpDecoder;
  * {@code aiwae_body.h} on device tensors and returns a device tensor (a host operand is an error
  * naming both placements: {@link Tensor#to} moves it): elementwise maps with broadcasting,
  * reductions, the masked select, Philox fills, and matrix products as the tiled sgemm on the
- * operands' buffers. Buffers come from a per-backend {@link BufferPool}. The fused decoder and
- * the AIS kernel keep their state on the device. Every host/device copy goes through a counter
+ * operands' buffers. Buffers come from a per-backend {@link BufferPool}. The fused decoder keeps
+ * its intermediates on the device; HMC and AIS are composed from the primitives ({@code org.aiwae.sampler}). Every host/device copy goes through a counter
  * ({@link #transfers()}), so a test can check that nothing falls back to the host.
  */
 public final class DeviceBackend implements Backend {
@@ -261,6 +259,34 @@ public final class DeviceBackend implements Backend {
         return y;
     }
 
+    /** The stream ids last uploaded for {@link #philox(long, long[], long, boolean, int, int)}, per thread. */
+    private final ThreadLocal<Ids> groupIds = new ThreadLocal<>();
+
+    private record Ids(long[] ids, Device.Buffer buffer) {}
+
+    @Override
+    public Tensor philox(long seed, long[] ids, long position, boolean normal, int per, int dim) {
+        Ids held = groupIds.get();
+        if (held == null || !Arrays.equals(held.ids(), ids)) {
+            if (held != null) {
+                pool.giveBack(held.buffer());
+            }
+            float[] words = new float[2 * ids.length];
+            for (int g = 0; g < ids.length; g++) {
+                words[2 * g] = Float.intBitsToFloat((int) ids[g]);
+                words[2 * g + 1] = Float.intBitsToFloat((int) (ids[g] >>> 32));
+            }
+            Device.Buffer b = pool.take(words.length);
+            device.write(b, words, 0, words.length);
+            held = new Ids(ids.clone(), b);
+            groupIds.set(held);
+        }
+        Tensor y = empty(per, ids.length, dim);
+        int blocks = (per * dim + 3) / 4;
+        kernels.philoxFillGroups(ids.length, blocks, per, dim, seed, held.buffer(), position, normal, buffer(y));
+        return y;
+    }
+
     @Override
     public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out, boolean accumulate) {
         MatmulShape s = MatmulShape.of(a, transA, b, transB, out);
@@ -275,11 +301,6 @@ public final class DeviceBackend implements Backend {
     @Override
     public DecoderKernel decoder(TanhMlpDecoder decoder, int maxRows) {
         return new DeviceDecoderKernel(kernels, decoder, maxRows);
-    }
-
-    @Override
-    public Optional<AnnealingKernel> annealing(TanhMlpDecoder decoder, int maxChains) {
-        return Optional.of(new DeviceAnnealingKernel(kernels, decoder, maxChains));
     }
 
     /** Frees the pooled buffers and the device context; tensors on this backend are unusable afterwards. */

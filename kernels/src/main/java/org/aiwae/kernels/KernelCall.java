@@ -67,7 +67,6 @@ public record KernelCall(String name, Grid grid, List<Arg> args) {
 
         record F32(float value) implements Arg {}
 
-        record F64(double value) implements Arg {}
     }
 
     public static Builder of(String name, Grid grid) {
@@ -107,11 +106,6 @@ public record KernelCall(String name, Grid grid, List<Arg> args) {
 
         public Builder f32(float v) {
             args.add(new Arg.F32(v));
-            return this;
-        }
-
-        public Builder f64(double v) {
-            args.add(new Arg.F64(v));
             return this;
         }
 

@@ -109,55 +109,6 @@ public final class Kernels {
                 .build());
     }
 
-    /** log q(z | x) and its gradient for {@code n} chains of dimension {@code latent}, chain c on data point c mod batch. */
-    public void qTerms(int n, int latent, int batch, Buffer z, Buffer mu, Buffer logSigma, Buffer log0, Buffer grad0) {
-        device.launch(KernelCall.of("q_terms", Grid.linear(n))
-                .i32(n).i32(latent).i32(batch).buf(z).buf(mu).buf(logSigma).buf(log0).buf(grad0)
-                .build());
-    }
-
-    /** {@code logw[c] += dBeta (log1[c] - log0[c])} over {@code n} chains; {@code logw} holds doubles. */
-    public void aisWeights(int n, double dBeta, Buffer log0, Buffer log1, Buffer logw) {
-        device.launch(KernelCall.of("ais_weights", Grid.linear(n)).i32(n).f64(dBeta).buf(log0).buf(log1).buf(logw).build());
-    }
-
-    /** Zeros {@code n} doubles. */
-    public void fillZeroDouble(int n, Buffer a) {
-        device.launch(KernelCall.of("fill_zero_double", Grid.linear(n)).i32(n).buf(a).build());
-    }
-
-    /** {@code p += scale eps[chain] (b0 g0 + b1 g1)} over {@code n} values, chains of dimension {@code latent}. */
-    public void kick(int n, int latent, Buffer p, Buffer g0, Buffer g1, float b0, float b1, Buffer eps, float scale) {
-        device.launch(KernelCall.of("kick", Grid.linear(n))
-                .i32(n).i32(latent).buf(p).buf(g0).buf(g1).f32(b0).f32(b1).buf(eps).f32(scale)
-                .build());
-    }
-
-    /** {@code q += eps[chain] p} over {@code n} values. */
-    public void drift(int n, int latent, Buffer q, Buffer p, Buffer eps) {
-        device.launch(KernelCall.of("drift", Grid.linear(n)).i32(n).i32(latent).buf(q).buf(p).buf(eps).build());
-    }
-
-    /** The chains' positions with log q, log p and their gradients (a current state or a proposal). */
-    public record Chains(Buffer z, Buffer log0, Buffer log1, Buffer grad0, Buffer grad1) {}
-
-    /**
-     * The Metropolis test of {@code n} chains at inverse temperature {@code beta}, momenta {@code p0}
-     * before and {@code p} after the trajectory, uniforms {@code u}: an accepted proposal is copied into
-     * {@code state}; {@code flags[c]} = 1 accepted, 0 rejected, -1 divergent.
-     */
-    public void metropolis(int n, int latent, double beta, Buffer p0, Buffer p, Buffer u, Chains state, Chains proposal,
-                           Buffer flags) {
-        device.launch(KernelCall.of("metropolis", Grid.linear(n))
-                .i32(n).i32(latent).f64(beta).buf(p0).buf(p).buf(u)
-                .buf(state.z()).buf(state.log0()).buf(state.log1()).buf(state.grad0()).buf(state.grad1())
-                .buf(proposal.z()).buf(proposal.log0()).buf(proposal.log1()).buf(proposal.grad0()).buf(proposal.grad1())
-                .buf(flags)
-                .build());
-    }
-
-    // ---------------------------------------------------------------- tensor primitives (DeviceBackend)
-
     /** {@code y[i] = op(x[xoff + i])} for {@code i < n}; {@code op} is a {@code UnaryOp} ordinal. */
     public void unaryOp(int n, int op, Buffer x, int xoff, Buffer y) {
         device.launch(KernelCall.of("unary_op", Grid.linear(n)).i32(n).i32(op).buf(x).i32(xoff).buf(y).build());

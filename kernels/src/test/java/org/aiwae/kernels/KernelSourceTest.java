@@ -28,7 +28,6 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.aiwae.engine.Tensor;
-import org.aiwae.engine.fused.AnnealingKernel;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.engine.random.ChainNoise;
@@ -50,7 +49,7 @@ class KernelSourceTest {
 
     /** How an argument is declared: the body's types and the PTX's parameter types they become. */
     private enum Kind {
-        BUF("u64"), I32("u32"), I64("u64"), F32("f32"), F64("f64");
+        BUF("u64"), I32("u32"), I64("u64"), F32("f32");
 
         final String ptx;
 
@@ -64,7 +63,6 @@ class KernelSourceTest {
                 case KernelCall.Arg.I32 v -> I32;
                 case KernelCall.Arg.I64 v -> I64;
                 case KernelCall.Arg.F32 v -> F32;
-                case KernelCall.Arg.F64 v -> F64;
             };
         }
     }
@@ -86,7 +84,6 @@ class KernelSourceTest {
                     case "int", "uint" -> Kind.I32;
                     case "int64", "uint64" -> Kind.I64;
                     case "float" -> Kind.F32;
-                    case "double" -> Kind.F64;
                     default -> throw new AssertionError("kernel " + m.group(1) + ": parameter type " + type + " is not one Kernels can pass");
                 });
             }
@@ -135,12 +132,11 @@ class KernelSourceTest {
         @Override public void read(Buffer src, long srcOff, float[] dst, int off, int n) {}
         @Override public void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {}
         @Override public void fill(Buffer dst, long off, long n, float value) {}
-        @Override public void readDoubles(Buffer src, double[] dst, int n) {}
         @Override public void launch(KernelCall call) { calls.add(call); }
         @Override public void close() {}
     }
 
-    /** Every launch of the device backends' sequences (matmul, the fused decoder, AIS with both kinds of noise). */
+    /** Every launch of the device backends' sequences (matmul, the primitives, the fused decoder, both kinds of Philox fills). */
     private static List<KernelCall> everyLaunch() {
         RecordingDevice rec = new RecordingDevice();
         RandomStream rng = new RandomStream(9);
@@ -161,14 +157,8 @@ class KernelSourceTest {
             try (DecoderKernel k = backend.decoder(d, chains)) {
                 k.logJoint(rng.normal(chains, latent), rng.uniform(batch, 7), Tensor.zeros(chains), Tensor.zeros(chains, latent));
             }
-            try (AnnealingKernel a = backend.annealing(d, chains).orElseThrow()) {
-                a.start(rng.uniform(batch, 7), rng.normal(batch, latent), rng.normal(batch, latent), rng.normal(chains, latent));
-                float[] eps = new float[chains];
-                java.util.Arrays.fill(eps, 0.1f);
-                boolean[] accepted = new boolean[chains];
-                a.step(0, 0.5, eps, 2, new ChainNoise.Shared(new RandomStream(1)), accepted);
-                a.step(0.5, 1, eps, 1, new ChainNoise.PerGroup(3, new long[] {4, 5}, 0), accepted);
-            }
+            // the per-image streams of an evaluation, drawn on the device
+            new ChainNoise.PerGroup(3, new long[] {4, 5}, 0).normal(backend, 2, 3);
         }
         return rec.calls;
     }
@@ -177,7 +167,7 @@ class KernelSourceTest {
     void everyLaunchPassesTheArgumentsItsKernelDeclares() {
         String body = KernelSource.body();
         Map<String, List<Kind>> signatures = bodySignatures(body);
-        assertEquals(16, signatures.size(), "kernels in the body: " + signatures.keySet());
+        assertEquals(10, signatures.size(), "kernels in the body: " + signatures.keySet());
         assertEquals(define(body, "TILE"), Kernels.TILE, "sgemm's tile");
         assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");
         Set<String> launched = new TreeSet<>();

@@ -1,15 +1,13 @@
 package org.aiwae.engine.backend;
 
-import java.util.Optional;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
-import org.aiwae.engine.fused.AnnealingKernel;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 
 /**
  * What a compute backend provides: a handful of primitives that every autodiff op is built from,
- * plus fused forms of the operations that dominate HMC and AIS.
+ * plus a fused form of the operation that dominates HMC and AIS (the decoder's log-density and its gradient).
  *
  * <p>The primitives follow tinygrad's idea of a small op set: elementwise maps of one or two
  * (broadcast) tensors, reductions along an axis, and matrix products. A backend is also a
@@ -61,6 +59,16 @@ public interface Backend extends Placement, AutoCloseable {
         throw new UnsupportedOperationException(name() + ": host random numbers come from RandomStream");
     }
 
+    /**
+     * Philox draws of one stream per group, all from block {@code position}: a {@code [per, groups, dim]}
+     * tensor whose group g holds {@code per * dim} values of stream {@code (seed, ids[g])} in row-major
+     * {@code [per, dim]} order, exactly as {@code ChainNoise.PerGroup} lays them out on the host (which
+     * calls this only for a device backend).
+     */
+    default Tensor philox(long seed, long[] ids, long position, boolean normal, int per, int dim) {
+        throw new UnsupportedOperationException(name() + ": host random numbers come from ChainNoise");
+    }
+
     /** A new tensor filled with {@code value} in this backend's memory. */
     default Tensor full(float value, int... shape) {
         return zeros(shape).fill(value);
@@ -71,15 +79,6 @@ public interface Backend extends Placement, AutoCloseable {
      * in z for the tanh-MLP Bernoulli decoder with buffers sized for up to {@code maxRows} rows.
      */
     DecoderKernel decoder(TanhMlpDecoder decoder, int maxRows);
-
-    /**
-     * AIS with HMC on the device for the q-to-p path of {@code decoder}, for up to {@code maxChains}
-     * chains with {@code latent}-dimensional positions; empty where the sampler loop runs on the host
-     * (the CPU backend, whose host loop calls {@link #decoder} instead).
-     */
-    default Optional<AnnealingKernel> annealing(TanhMlpDecoder decoder, int maxChains) {
-        return Optional.empty();
-    }
 
     /**
      * Opens a scope in which the tensors this thread creates on this backend are temporaries: when

@@ -3,10 +3,11 @@ package org.aiwae.engine.backend;
 /**
  * Elementwise functions of two broadcast tensors: the closed set a backend must implement.
  * {@code TANH_GRAD} and {@code SIGMOID_GRAD} take (upstream gradient, forward output) and exist so
- * that a backward pass costs one sweep, not three.
+ * that a backward pass costs one sweep, not three. {@code LESS} gives 1 where {@code a < b} and 0
+ * elsewhere (NaN compares false): the Metropolis test's mask; it has no gradient.
  */
 public enum BinaryOp {
-    ADD, SUB, MUL, DIV, TANH_GRAD, SIGMOID_GRAD;
+    ADD, SUB, MUL, DIV, TANH_GRAD, SIGMOID_GRAD, LESS;
 
     /** Reference scalar definition. */
     public double apply(double a, double b) {
@@ -17,6 +18,7 @@ public enum BinaryOp {
             case DIV -> a / b;
             case TANH_GRAD -> a * (1 - b * b);
             case SIGMOID_GRAD -> a * b * (1 - b);
+            case LESS -> a < b ? 1 : 0;
         };
     }
 }

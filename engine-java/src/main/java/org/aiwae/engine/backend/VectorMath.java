@@ -5,6 +5,7 @@ import static org.aiwae.engine.backend.Gemm.V;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Vectorised float32 maps over array ranges, used by the CPU backend's elementwise ops and fused
@@ -104,6 +105,7 @@ public final class VectorMath {
             case DIV -> a.div(b);
             case TANH_GRAD -> a.mul(b.mul(b).neg().add(1f));
             case SIGMOID_GRAD -> a.mul(b).mul(b.neg().add(1f));
+            case LESS -> FloatVector.zero(S).blend(FloatVector.broadcast(S, 1f), a.compare(VectorOperators.LT, b));
         };
     }
 
@@ -116,6 +118,7 @@ public final class VectorMath {
             case DIV -> a / b;
             case TANH_GRAD -> a * (-(b * b) + 1f);
             case SIGMOID_GRAD -> (a * b) * (-b + 1f);
+            case LESS -> a < b ? 1f : 0f;
         };
     }
 

@@ -1,6 +1,8 @@
 package org.aiwae.engine.random;
 
+import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.backend.Parallel;
 
 /**
@@ -17,22 +19,22 @@ import org.aiwae.engine.backend.Parallel;
  */
 public sealed interface ChainNoise permits ChainNoise.Shared, ChainNoise.PerGroup {
 
-    /** Fills {@code out[0, chains * dim)} with the momenta of one transition. */
-    void momenta(float[] out, int chains, int dim);
+    /** The momenta of one transition, {@code [chains, dim]} standard normals in {@code where}'s memory. */
+    Tensor momenta(Placement where, int chains, int dim);
 
-    /** Fills {@code out[0, chains)} with the Metropolis uniforms of one transition. */
-    void uniforms(float[] out, int chains);
+    /** The Metropolis uniforms of one transition, {@code [chains]}, in {@code where}'s memory. */
+    Tensor uniforms(Placement where, int chains);
 
     /** One stream, consumed in chain order: N*Z normals then N uniforms per transition. */
     record Shared(RandomStream stream) implements ChainNoise {
         @Override
-        public void momenta(float[] out, int chains, int dim) {
-            stream.normal(out, 0, chains * dim);
+        public Tensor momenta(Placement where, int chains, int dim) {
+            return stream.normal(where, chains, dim);
         }
 
         @Override
-        public void uniforms(float[] out, int chains) {
-            stream.uniform(out, 0, chains);
+        public Tensor uniforms(Placement where, int chains) {
+            return stream.uniform(where, chains);
         }
     }
 
@@ -87,8 +89,22 @@ public sealed interface ChainNoise permits ChainNoise.Shared, ChainNoise.PerGrou
 
         /** {@code per * dim} standard normals per group as a {@code [per, groups, dim]} tensor. */
         public Tensor normal(int per, int dim) {
-            Tensor t = Tensor.zeros(per, ids.length, dim);
-            fill(t.data(), per, dim, true);
+            return draw(Placement.HOST, per, dim, true);
+        }
+
+        /** The same in {@code where}'s memory (a device draws them there: only the stream ids are copied, once). */
+        public Tensor normal(Placement where, int per, int dim) {
+            return draw(where, per, dim, true);
+        }
+
+        private Tensor draw(Placement where, int per, int dim, boolean normal) {
+            if (where.isHost()) {
+                Tensor t = Tensor.zeros(per, ids.length, dim);
+                fill(t.data(), per, dim, normal);
+                return t;
+            }
+            Tensor t = Backends.of(where).philox(seed, ids, position, normal, per, dim);
+            position += blocks(per * dim);
             return t;
         }
 
@@ -101,13 +117,13 @@ public sealed interface ChainNoise permits ChainNoise.Shared, ChainNoise.PerGrou
         }
 
         @Override
-        public void momenta(float[] out, int chains, int dim) {
-            fill(out, perGroup(chains), dim, true);
+        public Tensor momenta(Placement where, int chains, int dim) {
+            return draw(where, perGroup(chains), dim, true).reshape(chains, dim);
         }
 
         @Override
-        public void uniforms(float[] out, int chains) {
-            fill(out, perGroup(chains), 1, false);
+        public Tensor uniforms(Placement where, int chains) {
+            return draw(where, perGroup(chains), 1, false).reshape(chains);
         }
 
         private int perGroup(int chains) {

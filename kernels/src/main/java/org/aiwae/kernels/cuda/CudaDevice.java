@@ -203,14 +203,6 @@ public final class CudaDevice implements Device {
         }
     }
 
-    @Override
-    public synchronized void readDoubles(Buffer src, double[] dst, int n) {
-        if (n > 0) {
-            current();
-            cuMemcpyDtoH(Pointer.to(dst), ((Ptr) src).ptr(), (long) n * Sizeof.DOUBLE);
-        }
-    }
-
     /**
      * The kernel parameters as cuLaunchKernel takes them: an array of pointers, each to one argument's
      * value (a device pointer, an int, a long long, a float or a double), in the kernel's order.
@@ -223,7 +215,6 @@ public final class CudaDevice implements Device {
                 case KernelCall.Arg.I32 v -> Pointer.to(new int[] {v.value()});
                 case KernelCall.Arg.I64 v -> Pointer.to(new long[] {v.value()});
                 case KernelCall.Arg.F32 v -> Pointer.to(new float[] {v.value()});
-                case KernelCall.Arg.F64 v -> Pointer.to(new double[] {v.value()});
             };
         }
         return Pointer.to(ps);

@@ -232,7 +232,6 @@ public final class OpenClDevice implements Device {
                 case KernelCall.Arg.I32 v -> clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {v.value()}));
                 case KernelCall.Arg.I64 v -> clSetKernelArg(k, i, Sizeof.cl_long, Pointer.to(new long[] {v.value()}));
                 case KernelCall.Arg.F32 v -> clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {v.value()}));
-                case KernelCall.Arg.F64 v -> clSetKernelArg(k, i, Sizeof.cl_double, Pointer.to(new double[] {v.value()}));
             }
         }
         long[] local = g.dims() == 1 ? new long[] {g.localX()} : new long[] {g.localX(), g.localY()};
@@ -245,13 +244,6 @@ public final class OpenClDevice implements Device {
     public synchronized void copy(Buffer src, Buffer dst, long floats) {
         if (floats > 0) {
             clEnqueueCopyBuffer(queue, ((Mem) src).mem(), ((Mem) dst).mem(), 0, 0, floats * Sizeof.cl_float, 0, null, null);
-        }
-    }
-
-    @Override
-    public void readDoubles(Buffer src, double[] dst, int n) {
-        if (n > 0) {
-            clEnqueueReadBuffer(queue, ((Mem) src).mem(), CL_TRUE, 0, (long) n * Sizeof.cl_double, Pointer.to(dst), 0, null, null);
         }
     }
 

@@ -1,0 +1,41 @@
+package org.aiwae.sampler;
+
+import java.util.function.UnaryOperator;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.autodiff.Autograd;
+import org.aiwae.engine.autodiff.Ops;
+import org.aiwae.engine.autodiff.Var;
+
+/**
+ * An unnormalised log-density over N chains at once, with its gradient: what HMC needs of a target.
+ * Positions are {@code [N, D]}; the value is {@code [N]} and the gradient {@code [N, D]}, in the
+ * positions' memory (host or device). {@link #autodiff} derives the gradient from any function
+ * written with engine ops; a fused kernel gives both in one pass where a backend has one.
+ */
+@FunctionalInterface
+public interface LogDensity {
+
+    /** {@code log f} and {@code d log f / dz} at {@code position [N, D]}. */
+    Value at(Tensor position);
+
+    /** A log-density and its gradient at N positions. */
+    record Value(Tensor logDensity, Tensor gradient) {}
+
+    /**
+     * The log-density that {@code f} computes from positions {@code [N, D]} (a variable that requires
+     * its gradient) as {@code [N]}, its gradient by reverse-mode autodiff. Only the positions are
+     * differentiated: tensors {@code f} captures are constants.
+     */
+    static LogDensity autodiff(UnaryOperator<Var> f) {
+        return position -> {
+            Var z = Var.input(position, true);
+            Tensor[] value = new Tensor[1];
+            Autograd.Result r = Autograd.grad(() -> {
+                Var v = f.apply(z);
+                value[0] = v.value();
+                return Ops.sum(v);
+            }, z);
+            return new Value(value[0].reshape(position.dim(0)), r.grads()[0].reshape(position.shape()));
+        };
+    }
+}

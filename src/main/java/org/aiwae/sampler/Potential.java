@@ -1,0 +1,44 @@
+package org.aiwae.sampler;
+
+import java.util.List;
+import org.aiwae.engine.Tensor;
+
+/**
+ * The log-density HMC moves on, as a weighted sum of terms evaluated together:
+ * {@code log f = sum_i c_i log f_i}. One term with weight 1 is a plain target ({@link #of}); two are
+ * a tempered path ({@link Tempered}). {@link #at} evaluates every term; {@link #logDensity} and
+ * {@link #gradient} combine a state's cached terms, so a potential with other weights reads the same
+ * state without evaluating anything again.
+ */
+public interface Potential {
+
+    /** Evaluates every term at {@code position [N, D]}. */
+    HmcState at(Tensor position);
+
+    /** {@code log f} of each chain of a state this potential's terms evaluated, {@code [N]}. */
+    Tensor logDensity(HmcState state);
+
+    /** {@code d log f / dz} of each chain, {@code [N, D]}. */
+    Tensor gradient(HmcState state);
+
+    /** A single log-density. */
+    static Potential of(LogDensity density) {
+        return new Potential() {
+            @Override
+            public HmcState at(Tensor position) {
+                LogDensity.Value v = density.at(position);
+                return new HmcState(position, List.of(v.logDensity()), List.of(v.gradient()));
+            }
+
+            @Override
+            public Tensor logDensity(HmcState state) {
+                return state.logDensities().get(0);
+            }
+
+            @Override
+            public Tensor gradient(HmcState state) {
+                return state.gradients().get(0);
+            }
+        };
+    }
+}

@@ -1,0 +1,57 @@
+package org.aiwae.sampler;
+
+import java.util.List;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.BinaryOp;
+import org.aiwae.engine.backend.Backends;
+
+/**
+ * The geometric path between two densities at inverse temperature beta:
+ * {@code log f_beta = (1 - beta) log f0 + beta log f1}. In AIS and AIWAE f0 is {@code q(z|x)} and f1
+ * is {@code p(x, z)}. A state keeps both terms ({@code logDensities = [log f0, log f1]}), so moving to
+ * the next temperature ({@link #at(double)}) costs no evaluation.
+ */
+public record Tempered(LogDensity base, LogDensity target, double beta) implements Potential {
+
+    public Tempered {
+        if (!(beta >= 0 && beta <= 1)) {
+            throw new IllegalArgumentException("inverse temperature must be in [0, 1], got " + beta);
+        }
+    }
+
+    /** The same path at another inverse temperature. */
+    public Tempered at(double otherBeta) {
+        return new Tempered(base, target, otherBeta);
+    }
+
+    @Override
+    public HmcState at(Tensor position) {
+        LogDensity.Value v0 = base.at(position), v1 = target.at(position);
+        return new HmcState(position, List.of(v0.logDensity(), v1.logDensity()), List.of(v0.gradient(), v1.gradient()));
+    }
+
+    @Override
+    public Tensor logDensity(HmcState state) {
+        return mix(state.logDensities());
+    }
+
+    @Override
+    public Tensor gradient(HmcState state) {
+        return mix(state.gradients());
+    }
+
+    /** {@code (1 - beta) t0 + beta t1}, computed as the float {@code b0 t0 + b1 t1} on every backend. */
+    private Tensor mix(List<Tensor> terms) {
+        Tensor t0 = terms.get(0), t1 = terms.get(1);
+        float b1 = (float) beta, b0 = 1 - b1;
+        Backend be = Backends.of("tempered", t0, t1);
+        return be.binary(BinaryOp.ADD, be.binary(BinaryOp.MUL, t0, b0), be.binary(BinaryOp.MUL, t1, b1));
+    }
+
+    /** {@code log f1 - log f0} of each chain: what AIS adds to the log weights per unit of beta. */
+    public static Tensor logRatio(HmcState state) {
+        Tensor l0 = state.logDensities().get(0), l1 = state.logDensities().get(1);
+        return Backends.of("tempered", l0, l1).binary(BinaryOp.SUB, l1, l0);
+    }
+}
