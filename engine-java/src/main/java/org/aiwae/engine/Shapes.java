@@ -107,6 +107,40 @@ public final class Shapes {
         return strides;
     }
 
+    /**
+     * A broadcast of two operands to {@code shape} (with strides {@code sa}, {@code sb} from
+     * {@link #broadcastStrides}, 0 where an operand repeats) in as few dimensions as it can be written:
+     * dimensions of size 1 dropped, neighbours merged where both operands step through them
+     * contiguously. {@code [K, B, Z] + [B, Z]} becomes {@code [K, B*Z]}, {@code [N, D] * [N, 1]} stays two.
+     * Both backends loop over the merged form.
+     */
+    public record Merged(int[] dims, int[] a, int[] b) {
+        public int rank() {
+            return dims.length;
+        }
+    }
+
+    public static Merged merge(int[] shape, int[] sa, int[] sb) {
+        int[] d = new int[shape.length], x = new int[shape.length], z = new int[shape.length];
+        int r = 0;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] == 1) {
+                continue;
+            }
+            if (r > 0 && x[r - 1] == sa[i] * shape[i] && z[r - 1] == sb[i] * shape[i]) {
+                d[r - 1] *= shape[i]; // merge with the previous dimension
+                x[r - 1] = sa[i];
+                z[r - 1] = sb[i];
+            } else {
+                d[r] = shape[i];
+                x[r] = sa[i];
+                z[r] = sb[i];
+                r++;
+            }
+        }
+        return new Merged(Arrays.copyOf(d, r), Arrays.copyOf(x, r), Arrays.copyOf(z, r));
+    }
+
     /** The shape with {@code axis} removed. */
     public static int[] drop(int[] shape, int axis) {
         int[] out = new int[shape.length - 1];

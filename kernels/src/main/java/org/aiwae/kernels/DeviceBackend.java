@@ -167,23 +167,9 @@ public final class DeviceBackend implements Backend {
         static final int RANK = 4;
 
         static Broadcast of(int[] shape, int[] sa, int[] sb) {
-            int[] d = new int[shape.length], x = new int[shape.length], z = new int[shape.length];
-            int r = 0;
-            for (int i = 0; i < shape.length; i++) {
-                if (shape[i] == 1) {
-                    continue;
-                }
-                if (r > 0 && x[r - 1] == sa[i] * shape[i] && z[r - 1] == sb[i] * shape[i]) {
-                    d[r - 1] *= shape[i]; // merge with the previous dimension
-                    x[r - 1] = sa[i];
-                    z[r - 1] = sb[i];
-                } else {
-                    d[r] = shape[i];
-                    x[r] = sa[i];
-                    z[r] = sb[i];
-                    r++;
-                }
-            }
+            Shapes.Merged m = Shapes.merge(shape, sa, sb);
+            int r = m.rank();
+            int[] d = m.dims(), x = m.a(), z = m.b();
             if (r > RANK) {
                 throw new IllegalArgumentException("broadcast of " + Shapes.str(shape) + ": more than " + RANK
                         + " dimensions remain after merging; the device kernels take " + RANK);

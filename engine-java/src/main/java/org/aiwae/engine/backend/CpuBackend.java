@@ -73,49 +73,44 @@ public final class CpuBackend implements Backend {
                     VectorMath.zip(op, a.data(), a.offset() + from, b.data(), b.offset() + from, y, from, to - from));
             return out;
         }
-        int inner = shape.length == 0 ? 1 : shape[shape.length - 1];
+        // loop over the merged form: rows of the last merged dimension, in which each operand either
+        // steps (stride 1) or repeats one value (stride 0: the same float operations with a constant)
+        Shapes.Merged m = Shapes.merge(shape, Shapes.broadcastStrides(a.shape(), shape), Shapes.broadcastStrides(b.shape(), shape));
+        int r = m.rank();
+        int inner = r == 0 ? 1 : m.dims()[r - 1];
         int rows = inner == 0 ? 0 : out.size() / inner;
-        int[] sa = Shapes.broadcastStrides(a.shape(), shape);
-        int[] sb = Shapes.broadcastStrides(b.shape(), shape);
-        int ia = sa.length == 0 ? 0 : sa[sa.length - 1];
-        int ib = sb.length == 0 ? 0 : sb[sb.length - 1];
-        int[] offA = rowOffsets(shape, sa, rows);
-        int[] offB = rowOffsets(shape, sb, rows);
+        int ia = r == 0 ? 0 : m.a()[r - 1], ib = r == 0 ? 0 : m.b()[r - 1];
+        int[] lead = r == 0 ? new int[0] : Arrays.copyOf(m.dims(), r - 1);
+        int[] offA = rowOffsets(lead, m.a(), rows), offB = rowOffsets(lead, m.b(), rows);
         float[] xa = a.data(), xb = b.data();
         int ao = a.offset(), bo = b.offset();
         Parallel.forRange(rows, 1, Math.max(1, PARALLEL_GRAIN / Math.max(inner, 1)), (from, to) -> {
-            float[] bufA = ia == 1 ? null : new float[inner];
-            float[] bufB = ib == 1 ? null : new float[inner];
-            for (int r = from; r < to; r++) {
-                float[] pa = xa, pb = xb;
-                int pao = ao + offA[r], pbo = bo + offB[r];
-                if (bufA != null) {
-                    Arrays.fill(bufA, xa[pao]);
-                    pa = bufA;
-                    pao = 0;
+            for (int row = from; row < to; row++) {
+                int pa = ao + offA[row], pb = bo + offB[row], py = row * inner;
+                if (ia == 1 && ib == 1) {
+                    VectorMath.zip(op, xa, pa, xb, pb, y, py, inner);
+                } else if (ia == 1) {
+                    VectorMath.zipConstant(op, xa, pa, xb[pb], false, y, py, inner);
+                } else if (ib == 1) {
+                    VectorMath.zipConstant(op, xb, pb, xa[pa], true, y, py, inner);
+                } else {
+                    Arrays.fill(y, py, py + inner, VectorMath.apply(op, xa[pa], xb[pb]));
                 }
-                if (bufB != null) {
-                    Arrays.fill(bufB, xb[pbo]);
-                    pb = bufB;
-                    pbo = 0;
-                }
-                VectorMath.zip(op, pa, pao, pb, pbo, y, r * inner, inner);
             }
         });
         return out;
     }
 
-    /** Offsets (in an operand with the given broadcast strides) of each row of the last dimension of {@code shape}. */
-    private static int[] rowOffsets(int[] shape, int[] strides, int rows) {
+    /** Offsets (in an operand with the given strides, one per dimension of {@code lead} and more) of each row, {@code lead} row-major. */
+    private static int[] rowOffsets(int[] lead, int[] strides, int rows) {
         int[] off = new int[rows];
-        int lead = shape.length - 1;
-        int[] idx = new int[Math.max(lead, 0)];
-        for (int r = 0, o = 0; r < rows; r++) {
-            off[r] = o;
-            for (int d = lead - 1; d >= 0; d--) {
+        int[] idx = new int[lead.length];
+        for (int row = 0, o = 0; row < rows; row++) {
+            off[row] = o;
+            for (int d = lead.length - 1; d >= 0; d--) {
                 idx[d]++;
                 o += strides[d];
-                if (idx[d] < shape[d]) {
+                if (idx[d] < lead[d]) {
                     break;
                 }
                 o -= strides[d] * idx[d];
@@ -221,7 +216,7 @@ public final class CpuBackend implements Backend {
         int[] st = Shapes.broadcastStrides(shape, full);
         int inner = full.length == 0 ? 1 : full[full.length - 1];
         int rows = inner == 0 ? 0 : a.size() / inner;
-        int[] off = rowOffsets(full, st, rows);
+        int[] off = rowOffsets(full.length == 0 ? full : Arrays.copyOf(full, full.length - 1), st, rows);
         int is = st.length == 0 ? 0 : st[st.length - 1];
         for (int r = 0; r < rows; r++) {
             int src = xo + r * inner;

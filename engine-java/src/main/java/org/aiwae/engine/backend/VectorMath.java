@@ -5,7 +5,6 @@ import static org.aiwae.engine.backend.Gemm.V;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Vectorised float32 maps over array ranges, used by the CPU backend's elementwise ops and fused
@@ -28,11 +27,21 @@ public final class VectorMath {
             case SIGMOID -> FloatMath.sigmoid(x, xo, y, yo, n, new FloatMath.Scratch(Math.min(n, CHUNK)));
             case SOFTPLUS -> FloatMath.softplus(x, xo, y, yo, n, new FloatMath.Scratch(Math.min(n, CHUNK)));
             case NEG, SQUARE, SQRT -> { // sqrt: correctly rounded in both forms
-                int i = 0;
-                for (int end = S.loopBound(n); i < end; i += V) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v = op == UnaryOp.NEG ? v.neg() : op == UnaryOp.SQUARE ? v.mul(v) : v.sqrt();
-                    v.intoArray(y, yo + i);
+                int i = 0, end = S.loopBound(n);
+                // one loop per op: a vector that flows out of a choice into a loop body is boxed by C2
+                if (op == UnaryOp.NEG) {
+                    for (; i < end; i += V) {
+                        FloatVector.fromArray(S, x, xo + i).neg().intoArray(y, yo + i);
+                    }
+                } else if (op == UnaryOp.SQUARE) {
+                    for (; i < end; i += V) {
+                        FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                        v.mul(v).intoArray(y, yo + i);
+                    }
+                } else {
+                    for (; i < end; i += V) {
+                        FloatVector.fromArray(S, x, xo + i).sqrt().intoArray(y, yo + i);
+                    }
                 }
                 for (; i < n; i++) {
                     float v = x[xo + i];
@@ -48,17 +57,55 @@ public final class VectorMath {
             case ADD -> add(a, ao, b, bo, y, yo, n);
             case SUB -> sub(a, ao, b, bo, y, yo, n);
             case TANH_GRAD -> tanhGrad(a, ao, b, bo, y, yo, n);
-            default -> {
+            case MUL -> mul(a, ao, b, bo, y, yo, n);
+            default -> { // one loop per op: a vector that flows out of a switch into a loop body is boxed by C2
                 int i = 0;
-                for (int end = S.loopBound(n); i < end; i += V) {
-                    FloatVector x = FloatVector.fromArray(S, a, ao + i);
-                    FloatVector z = FloatVector.fromArray(S, b, bo + i);
-                    apply(op, x, z).intoArray(y, yo + i);
+                if (op == BinaryOp.DIV) {
+                    for (int end = S.loopBound(n); i < end; i += V) {
+                        FloatVector.fromArray(S, a, ao + i).div(FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
+                    }
                 }
                 for (; i < n; i++) {
                     y[yo + i] = apply(op, a[ao + i], b[bo + i]);
                 }
             }
+        }
+    }
+
+    /**
+     * {@code y[i] = op(x[i], c)}, or {@code op(c, x[i])} when {@code constantFirst}: the same float
+     * operations as {@link #zip} with one operand repeated, so a broadcast gives the bits of the full form.
+     */
+    public static void zipConstant(BinaryOp op, float[] x, int xo, float c, boolean constantFirst, float[] y, int yo, int n) {
+        // one loop per op: a vector that flows out of a switch into a loop body is boxed by C2
+        FloatVector cv = FloatVector.broadcast(S, c);
+        int i = 0, end = S.loopBound(n);
+        switch (op) {
+            case ADD -> {
+                for (; i < end; i += V) {
+                    FloatVector.fromArray(S, x, xo + i).add(cv).intoArray(y, yo + i);
+                }
+            }
+            case MUL -> {
+                for (; i < end; i += V) {
+                    FloatVector.fromArray(S, x, xo + i).mul(cv).intoArray(y, yo + i);
+                }
+            }
+            case SUB -> {
+                if (constantFirst) {
+                    for (; i < end; i += V) {
+                        cv.sub(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+                    }
+                } else {
+                    for (; i < end; i += V) {
+                        FloatVector.fromArray(S, x, xo + i).sub(cv).intoArray(y, yo + i);
+                    }
+                }
+            }
+            default -> { } // the scalar loop below: the same float operations
+        }
+        for (; i < n; i++) {
+            y[yo + i] = constantFirst ? apply(op, c, x[xo + i]) : apply(op, x[xo + i], c);
         }
     }
 
@@ -70,6 +117,17 @@ public final class VectorMath {
         }
         for (; i < n; i++) {
             y[yo + i] = a[ao + i] + b[bo + i];
+        }
+    }
+
+    /** {@code y = a * b}. */
+    public static void mul(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += V) {
+            FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = a[ao + i] * b[bo + i];
         }
     }
 
@@ -96,20 +154,7 @@ public final class VectorMath {
         }
     }
 
-    /** The vector form of {@code op}. */
-    public static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
-        return switch (op) {
-            case ADD -> a.add(b);
-            case SUB -> a.sub(b);
-            case MUL -> a.mul(b);
-            case DIV -> a.div(b);
-            case TANH_GRAD -> a.mul(b.mul(b).neg().add(1f));
-            case SIGMOID_GRAD -> a.mul(b).mul(b.neg().add(1f));
-            case LESS -> FloatVector.zero(S).blend(FloatVector.broadcast(S, 1f), a.compare(VectorOperators.LT, b));
-        };
-    }
-
-    /** The scalar form of {@code op}, the same float operations in the same order as the vector form. */
+    /** The scalar form of {@code op}: the same float operations in the same order as the vector loops. */
     static float apply(BinaryOp op, float a, float b) {
         return switch (op) {
             case ADD -> a + b;
