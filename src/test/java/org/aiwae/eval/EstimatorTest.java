@@ -131,7 +131,7 @@ class EstimatorTest {
             d[i] = d[i] < 0.4f ? 1 : 0;
         }
         double[] exact = quadrature(model, x, 8, 0.02); // the reference, on the CPU
-        double[] ais = new Evaluator(16, 500, 10, 1, 100, be).logLikelihood(model, x, 42); // annealed on be
+        double[] ais = new Evaluator(16, 500, 10, 1, 100, be).logLikelihood(model.to(be), x.to(be), 42); // model and images on be
         // The grid (step 0.02 on [-8, 8]^2) agrees with a grid of step 0.04 to 1e-8, so it is exact for
         // this purpose; an untrained decoder's posterior is close to the prior, so AIS errors measure
         // under 0.01 here and 0.05 leaves room without hiding a wrong path.
