@@ -22,8 +22,8 @@ import org.aiwae.train.TrainingStep;
 class FactorModelExampleTest {
 
     /**
-     * On every backend ({@link OnEveryBackend}): the model and the data move there with {@code to(backend)},
-     * and the README's lines run unchanged with {@code backend} for {@code Backends.cpu()}.
+     * On every backend ({@link OnEveryBackend}): the model and the data move there with {@code to(backend)} and
+     * the README's lines run unchanged with that backend (the README shows {@code Backends.cpu()}).
      */
     @OnEveryBackend
     void trainAFactorModelWithAiwaeAndCheckAisAgainstTheClosedForm(String name) {
