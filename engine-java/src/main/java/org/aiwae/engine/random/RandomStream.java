@@ -17,7 +17,7 @@ import org.aiwae.engine.backend.Parallel;
  */
 public final class RandomStream {
     private static final float INV_2_24 = 1f / (1 << 24);
-    private static final int PARALLEL_BLOCKS = 4096;
+    private static final int PARALLEL_BLOCKS = 2048;
 
     private final long seed;
     private final long id;
