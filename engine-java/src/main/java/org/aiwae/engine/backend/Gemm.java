@@ -9,9 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Layout (GotoBLAS/BLIS): B is packed once into column panels of {@link #NR} = 2 vectors
  * ({@link Packed}; the fused decoder packs its weights when they change, {@link CpuBackend#matmul} per
  * call); A is packed per block of {@link #MC} rows and {@link #KC} columns into micro-panels of
- * {@link #MR} = 4 rows, {@code [kc, 4]} contiguous (96 KiB, in L2); the micro-kernel keeps a 4 x 2-vector
- * block of C in registers (8 accumulators: with 12, C2 spills on AVX2's 16 registers and runs at half the
- * speed) and walks one B micro-panel ({@code KC x NR} floats, 16 KiB at 8 lanes, in L1) down all micro-panels
+ * {@link #MR} rows, {@code [kc, MR]} contiguous (96 KiB, in L2); the micro-kernel keeps an MR x 2-vector
+ * block of C in registers (AVX2, 16 registers: MR = 4, 8 accumulators, since with 12 C2 spills and runs at
+ * half the speed; AVX-512, 32 registers: MR = 8, 16 accumulators) and walks one B micro-panel ({@code KC x NR} floats, 16 KiB at 8 lanes, in L1) down all micro-panels
  * of the A block. Every index in the inner loop is a constant stride from the loop counter, so C2 hoists
  * all bounds checks out of it.
  *
@@ -24,8 +24,11 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int V = S.length();
-    /** Rows of the register block. */
-    static final int MR = 4;
+    /**
+     * Rows of the register block: 8 with 32 vector registers (AVX-512: 16 accumulators, 2 B vectors and a
+     * broadcast fit), 4 with 16 (AVX2: 8 accumulators; 12 spill).
+     */
+    static final int MR = V >= 16 ? 8 : 4;
     /** Columns of the register block and width of a packed B panel. */
     static final int NR = 2 * V;
     /** Block of the inner dimension. */
@@ -134,9 +137,9 @@ public final class Gemm {
                         int rows = Math.min(MR, mc - i);
                         int ci = co + (ic + i) * ldc + j;
                         if (rows == MR && cols == NR) {
-                            kernel(s.a, i * kc, bd, bo, c, ci, ldc, kc, acc);
+                            full(s.a, i * kc, bd, bo, c, ci, ldc, kc, acc);
                         } else if (rows == MR && cols == V) {
-                            kernelHalf(s.a, i * kc, bd, bo, c, ci, ldc, kc, acc);
+                            half(s.a, i * kc, bd, bo, c, ci, ldc, kc, acc);
                         } else {
                             edge(s, i * kc, bd, bo, c, ci, ldc, kc, acc, rows, cols);
                         }
@@ -149,12 +152,10 @@ public final class Gemm {
     /** {@code A(i, p)} for {@code i < rows, p < kc} into {@code dst[d0 ..]} as {@code [kc, MR]}, missing rows zero. */
     private static void packA(float[] a, int ao, int ars, int acs, int rows, int kc, float[] dst, int d0) {
         if (rows == MR && acs == 1) {
-            int a0 = ao, a1 = ao + ars, a2 = ao + 2 * ars, a3 = ao + 3 * ars;
-            for (int p = 0, d = d0; p < kc; p++, d += MR) {
-                dst[d] = a[a0 + p];
-                dst[d + 1] = a[a1 + p];
-                dst[d + 2] = a[a2 + p];
-                dst[d + 3] = a[a3 + p];
+            for (int r = 0; r < MR; r++) {
+                for (int p = 0, src = ao + r * ars, d = d0 + r; p < kc; p++, d += MR) {
+                    dst[d] = a[src + p];
+                }
             }
             return;
         }
@@ -175,13 +176,103 @@ public final class Gemm {
             }
         }
         if (cols <= V) {
-            kernelHalf(s.a, ao, b, bo, t, 0, NR, kc, acc);
+            half(s.a, ao, b, bo, t, 0, NR, kc, acc);
         } else {
-            kernel(s.a, ao, b, bo, t, 0, NR, kc, acc);
+            full(s.a, ao, b, bo, t, 0, NR, kc, acc);
         }
         for (int r = 0; r < rows; r++) {
             System.arraycopy(t, r * NR, c, ci + r * ldc, cols);
         }
+    }
+
+    /** The MR x 2-vector register block (MR is a constant: C2 keeps one branch). */
+    private static void full(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+        if (MR == 8) {
+            kernel8(a, ao, b, bo, c, co, ldc, kc, acc);
+        } else {
+            kernel(a, ao, b, bo, c, co, ldc, kc, acc);
+        }
+    }
+
+    /** The MR x 1-vector block. */
+    private static void half(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+        if (MR == 8) {
+            kernelHalf(a, ao, b, bo, c, co, ldc, kc, acc, 8);
+            kernelHalf(a, ao + 4, b, bo, c, co + 4 * ldc, ldc, kc, acc, 8);
+        } else {
+            kernelHalf(a, ao, b, bo, c, co, ldc, kc, acc, 4);
+        }
+    }
+
+    /** The 8 x 2-vector register block (32 vector registers): {@code C[0..8, 0..NR) (+)= Apanel^T Bpanel} over kc steps. */
+    private static void kernel8(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (acc) {
+            c00 = FloatVector.fromArray(S, c, co);
+            c01 = FloatVector.fromArray(S, c, co + V);
+            c10 = FloatVector.fromArray(S, c, co + ldc);
+            c11 = FloatVector.fromArray(S, c, co + ldc + V);
+            c20 = FloatVector.fromArray(S, c, co + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, co + 2 * ldc + V);
+            c30 = FloatVector.fromArray(S, c, co + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, co + 3 * ldc + V);
+            c40 = FloatVector.fromArray(S, c, co + 4 * ldc);
+            c41 = FloatVector.fromArray(S, c, co + 4 * ldc + V);
+            c50 = FloatVector.fromArray(S, c, co + 5 * ldc);
+            c51 = FloatVector.fromArray(S, c, co + 5 * ldc + V);
+            c60 = FloatVector.fromArray(S, c, co + 6 * ldc);
+            c61 = FloatVector.fromArray(S, c, co + 6 * ldc + V);
+            c70 = FloatVector.fromArray(S, c, co + 7 * ldc);
+            c71 = FloatVector.fromArray(S, c, co + 7 * ldc + V);
+        } else {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
+            c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = FloatVector.zero(S);
+        }
+        for (int p = 0; p < kc; p++) {
+            int ap = ao + p * 8, bp = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + V);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[ap + 1]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[ap + 2]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[ap + 3]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[ap + 4]);
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[ap + 5]);
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(S, a[ap + 6]);
+            c60 = b0.fma(x, c60);
+            c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(S, a[ap + 7]);
+            c70 = b0.fma(x, c70);
+            c71 = b1.fma(x, c71);
+        }
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + V);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + V);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + V);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + V);
+        c40.intoArray(c, co + 4 * ldc);
+        c41.intoArray(c, co + 4 * ldc + V);
+        c50.intoArray(c, co + 5 * ldc);
+        c51.intoArray(c, co + 5 * ldc + V);
+        c60.intoArray(c, co + 6 * ldc);
+        c61.intoArray(c, co + 6 * ldc + V);
+        c70.intoArray(c, co + 7 * ldc);
+        c71.intoArray(c, co + 7 * ldc + V);
     }
 
     /** The 4 x 2-vector register block: {@code C[0..4, 0..NR) (+)= Apanel^T Bpanel} over kc steps. */
@@ -200,7 +291,7 @@ public final class Gemm {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
         }
         for (int p = 0; p < kc; p++) {
-            int ap = ao + p * MR, bp = bo + p * NR;
+            int ap = ao + p * 4, bp = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + V);
             FloatVector x = FloatVector.broadcast(S, a[ap]);
@@ -226,8 +317,8 @@ public final class Gemm {
         c31.intoArray(c, co + 3 * ldc + V);
     }
 
-    /** The left half of {@link #kernel}: 4 rows by one vector, for a last panel at most V wide. */
-    private static void kernelHalf(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+    /** 4 rows by one vector, for a last panel at most V wide; the A panel's rows are {@code stride} apart. */
+    private static void kernelHalf(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc, int stride) {
         FloatVector c0, c1, c2, c3;
         if (acc) {
             c0 = FloatVector.fromArray(S, c, co);
@@ -238,7 +329,7 @@ public final class Gemm {
             c0 = c1 = c2 = c3 = FloatVector.zero(S);
         }
         for (int p = 0; p < kc; p++) {
-            int ap = ao + p * MR;
+            int ap = ao + p * stride;
             FloatVector b0 = FloatVector.fromArray(S, b, bo + p * NR);
             c0 = b0.fma(FloatVector.broadcast(S, a[ap]), c0);
             c1 = b0.fma(FloatVector.broadcast(S, a[ap + 1]), c1);
