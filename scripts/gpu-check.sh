@@ -52,9 +52,10 @@ for c in "$B"/test-classes/app/org/aiwae/parity/*ParityTest.class; do
   [ -f "$c" ] && parity+=(--select-class "org.aiwae.parity.$(basename "$c" .class)")
 done
 # ... and the application's backend-parametrized suite (@OnEveryBackend: each method improves its bound, same seed
-# and resume, the estimators against closed forms and quadrature, the factor-model example), whose cuda cases run here.
+# and resume, the estimators against closed forms and quadrature, the factor-model example, HMC and AIS with their
+# fused-vs-composed parity), whose cuda cases run here.
 suite=(--select-class org.aiwae.train.TrainingTest --select-class org.aiwae.eval.EstimatorTest
-       --select-class org.aiwae.examples.FactorModelExampleTest)
+       --select-class org.aiwae.examples.FactorModelExampleTest --select-class org.aiwae.sampler.SamplerTest)
 TAIL=20 step tests-parity 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" "${parity[@]}" "${suite[@]}"
 # The path of GPUs older than the fatbin's sm_90 code: the driver JIT-compiles the compute_75 PTX.
 TAIL=20 step tests-ptx-jit 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent CUDA_FORCE_PTX_JIT=1 "${junit[@]}" \
