@@ -101,13 +101,14 @@ class SamplerTest {
         }
     }
 
-    @Test
-    void aisWithOneStepIsImportanceSampling() {
+    @OnEveryBackend
+    void aisWithOneStepIsImportanceSampling(String name) {
+        Backend be = TestBackends.get(name);
         int n = 50, d = 2;
         LogDensity base = standardNormal(), target = scaledGaussian(d, 0.3, 1.2, -1);
         Ais ais = new Ais(new Hmc(1), base, target);
         RandomStream rng = new RandomStream(5);
-        Ais.State start = ais.init(rng.normal(n, d));
+        Ais.State start = ais.init(rng.normal(be, n, d));
         float[] l0 = start.chains().logDensities().get(0).toArray(), l1 = start.chains().logDensities().get(1).toArray();
         Ais.Result r = ais.run(start, new double[] {0, 1}, StepSizes.ais(1, 0.1f), new ChainNoise.Shared(rng), null);
         for (int i = 0; i < n; i++) {
@@ -115,22 +116,23 @@ class SamplerTest {
         }
     }
 
-    @Test
-    void compensatedLogWeightsKeepWhatAFloatSumLoses() {
+    @OnEveryBackend
+    void compensatedLogWeightsKeepWhatAFloatSumLoses(String name) {
         // 4,000 steps of beta 1/4000 on a log ratio of 100.003 nats: a plain float sum drifts by ~1e-3
+        Backend be = TestBackends.get(name);
         int n = 8, d = 1, steps = 4000;
         LogDensity base = standardNormal();
-        LogDensity target = z -> new LogDensity.Value(Backends.cpu().binary(org.aiwae.engine.backend.BinaryOp.ADD,
+        LogDensity target = z -> new LogDensity.Value(Backends.of(z).binary(org.aiwae.engine.backend.BinaryOp.ADD,
                 base.at(z).logDensity(), 100.003f), base.at(z).gradient());
         Ais ais = new Ais(new Hmc(1), base, target);
-        Ais.Result r = ais.run(ais.init(new RandomStream(1).normal(n, d)), Schedule.linear().betas(steps + 1),
+        Ais.Result r = ais.run(ais.init(new RandomStream(1).normal(be, n, d)), Schedule.linear().betas(steps + 1),
                 StepSizes.ais(1, 0.1f), new ChainNoise.Shared(new RandomStream(2)), null);
         float plain = 0;
         for (int t = 0; t < steps; t++) {
             plain += 100.003f * (float) (1.0 / steps);
         }
         for (double w : r.state().logWeights()) {
-            assertEquals(100.003, w, 2e-5); // the float ratio 100.003f is 100.00299835
+            assertEquals(100.003, w, 2e-5, name); // the float ratio 100.003f is 100.00299835
         }
         assertTrue(Math.abs(plain - 100.003) > 1e-4, "the plain float sum is the weaker one: " + plain);
     }
