@@ -53,12 +53,15 @@ public record Hmc(int leapfrogSteps) {
         Tensor half = be.binary(MUL, stepSize, 0.5f);
         // a half step of momentum with the state's cached gradient, then L position steps, each
         // followed by a momentum step (a half one at the end)
+        // (only the trajectory's end is evaluated in full: the steps between need the gradient alone)
         Tensor p = be.binary(ADD, p0, be.binary(MUL, half, potential.gradient(state)));
-        HmcState proposal = state;
-        for (int l = 1; l <= leapfrogSteps; l++) {
-            proposal = potential.at(be.binary(ADD, proposal.position(), be.binary(MUL, stepSize, p)));
-            p = be.binary(ADD, p, be.binary(MUL, l < leapfrogSteps ? stepSize : half, potential.gradient(proposal)));
+        Tensor position = z;
+        for (int l = 1; l < leapfrogSteps; l++) {
+            position = be.binary(ADD, position, be.binary(MUL, stepSize, p));
+            p = be.binary(ADD, p, be.binary(MUL, stepSize, potential.gradientAt(position)));
         }
+        HmcState proposal = potential.at(be.binary(ADD, position, be.binary(MUL, stepSize, p)));
+        p = be.binary(ADD, p, be.binary(MUL, half, potential.gradient(proposal)));
         Tensor energyChange = be.binary(SUB, energy(be, potential.logDensity(proposal), p), energy(be, potential.logDensity(state), p0));
         // u < exp(-dH): false for a NaN energy and, in float, for any dH above ~104
         Tensor accepted = be.binary(LESS, u, be.unary(UnaryOp.EXP, be.unary(UnaryOp.NEG, energyChange)));

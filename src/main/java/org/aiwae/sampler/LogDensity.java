@@ -18,6 +18,15 @@ public interface LogDensity {
     /** {@code log f} and {@code d log f / dz} at {@code position [N, D]}. */
     Value at(Tensor position);
 
+    /**
+     * {@code d log f / dz} alone, {@code [N, D]}: what a leapfrog step between a trajectory's ends
+     * needs. The same bits as {@code at(position).gradient()}, which it is unless an implementation
+     * can skip the value's own work (the fused decoder kernel skips the log-likelihood terms).
+     */
+    default Tensor gradient(Tensor position) {
+        return at(position).gradient();
+    }
+
     /** A log-density and its gradient at N positions. */
     record Value(Tensor logDensity, Tensor gradient) {}
 

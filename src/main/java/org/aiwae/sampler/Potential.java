@@ -21,6 +21,14 @@ public interface Potential {
     /** {@code d log f / dz} of each chain, {@code [N, D]}. */
     Tensor gradient(HmcState state);
 
+    /**
+     * {@code d log f / dz} at {@code position} with no state: the same bits as
+     * {@code gradient(at(position))}, for leapfrog steps whose log-densities nobody reads.
+     */
+    default Tensor gradientAt(Tensor position) {
+        return gradient(at(position));
+    }
+
     /** A single log-density. */
     static Potential of(LogDensity density) {
         return new Potential() {
@@ -38,6 +46,11 @@ public interface Potential {
             @Override
             public Tensor gradient(HmcState state) {
                 return state.gradients().get(0);
+            }
+
+            @Override
+            public Tensor gradientAt(Tensor position) {
+                return density.gradient(position);
             }
         };
     }

@@ -41,9 +41,17 @@ public record Tempered(LogDensity base, LogDensity target, double beta) implemen
         return mix(state.gradients());
     }
 
-    /** {@code (1 - beta) t0 + beta t1}, computed as the float {@code b0 t0 + b1 t1} on every backend. */
+    @Override
+    public Tensor gradientAt(Tensor position) {
+        return mix(base.gradient(position), target.gradient(position));
+    }
+
     private Tensor mix(List<Tensor> terms) {
-        Tensor t0 = terms.get(0), t1 = terms.get(1);
+        return mix(terms.get(0), terms.get(1));
+    }
+
+    /** {@code (1 - beta) t0 + beta t1}, computed as the float {@code b0 t0 + b1 t1} on every backend. */
+    private Tensor mix(Tensor t0, Tensor t1) {
         float b1 = (float) beta, b0 = 1 - b1;
         Backend be = Backends.of("tempered", t0, t1);
         return be.binary(BinaryOp.ADD, be.binary(BinaryOp.MUL, t0, b0), be.binary(BinaryOp.MUL, t1, b1));

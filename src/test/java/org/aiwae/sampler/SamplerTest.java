@@ -1,5 +1,6 @@
 package org.aiwae.sampler;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -154,6 +155,11 @@ class SamplerTest {
             LogDensity closed = annealer.ais(x, q, k).base();
             LogDensity autodiff = LogDensity.autodiff(v -> q.logProb(Ops.reshape(v, k, 4, 50)));
             assertSameDensity(name + ": log q", closed.at(z), autodiff.at(z));
+            // a gradient-only evaluation (the leapfrog steps between a trajectory's ends) gives the same bits
+            assertArrayEquals(fused.at(z).gradient().toArray(), fused.gradient(z).toArray(), name + ": fused d/dz alone");
+            assertArrayEquals(closed.at(z).gradient().toArray(), closed.gradient(z).toArray(), name + ": closed-form d/dz alone");
+            Tempered path = new Tempered(closed, fused, 0.3);
+            assertArrayEquals(path.gradient(path.at(z)).toArray(), path.gradientAt(z).toArray(), name + ": tempered d/dz alone");
         }
         // and the parameters were not touched by the autodiff densities
         model.namedParameters().values().forEach(p -> assertTrue(p.grad() == null));

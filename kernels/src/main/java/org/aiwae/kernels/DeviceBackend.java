@@ -152,7 +152,7 @@ public final class DeviceBackend implements Backend {
 
     @Override
     public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
-        int[] shape = Shapes.broadcast(op.name().toLowerCase(), a.shape(), b.shape());
+        int[] shape = Shapes.broadcast(op.label(), a.shape(), b.shape());
         Tensor y = empty(shape);
         Broadcast g = Broadcast.of(shape, Shapes.broadcastStrides(a.shape(), shape), Shapes.broadcastStrides(b.shape(), shape));
         kernels.binaryOp(y.size(), op.ordinal(), g.dims(), buffer(a), a.offset(), g.a(), buffer(b), b.offset(), g.b(), buffer(y));

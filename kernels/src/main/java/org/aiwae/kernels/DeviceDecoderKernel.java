@@ -83,7 +83,9 @@ final class DeviceDecoderKernel implements DecoderKernel {
         if (gradZ != null) {
             DeviceBuffer.get(device, gz, gradZ, n * decoder.latent());
         }
-        DeviceBuffer.get(device, logp, logpOut, n);
+        if (logpOut != null) {
+            DeviceBuffer.get(device, logp, logpOut, n);
+        }
     }
 
     /** Makes {@code xs [B, D]} the data of the next evaluations (uploaded unless it is the tensor used last). */

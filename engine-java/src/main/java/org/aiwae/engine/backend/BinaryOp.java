@@ -9,6 +9,13 @@ package org.aiwae.engine.backend;
 public enum BinaryOp {
     ADD, SUB, MUL, DIV, TANH_GRAD, SIGMOID_GRAD, LESS;
 
+    private final String label = name().toLowerCase(java.util.Locale.ROOT);
+
+    /** The name in messages, lower case. */
+    public String label() {
+        return label;
+    }
+
     /** Reference scalar definition. */
     public double apply(double a, double b) {
         return switch (this) {

@@ -65,7 +65,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
-        int[] shape = Shapes.broadcast(op.name().toLowerCase(), a.shape(), b.shape());
+        int[] shape = Shapes.broadcast(op.label(), a.shape(), b.shape());
         Tensor out = Tensor.zeros(shape);
         float[] y = out.data();
         if (a.sameShape(b)) {

@@ -112,7 +112,10 @@ final class CpuDecoderKernel implements DecoderKernel {
         }
     }
 
-    /** Bernoulli log-likelihood plus the prior from the logits; with grad, the logits buffer becomes d logp / d logits. */
+    /**
+     * Bernoulli log-likelihood plus the prior from the logits, unless logp is null (a gradient-only
+     * evaluation); with grad, the logits buffer becomes d logp / d logits, the same bits either way.
+     */
     private void likelihood(Tensor z, Tensor x, Tensor logp, boolean grad, int r0, int r1, FloatMath.Scratch scratch) {
         int d = out[layers - 1];
         int zDim = in[0];
@@ -127,11 +130,16 @@ final class CpuDecoderKernel implements DecoderKernel {
             VectorMath.add(logits, lo, bias.data(), bias.offset(), logits, lo, d);
             FloatMath.scaledNegAbs(logits, lo, -1f, e, 0, d);
             FloatMath.exp(e, 0, e, 0, d);
-            FloatMath.softplusFromExp(logits, lo, e, 0, terms, 0, d, scratch);
-            bernoulliTerms(x.data(), xo, logits, lo, terms, d);
+            if (logp != null) {
+                FloatMath.softplusFromExp(logits, lo, e, 0, terms, 0, d, scratch);
+                bernoulliTerms(x.data(), xo, logits, lo, terms, d);
+            }
             if (grad) { // d/dl = x - sigmoid(l)
                 FloatMath.sigmoidFromExp(logits, lo, e, 0, logits, lo, d);
                 VectorMath.sub(x.data(), xo, logits, lo, logits, lo, d);
+            }
+            if (logp == null) {
+                continue;
             }
             double prior = 0;
             for (int j = 0, zo = z.offset() + r * zDim; j < zDim; j++) {

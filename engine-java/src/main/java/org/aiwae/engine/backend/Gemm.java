@@ -8,8 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Layout (GotoBLAS/BLIS): B is packed once into column panels of {@link #NR} = 2 vectors
  * ({@link Packed}; the fused decoder packs its weights when they change, {@link CpuBackend#matmul} per
- * call); A is packed per block of {@link #MC} rows and {@link #KC} columns into micro-panels of
- * {@link #MR} rows, {@code [kc, MR]} contiguous (96 KiB, in L2); the micro-kernel keeps an MR x 2-vector
+ * call); A is read where it is when its rows are contiguous (the micro-kernel broadcasts from MR row
+ * pointers, so packing it would only copy), else copied per block of {@link #MC} rows and {@link #KC} columns
+ * into rows of MR-row micro-panels (96 KiB, in L2; missing rows zero); the micro-kernel keeps an MR x 2-vector
  * block of C in registers (AVX2, 16 registers: MR = 4, 8 accumulators, since with 12 C2 spills and runs at
  * half the speed; AVX-512, 32 registers: MR = 8, 16 accumulators) and walks one B micro-panel ({@code KC x NR} floats, 16 KiB at 8 lanes, in L1) down all micro-panels
  * of the A block. Every index in the inner loop is a constant stride from the loop counter, so C2 hoists
@@ -58,28 +59,41 @@ public final class Gemm {
             return (n + NR - 1) / NR;
         }
 
-        /** Packs the row-major {@code B[p, j] = src[so + p * ld + j]} into this buffer. */
+        /** Packs the row-major {@code B[p, j] = src[so + p * ld + j]} into this buffer (panels split over the threads). */
         public Packed fill(float[] src, int so, int ld) {
-            for (int jp = 0; jp * NR < n; jp++) {
-                int j0 = jp * NR, w = Math.min(NR, n - j0), base = jp * k * NR;
+            forPanels((j0, w, base) -> {
                 for (int p = 0; p < k; p++) {
                     System.arraycopy(src, so + p * ld + j0, data, base + p * NR, w);
                 }
-            }
+            });
             return this;
         }
 
         /** Packs {@code B = W^T}, i.e. {@code B[p, j] = W[j, p] = src[so + j * ld + p]} (a weight {@code [n, k]}). */
         public Packed fillTransposed(float[] src, int so, int ld) {
-            for (int jp = 0; jp * NR < n; jp++) {
-                int j0 = jp * NR, w = Math.min(NR, n - j0), base = jp * k * NR;
+            forPanels((j0, w, base) -> {
                 for (int j = 0; j < w; j++) {
                     for (int p = 0, s = so + (j0 + j) * ld; p < k; p++) {
                         data[base + p * NR + j] = src[s + p];
                     }
                 }
-            }
+            });
             return this;
+        }
+
+        /** A panel's first column, width and offset in {@link #data}. */
+        private interface PanelBody {
+            void run(int j0, int width, int base);
+        }
+
+        /** Each panel once, whole panels per thread (a copy: the bits do not depend on the split). */
+        private void forPanels(PanelBody body) {
+            Parallel.forRange(panels(n), 1, Math.max(1, (1 << 15) / Math.max(1, k * NR)), (from, to) -> {
+                for (int jp = from; jp < to; jp++) {
+                    int j0 = jp * NR;
+                    body.run(j0, Math.min(NR, n - j0), jp * k * NR);
+                }
+            });
         }
 
         /** Packs the row-major {@code [k, n]} matrix {@code src}, or {@code src^T} when it is {@code [n, k]}. */
@@ -128,7 +142,9 @@ public final class Gemm {
             for (int ic = 0; ic < m; ic += mcMax) {
                 int mc = Math.min(mcMax, m - ic);
                 for (int i = 0; i < mc; i += MR) {
-                    packA(a, ao + (ic + i) * ars + pc * acs, ars, acs, Math.min(MR, mc - i), kc, s.a, i * kc);
+                    if (!direct(acs, Math.min(MR, mc - i))) {
+                        packA(a, ao + (ic + i) * ars + pc * acs, ars, acs, Math.min(MR, mc - i), kc, s.a, i * kc);
+                    }
                 }
                 for (int j = 0; j < n; j += NR) {
                     int bo = (j / NR) * k * NR + pc * NR;
@@ -136,12 +152,16 @@ public final class Gemm {
                     for (int i = 0; i < mc; i += MR) {
                         int rows = Math.min(MR, mc - i);
                         int ci = co + (ic + i) * ldc + j;
+                        // A's rows where they are (unit column stride, a whole block), else the packed copy
+                        boolean direct = direct(acs, rows);
+                        float[] ap = direct ? a : s.a;
+                        int aOff = direct ? ao + (ic + i) * ars + pc : i * kc, lda = direct ? ars : kc;
                         if (rows == MR && cols == NR) {
-                            full(s.a, i * kc, bd, bo, c, ci, ldc, kc, acc);
+                            full(ap, aOff, lda, bd, bo, c, ci, ldc, kc, acc);
                         } else if (rows == MR && cols == V) {
-                            half(s.a, i * kc, bd, bo, c, ci, ldc, kc, acc);
+                            half(ap, aOff, lda, bd, bo, c, ci, ldc, kc, acc);
                         } else {
-                            edge(s, i * kc, bd, bo, c, ci, ldc, kc, acc, rows, cols);
+                            edge(s, ap, aOff, lda, bd, bo, c, ci, ldc, kc, acc, rows, cols);
                         }
                     }
                 }
@@ -149,25 +169,30 @@ public final class Gemm {
         }
     }
 
-    /** {@code A(i, p)} for {@code i < rows, p < kc} into {@code dst[d0 ..]} as {@code [kc, MR]}, missing rows zero. */
+    /** Whether a block of {@code rows} rows of A is read in place: its rows are contiguous and it has all MR of them. */
+    private static boolean direct(int acs, int rows) {
+        return acs == 1 && rows == MR;
+    }
+
+    /** {@code A(i, p)} for {@code i < rows, p < kc} into {@code dst[d0 ..]} as rows {@code [MR, kc]}, missing rows zero. */
     private static void packA(float[] a, int ao, int ars, int acs, int rows, int kc, float[] dst, int d0) {
-        if (rows == MR && acs == 1) {
-            for (int r = 0; r < MR; r++) {
-                for (int p = 0, src = ao + r * ars, d = d0 + r; p < kc; p++, d += MR) {
-                    dst[d] = a[src + p];
+        for (int r = 0; r < MR; r++) {
+            int d = d0 + r * kc;
+            if (r >= rows) {
+                java.util.Arrays.fill(dst, d, d + kc, 0f);
+            } else if (acs == 1) {
+                System.arraycopy(a, ao + r * ars, dst, d, kc);
+            } else {
+                for (int p = 0, src = ao + r * ars; p < kc; p++, src += acs) {
+                    dst[d + p] = a[src];
                 }
-            }
-            return;
-        }
-        for (int p = 0; p < kc; p++) {
-            for (int r = 0, src = ao + p * acs, d = d0 + p * MR; r < MR; r++) {
-                dst[d + r] = r < rows ? a[src + r * ars] : 0f;
             }
         }
     }
 
     /** A partial block: computed in full on a copy of C, then the valid part copied back. */
-    private static void edge(Scratch s, int ao, float[] b, int bo, float[] c, int ci, int ldc, int kc, boolean acc, int rows, int cols) {
+    private static void edge(Scratch s, float[] a, int ao, int lda, float[] b, int bo, float[] c, int ci, int ldc, int kc, boolean acc,
+                             int rows, int cols) {
         float[] t = s.c;
         if (acc) {
             java.util.Arrays.fill(t, 0f);
@@ -176,9 +201,9 @@ public final class Gemm {
             }
         }
         if (cols <= V) {
-            half(s.a, ao, b, bo, t, 0, NR, kc, acc);
+            half(a, ao, lda, b, bo, t, 0, NR, kc, acc);
         } else {
-            full(s.a, ao, b, bo, t, 0, NR, kc, acc);
+            full(a, ao, lda, b, bo, t, 0, NR, kc, acc);
         }
         for (int r = 0; r < rows; r++) {
             System.arraycopy(t, r * NR, c, ci + r * ldc, cols);
@@ -186,26 +211,28 @@ public final class Gemm {
     }
 
     /** The MR x 2-vector register block (MR is a constant: C2 keeps one branch). */
-    private static void full(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+    private static void full(float[] a, int ao, int lda, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
         if (MR == 8) {
-            kernel8(a, ao, b, bo, c, co, ldc, kc, acc);
+            kernel8(a, ao, lda, b, bo, c, co, ldc, kc, acc);
         } else {
-            kernel(a, ao, b, bo, c, co, ldc, kc, acc);
+            kernel(a, ao, lda, b, bo, c, co, ldc, kc, acc);
         }
     }
 
     /** The MR x 1-vector block. */
-    private static void half(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+    private static void half(float[] a, int ao, int lda, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+        kernelHalf(a, ao, lda, b, bo, c, co, ldc, kc, acc);
         if (MR == 8) {
-            kernelHalf(a, ao, b, bo, c, co, ldc, kc, acc, 8);
-            kernelHalf(a, ao + 4, b, bo, c, co + 4 * ldc, ldc, kc, acc, 8);
-        } else {
-            kernelHalf(a, ao, b, bo, c, co, ldc, kc, acc, 4);
+            kernelHalf(a, ao + 4 * lda, lda, b, bo, c, co + 4 * ldc, ldc, kc, acc);
         }
     }
 
-    /** The 8 x 2-vector register block (32 vector registers): {@code C[0..8, 0..NR) (+)= Apanel^T Bpanel} over kc steps. */
-    private static void kernel8(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+    /**
+     * The 8 x 2-vector register block (32 vector registers): {@code C[0..8, 0..NR) (+)= A B} over kc steps,
+     * row r of A at {@code a[ao + r * lda ..]}.
+     */
+    private static void kernel8(float[] a, int ao, int lda, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+        int a0 = ao, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda;
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (acc) {
             c00 = FloatVector.fromArray(S, c, co);
@@ -229,31 +256,31 @@ public final class Gemm {
             c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = FloatVector.zero(S);
         }
         for (int p = 0; p < kc; p++) {
-            int ap = ao + p * 8, bp = bo + p * NR;
+            int bp = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + V);
-            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
             c00 = b0.fma(x, c00);
             c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(S, a[ap + 1]);
+            x = FloatVector.broadcast(S, a[a1 + p]);
             c10 = b0.fma(x, c10);
             c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(S, a[ap + 2]);
+            x = FloatVector.broadcast(S, a[a2 + p]);
             c20 = b0.fma(x, c20);
             c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(S, a[ap + 3]);
+            x = FloatVector.broadcast(S, a[a3 + p]);
             c30 = b0.fma(x, c30);
             c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(S, a[ap + 4]);
+            x = FloatVector.broadcast(S, a[a4 + p]);
             c40 = b0.fma(x, c40);
             c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(S, a[ap + 5]);
+            x = FloatVector.broadcast(S, a[a5 + p]);
             c50 = b0.fma(x, c50);
             c51 = b1.fma(x, c51);
-            x = FloatVector.broadcast(S, a[ap + 6]);
+            x = FloatVector.broadcast(S, a[a6 + p]);
             c60 = b0.fma(x, c60);
             c61 = b1.fma(x, c61);
-            x = FloatVector.broadcast(S, a[ap + 7]);
+            x = FloatVector.broadcast(S, a[a7 + p]);
             c70 = b0.fma(x, c70);
             c71 = b1.fma(x, c71);
         }
@@ -275,8 +302,9 @@ public final class Gemm {
         c71.intoArray(c, co + 7 * ldc + V);
     }
 
-    /** The 4 x 2-vector register block: {@code C[0..4, 0..NR) (+)= Apanel^T Bpanel} over kc steps. */
-    private static void kernel(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+    /** The 4 x 2-vector register block: {@code C[0..4, 0..NR) (+)= A B} over kc steps, row r of A at {@code a[ao + r * lda ..]}. */
+    private static void kernel(float[] a, int ao, int lda, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+        int a0 = ao, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (acc) {
             c00 = FloatVector.fromArray(S, c, co);
@@ -291,19 +319,19 @@ public final class Gemm {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
         }
         for (int p = 0; p < kc; p++) {
-            int ap = ao + p * 4, bp = bo + p * NR;
+            int bp = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + V);
-            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
             c00 = b0.fma(x, c00);
             c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(S, a[ap + 1]);
+            x = FloatVector.broadcast(S, a[a1 + p]);
             c10 = b0.fma(x, c10);
             c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(S, a[ap + 2]);
+            x = FloatVector.broadcast(S, a[a2 + p]);
             c20 = b0.fma(x, c20);
             c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(S, a[ap + 3]);
+            x = FloatVector.broadcast(S, a[a3 + p]);
             c30 = b0.fma(x, c30);
             c31 = b1.fma(x, c31);
         }
@@ -317,8 +345,9 @@ public final class Gemm {
         c31.intoArray(c, co + 3 * ldc + V);
     }
 
-    /** 4 rows by one vector, for a last panel at most V wide; the A panel's rows are {@code stride} apart. */
-    private static void kernelHalf(float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc, int stride) {
+    /** 4 rows by one vector, for a last panel at most V wide; row r of A at {@code a[ao + r * lda ..]}. */
+    private static void kernelHalf(float[] a, int ao, int lda, float[] b, int bo, float[] c, int co, int ldc, int kc, boolean acc) {
+        int a0 = ao, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
         FloatVector c0, c1, c2, c3;
         if (acc) {
             c0 = FloatVector.fromArray(S, c, co);
@@ -329,12 +358,11 @@ public final class Gemm {
             c0 = c1 = c2 = c3 = FloatVector.zero(S);
         }
         for (int p = 0; p < kc; p++) {
-            int ap = ao + p * stride;
             FloatVector b0 = FloatVector.fromArray(S, b, bo + p * NR);
-            c0 = b0.fma(FloatVector.broadcast(S, a[ap]), c0);
-            c1 = b0.fma(FloatVector.broadcast(S, a[ap + 1]), c1);
-            c2 = b0.fma(FloatVector.broadcast(S, a[ap + 2]), c2);
-            c3 = b0.fma(FloatVector.broadcast(S, a[ap + 3]), c3);
+            c0 = b0.fma(FloatVector.broadcast(S, a[a0 + p]), c0);
+            c1 = b0.fma(FloatVector.broadcast(S, a[a1 + p]), c1);
+            c2 = b0.fma(FloatVector.broadcast(S, a[a2 + p]), c2);
+            c3 = b0.fma(FloatVector.broadcast(S, a[a3 + p]), c3);
         }
         c0.intoArray(c, co);
         c1.intoArray(c, co + ldc);

@@ -19,8 +19,10 @@ public interface DecoderKernel extends AutoCloseable {
     /**
      * For {@code z} of shape {@code [N, Z]} and {@code x} of shape {@code [B, D]} with N a
      * multiple of B (row n is paired with row {@code n mod B} of x, as in a {@code [K, B, Z]}
-     * batch), writes {@code logp[n] = log p(x, z_n)} and, unless {@code gradZ} is null,
-     * {@code gradZ[n] = d logp[n] / d z_n}.
+     * batch), writes {@code logp[n] = log p(x, z_n)} unless {@code logp} is null and
+     * {@code gradZ[n] = d logp[n] / d z_n} unless {@code gradZ} is null (one of them must be given).
+     * Where only the gradient is asked for (a leapfrog step between its ends), a kernel may skip the
+     * log-likelihood's own terms; the gradient is the same bits either way.
      */
     void logJoint(Tensor z, Tensor x, Tensor logp, Tensor gradZ);
 
@@ -37,10 +39,11 @@ public interface DecoderKernel extends AutoCloseable {
                     + java.util.Arrays.toString(x.shape()) + " do not fit a decoder " + latent + " -> " + data);
         }
         int n = z.dim(0);
-        if (n > k.maxRows() || x.dim(0) == 0 || n % x.dim(0) != 0 || logp.size() != n
-                || (gradZ != null && gradZ.size() != z.size())) {
+        if (n > k.maxRows() || x.dim(0) == 0 || n % x.dim(0) != 0 || (logp == null && gradZ == null)
+                || (logp != null && logp.size() != n) || (gradZ != null && gradZ.size() != z.size())) {
             throw new IllegalArgumentException("decoder logJoint: " + n + " rows of z (kernel holds " + k.maxRows()
-                    + "), " + x.dim(0) + " rows of x, logp of size " + logp.size());
+                    + "), " + x.dim(0) + " rows of x, logp of size " + (logp == null ? "none" : logp.size())
+                    + ", gradient of size " + (gradZ == null ? "none" : gradZ.size()));
         }
         return n;
     }

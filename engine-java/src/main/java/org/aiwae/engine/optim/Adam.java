@@ -6,6 +6,7 @@ import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.backend.BinaryOp;
+import org.aiwae.engine.backend.Parallel;
 import org.aiwae.engine.backend.UnaryOp;
 
 /**
@@ -64,12 +65,15 @@ public final class Adam {
             }
             float[] w = p.value().data(), gd = g.data(), md = m[i].data(), vd = v[i].data();
             int wo = p.value().offset(), go = g.offset();
-            for (int j = 0, n = md.length; j < n; j++) {
-                float gj = gd[go + j];
-                float mj = md[j] = beta1 * md[j] + (1 - beta1) * gj;
-                float vj = vd[j] = beta2 * vd[j] + (1 - beta2) * gj * gj;
-                w[wo + j] -= stepSize * mj / ((float) Math.sqrt(vj) + epsHat);
-            }
+            // element by element, so the same bits whatever the split
+            Parallel.forRange(md.length, 1, 1 << 15, (from, to) -> {
+                for (int j = from; j < to; j++) {
+                    float gj = gd[go + j];
+                    float mj = md[j] = beta1 * md[j] + (1 - beta1) * gj;
+                    float vj = vd[j] = beta2 * vd[j] + (1 - beta2) * gj * gj;
+                    w[wo + j] -= stepSize * mj / ((float) Math.sqrt(vj) + epsHat);
+                }
+            });
         }
     }
 

@@ -162,6 +162,9 @@ class DecoderLogJointTest {
             Tensor logpOnly = Tensor.zeros(rows);
             kernel.logJoint(z, x, logpOnly, null);
             assertEquals(logp.get(7), logpOnly.get(7), 0f, "value without gradient is the same value");
+            Tensor gradOnly = Tensor.zeros(rows, widths[0]);
+            kernel.logJoint(z, x, null, gradOnly);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(grad.toArray(), gradOnly.toArray(), "gradient without value is the same gradient");
         }
     }
 
@@ -183,5 +186,6 @@ class DecoderLogJointTest {
         assertThrows(IllegalArgumentException.class, () -> kernel.logJoint(randn(9, 4), binary(3, 6), Tensor.zeros(9), null));
         assertThrows(IllegalArgumentException.class, () -> kernel.logJoint(randn(4, 5), binary(2, 6), Tensor.zeros(4), null));
         assertThrows(IllegalArgumentException.class, () -> kernel.logJoint(randn(5, 4), binary(2, 6), Tensor.zeros(5), null));
+        assertThrows(IllegalArgumentException.class, () -> kernel.logJoint(randn(4, 4), binary(2, 6), null, null), "neither output asked for");
     }
 }
