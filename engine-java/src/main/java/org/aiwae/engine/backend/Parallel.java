@@ -15,7 +15,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Hand-off: a training step makes a few hundred calls, many of them a few hundred microseconds
  * long, so waking a parked thread for each (tens of microseconds on a virtual machine) would cost
  * several percent. A worker therefore spins for {@value #SPIN_NANOS} ns after its last range before it
- * parks, and the caller spins while it waits for the workers, as OpenMP runtimes do.
+ * parks, and the caller spins while it waits for the workers, as OpenMP runtimes do; with more threads
+ * than processors (e.g. {@code AIWAE_THREADS=16} on 2 cores) nobody spins: workers park at once and the
+ * caller yields.
  *
  * <p>Determinism contract: a body must compute each output from its own inputs only (rows of a product,
  * elements of a map, rows through the decoder), never a partial result that is later combined with
@@ -33,6 +35,8 @@ public final class Parallel {
     static final long SPIN_NANOS = 1_000_000;
 
     private static final int THREADS = configuredThreads();
+    /** Whether waiting threads spin: only when every thread can have a processor. */
+    private static final boolean SPIN = THREADS <= Runtime.getRuntime().availableProcessors();
     private static final Pool POOL = THREADS > 1 ? new Pool(THREADS - 1) : null;
 
     private Parallel() {}
@@ -114,7 +118,11 @@ public final class Parallel {
             }
             for (int spins = 0; remaining.get() > 0; spins++) {
                 if (spins < 1 << 16) {
-                    Thread.onSpinWait();
+                    if (SPIN) {
+                        Thread.onSpinWait();
+                    } else {
+                        Thread.yield();
+                    }
                 } else {
                     LockSupport.parkNanos(this, 10_000);
                 }
@@ -174,7 +182,7 @@ public final class Parallel {
         private RangeBody next() {
             long start = System.nanoTime();
             RangeBody b;
-            while ((b = body) == null && System.nanoTime() - start < SPIN_NANOS) {
+            while ((b = body) == null && SPIN && System.nanoTime() - start < SPIN_NANOS) {
                 Thread.onSpinWait();
             }
             while (b == null) {
