@@ -104,8 +104,10 @@ final class CpuDecoderKernel implements DecoderKernel {
             if (l < layers - 1) {
                 Tensor b = decoder.biases().get(l);
                 for (int r = 0; r < n; r++) {
-                    VectorMath.biasTanh(dst, dstOff + r * out[l], b.data(), b.offset(), out[l], scratch);
+                    VectorMath.add(dst, dstOff + r * out[l], b.data(), b.offset(), dst, dstOff + r * out[l], out[l]);
                 }
+                // tanh over the block, not row by row: a width like 200 would leave a scalar tail per row
+                FloatMath.tanh(dst, dstOff, dst, dstOff, n * out[l], scratch);
             }
             src = dst;
             srcOff = dstOff;

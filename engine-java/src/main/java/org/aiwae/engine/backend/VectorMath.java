@@ -220,10 +220,4 @@ public final class VectorMath {
         }
         return total;
     }
-
-    /** {@code y[i] = tanh(y[i] + bias[i])} in place over one row. */
-    public static void biasTanh(float[] y, int yo, float[] bias, int bo, int n, FloatMath.Scratch scratch) {
-        add(y, yo, bias, bo, y, yo, n);
-        FloatMath.tanh(y, yo, y, yo, n, scratch);
-    }
 }
