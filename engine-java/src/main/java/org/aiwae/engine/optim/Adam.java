@@ -1,6 +1,9 @@
 package org.aiwae.engine.optim;
 
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
@@ -15,6 +18,7 @@ import org.aiwae.engine.backend.UnaryOp;
  * can save and restore them.
  */
 public final class Adam {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private final List<Var> params;
     private final float beta1;
     private final float beta2;
@@ -65,9 +69,21 @@ public final class Adam {
             }
             float[] w = p.value().data(), gd = g.data(), md = m[i].data(), vd = v[i].data();
             int wo = p.value().offset(), go = g.offset();
-            // element by element, so the same bits whatever the split
+            // element by element (vector lanes and the scalar tail do the same correctly rounded float
+            // operations), so the same bits whatever the split and the vector width
             Parallel.forRange(md.length, 1, 1 << 15, (from, to) -> {
-                for (int j = from; j < to; j++) {
+                int j = from;
+                for (int end = from + S.loopBound(to - from); j < end; j += S.length()) {
+                    FloatVector gj = FloatVector.fromArray(S, gd, go + j);
+                    FloatVector mj = FloatVector.fromArray(S, md, j).mul(beta1).add(gj.mul(1 - beta1));
+                    FloatVector vj = FloatVector.fromArray(S, vd, j).mul(beta2).add(gj.mul(1 - beta2).mul(gj));
+                    mj.intoArray(md, j);
+                    vj.intoArray(vd, j);
+                    FloatVector.fromArray(S, w, wo + j)
+                            .sub(mj.mul(stepSize).div(vj.lanewise(VectorOperators.SQRT).add(epsHat)))
+                            .intoArray(w, wo + j);
+                }
+                for (; j < to; j++) {
                     float gj = gd[go + j];
                     float mj = md[j] = beta1 * md[j] + (1 - beta1) * gj;
                     float vj = vd[j] = beta2 * vd[j] + (1 - beta2) * gj * gj;
