@@ -128,6 +128,26 @@ public final class Json {
         }
     }
 
+    /** {@code text} with line breaks and other control characters escaped ({@code \n}, {@code \u0000}): a field name from a file stays on one line. */
+    static String printable(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\n') {
+                b.append("\\n");
+            } else if (c == '\r') {
+                b.append("\\r");
+            } else if (c == '\t') {
+                b.append("\\t");
+            } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
     /** A parse or mapping failure as one line: the field's path, then what is wrong there. */
     static String describe(IOException e) {
         Throwable cause = e;
@@ -149,10 +169,11 @@ public final class Json {
                 .replaceAll(",\\s*not marked as ignorable.*", "")
                 .replaceAll("^Cannot map `null` into type .*", "missing or null")
                 .replace("Cannot coerce", "cannot read");
+        what = printable(what); // a name from the file may hold control characters that are not line breaks
         if (e instanceof JsonMappingException m && !m.getPath().isEmpty() && !(cause instanceof IllegalArgumentException
                 && !(cause instanceof JsonProcessingException))) {
             String path = m.getPath().stream()
-                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .map(r -> r.getFieldName() != null ? printable(r.getFieldName()) : "[" + r.getIndex() + "]")
                     .collect(Collectors.joining(".")).replace(".[", "[");
             return "field " + path + ": " + what;
         }

@@ -86,6 +86,19 @@ class JsonFilesTest {
     }
 
     @Test
+    void aFieldNameWithLineBreaksIsNamedOnOneLine() {
+        String json = Json.write(CONFIG);
+        for (String name : new String[] {"lat\n", "a\rb", "nul\u0000", "ls\u2028", "tab\t"}) {
+            String bad = Json.write(Map.of(name, 1)).replaceAll("}$", ",") + json.substring(1); // {"lat\n":1,"dataset":...}
+            AiwaeException e = assertThrows(AiwaeException.class,
+                    () -> Json.read(bad.getBytes(StandardCharsets.UTF_8), TrainConfig.class, "config.json", false));
+            String m = e.getMessage();
+            assertTrue(m.startsWith("config.json: field ") && m.lines().count() == 1 && m.chars().noneMatch(Character::isISOControl)
+                    && m.indexOf('\u2028') < 0, m);
+        }
+    }
+
+    @Test
     void metricsLinesRoundTripWithFixedKeyOrder() {
         EpochMetrics aiwae = new EpochMetrics(3, Method.AIWAE, 1e-3, 150.25, 151.5, -149.75, 50, 100, -206.5,
                 List.of(0.61, 0.58), List.of(0.05000000074505806, 0.1), 2);
