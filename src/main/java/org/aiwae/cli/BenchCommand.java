@@ -7,6 +7,8 @@ import org.aiwae.data.Images;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Parallel;
+import org.aiwae.kernels.DeviceBackend;
+import org.aiwae.kernels.DeviceWork;
 import org.aiwae.model.MlpVae;
 import org.aiwae.train.Streams;
 import org.aiwae.train.TrainConfig;
@@ -75,14 +77,20 @@ final class BenchCommand implements Callable<Integer> {
                 System.err.printf("aiwae: bench %s, batch %d, backend %s, %d threads: warming up %d s, measuring %d s%n",
                         config.label(), config.batchSize(), backend.name(), Parallel.threads(), warmup, seconds);
                 timed(step, xs, warmup, config.seed());
-                long bytes0 = allocatedBytes();
+                long bytes0 = allocatedBytes(), cpu0 = threadCpuNanos();
+                DeviceWork work0 = backend instanceof DeviceBackend d ? d.work() : null;
                 long[] stepsAndNanos = timed(step, xs, seconds, config.seed());
-                long bytes = allocatedBytes() - bytes0;
+                long bytes = allocatedBytes() - bytes0, cpu = threadCpuNanos() - cpu0;
                 double elapsed = stepsAndNanos[1] / 1e9;
                 double perSecond = stepsAndNanos[0] * (double) config.batchSize() / elapsed;
                 System.out.printf("%.1f examples/s  (%s, batch %d, backend %s, %d threads; %d steps in %.1f s, %.1f MB allocated per step)%n",
                         perSecond, config.label(), config.batchSize(), backend.name(), Parallel.threads(), stepsAndNanos[0], elapsed,
                         bytes < 0 ? Double.NaN : bytes / 1e6 / stepsAndNanos[0]);
+                if (backend instanceof DeviceBackend d) {
+                    System.out.println(d.work().since(work0).perStep(stepsAndNanos[0]));
+                    System.out.printf("host time per step: %.3f ms on the calling thread's CPU, %.3f ms wall%n",
+                            cpu / 1e6 / stepsAndNanos[0], stepsAndNanos[1] / 1e6 / stepsAndNanos[0]);
+                }
                 return 0;
             }
         }
@@ -96,6 +104,12 @@ final class BenchCommand implements Callable<Integer> {
             steps++;
         } while (System.nanoTime() - start < seconds * 1e9);
         return new long[] {steps, System.nanoTime() - start};
+    }
+
+    /** CPU time of the calling thread so far (it issues every launch of a device step), or 0 where unsupported. */
+    private static long threadCpuNanos() {
+        java.lang.management.ThreadMXBean t = ManagementFactory.getThreadMXBean();
+        return t.isCurrentThreadCpuTimeSupported() ? t.getCurrentThreadCpuTime() : 0;
     }
 
     /** Bytes allocated so far by every live thread (HotSpot's per-thread counters), or -1 where unsupported. */

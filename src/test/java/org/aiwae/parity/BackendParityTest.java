@@ -15,7 +15,7 @@ import org.aiwae.kernels.DeviceBackend;
 import org.aiwae.kernels.OnEveryBackend;
 import org.aiwae.kernels.OnEveryDevice;
 import org.aiwae.kernels.TestBackends;
-import org.aiwae.kernels.Transfers;
+import org.aiwae.kernels.DeviceWork;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Aiwae;
 import org.aiwae.objective.Iwae;
@@ -118,23 +118,23 @@ class BackendParityTest {
         try (TrainingStep iwae = new TrainingStep(model, new Iwae(k));
              TrainingStep aiwae = new TrainingStep(model, new Aiwae(k, t, 2, Schedule.linear(), be))) {
             iwae.run(x, new RandomStream(1), 1e-3); // warm: kernels compiled, pool filled
-            Transfers before = be.transfers();
+            DeviceWork before = be.work();
             iwae.run(x, new RandomStream(2), 1e-3);
-            Transfers step = be.transfers().since(before);
+            DeviceWork step = be.work().since(before);
             System.err.println(name + " IWAE step K=" + k + " batch " + batch + ": " + step);
-            assertEquals(0, step.toDevice(), "IWAE step: " + step);
-            assertEquals(1, step.toHost(), "IWAE step: only the loss comes back: " + step);
+            assertEquals(0, step.hostWrites(), "IWAE step: " + step);
+            assertEquals(1, step.hostReads(), "IWAE step: only the loss comes back: " + step);
 
             aiwae.run(x, new RandomStream(1), 1e-3);
-            before = be.transfers();
+            before = be.work();
             long allocations = be.pool().deviceAllocations();
             aiwae.run(x, new RandomStream(2), 1e-3);
-            step = be.transfers().since(before);
+            step = be.work().since(before);
             assertEquals(allocations, be.pool().deviceAllocations(), "a second step reuses the first one's buffers: " + be.pool());
             System.err.println(name + " AIWAE step K=" + k + " T=" + t + " batch " + batch + ": " + step);
-            assertEquals(0, step.toDevice(), "AIWAE step: " + step);
-            assertEquals(t - 1 + 2, step.toHost(), "AIWAE step: " + step);
-            assertEquals(t - 1 + 2, step.floatsToHost(), "AIWAE step: one float per temperature step and the two losses: " + step);
+            assertEquals(0, step.hostWrites(), "AIWAE step: " + step);
+            assertEquals(t - 1 + 2, step.hostReads(), "AIWAE step: " + step);
+            assertEquals(t - 1 + 2, step.floatsRead(), "AIWAE step: one float per temperature step and the two losses: " + step);
         }
     }
 }

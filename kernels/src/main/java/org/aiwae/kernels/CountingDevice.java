@@ -2,25 +2,32 @@ package org.aiwae.kernels;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A {@link Device} that counts the copies between host and device it passes on ({@link Transfers}). */
+/** A {@link Device} that counts the work it passes on ({@link DeviceWork}): launches, copies, fills, host reads and writes. */
 final class CountingDevice implements Device {
     private final Device d;
+    private final AtomicLong launches = new AtomicLong(), copies = new AtomicLong(), fills = new AtomicLong();
     private final AtomicLong up = new AtomicLong(), upFloats = new AtomicLong(), down = new AtomicLong(), downFloats = new AtomicLong();
 
     CountingDevice(Device d) {
         this.d = d;
     }
 
-    Transfers transfers() {
-        return new Transfers(up.get(), upFloats.get(), down.get(), downFloats.get());
+    DeviceWork work() {
+        return new DeviceWork(launches.get(), copies.get(), fills.get(), down.get(), downFloats.get(), up.get(), upFloats.get());
     }
 
     private void up(long n) {
+        if (n == 0) {
+            return;
+        }
         up.incrementAndGet();
         upFloats.addAndGet(n);
     }
 
     private void down(long n) {
+        if (n == 0) {
+            return;
+        }
         down.incrementAndGet();
         downFloats.addAndGet(n);
     }
@@ -71,21 +78,33 @@ final class CountingDevice implements Device {
 
     @Override
     public void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {
+        if (n > 0) {
+            copies.incrementAndGet();
+        }
         d.copy(src, srcOff, dst, dstOff, n);
     }
 
     @Override
     public void fill(Buffer dst, long off, long n, float value) {
+        if (n > 0) {
+            fills.incrementAndGet();
+        }
         d.fill(dst, off, n, value);
     }
 
     @Override
     public void copy(Buffer src, Buffer dst, long floats) {
+        if (floats > 0) {
+            copies.incrementAndGet();
+        }
         d.copy(src, dst, floats);
     }
 
     @Override
     public void launch(KernelCall call) {
+        if (!call.grid().empty()) {
+            launches.incrementAndGet();
+        }
         d.launch(call);
     }
 

@@ -23,8 +23,8 @@ import org.aiwae.engine.fused.TanhMlpDecoder;
  * naming both placements: {@link Tensor#to} moves it): elementwise maps with broadcasting,
  * reductions, the masked select, Philox fills, and matrix products as the tiled sgemm on the
  * operands' buffers. Buffers come from a per-backend {@link BufferPool}. The fused decoder keeps
- * its intermediates on the device; HMC and AIS are composed from the primitives ({@code org.aiwae.sampler}). Every host/device copy goes through a counter
- * ({@link #transfers()}), so a test can check that nothing falls back to the host.
+ * its intermediates on the device; HMC and AIS are composed from the primitives ({@code org.aiwae.sampler}). Every launch, copy, fill and host/device copy goes through a counter
+ * ({@link #work()}), so a test can check that nothing falls back to the host.
  */
 public final class DeviceBackend implements Backend {
     /** Pool budget before unreachable tensors are collected: {@code AIWAE_DEVICE_POOL_MB}, default 1024 MB. */
@@ -72,9 +72,9 @@ public final class DeviceBackend implements Backend {
         return device.api() + " (" + device.name() + ")";
     }
 
-    /** Host/device copies made so far on this backend (tensors, fused kernels, everything). */
-    public Transfers transfers() {
-        return device.transfers();
+    /** The device work issued so far on this backend (tensors, fused kernels, everything): launches, copies, fills, host reads and writes. */
+    public DeviceWork work() {
+        return device.work();
     }
 
     /** Device allocations and pool reuses so far. */

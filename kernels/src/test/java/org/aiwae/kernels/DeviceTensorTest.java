@@ -99,13 +99,14 @@ class DeviceTensorTest {
         Var x = Var.constant(rng.normal(64, 50).to(dev)), w = Var.constant(rng.normal(200, 50).to(dev));
         Ops.matmul(x, false, w, true).value().get(0, 0); // warm the pool's size classes
         System.gc();
-        Transfers before = dev.transfers();
+        DeviceWork before = dev.work();
         for (int i = 0; i < 20; i++) {
             Ops.matmul(x, false, w, true);
         }
         Tensor y = Ops.matmul(x, false, w, true).value();
-        Transfers during = dev.transfers().since(before);
-        assertEquals(0, during.toDevice() + during.toHost(), "products of device tensors: " + during);
+        DeviceWork during = dev.work().since(before);
+        assertEquals(0, during.hostWrites() + during.hostReads(), "products of device tensors: " + during);
+        assertEquals(21, during.launches(), "one sgemm launch per product: " + during);
         float[] expected = new float[64 * 200];
         Backends.cpu().matmul(x.value().to(Placement.HOST), false, w.value().to(Placement.HOST), true,
                 Tensor.wrap(expected, 64, 200), false);
