@@ -7,7 +7,6 @@
 //
 // The kernels follow the CPU backend (CpuDecoderKernel, Gemm, Hmc, Philox) to float32 tolerance.
 
-#define TILE 16
 #define HALF_LOG_2PI 0.91893853320467274f
 #define TWO_PI 6.283185307179586
 
@@ -18,47 +17,109 @@
 #define EPI_TANH_GRAD 3   // v * (1 - aux[row, col]^2)     backward through tanh, aux = the layer's output
 #define EPI_SUB_AUX 4     // v - aux[row, col]             gradient of the standard normal prior, aux = z
 
+// sgemm's blocking: a group of GEMM_THREADS x GEMM_THREADS work-items computes a GEMM_TILE x GEMM_TILE block
+// of C, each work-item GEMM_WORK x GEMM_WORK outputs (rows ly + GEMM_THREADS i, columns lx + GEMM_THREADS j:
+// neighbouring work-items read neighbouring local words and write neighbouring columns); k advances by
+// GEMM_KTILE, with a GEMM_KTILE x GEMM_TILE slice of op(A) and of op(B) in local memory (8.3 KB).
+#define GEMM_TILE 64
+#define GEMM_THREADS 16
+#define GEMM_WORK 4
+#define GEMM_KTILE 16
+#define GEMM_PAD (GEMM_TILE + 1)
+#define GEMM_LOADS (GEMM_TILE * GEMM_KTILE / (GEMM_THREADS * GEMM_THREADS))
+
+// One k of a work-item's block: acc[i][j] = fmaf(op(A)[its row i, k], op(B)[k, its column j], acc[i][j]).
+#define GEMM_STEP(k) { \
+        float a_[GEMM_WORK], b_[GEMM_WORK]; \
+        UNROLL \
+        for (int i_ = 0; i_ < GEMM_WORK; i_++) { \
+            a_[i_] = As[k][ly + GEMM_THREADS * i_]; \
+            b_[i_] = Bs[k][lx + GEMM_THREADS * i_]; \
+        } \
+        UNROLL \
+        for (int i_ = 0; i_ < GEMM_WORK; i_++) { \
+            UNROLL \
+            for (int j_ = 0; j_ < GEMM_WORK; j_++) { \
+                acc[i_][j_] = fmaf(a_[i_], b_[j_], acc[i_][j_]); \
+            } \
+        } \
+    }
+
 // C[M, N] (ldc) = op(A) op(B), op(A) [M, K] read from A [M, K] (lda) or, transposed, from [K, M];
-// op(B) [K, N] read from B [K, N] (ldb) or, transposed, from [N, K]. 16x16 tiles in local memory:
-// launched as ceil(N/16) x ceil(M/16) groups of 16 x 16.
+// op(B) [K, N] read from B [K, N] (ldb) or, transposed, from [N, K]; then the epilogue (aux is read with
+// ldc, without coff). Each output is one chain c = fmaf(op(A)[row, k], op(B)[k, col], c) over k = 0..K-1
+// in order, from 0, or from C when accumulating (the CPU's Gemm: the same bits where fmaf is the IEEE fma).
+// Launched as ceil(N/GEMM_TILE) x ceil(M/GEMM_TILE) groups of GEMM_THREADS x GEMM_THREADS.
 KERNEL void sgemm(int M, int N, int K,
                   GLOBAL const float* RESTRICT A, int aoff, int lda, int ta,
                   GLOBAL const float* RESTRICT B, int boff, int ldb, int tb,
                   GLOBAL float* C, int coff, int ldc, int accumulate,
                   GLOBAL const float* RESTRICT bias, GLOBAL const float* RESTRICT aux, int epilogue) {
-    LOCAL float As[TILE][TILE + 1];
-    LOCAL float Bs[TILE][TILE + 1];
-    const int lx = LOCAL_ID_X, ly = LOCAL_ID_Y;
-    const int row = GROUP_ID_Y * TILE + ly;
-    const int col = GROUP_ID_X * TILE + lx;
+    LOCAL float As[GEMM_KTILE][GEMM_PAD];
+    LOCAL float Bs[GEMM_KTILE][GEMM_PAD];
+    const int lx = LOCAL_ID_X, ly = LOCAL_ID_Y, lid = ly * GEMM_THREADS + lx;
+    const int row0 = GROUP_ID_Y * GEMM_TILE, col0 = GROUP_ID_X * GEMM_TILE;
     A += aoff;
     B += boff;
     C += coff;
-    float acc = 0.0f;
-    for (int k0 = 0; k0 < K; k0 += TILE) {
-        const int ka = k0 + lx, kb = k0 + ly;
-        As[ly][lx] = (row < M && ka < K) ? (ta ? A[ka * lda + row] : A[row * lda + ka]) : 0.0f;
-        Bs[ly][lx] = (kb < K && col < N) ? (tb ? B[col * ldb + kb] : B[kb * ldb + col]) : 0.0f;
-        LOCAL_BARRIER();
+    float acc[GEMM_WORK][GEMM_WORK];
+    UNROLL
+    for (int i = 0; i < GEMM_WORK; i++) {
+        const int row = row0 + ly + GEMM_THREADS * i;
         UNROLL
-        for (int k = 0; k < TILE; k++) {
-            acc = fmaf(As[ly][k], Bs[k][lx], acc);
+        for (int j = 0; j < GEMM_WORK; j++) {
+            const int col = col0 + lx + GEMM_THREADS * j;
+            acc[i][j] = (accumulate && row < M && col < N) ? C[row * ldc + col] : 0.0f;
+        }
+    }
+    for (int k0 = 0; k0 < K; k0 += GEMM_KTILE) {
+        // the slices of op(A) and op(B) for k0..k0+GEMM_KTILE-1, zero outside the matrices: each work-item loads
+        // GEMM_LOADS words of each, neighbouring work-items neighbouring words of the operand as it is stored
+        UNROLL
+        for (int t = 0; t < GEMM_LOADS; t++) {
+            const int e = lid + t * GEMM_THREADS * GEMM_THREADS;
+            const int ra = ta ? e % GEMM_TILE : e / GEMM_KTILE, ka = ta ? e / GEMM_TILE : e % GEMM_KTILE;
+            const int row = row0 + ra, kga = k0 + ka;
+            As[ka][ra] = (row < M && kga < K) ? (ta ? A[kga * lda + row] : A[row * lda + kga]) : 0.0f;
+            const int cb = tb ? e / GEMM_KTILE : e % GEMM_TILE, kb = tb ? e % GEMM_KTILE : e / GEMM_TILE;
+            const int col = col0 + cb, kgb = k0 + kb;
+            Bs[kb][cb] = (col < N && kgb < K) ? (tb ? B[col * ldb + kgb] : B[kgb * ldb + col]) : 0.0f;
+        }
+        LOCAL_BARRIER();
+        if (K - k0 >= GEMM_KTILE) {
+            UNROLL
+            for (int k = 0; k < GEMM_KTILE; k++) {
+                GEMM_STEP(k);
+            }
+        } else {
+            // the last, partial slice: only k < K, as fmaf(0, 0, c) would turn a chain's -0 into +0
+            for (int k = 0; k < K - k0; k++) {
+                GEMM_STEP(k);
+            }
         }
         LOCAL_BARRIER();
     }
-    if (row < M && col < N) {
-        float v = accumulate ? acc + C[row * ldc + col] : acc;
-        if (epilogue == EPI_BIAS_TANH) {
-            v = tanhf(v + bias[col]);
-        } else if (epilogue == EPI_BIAS) {
-            v = v + bias[col];
-        } else if (epilogue == EPI_TANH_GRAD) {
-            const float h = aux[row * ldc + col];
-            v = v * (1.0f - h * h);
-        } else if (epilogue == EPI_SUB_AUX) {
-            v = v - aux[row * ldc + col];
+    UNROLL
+    for (int i = 0; i < GEMM_WORK; i++) {
+        const int row = row0 + ly + GEMM_THREADS * i;
+        UNROLL
+        for (int j = 0; j < GEMM_WORK; j++) {
+            const int col = col0 + lx + GEMM_THREADS * j;
+            if (row < M && col < N) {
+                float v = acc[i][j];
+                if (epilogue == EPI_BIAS_TANH) {
+                    v = tanhf(v + bias[col]);
+                } else if (epilogue == EPI_BIAS) {
+                    v = v + bias[col];
+                } else if (epilogue == EPI_TANH_GRAD) {
+                    const float h = aux[row * ldc + col];
+                    v = v * fmaf(-h, h, 1.0f); // spelt as the fma, so that no compiler's contraction changes it
+                } else if (epilogue == EPI_SUB_AUX) {
+                    v = v - aux[row * ldc + col];
+                }
+                C[row * ldc + col] = v;
+            }
         }
-        C[row * ldc + col] = v;
     }
 }
 

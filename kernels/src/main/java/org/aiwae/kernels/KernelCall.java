@@ -38,9 +38,12 @@ public record KernelCall(String name, Grid grid, List<Arg> args) {
             return new Grid(Math.max(0, groups), 1, local, 1);
         }
 
-        /** Square {@code tile x tile} groups covering a {@code rows x cols} output: x runs over columns, y over rows. */
-        public static Grid tiles(int rows, int cols, int tile) {
-            return new Grid(Math.max(0, (cols + tile - 1) / tile), Math.max(0, (rows + tile - 1) / tile), tile, tile);
+        /**
+         * One group of {@code local x local} work-items per {@code tile x tile} block of a {@code rows x cols}
+         * output: x runs over columns, y over rows.
+         */
+        public static Grid tiles(int rows, int cols, int tile, int local) {
+            return new Grid(Math.max(0, (cols + tile - 1) / tile), Math.max(0, (rows + tile - 1) / tile), local, local);
         }
 
         /** 1 or 2. */

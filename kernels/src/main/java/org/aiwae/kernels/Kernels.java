@@ -10,8 +10,13 @@ import org.aiwae.kernels.KernelCall.Grid;
  * these methods make against the kernel signatures in the body and, where nvcc built them, in the PTX.
  */
 public final class Kernels {
-    /** sgemm's tile: 16 x 16 work-items per group ({@code TILE} in the body). */
-    public static final int TILE = 16;
+    /** sgemm's output block per group: {@code TILE x TILE} ({@code GEMM_TILE} in the body). */
+    public static final int TILE = 64;
+    /**
+     * sgemm's group: {@code TILE_THREADS x TILE_THREADS} work-items ({@code GEMM_THREADS} in the body), each
+     * computing {@code TILE / TILE_THREADS} squared outputs in registers.
+     */
+    public static final int TILE_THREADS = 16;
     /** bernoulli_rows' group size per row ({@code ROW_THREADS} in the body). */
     public static final int ROW_THREADS = 64;
 
@@ -62,11 +67,14 @@ public final class Kernels {
 
     /**
      * {@code C[m, n] = op(A) op(B)} ({@code + C} when {@code accumulate}) then the epilogue; op(A) is
-     * [m, k], op(B) [k, n]. {@code bias} and {@code aux} may be null when the epilogue does not read them.
+     * [m, k], op(B) [k, n]. Each element is one fused multiply-add chain over k in order, from 0 or from C
+     * (the CPU's {@code Gemm} contract). {@code bias} and {@code aux} may be null when the epilogue does not
+     * read them; {@code aux} is read with {@code c}'s leading dimension, from its element 0. One launch of
+     * {@code ceil(n / TILE) x ceil(m / TILE)} groups.
      */
     public void sgemm(int m, int n, int k, Matrix a, Matrix b, Matrix c, boolean accumulate, Epilogue epilogue, Buffer bias,
                       Buffer aux) {
-        device.launch(KernelCall.of("sgemm", Grid.tiles(m, n, TILE))
+        device.launch(KernelCall.of("sgemm", Grid.tiles(m, n, TILE, TILE_THREADS))
                 .i32(m).i32(n).i32(k)
                 .buf(a.buffer()).i32(a.offset()).i32(a.ld()).flag(a.transposed())
                 .buf(b.buffer()).i32(b.offset()).i32(b.ld()).flag(b.transposed())

@@ -168,7 +168,8 @@ class KernelSourceTest {
         String body = KernelSource.body();
         Map<String, List<Kind>> signatures = bodySignatures(body);
         assertEquals(10, signatures.size(), "kernels in the body: " + signatures.keySet());
-        assertEquals(define(body, "TILE"), Kernels.TILE, "sgemm's tile");
+        assertEquals(define(body, "GEMM_TILE"), Kernels.TILE, "sgemm's output block");
+        assertEquals(define(body, "GEMM_THREADS"), Kernels.TILE_THREADS, "sgemm's group");
         assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");
         Set<String> launched = new TreeSet<>();
         for (KernelCall call : everyLaunch()) {
@@ -180,7 +181,7 @@ class KernelSourceTest {
             switch (call.name()) {
                 case "sgemm" -> {
                     int m = first, n = ((KernelCall.Arg.I32) call.args().get(1)).value();
-                    assertEquals(new KernelCall.Grid((n + 15) / 16, (m + 15) / 16, Kernels.TILE, Kernels.TILE), g, "sgemm " + m + "x" + n);
+                    assertEquals(new KernelCall.Grid((n + 63) / 64, (m + 63) / 64, 16, 16), g, "sgemm " + m + "x" + n);
                 }
                 case "bernoulli_rows", "reduce_rows" -> assertEquals(KernelCall.Grid.groups(first, Kernels.ROW_THREADS), g, "one group per row");
                 case "reduce_axis" -> assertEquals(KernelCall.Grid.linear(first * ((KernelCall.Arg.I32) call.args().get(2)).value()), g,
