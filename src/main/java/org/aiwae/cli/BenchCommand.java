@@ -7,8 +7,7 @@ import org.aiwae.data.Images;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Parallel;
-import org.aiwae.kernels.DeviceBackend;
-import org.aiwae.kernels.DeviceWork;
+import org.aiwae.kernels.WorkAudit;
 import org.aiwae.model.MlpVae;
 import org.aiwae.train.Streams;
 import org.aiwae.train.TrainConfig;
@@ -24,7 +23,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code aiwae bench}: the training step's throughput for a configuration given with the same
  * flags as {@code train}, after a warm-up, in examples per second; also the bytes allocated per
- * step over all threads (a GC-free measure of the step's working memory traffic).
+ * step over all threads (a GC-free measure of the step's working memory traffic). The model and the
+ * minibatches live on the backend; the timed steps are audited ({@link WorkAudit}): on a device, a CPU
+ * primitive among them (or no device op) prints one line naming what ran where instead of a figure, status 3.
  */
 @Command(name = "bench", header = "training-step throughput for train's flags, in examples/s", sortOptions = false,
         description = {"Times training steps of the configuration that train's flags give, on the first training images "
@@ -78,16 +79,23 @@ final class BenchCommand implements Callable<Integer> {
                         config.label(), config.batchSize(), backend.name(), Parallel.threads(), warmup, seconds);
                 timed(step, xs, warmup, config.seed());
                 long bytes0 = allocatedBytes(), cpu0 = threadCpuNanos();
-                DeviceWork work0 = backend instanceof DeviceBackend d ? d.work() : null;
+                WorkAudit audit = WorkAudit.start(backend);
                 long[] stepsAndNanos = timed(step, xs, seconds, config.seed());
                 long bytes = allocatedBytes() - bytes0, cpu = threadCpuNanos() - cpu0;
+                WorkAudit.Ran ran;
+                try {
+                    ran = audit.check("bench " + config.label() + ", batch " + config.batchSize());
+                } catch (WorkAudit.Misplaced e) {
+                    System.err.println("aiwae: " + e.getMessage());
+                    return 3;
+                }
                 double elapsed = stepsAndNanos[1] / 1e9;
                 double perSecond = stepsAndNanos[0] * (double) config.batchSize() / elapsed;
                 System.out.printf("%.1f examples/s  (%s, batch %d, backend %s, %d threads; %d steps in %.1f s, %.1f MB allocated per step)%n",
                         perSecond, config.label(), config.batchSize(), backend.name(), Parallel.threads(), stepsAndNanos[0], elapsed,
                         bytes < 0 ? Double.NaN : bytes / 1e6 / stepsAndNanos[0]);
-                if (backend instanceof DeviceBackend d) {
-                    System.out.println(d.work().since(work0).perStep(stepsAndNanos[0]));
+                if (ran.device() != null) {
+                    System.out.println(ran.device().perStep(stepsAndNanos[0]));
                     System.out.printf("host time per step: %.3f ms on the calling thread's CPU, %.3f ms wall%n",
                             cpu / 1e6 / stepsAndNanos[0], stepsAndNanos[1] / 1e6 / stepsAndNanos[0]);
                 }

@@ -4,7 +4,6 @@ import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.backend.Backend;
-import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.sampler.Annealer;
@@ -12,11 +11,11 @@ import org.aiwae.sampler.StepSizes;
 import org.openjdk.jmh.annotations.*;
 
 /**
- * Purpose: the NLL protocol's AIS, 16 chains for each of 100 images with HMC of L=10 leapfrog
+ * Purpose: the NLL protocol's AIS, 16 chains for each of 100 images ({@code images}) with HMC of L=10 leapfrog
  * steps, through {@link Annealer} as {@code aiwae eval} runs it (HMC and AIS composed from the
  * backend's primitives around its fused decoder, wherever the backend keeps its tensors). One op = 10 temperature steps
- * (inverse temperatures 0.40 .. 0.41) from fresh q(z|x) samples = 16,000 chain-temperature steps,
- * the unit of PyTorch's anchor; the start (one evaluation in 101) is included.
+ * (inverse temperatures 0.40 .. 0.41) from fresh q(z|x) samples = 16,000 chain-temperature steps
+ * ({@code images} x 160), the unit of PyTorch's anchor; the start (one evaluation in 101) is included.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -24,12 +23,12 @@ import org.openjdk.jmh.annotations.*;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class AisBenchmark {
+public class AisBenchmark extends OnBackend {
 
-    @Param({"cpu"})
-    public String backend;
+    /** Test images, 16 chains each (the protocol's 100; fewer for a quick run). */
+    @Param({"100"})
+    public int images;
 
-    private Backend be;
     private ModelFixture f;
     private Tensor z0;
     private StepSizes sizes;
@@ -38,10 +37,10 @@ public class AisBenchmark {
 
     @Setup
     public void setup() {
-        be = BenchBackends.byName(backend);
-        f = new ModelFixture(be, 100, 16);
+        open();
+        f = new ModelFixture(be, images, 16);
         z0 = f.state.chains().position().copy();
-        sizes = StepSizes.ais(100, 0.05f);
+        sizes = StepSizes.ais(images, 0.05f);
         rng = new RandomStream(5);
         for (int t = 0; t < betas.length; t++) {
             betas[t] = 0.4 + 0.001 * t;

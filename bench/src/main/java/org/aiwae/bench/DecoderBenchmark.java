@@ -2,15 +2,14 @@ package org.aiwae.bench;
 
 import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.backend.Backend;
-import org.aiwae.engine.backend.Backends;
 import org.aiwae.sampler.LogDensity;
 import org.openjdk.jmh.annotations.*;
 
 /**
  * Purpose: the fused hot operation of HMC, log p(x, z) and its gradient in z through the
  * decoder 50-200-200-784 (tanh, Bernoulli logits, standard normal prior) for 640 (x, z) pairs:
- * K=5 samples of a 128-image AIWAE minibatch. One op = 640 evaluations with gradients; a leapfrog
- * step costs exactly one.
+ * K=5 samples of a 128-image AIWAE minibatch ({@code batch}). One op = 640 (5 x batch) evaluations with gradients; a
+ * leapfrog step costs exactly one.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -18,18 +17,18 @@ import org.openjdk.jmh.annotations.*;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class DecoderBenchmark {
+public class DecoderBenchmark extends OnBackend {
 
-    @Param({"cpu"})
-    public String backend;
+    /** Images, 5 chains each (an AIWAE minibatch of 128; fewer for a quick run). */
+    @Param({"128"})
+    public int batch;
 
-    private Backend be;
     private ModelFixture f;
 
     @Setup
     public void setup() {
-        be = BenchBackends.byName(backend);
-        f = new ModelFixture(be, 128, 5);
+        open();
+        f = new ModelFixture(be, batch, 5);
     }
 
 

@@ -3,7 +3,6 @@ package org.aiwae.bench;
 import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
-import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.sampler.Hmc;
@@ -13,7 +12,8 @@ import org.openjdk.jmh.annotations.*;
 /**
  * Purpose: one HMC transition with L=5 leapfrog steps for 640 chains (K=5 x 128 images) on the
  * path from q(z|x) to p(x, z) at beta = 0.5, as inside an AIWAE step: momenta, 5 fused
- * decoder evaluations with gradients and log q by autodiff, the Metropolis test, on any backend. One op = 640 chain transitions.
+ * decoder evaluations with gradients and log q by autodiff, the Metropolis test, on any backend. One op = 640
+ * chain transitions (5 x {@code batch}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -21,12 +21,12 @@ import org.openjdk.jmh.annotations.*;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class HmcBenchmark {
+public class HmcBenchmark extends OnBackend {
 
-    @Param({"cpu"})
-    public String backend;
+    /** Images, 5 chains each (an AIWAE minibatch of 128; fewer for a quick run). */
+    @Param({"128"})
+    public int batch;
 
-    private Backend be;
     private ModelFixture f;
     private Hmc hmc;
     private Tempered potential;
@@ -35,8 +35,8 @@ public class HmcBenchmark {
 
     @Setup
     public void setup() {
-        be = BenchBackends.byName(backend);
-        f = new ModelFixture(be, 128, 5);
+        open();
+        f = new ModelFixture(be, batch, 5);
         hmc = new Hmc(5);
         potential = new Tempered(f.ais.base(), f.ais.target(), 0.5);
         eps = be.full(0.05f, 1, 1);

@@ -32,15 +32,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class MatmulBenchmark {
+public class MatmulBenchmark extends OnBackend {
 
     @Param({"640x200x50:NT", "640x200x200:NT", "640x784x200:NT", "640x200x784:NN", "640x200x200:NN", "784x200x640:TN", "200x200x640:TN"})
     public String shape;
 
-    @Param({"cpu"})
-    public String backend;
-
-    private Backend be;
     private Tensor a;
     private Tensor b;
     private Tensor c;
@@ -49,7 +45,7 @@ public class MatmulBenchmark {
 
     @Setup
     public void setup() {
-        be = BenchBackends.byName(backend);
+        open();
         String[] parts = shape.split(":");
         String[] d = parts[0].split("x");
         int m = Integer.parseInt(d[0]), n = Integer.parseInt(d[1]), k = Integer.parseInt(d[2]);

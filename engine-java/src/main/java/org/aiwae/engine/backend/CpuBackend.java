@@ -1,6 +1,7 @@
 package org.aiwae.engine.backend;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Shapes;
 import org.aiwae.engine.Tensor;
@@ -15,8 +16,20 @@ public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
     /** Elementwise work below this many elements runs on the calling thread. */
     private static final int PARALLEL_GRAIN = 1 << 15;
+    /** One count per primitive call ({@link #calls()}). */
+    private final LongAdder calls = new LongAdder();
 
     private CpuBackend() {}
+
+    /**
+     * How many primitives this backend has run so far: one per elementwise map, reduction, sum to a shape,
+     * masked select, matrix product and fused decoder evaluation, whatever their size (a counter bumped once
+     * per call, never per element). Every autodiff op is made of these, so work meant for a device backend
+     * leaves it unchanged; the benchmarks check that it does ({@code org.aiwae.kernels.WorkAudit}).
+     */
+    public long calls() {
+        return calls.sum();
+    }
 
     @Override
     public String name() {
@@ -55,6 +68,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor unary(UnaryOp op, Tensor a) {
+        calls.increment();
         Tensor out = Tensor.zeros(a.shape());
         float[] x = a.data(), y = out.data();
         int xo = a.offset();
@@ -65,6 +79,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        calls.increment();
         int[] shape = Shapes.broadcast(op.label(), a.shape(), b.shape());
         Tensor out = Tensor.zeros(shape);
         float[] y = out.data();
@@ -122,6 +137,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor where(Tensor mask, Tensor a, Tensor b) {
+        calls.increment();
         int inner = whereInner(mask, a, b);
         Tensor out = Tensor.zeros(a.shape());
         float[] m = mask.data(), x = a.data(), z = b.data(), y = out.data();
@@ -146,6 +162,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor reduce(ReduceOp op, Tensor a, int axis) {
+        calls.increment();
         int[] shape = a.shape();
         int ax = Shapes.axis("reduce", axis, shape.length);
         int n = shape[ax];
@@ -194,6 +211,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor sumTo(Tensor a, int[] shape) {
+        calls.increment();
         int[] full = a.shape();
         if (!Arrays.equals(Shapes.broadcast("sumTo", shape, full), full)) {
             throw new IllegalArgumentException("sumTo: shape " + Shapes.str(shape) + " does not broadcast to " + Shapes.str(full));
@@ -237,6 +255,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out, boolean accumulate) {
+        calls.increment();
         MatmulShape s = MatmulShape.of(a, transA, b, transB, out);
         Gemm.Packed packed = Gemm.Packed.of(b.data(), b.offset(), s.k(), s.n(), transB);
         int ars = transA ? 1 : s.k();
@@ -250,6 +269,6 @@ public final class CpuBackend implements Backend {
 
     @Override
     public DecoderKernel decoder(TanhMlpDecoder decoder, int maxRows) {
-        return new CpuDecoderKernel(decoder, maxRows);
+        return new CpuDecoderKernel(decoder, maxRows, calls);
     }
 }

@@ -3,6 +3,7 @@ package org.aiwae.engine.backend;
 import static org.aiwae.engine.backend.Gemm.S;
 import static org.aiwae.engine.backend.Gemm.V;
 
+import java.util.concurrent.atomic.LongAdder;
 import jdk.incubator.vector.FloatVector;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.fused.DecoderKernel;
@@ -29,7 +30,11 @@ final class CpuDecoderKernel implements DecoderKernel {
     /** Gradient with respect to each hidden layer's output. */
     private final float[][] delta;
 
-    CpuDecoderKernel(TanhMlpDecoder decoder, int maxRows) {
+    /** The backend's primitive counter: one per {@link #logJoint}. */
+    private final LongAdder calls;
+
+    CpuDecoderKernel(TanhMlpDecoder decoder, int maxRows, LongAdder calls) {
+        this.calls = calls;
         if (maxRows < 1) {
             throw new IllegalArgumentException("decoder kernel: maxRows must be positive, got " + maxRows);
         }
@@ -74,6 +79,7 @@ final class CpuDecoderKernel implements DecoderKernel {
 
     @Override
     public void logJoint(Tensor z, Tensor x, Tensor logp, Tensor gradZ) {
+        calls.increment();
         int n = DecoderKernel.checkRows(this, z, x, logp, gradZ);
         Parallel.forRange(n, Gemm.MR, 8, (from, to) -> rows(z, x, logp, gradZ, from, to));
     }

@@ -1,0 +1,60 @@
+package org.aiwae.bench;
+
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
+import org.aiwae.kernels.Accelerators;
+import org.aiwae.kernels.WorkAudit;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.BenchmarkParams;
+
+/**
+ * What every benchmark shares: the backend its {@code backend} parameter names (cpu, opencl or cuda, e.g.
+ * {@code -p backend=cpu,opencl}), on which the benchmark's setup puts everything the timed work touches (model,
+ * data, optimiser state, chains), and the audit of each iteration, warm-up ones included ({@link WorkAudit}): an
+ * iteration in which a primitive ran on the CPU while the backend is a device, or no device op was issued, fails
+ * the benchmark with one line naming what ran where, so JMH reports no figure for it.
+ */
+@State(Scope.Benchmark)
+public abstract class OnBackend {
+
+    @Param({"cpu"})
+    public String backend;
+
+    /** The backend, after {@link #open()}. */
+    protected Backend be;
+    private WorkAudit audit;
+
+    /** Opens the backend {@link #backend} names; the benchmark's setup calls this first. */
+    protected final Backend open() {
+        be = switch (backend) {
+            case "cpu" -> Backends.cpu();
+            case "opencl", "cuda" -> Accelerators.open(backend);
+            default -> throw new IllegalArgumentException("unknown backend " + backend + " (cpu, opencl or cuda)");
+        };
+        return be;
+    }
+
+    @Setup(Level.Iteration)
+    public void startAudit() {
+        audit = WorkAudit.start(be);
+    }
+
+    @TearDown(Level.Iteration)
+    public void checkAudit(BenchmarkParams params) {
+        StringBuilder what = new StringBuilder(params.getBenchmark().replaceFirst(".*\\.(\\w+\\.\\w+)$", "$1")).append(" {");
+        for (String key : params.getParamsKeys()) {
+            what.append(what.charAt(what.length() - 1) == '{' ? "" : ", ").append(key).append('=').append(params.getParam(key));
+        }
+        ran(what.append('}').toString());
+    }
+
+    /** What ran since {@link #startAudit}, after checking it ran on the backend (else {@link WorkAudit.Misplaced}). */
+    final WorkAudit.Ran ran(String what) {
+        return audit.check(what);
+    }
+}

@@ -1,0 +1,78 @@
+package org.aiwae.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.function.Supplier;
+import org.aiwae.kernels.DeviceWork;
+import org.aiwae.kernels.OnEveryDevice;
+import org.aiwae.kernels.TestBackends;
+import org.aiwae.kernels.WorkAudit;
+
+/**
+ * Every JMH benchmark with {@code -p backend=<device>}: its setup and one invocation, audited as JMH audits each
+ * iteration ({@link OnBackend}), so the invocation issued device ops and ran no primitive on the CPU: the model,
+ * the data, the optimiser state and the chains live on the device. opencl runs on PoCL in CI
+ * ({@code AIWAE_REQUIRE_OPENCL}); cuda where a GPU is. Reduced sizes where the benchmark has a size
+ * parameter, so that it takes seconds.
+ */
+class BenchmarksOnDeviceTest {
+
+    /** Setup, one audited invocation, teardown: what ran. */
+    private static <B extends OnBackend> DeviceWork once(B bench, String device, Runnable setup, Supplier<?> invocation,
+                                                          Runnable tearDown) {
+        TestBackends.device(device); // skips (or, where AIWAE_REQUIRE_<DEVICE> is set, fails) without the device
+        bench.backend = device;
+        setup.run();
+        try {
+            bench.startAudit();
+            invocation.get();
+            WorkAudit.Ran ran = bench.ran(bench.getClass().getSimpleName() + " on " + device);
+            System.err.println(bench.getClass().getSimpleName() + " on " + device + ": " + ran.device());
+            assertEquals(0, ran.cpuCalls());
+            assertTrue(ran.device().launches() > 0, "kernels were launched: " + ran.device());
+            return ran.device();
+        } finally {
+            tearDown.run();
+        }
+    }
+
+    @OnEveryDevice
+    void trainingSteps(String device) {
+        for (String config : new String[] {"aiwae:2:3:2:8", "iwae:3:1:1:4"}) {
+            TrainingStepBenchmark b = new TrainingStepBenchmark();
+            b.config = config;
+            DeviceWork work = once(b, device, b::setup, b::step, b::tearDown);
+            assertEquals(0, work.hostWrites(), config + ": nothing is uploaded in a step: " + work);
+        }
+    }
+
+    @OnEveryDevice
+    void decoder(String device) {
+        DecoderBenchmark b = new DecoderBenchmark();
+        b.batch = 8;
+        once(b, device, b::setup, b::logJointAndGradient, b::tearDown);
+    }
+
+    @OnEveryDevice
+    void hmcTransition(String device) {
+        HmcBenchmark b = new HmcBenchmark();
+        b.batch = 8;
+        once(b, device, b::setup, b::transition, b::tearDown);
+    }
+
+    @OnEveryDevice
+    void aisTemperatureSteps(String device) {
+        AisBenchmark b = new AisBenchmark();
+        b.images = 2;
+        once(b, device, b::setup, b::tenTemperatureSteps, b::tearDown);
+    }
+
+    @OnEveryDevice
+    void matmul(String device) {
+        MatmulBenchmark b = new MatmulBenchmark();
+        b.shape = "64x20x30:TN";
+        DeviceWork work = once(b, device, b::setup, b::matmul, b::tearDown);
+        assertEquals(1, work.launches(), "one sgemm: " + work);
+    }
+}
