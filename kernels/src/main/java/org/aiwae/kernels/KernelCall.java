@@ -63,7 +63,21 @@ public record KernelCall(String name, Grid grid, List<Arg> args) {
         record Buf(Device.Buffer buffer) implements Arg {}
 
         /** An {@code int}, or the bits of a {@code uint}. */
-        record I32(int value) implements Arg {}
+        record I32(int value) implements Arg {
+            private static final int CACHED_FROM = -16, CACHED_TO = 1024;
+            private static final I32[] CACHE = new I32[CACHED_TO - CACHED_FROM];
+
+            static {
+                for (int i = 0; i < CACHE.length; i++) {
+                    CACHE[i] = new I32(CACHED_FROM + i);
+                }
+            }
+
+            /** The argument {@code value}; the small values most launches pass (sizes, offsets, strides, flags, ordinals) are shared. */
+            public static I32 of(int value) {
+                return value >= CACHED_FROM && value < CACHED_TO ? CACHE[value - CACHED_FROM] : new I32(value);
+            }
+        }
 
         /** An {@code int64} (OpenCL {@code long}, CUDA {@code long long}). */
         record I64(long value) implements Arg {}
@@ -78,9 +92,12 @@ public record KernelCall(String name, Grid grid, List<Arg> args) {
 
     /** Appends arguments in the kernel's order. */
     public static final class Builder {
+        /** Room for the longest argument list of the kernels without growing. */
+        private static final int TYPICAL_ARGS = 24;
+
         private final String name;
         private final Grid grid;
-        private final List<Arg> args = new ArrayList<>();
+        private final List<Arg> args = new ArrayList<>(TYPICAL_ARGS);
 
         private Builder(String name, Grid grid) {
             this.name = name;
@@ -93,7 +110,7 @@ public record KernelCall(String name, Grid grid, List<Arg> args) {
         }
 
         public Builder i32(int v) {
-            args.add(new Arg.I32(v));
+            args.add(Arg.I32.of(v));
             return this;
         }
 

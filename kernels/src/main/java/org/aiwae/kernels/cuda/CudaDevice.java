@@ -4,9 +4,11 @@ import static jcuda.driver.JCudaDriver.*;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.Sizeof;
@@ -15,6 +17,8 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 import org.aiwae.kernels.BackendUnavailableException;
 import org.aiwae.kernels.Device;
@@ -25,9 +29,14 @@ import org.aiwae.kernels.KernelCall;
  * nvcc at build time ({@code kernels/build-cuda.sh}) to PTX for compute_75, which the driver JIT-compiles
  * on any Turing-or-newer GPU, plus sm_90 machine code. Both are CUDA 13's: the driver must be R580 or newer.
  *
- * <p>Everything runs in the device's primary context on the legacy default stream, so launches and
- * copies execute in the order they are issued; every entry point makes the context current on the
- * calling thread first, so any thread may use the device (one at a time: the methods are synchronized).
+ * <p>Everything runs in the device's primary context on one stream the device creates (non-blocking
+ * with respect to the legacy default stream), so launches, device copies and fills execute in the order
+ * they are issued and the host waits only where it reads: a read copies into pinned host memory and
+ * synchronises the stream. A write is an asynchronous copy from the Java array (pageable memory, which
+ * the driver stages before the call returns). A launch passes its arguments packed into one parameter
+ * block ({@link LaunchParams}, {@code CU_LAUNCH_PARAM_BUFFER_POINTER}), one JNI call with no per-argument
+ * marshalling. Every entry point makes the context current on the calling thread first, so any thread
+ * may use the device (one at a time: the methods are synchronized).
  */
 public final class CudaDevice implements Device {
     /** CUDA's limit on gridDim.y (gridDim.x may reach 2^31 - 1). */
@@ -37,11 +46,41 @@ public final class CudaDevice implements Device {
     private final String name;
     private final CUcontext context;
     private final CUmodule module;
+    private final CUstream stream;
     private final Map<String, CUfunction> functions = new HashMap<>();
+    /** Pinned host memory holding the launch parameter block ({@link LaunchParams}); {@link #extra} points at it. */
+    private final Address launchBlock = new Address();
+    private final LaunchParams params;
+    private final Pointer extra;
+    private final ToLongFunction<Buffer> addressOf = this::address;
     private final Ptr dummy;
+    /** Pinned host memory that reads land in, grown to the largest read so far. */
+    private Address staging;
+    private FloatBuffer stagingFloats;
     private boolean closed;
 
-    private record Ptr(CUdeviceptr ptr, long floats) implements Buffer {}
+    /** A device allocation and its address (read once, for the parameter blocks). */
+    private record Ptr(CUdeviceptr ptr, long address, long floats) implements Buffer {}
+
+    /** A device pointer whose address Java can read ({@code cuMemAlloc} fills it in). */
+    private static final class DevicePtr extends CUdeviceptr {
+        long address() {
+            return getNativePointer();
+        }
+    }
+
+    /** A host pointer at a native address (pinned memory from {@code cuMemAllocHost}, or a block of {@link LaunchParams}). */
+    private static final class Address extends Pointer {
+        Address() {}
+
+        Address(long address) {
+            super(address);
+        }
+
+        long address() {
+            return getNativePointer();
+        }
+    }
 
     private CudaDevice(CUdevice device, byte[] fatbin) {
         this.device = device;
@@ -69,6 +108,12 @@ public final class CudaDevice implements Device {
                         + minor[0] + ", driver for CUDA " + driver[0] / 1000 + "." + driver[0] % 1000 / 10 + "): " + e.getMessage()
                         + "; they need compute capability 7.5 or newer and a driver for CUDA 13 (R580 or newer)");
             }
+            stream = new CUstream();
+            cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+            cuMemAllocHost(launchBlock, LaunchParams.BLOCK_BYTES);
+            params = new LaunchParams(launchBlock.getByteBuffer(0, LaunchParams.BLOCK_BYTES).order(ByteOrder.nativeOrder()),
+                    launchBlock.address());
+            extra = new Address(launchBlock.address());
             dummy = (Ptr) alloc(1);
         } catch (RuntimeException e) {
             cuDevicePrimaryCtxRelease(device);
@@ -130,54 +175,68 @@ public final class CudaDevice implements Device {
     @Override
     public synchronized Buffer alloc(long floats) {
         current();
-        CUdeviceptr p = new CUdeviceptr();
+        DevicePtr p = new DevicePtr();
         cuMemAlloc(p, Math.max(floats, 1) * Sizeof.FLOAT);
-        return new Ptr(p, floats);
+        return new Ptr(p, p.address(), floats);
     }
 
+    /** Frees {@code b} once the work issued so far (which may use it) has run. */
     @Override
     public synchronized void free(Buffer b) {
         current();
+        cuStreamSynchronize(stream);
         cuMemFree(((Ptr) b).ptr());
     }
 
     @Override
-    public synchronized void write(Buffer dst, float[] src, int off, int n) {
-        if (n > 0) {
-            current();
-            cuMemcpyHtoD(((Ptr) dst).ptr(), Pointer.to(src).withByteOffset((long) off * Sizeof.FLOAT), (long) n * Sizeof.FLOAT);
-        }
+    public void write(Buffer dst, float[] src, int off, int n) {
+        write(dst, 0, src, off, n);
     }
 
     @Override
-    public synchronized void read(Buffer src, float[] dst, int off, int n) {
-        if (n > 0) {
-            current();
-            cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) off * Sizeof.FLOAT), ((Ptr) src).ptr(), (long) n * Sizeof.FLOAT);
-        }
+    public void read(Buffer src, float[] dst, int off, int n) {
+        read(src, 0, dst, off, n);
     }
 
     @Override
     public synchronized void write(Buffer dst, long dstOff, float[] src, int off, int n) {
         if (n > 0) {
             current();
-            cuMemcpyHtoD(at(dst, dstOff), Pointer.to(src).withByteOffset((long) off * Sizeof.FLOAT), (long) n * Sizeof.FLOAT);
+            cuMemcpyHtoDAsync(at(dst, dstOff), Pointer.to(src).withByteOffset((long) off * Sizeof.FLOAT), (long) n * Sizeof.FLOAT, stream);
         }
     }
 
+    /** Copies into the pinned staging memory on the stream, waits for the stream, then copies into {@code dst}. */
     @Override
     public synchronized void read(Buffer src, long srcOff, float[] dst, int off, int n) {
         if (n > 0) {
             current();
-            cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) off * Sizeof.FLOAT), at(src, srcOff), (long) n * Sizeof.FLOAT);
+            FloatBuffer host = staging(n);
+            cuMemcpyDtoHAsync(staging, at(src, srcOff), (long) n * Sizeof.FLOAT, stream);
+            cuStreamSynchronize(stream);
+            host.get(0, dst, off, n);
         }
+    }
+
+    /** The pinned staging memory, at least {@code n} floats (a power of two from 1024). */
+    private FloatBuffer staging(int n) {
+        if (stagingFloats == null || stagingFloats.capacity() < n) {
+            int floats = Math.max(1024, Integer.highestOneBit(Math.max(n - 1, 1)) << 1);
+            if (staging != null) {
+                cuMemFreeHost(staging);
+            }
+            staging = new Address();
+            cuMemAllocHost(staging, (long) floats * Sizeof.FLOAT);
+            stagingFloats = staging.getByteBuffer(0, (long) floats * Sizeof.FLOAT).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+        return stagingFloats;
     }
 
     @Override
     public synchronized void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {
         if (n > 0) {
             current();
-            cuMemcpyDtoD(at(dst, dstOff), at(src, srcOff), n * Sizeof.FLOAT);
+            cuMemcpyDtoDAsync(at(dst, dstOff), at(src, srcOff), n * Sizeof.FLOAT, stream);
         }
     }
 
@@ -185,7 +244,7 @@ public final class CudaDevice implements Device {
     public synchronized void fill(Buffer dst, long off, long n, float value) {
         if (n > 0) {
             current();
-            cuMemsetD32(at(dst, off), Float.floatToRawIntBits(value), n);
+            cuMemsetD32Async(at(dst, off), Float.floatToRawIntBits(value), n, stream);
         }
     }
 
@@ -196,28 +255,13 @@ public final class CudaDevice implements Device {
     }
 
     @Override
-    public synchronized void copy(Buffer src, Buffer dst, long floats) {
-        if (floats > 0) {
-            current();
-            cuMemcpyDtoD(((Ptr) dst).ptr(), ((Ptr) src).ptr(), floats * Sizeof.FLOAT);
-        }
+    public void copy(Buffer src, Buffer dst, long floats) {
+        copy(src, 0, dst, 0, floats);
     }
 
-    /**
-     * The kernel parameters as cuLaunchKernel takes them: an array of pointers, each to one argument's
-     * value (a device pointer, an int, a long long, a float or a double), in the kernel's order.
-     */
-    private Pointer params(List<KernelCall.Arg> args) {
-        Pointer[] ps = new Pointer[args.size()];
-        for (int i = 0; i < ps.length; i++) {
-            ps[i] = switch (args.get(i)) {
-                case KernelCall.Arg.Buf b -> Pointer.to((b.buffer() == null ? dummy : (Ptr) b.buffer()).ptr());
-                case KernelCall.Arg.I32 v -> Pointer.to(new int[] {v.value()});
-                case KernelCall.Arg.I64 v -> Pointer.to(new long[] {v.value()});
-                case KernelCall.Arg.F32 v -> Pointer.to(new float[] {v.value()});
-            };
-        }
-        return Pointer.to(ps);
+    /** The device address of a buffer argument; a null buffer is the placeholder. */
+    private long address(Buffer b) {
+        return (b == null ? dummy : (Ptr) b).address();
     }
 
     @Override
@@ -230,13 +274,15 @@ public final class CudaDevice implements Device {
             throw new IllegalArgumentException(call.name() + ": " + g.groupsY() + " groups in y, CUDA allows " + MAX_GRID_Y);
         }
         current();
-        CUfunction f = functions.computeIfAbsent(call.name(), nm -> {
-            CUfunction fn = new CUfunction();
-            cuModuleGetFunction(fn, module, nm);
-            return fn;
-        });
+        CUfunction f = functions.get(call.name());
+        if (f == null) {
+            f = new CUfunction();
+            cuModuleGetFunction(f, module, call.name());
+            functions.put(call.name(), f);
+        }
+        params.pack(call.args(), addressOf);
         // grid = the groups, block = one group's work-items (OpenCL: global = groups x local); no dynamic shared memory
-        cuLaunchKernel(f, g.groupsX(), g.groupsY(), 1, g.localX(), g.localY(), 1, 0, null, params(call.args()), null);
+        cuLaunchKernel(f, g.groupsX(), g.groupsY(), 1, g.localX(), g.localY(), 1, 0, stream, null, extra);
     }
 
     @Override
@@ -245,10 +291,16 @@ public final class CudaDevice implements Device {
             return;
         }
         current();
+        cuStreamSynchronize(stream);
         cuMemFree(dummy.ptr());
+        if (staging != null) {
+            cuMemFreeHost(staging);
+        }
+        cuStreamDestroy(stream);
         cuModuleUnload(module);
         closed = true;
         functions.clear();
+        cuMemFreeHost(launchBlock);
         cuDevicePrimaryCtxRelease(device);
     }
 }
