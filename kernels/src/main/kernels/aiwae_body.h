@@ -23,7 +23,7 @@
 // GEMM_KTILE, with a GEMM_KTILE x GEMM_TILE slice of op(A) and of op(B) in local memory (8.3 KB).
 #define GEMM_TILE 64
 #define GEMM_THREADS 16
-#define GEMM_WORK 4
+#define GEMM_WORK (GEMM_TILE / GEMM_THREADS)
 #define GEMM_KTILE 16
 #define GEMM_PAD (GEMM_TILE + 1)
 #define GEMM_LOADS (GEMM_TILE * GEMM_KTILE / (GEMM_THREADS * GEMM_THREADS))
