@@ -2,7 +2,6 @@ package org.aiwae.bench;
 
 import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.backend.BinaryOp;
-import org.aiwae.kernels.Accelerators;
 import org.aiwae.kernels.Device;
 import org.aiwae.kernels.DeviceBackend;
 import org.aiwae.kernels.Kernels;
@@ -28,7 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>On {@code cuda} through the no-op driver of {@code shared/tools/null-cuda} this is the host's time alone
  * (argument packing, JNI, the Java work around the launch). On {@code opencl} through PoCL it includes PoCL
- * running the tiny kernels on the same cores.
+ * running the tiny kernels on the same cores. The CPU backend has no launches: {@code -p backend=opencl} or
+ * {@code cuda}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,26 +36,26 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class LaunchBenchmark {
-    private static final int LAUNCHES = 256;
+public class LaunchBenchmark extends OnBackend {
+    static final int LAUNCHES = 256;
     private static final int SIDE = 16;
-
-    @Param({"cuda"})
-    public String backend;
 
     @Param({"binary_op", "sgemm"})
     public String kernel;
 
-    private DeviceBackend be;
+    private DeviceBackend device;
     private Kernels kernels;
     private Device.Buffer a, b, c;
     private final float[] one = new float[1];
 
     @Setup
     public void setup() {
-        be = Accelerators.open(backend);
-        kernels = be.kernels();
-        Device d = be.device();
+        if (!(open() instanceof DeviceBackend opened)) {
+            throw new IllegalArgumentException("LaunchBenchmark times device launches: -p backend=opencl or cuda, not " + backend);
+        }
+        device = opened;
+        kernels = device.kernels();
+        Device d = device.device();
         a = d.alloc(SIDE * SIDE);
         b = d.alloc(SIDE * SIDE);
         c = d.alloc(SIDE * SIDE);
@@ -67,7 +67,7 @@ public class LaunchBenchmark {
 
     @TearDown
     public void tearDown() {
-        Device d = be.device();
+        Device d = device.device();
         d.free(a);
         d.free(b);
         d.free(c);
@@ -87,7 +87,7 @@ public class LaunchBenchmark {
                 kernels.binaryOp(SIDE * SIDE, BinaryOp.MUL.ordinal(), dims, a, 0, dense, b, i % SIDE, row, c);
             }
         }
-        be.device().read(c, one, 0, 1);
+        device.device().read(c, one, 0, 1);
         return one[0];
     }
 }

@@ -75,4 +75,15 @@ class BenchmarksOnDeviceTest {
         DeviceWork work = once(b, device, b::setup, b::matmul, b::tearDown);
         assertEquals(1, work.launches(), "one sgemm: " + work);
     }
+
+    @OnEveryDevice
+    void launches(String device) {
+        for (String kernel : new String[] {"binary_op", "sgemm"}) {
+            LaunchBenchmark b = new LaunchBenchmark();
+            b.kernel = kernel;
+            DeviceWork work = once(b, device, b::setup, b::launch, b::tearDown);
+            assertEquals(LaunchBenchmark.LAUNCHES, work.launches(), kernel + ": " + work);
+            assertEquals(1, work.hostReads(), kernel + ": " + work);
+        }
+    }
 }

@@ -63,7 +63,7 @@ class LaunchParamsTest {
     @Test
     void aCallOfTheKernelsPacksAsTheKernelDeclaresIt() {
         // sgemm: int m, n, k, then (pointer, int offset, int ld, int flag) for a, b and c, then bias, aux, epilogue
-        KernelCall call = KernelCall.of("sgemm", KernelCall.Grid.tiles(4, 4, 16)).i32(4).i32(5).i32(6)
+        KernelCall call = KernelCall.of("sgemm", KernelCall.Grid.linear(16)).i32(4).i32(5).i32(6)
                 .buf(A).i32(0).i32(6).flag(false).buf(B).i32(2).i32(5).flag(true).buf(A).i32(0).i32(5).flag(false)
                 .buf(null).buf(null).i32(0).build();
         ByteBuffer into = buffer(256);
