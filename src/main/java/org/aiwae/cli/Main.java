@@ -29,7 +29,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         description = {"Annealed importance weighted auto-encoders: training, evaluation and the paper's figures.",
                 "'aiwae COMMAND --help' lists a command's options; 'aiwae completion' prints a bash completion script."},
         subcommands = {TrainCommand.class, EvalCommand.class, TableCommand.class, FigureCommand.Posterior.class,
-                FigureCommand.Samples.class, FigureCommand.Plot.class, GridCommand.class, BenchCommand.class, DevicesCommand.class, DataCommand.class,
+                FigureCommand.Samples.class, FigureCommand.Plot.class, GridCommand.class, ClusterCommand.class, BenchCommand.class, DevicesCommand.class, DataCommand.class,
                 CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec

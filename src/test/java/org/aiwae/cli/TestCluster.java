@@ -1,0 +1,135 @@
+package org.aiwae.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A Spark standalone cluster for the cluster tests, started as a user starts one ({@code aiwae cluster
+ * start} in a fresh JVM, which exits and leaves the daemons running) and stopped with {@code aiwae cluster
+ * stop}. Every daemon and executor pid it sees is remembered, and {@link #close} kills whatever of them is
+ * still alive after the stop, so that no test leaves a JVM behind, whatever failed.
+ */
+final class TestCluster implements AutoCloseable {
+    final Path dir;
+    final String master;
+    private final List<String> startArgs;
+    private final Map<String, String> env;
+    private final Set<Long> seen = new LinkedHashSet<>();
+
+    private TestCluster(Path dir, String master, List<String> startArgs, Map<String, String> env) {
+        this.dir = dir;
+        this.master = master;
+        this.startArgs = startArgs;
+        this.env = env;
+    }
+
+    /** {@code aiwae cluster start --dir DIR --workers N --cores 1 [--gpus-per-worker G]} with {@code env}. */
+    static TestCluster start(Path dir, int workers, int gpusPerWorker, Map<String, String> env) throws Exception {
+        List<String> args = List.of("cluster", "start", "--dir", dir.toString(), "--workers", "" + workers, "--cores", "1",
+                "--memory", "1g", "--gpus-per-worker", "" + gpusPerWorker, "--timeout", "150");
+        TestCluster c = new TestCluster(dir, null, args, env);
+        String out;
+        try {
+            out = c.runStart();
+        } catch (Throwable t) {
+            c.close();
+            throw t;
+        }
+        String master = out.lines().filter(l -> l.startsWith("spark://")).findFirst().orElseThrow();
+        TestCluster started = new TestCluster(dir, master, args, env);
+        started.remember();
+        return started;
+    }
+
+    /** Runs the start command (again: restarts the workers that are down) and returns its output. */
+    String runStart() throws Exception {
+        Path log = Files.createTempFile(dir.getParent(), "cluster-start", ".log");
+        int status;
+        try {
+            status = SparkJvm.run(startArgs, log, env);
+        } finally {
+            remember();
+        }
+        String out = Files.readString(log);
+        assertEquals(0, status, out);
+        return out;
+    }
+
+    /** The live daemon {@code name} (master, worker-N) by its pid file. */
+    ProcessHandle daemon(String name) throws Exception {
+        long pid = Long.parseLong(Files.readString(dir.resolve(name + ".pid")).strip());
+        Optional<ProcessHandle> h = ProcessHandle.of(pid);
+        assertTrue(h.isPresent() && h.get().isAlive(), name + " pid " + pid + " is not alive");
+        return h.get();
+    }
+
+    /** SIGKILL of worker {@code n} and of its executors, as when a machine of a cluster dies. */
+    void killWorker(int n) throws Exception {
+        ProcessHandle w = daemon("worker-" + n);
+        List<ProcessHandle> all = new ArrayList<>(w.descendants().toList());
+        all.add(0, w);
+        for (ProcessHandle h : all) {
+            seen.add(h.pid());
+            h.destroyForcibly();
+        }
+        for (ProcessHandle h : all) {
+            h.onExit().get();
+        }
+    }
+
+    /** The worker whose executor is process {@code pid}, or 0. */
+    int workerOf(long pid) throws Exception {
+        for (int n = 1; Files.exists(dir.resolve("worker-" + n + ".pid")); n++) {
+            long w = Long.parseLong(Files.readString(dir.resolve("worker-" + n + ".pid")).strip());
+            if (ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L) == w) {
+                return n;
+            }
+        }
+        return 0;
+    }
+
+    /** The pids of the daemons and their child processes (executors) now. */
+    private void remember() {
+        try (var files = Files.list(dir)) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".pid")).toList()) {
+                long pid = Long.parseLong(Files.readString(p).strip());
+                seen.add(pid);
+                ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> seen.add(d.pid())));
+            }
+        } catch (Exception e) {
+            // no folder or pid file yet: nothing started
+        }
+    }
+
+    /** Every process that belonged to the cluster and is still alive. */
+    List<Long> alive() {
+        return seen.stream().filter(pid -> ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(this::ours).isPresent()).toList();
+    }
+
+    /** Whether a process runs from this cluster's folder (daemons say so, executors run on its spark-home), not a reused pid. */
+    private boolean ours(ProcessHandle h) {
+        return h.info().arguments().map(a -> String.join(" ", a).contains(dir.toAbsolutePath().normalize().toString())).orElse(false);
+    }
+
+    /** {@code aiwae cluster stop}, then SIGKILL of anything of the cluster that survived it. */
+    @Override
+    public void close() {
+        remember();
+        try {
+            CliRun.of("cluster", "stop", "--dir", dir.toString());
+        } finally {
+            for (long pid : seen) {
+                ProcessHandle.of(pid).filter(this::ours).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+}
