@@ -86,4 +86,15 @@ class BenchmarksOnDeviceTest {
             assertEquals(1, work.hostReads(), kernel + ": " + work);
         }
     }
+
+    @OnEveryDevice
+    void recordedSequence(String device) {
+        for (String mode : new String[] {"eager", "replay"}) {
+            GraphBenchmark b = new GraphBenchmark();
+            b.mode = mode;
+            DeviceWork work = once(b, device, b::setup, b::run, b::tearDown);
+            assertEquals(GraphBenchmark.OPS, work.ops(), mode + ": " + work);
+            assertEquals(mode.equals("replay") ? 1 : 0, work.replays(), mode + ": " + work);
+        }
+    }
 }

@@ -49,6 +49,35 @@ public interface Device extends AutoCloseable {
      */
     void launch(KernelCall call);
 
+    /**
+     * Runs {@code issue} on the calling thread while recording: the launches, device copies and fills it
+     * issues are recorded, not run (CUDA: stream capture into a graph; OpenCL: a list of commands, each launch
+     * with its own kernel object whose arguments are set once), and the returned {@link Recording} enqueues
+     * them all again on each {@link Recording#replay()}. A host read or write inside is an
+     * {@link IllegalStateException} ({@link #hostTransferWhileRecording}); so is a recording inside a
+     * recording. Other threads wait until the recording ends. What a replay reads and writes is fixed at
+     * record time: the buffers (which must outlive the recording) and every scalar argument; values that
+     * change from replay to replay must come from device memory the caller updates between replays.
+     */
+    Recording record(Runnable issue);
+
+    /** Device work recorded once ({@link #record}) and replayed. */
+    interface Recording extends AutoCloseable {
+        /** Enqueues the recorded work once more, in order with everything else issued; nothing waits for it. */
+        void replay();
+
+        /** Frees the recording (not the buffers its work uses); a replay afterwards is an error. */
+        @Override
+        void close();
+    }
+
+    /** The error of a host read or write ({@code what}) while {@code device} records. */
+    static IllegalStateException hostTransferWhileRecording(Device device, String what) {
+        return new IllegalStateException("a host " + what + " while recording on " + device.api() + " (" + device.name()
+                + "): recorded work does not run until it is replayed, so there is nothing to " + what
+                + " yet; keep host reads and writes outside the recorded code (update inputs between replays)");
+    }
+
     @Override
     void close();
 }

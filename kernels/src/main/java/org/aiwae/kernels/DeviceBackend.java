@@ -3,7 +3,11 @@ package org.aiwae.kernels;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Shapes;
 import org.aiwae.engine.Tensor;
@@ -93,7 +97,85 @@ public final class DeviceBackend implements Backend {
         if (!open.isEmpty()) {
             open.peek().add(storage.slot());
         }
+        use(storage.slot());
         return Tensor.on(storage, shape);
+    }
+
+    // ---------------------------------------------------------------- recording
+
+    /** The recording the calling thread runs ({@link #record}), if any. */
+    private final ThreadLocal<Recorder> recorder = new ThreadLocal<>();
+    /** How many threads record now: when none does, a buffer's use costs one read of this. */
+    private final AtomicInteger recording = new AtomicInteger();
+
+    /** The buffers a recording holds: every pooled buffer its code made or used. */
+    private static final class Recorder {
+        final Set<DeviceBuffer.Slot> held = new HashSet<>();
+
+        void hold(DeviceBuffer.Slot slot) {
+            if (held.add(slot)) {
+                slot.hold();
+            }
+        }
+
+        void release() {
+            held.forEach(DeviceBuffer.Slot::unhold);
+            held.clear();
+        }
+    }
+
+    /** The buffer of {@code slot}, held by the calling thread's recording if it records. */
+    Device.Buffer use(DeviceBuffer.Slot slot) {
+        if (recording.get() != 0) {
+            Recorder r = recorder.get();
+            if (r != null) {
+                r.hold(slot);
+            }
+        }
+        return slot.buffer();
+    }
+
+    /**
+     * Runs {@code code} (tensor operations on this backend) once while recording its device work, and returns
+     * it as a {@link DeviceGraph} whose {@link DeviceGraph#replay() replay} runs that work again: on CUDA one
+     * graph launch, on OpenCL the recorded command list, with no autodiff graph, no pool traffic and no
+     * argument marshalling. Nothing runs while recording, so the tensors {@code code} returns hold their values
+     * only after a replay (the last replay's values). The rules:
+     * <ul>
+     * <li>Shapes are fixed, and so is every value passed to a kernel as a scalar (sizes, offsets, constants,
+     * Philox seeds and positions): a replay repeats them. Values that change from replay to replay must come
+     * from device memory that the caller updates between replays (e.g. {@code copyFrom} into an input tensor
+     * made before recording).</li>
+     * <li>No host reads or writes inside: they are an {@link IllegalStateException} naming the rule (which makes
+     * {@code item()}, {@code toArray()} and uploads errors there too). Recordings do not nest.</li>
+     * <li>Every pooled buffer the code makes or uses belongs to the graph until it closes: a reclaim scope that
+     * closes, or a tensor that becomes unreachable, does not return it to the pool before then, so a replay never
+     * writes memory the pool handed to someone else. Tensors the code makes stay valid until the graph closes
+     * (and until their own scope closes or they become unreachable, whichever is later).</li>
+     * <li>Memory the backend does not pool (a fused decoder kernel's buffers) must outlive the graph.</li>
+     * </ul>
+     */
+    public <T> DeviceGraph<T> record(Supplier<T> code) {
+        if (recorder.get() != null) {
+            throw new IllegalStateException("a recording inside a recording on " + name() + ": recordings do not nest");
+        }
+        Recorder r = new Recorder();
+        var result = new Object() {
+            T value;
+        };
+        CountingDevice.Counted recorded;
+        recorder.set(r);
+        recording.incrementAndGet();
+        try {
+            recorded = device.record(() -> result.value = code.get());
+        } catch (RuntimeException | Error e) {
+            r.release();
+            throw e;
+        } finally {
+            recording.decrementAndGet();
+            recorder.remove();
+        }
+        return new DeviceGraph<>(recorded, result.value, recorded.perReplay(), r::release);
     }
 
     /** This thread's open {@link #reclaim} scopes, innermost first, each with the buffers made in it. */
@@ -248,28 +330,34 @@ public final class DeviceBackend implements Backend {
     /** The stream ids last uploaded for {@link #philox(long, long[], long, boolean, int, int)}, per thread. */
     private final ThreadLocal<Ids> groupIds = new ThreadLocal<>();
 
-    private record Ids(long[] ids, Device.Buffer buffer) {}
+    /** Stream ids on the device: a pooled buffer, held like a tensor's by the recordings that use it. */
+    private record Ids(long[] ids, DeviceBuffer.Slot slot) {}
 
     @Override
     public Tensor philox(long seed, long[] ids, long position, boolean normal, int per, int dim) {
         Ids held = groupIds.get();
         if (held == null || !Arrays.equals(held.ids(), ids)) {
-            if (held != null) {
-                pool.giveBack(held.buffer());
-            }
             float[] words = new float[2 * ids.length];
             for (int g = 0; g < ids.length; g++) {
                 words[2 * g] = Float.intBitsToFloat((int) ids[g]);
                 words[2 * g + 1] = Float.intBitsToFloat((int) (ids[g] >>> 32));
             }
-            Device.Buffer b = pool.take(words.length);
-            device.write(b, words, 0, words.length);
-            held = new Ids(ids.clone(), b);
+            DeviceBuffer.Slot slot = new DeviceBuffer.Slot(pool.take(words.length), pool);
+            try {
+                device.write(slot.buffer(), words, 0, words.length);
+            } catch (RuntimeException e) {
+                slot.release();
+                throw e;
+            }
+            if (held != null) {
+                held.slot().release();
+            }
+            held = new Ids(ids.clone(), slot);
             groupIds.set(held);
         }
         Tensor y = empty(per, ids.length, dim);
         int blocks = (per * dim + 3) / 4;
-        kernels.philoxFillGroups(ids.length, blocks, per, dim, seed, held.buffer(), position, normal, buffer(y));
+        kernels.philoxFillGroups(ids.length, blocks, per, dim, seed, use(held.slot()), position, normal, buffer(y));
         return y;
     }
 

@@ -1,7 +1,6 @@
 package org.aiwae.kernels;
 
 import java.lang.ref.Cleaner;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.aiwae.engine.DeviceStorage;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
@@ -9,7 +8,8 @@ import org.aiwae.engine.Tensor;
 /**
  * A tensor's storage on a {@link DeviceBackend}: one pooled device buffer. Its buffer goes back to
  * the backend's pool once, either when no tensor refers to it any more (a cleaner) or when the
- * {@link DeviceBackend#reclaim} scope it was made in closes; after that any use is an error.
+ * {@link DeviceBackend#reclaim} scope it was made in closes, but not while a {@link DeviceGraph} that used
+ * it is open (then when the last such graph closes); after that any use is an error.
  */
 final class DeviceBuffer implements DeviceStorage {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -19,21 +19,48 @@ final class DeviceBuffer implements DeviceStorage {
     private final long floats;
     private final Slot slot;
 
-    /** The pooled buffer and whether it went back to the pool (shared with the cleaner, which must not hold the storage). */
+    /**
+     * The pooled buffer and whether it went back to the pool (shared with the cleaner, which must not hold
+     * the storage), and the recordings that hold it: while any does, a release waits for the last to let go.
+     */
     static final class Slot {
         private final Device.Buffer buffer;
         private final BufferPool pool;
-        private final AtomicBoolean returned = new AtomicBoolean();
+        private volatile boolean returned;
+        private int holds;
+        private boolean released;
 
         Slot(Device.Buffer buffer, BufferPool pool) {
             this.buffer = buffer;
             this.pool = pool;
         }
 
-        /** Hands the buffer back to the pool, once. */
-        void release() {
-            if (returned.compareAndSet(false, true)) {
-                pool.giveBack(buffer);
+        Device.Buffer buffer() {
+            return buffer;
+        }
+
+        /** Hands the buffer back to the pool, once; while recordings hold it, when the last lets go. */
+        synchronized void release() {
+            if (returned) {
+                return;
+            }
+            if (holds > 0) {
+                released = true;
+                return;
+            }
+            returned = true;
+            pool.giveBack(buffer);
+        }
+
+        /** A recording uses the buffer: it stays out of the pool until {@link #unhold}. */
+        synchronized void hold() {
+            holds++;
+        }
+
+        synchronized void unhold() {
+            if (--holds == 0 && released) {
+                released = false;
+                release();
             }
         }
     }
@@ -51,12 +78,13 @@ final class DeviceBuffer implements DeviceStorage {
         return slot;
     }
 
+    /** The device buffer; while the calling thread records, the recording holds it ({@link DeviceBackend#record}). */
     Device.Buffer buffer() {
-        if (slot.returned.get()) {
-            throw new IllegalStateException("a tensor on " + owner.name() + " used after the reclaim scope it was made in closed;"
-                    + " copy what must outlive a scope into a tensor made before it");
+        if (slot.returned) {
+            throw new IllegalStateException("a tensor on " + owner.name() + " used after the reclaim scope it was made in closed"
+                    + " (or, if a device graph used it, after that graph closed); copy what must outlive a scope into a tensor made before it");
         }
-        return buffer;
+        return owner.use(slot);
     }
 
     @Override

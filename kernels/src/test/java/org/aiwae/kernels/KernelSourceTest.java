@@ -133,6 +133,7 @@ class KernelSourceTest {
         @Override public void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {}
         @Override public void fill(Buffer dst, long off, long n, float value) {}
         @Override public void launch(KernelCall call) { calls.add(call); }
+        @Override public Recording record(Runnable issue) { throw new UnsupportedOperationException("this fake records launches only"); }
         @Override public void close() {}
     }
 

@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.ToLongFunction;
 import jcuda.CudaException;
@@ -16,8 +18,11 @@ import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 import org.aiwae.kernels.BackendUnavailableException;
@@ -37,6 +42,11 @@ import org.aiwae.kernels.KernelCall;
  * block ({@link LaunchParams}, {@code CU_LAUNCH_PARAM_BUFFER_POINTER}), one JNI call with no per-argument
  * marshalling. Every entry point makes the context current on the calling thread first, so any thread
  * may use the device (one at a time: the methods are synchronized).
+ *
+ * <p>{@link #record} captures the stream into a CUDA graph ({@code cuStreamBeginCapture} in thread-local
+ * mode, which makes a call that is illegal while capturing an error rather than a silent synchronisation;
+ * {@code cuStreamEndCapture}, {@code cuGraphInstantiate}); a replay is one {@code cuGraphLaunch} on the
+ * stream. Allocations and frees while capturing run in relaxed capture mode (they are not stream work).
  */
 public final class CudaDevice implements Device {
     /** CUDA's limit on gridDim.y (gridDim.x may reach 2^31 - 1). */
@@ -57,6 +67,10 @@ public final class CudaDevice implements Device {
     /** Pinned host memory that reads land in, grown to the largest read so far. */
     private Address staging;
     private FloatBuffer stagingFloats;
+    /** Whether the stream is being captured ({@link #record}); only the recording thread can see it true. */
+    private boolean capturing;
+    /** The recordings not closed yet, destroyed with the device. */
+    private final List<Graph> graphs = new ArrayList<>();
     private boolean closed;
 
     /** A device allocation and its address (read once, for the parameter blocks). */
@@ -176,16 +190,54 @@ public final class CudaDevice implements Device {
     public synchronized Buffer alloc(long floats) {
         current();
         DevicePtr p = new DevicePtr();
-        cuMemAlloc(p, Math.max(floats, 1) * Sizeof.FLOAT);
+        int[] mode = relaxCapture();
+        try {
+            cuMemAlloc(p, Math.max(floats, 1) * Sizeof.FLOAT);
+        } finally {
+            restoreCapture(mode);
+        }
         return new Ptr(p, p.address(), floats);
     }
 
-    /** Frees {@code b} once the work issued so far (which may use it) has run. */
+    /**
+     * Frees {@code b} once the work issued so far (which may use it) has run. While recording nothing has run
+     * since the recording began ({@link #record} waits for the stream first), so it frees at once.
+     */
     @Override
     public synchronized void free(Buffer b) {
         current();
-        cuStreamSynchronize(stream);
-        cuMemFree(((Ptr) b).ptr());
+        if (!capturing) {
+            cuStreamSynchronize(stream);
+        }
+        int[] mode = relaxCapture();
+        try {
+            cuMemFree(((Ptr) b).ptr());
+        } finally {
+            restoreCapture(mode);
+        }
+    }
+
+    /** While capturing: switches this thread to relaxed capture mode (allocations are legal) and returns the mode to restore; else null. */
+    private int[] relaxCapture() {
+        if (!capturing) {
+            return null;
+        }
+        int[] mode = {CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED};
+        cuThreadExchangeStreamCaptureMode(mode);
+        return mode;
+    }
+
+    private void restoreCapture(int[] mode) {
+        if (mode != null) {
+            cuThreadExchangeStreamCaptureMode(mode);
+        }
+    }
+
+    /** A host read or write is an error while recording. */
+    private void hostTransfer(String what) {
+        if (capturing) {
+            throw Device.hostTransferWhileRecording(this, what);
+        }
     }
 
     @Override
@@ -200,6 +252,7 @@ public final class CudaDevice implements Device {
 
     @Override
     public synchronized void write(Buffer dst, long dstOff, float[] src, int off, int n) {
+        hostTransfer("write");
         if (n > 0) {
             current();
             cuMemcpyHtoDAsync(at(dst, dstOff), Pointer.to(src).withByteOffset((long) off * Sizeof.FLOAT), (long) n * Sizeof.FLOAT, stream);
@@ -209,6 +262,7 @@ public final class CudaDevice implements Device {
     /** Copies into the pinned staging memory on the stream, waits for the stream, then copies into {@code dst}. */
     @Override
     public synchronized void read(Buffer src, long srcOff, float[] dst, int off, int n) {
+        hostTransfer("read");
         if (n > 0) {
             current();
             FloatBuffer host = staging(n);
@@ -285,6 +339,84 @@ public final class CudaDevice implements Device {
         cuLaunchKernel(f, g.groupsX(), g.groupsY(), 1, g.localX(), g.localY(), 1, 0, stream, null, extra);
     }
 
+    /**
+     * Captures the work {@code issue} enqueues into a CUDA graph. The stream is synchronised first, so that
+     * nothing issued before is still running while buffers are allocated or freed during the capture.
+     */
+    @Override
+    public synchronized Recording record(Runnable issue) {
+        current();
+        if (capturing) {
+            throw nested();
+        }
+        cuStreamSynchronize(stream);
+        cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        capturing = true;
+        CUgraph graph = new CUgraph();
+        try {
+            issue.run();
+        } catch (RuntimeException | Error e) {
+            capturing = false;
+            try {
+                cuStreamEndCapture(stream, graph);
+                cuGraphDestroy(graph);
+            } catch (CudaException end) {
+                e.addSuppressed(end);
+            }
+            throw e;
+        }
+        capturing = false;
+        cuStreamEndCapture(stream, graph);
+        CUgraphExec exec = new CUgraphExec();
+        try {
+            cuGraphInstantiate(exec, graph, 0);
+        } finally {
+            cuGraphDestroy(graph);
+        }
+        Graph g = new Graph(exec);
+        graphs.add(g);
+        return g;
+    }
+
+    private IllegalStateException nested() {
+        return new IllegalStateException("a recording or replay inside a recording on cuda (" + name + "): recordings do not nest");
+    }
+
+    /** An instantiated graph: a replay is one {@code cuGraphLaunch} on the device's stream. */
+    private final class Graph implements Recording {
+        private CUgraphExec exec;
+
+        Graph(CUgraphExec exec) {
+            this.exec = exec;
+        }
+
+        @Override
+        public void replay() {
+            synchronized (CudaDevice.this) {
+                if (exec == null) {
+                    throw new IllegalStateException("replay of a closed recording on cuda (" + name + ")");
+                }
+                if (capturing) {
+                    throw nested();
+                }
+                current();
+                cuGraphLaunch(exec, stream);
+            }
+        }
+
+        @Override
+        public void close() {
+            synchronized (CudaDevice.this) {
+                if (exec != null) {
+                    current();
+                    cuGraphExecDestroy(exec); // one in flight finishes first (the driver frees it when done)
+                    exec = null;
+                    graphs.remove(this);
+                }
+            }
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
@@ -292,6 +424,11 @@ public final class CudaDevice implements Device {
         }
         current();
         cuStreamSynchronize(stream);
+        for (Graph g : graphs) {
+            cuGraphExecDestroy(g.exec);
+            g.exec = null;
+        }
+        graphs.clear();
         cuMemFree(dummy.ptr());
         if (staging != null) {
             cuMemFreeHost(staging);

@@ -26,7 +26,11 @@ import org.jocl.cl_program;
 
 /**
  * An OpenCL device through JOCL, running the program {@link KernelSource#opencl()} (the OpenCL dialect
- * header and the one kernel body). PoCL makes the CPU one (the CI runs the tests on it).
+ * header and the one kernel body). PoCL makes the CPU one (the CI runs the tests on it). One in-order
+ * queue; the methods are synchronized, so any thread may use the device, one at a time.
+ *
+ * <p>{@link #record} keeps the commands instead of enqueueing them: each launch with a kernel object of its
+ * own whose arguments are set once, each copy and fill with its operands; a replay enqueues the list.
  */
 public final class OpenClDevice implements Device {
     private final cl_device_id id;
@@ -36,6 +40,10 @@ public final class OpenClDevice implements Device {
     private final cl_program program;
     private final Map<String, Kernel> kernels = new HashMap<>();
     private final Mem dummy;
+    /** The commands being recorded ({@link #record}), or null; only the recording thread can see it set. */
+    private List<Command> recording;
+    /** The recordings not closed yet, released with the device. */
+    private final List<Commands> recordings = new ArrayList<>();
 
     private record Mem(cl_mem mem, long floats) implements Buffer {}
 
@@ -154,17 +162,18 @@ public final class OpenClDevice implements Device {
 
     @Override
     public void write(Buffer dst, float[] src, int off, int n) {
-        if (n > 0) {
-            clEnqueueWriteBuffer(queue, ((Mem) dst).mem(), CL_TRUE, 0, (long) n * Sizeof.cl_float,
-                    Pointer.to(src).withByteOffset((long) off * Sizeof.cl_float), 0, null, null);
-        }
+        write(dst, 0, src, off, n);
     }
 
     @Override
     public void read(Buffer src, float[] dst, int off, int n) {
-        if (n > 0) {
-            clEnqueueReadBuffer(queue, ((Mem) src).mem(), CL_TRUE, 0, (long) n * Sizeof.cl_float,
-                    Pointer.to(dst).withByteOffset((long) off * Sizeof.cl_float), 0, null, null);
+        read(src, 0, dst, off, n);
+    }
+
+    /** A host read or write is an error while recording. */
+    private void hostTransfer(String what) {
+        if (recording != null) {
+            throw Device.hostTransferWhileRecording(this, what);
         }
     }
 
@@ -179,7 +188,8 @@ public final class OpenClDevice implements Device {
     }
 
     @Override
-    public void write(Buffer dst, long dstOff, float[] src, int off, int n) {
+    public synchronized void write(Buffer dst, long dstOff, float[] src, int off, int n) {
+        hostTransfer("write");
         if (n > 0) {
             clEnqueueWriteBuffer(queue, ((Mem) dst).mem(), CL_TRUE, dstOff * Sizeof.cl_float, (long) n * Sizeof.cl_float,
                     Pointer.to(src).withByteOffset((long) off * Sizeof.cl_float), 0, null, null);
@@ -187,7 +197,8 @@ public final class OpenClDevice implements Device {
     }
 
     @Override
-    public void read(Buffer src, long srcOff, float[] dst, int off, int n) {
+    public synchronized void read(Buffer src, long srcOff, float[] dst, int off, int n) {
+        hostTransfer("read");
         if (n > 0) {
             clEnqueueReadBuffer(queue, ((Mem) src).mem(), CL_TRUE, srcOff * Sizeof.cl_float, (long) n * Sizeof.cl_float,
                     Pointer.to(dst).withByteOffset((long) off * Sizeof.cl_float), 0, null, null);
@@ -197,16 +208,28 @@ public final class OpenClDevice implements Device {
     @Override
     public synchronized void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {
         if (n > 0) {
-            clEnqueueCopyBuffer(queue, ((Mem) src).mem(), ((Mem) dst).mem(), srcOff * Sizeof.cl_float, dstOff * Sizeof.cl_float,
-                    n * Sizeof.cl_float, 0, null, null);
+            issue(new Copy(((Mem) src).mem(), srcOff * Sizeof.cl_float, ((Mem) dst).mem(), dstOff * Sizeof.cl_float, n * Sizeof.cl_float));
         }
+    }
+
+    @Override
+    public void copy(Buffer src, Buffer dst, long floats) {
+        copy(src, 0, dst, 0, floats);
     }
 
     @Override
     public synchronized void fill(Buffer dst, long off, long n, float value) {
         if (n > 0) {
-            clEnqueueFillBuffer(queue, ((Mem) dst).mem(), Pointer.to(new float[] {value}), Sizeof.cl_float, off * Sizeof.cl_float,
-                    n * Sizeof.cl_float, 0, null, null);
+            issue(new Fill(((Mem) dst).mem(), Pointer.to(new float[] {value}), off * Sizeof.cl_float, n * Sizeof.cl_float));
+        }
+    }
+
+    /** Enqueues {@code c}, or records it while recording. */
+    private void issue(Command c) {
+        if (recording != null) {
+            recording.add(c);
+        } else {
+            c.enqueue(queue);
         }
     }
 
@@ -216,16 +239,29 @@ public final class OpenClDevice implements Device {
         if (g.empty()) {
             return;
         }
-        Kernel kernel = kernels.computeIfAbsent(call.name(), nm -> {
-            cl_kernel created = clCreateKernel(program, nm, null);
-            int[] declared = new int[1];
-            clGetKernelInfo(created, CL_KERNEL_NUM_ARGS, Sizeof.cl_uint, Pointer.to(declared), null);
-            return new Kernel(created, declared[0]);
-        });
+        Kernel kernel = kernels.computeIfAbsent(call.name(), this::create);
         if (kernel.args() != call.args().size()) {
             throw new IllegalArgumentException(call.name() + " takes " + kernel.args() + " arguments, not " + call.args().size());
         }
-        cl_kernel k = kernel.kernel();
+        long[] local = g.dims() == 1 ? new long[] {g.localX()} : new long[] {g.localX(), g.localY()};
+        long[] global = g.dims() == 1 ? new long[] {(long) g.groupsX() * g.localX()}
+                : new long[] {(long) g.groupsX() * g.localX(), (long) g.groupsY() * g.localY()};
+        if (recording != null) { // a recorded launch gets a kernel object of its own, its arguments set once
+            cl_kernel own = create(call.name()).kernel();
+            try {
+                setArgs(own, call);
+            } catch (RuntimeException e) {
+                clReleaseKernel(own);
+                throw e;
+            }
+            recording.add(new Launch(own, g.dims(), global, local));
+        } else {
+            setArgs(kernel.kernel(), call);
+            clEnqueueNDRangeKernel(queue, kernel.kernel(), g.dims(), null, global, local, 0, null, null);
+        }
+    }
+
+    private void setArgs(cl_kernel k, KernelCall call) {
         for (int i = 0; i < call.args().size(); i++) {
             switch (call.args().get(i)) {
                 case KernelCall.Arg.Buf b -> clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to((b.buffer() == null ? dummy : (Mem) b.buffer()).mem()));
@@ -234,21 +270,115 @@ public final class OpenClDevice implements Device {
                 case KernelCall.Arg.F32 v -> clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {v.value()}));
             }
         }
-        long[] local = g.dims() == 1 ? new long[] {g.localX()} : new long[] {g.localX(), g.localY()};
-        long[] global = g.dims() == 1 ? new long[] {(long) g.groupsX() * g.localX()}
-                : new long[] {(long) g.groupsX() * g.localX(), (long) g.groupsY() * g.localY()};
-        clEnqueueNDRangeKernel(queue, k, g.dims(), null, global, local, 0, null, null);
     }
 
-    @Override
-    public synchronized void copy(Buffer src, Buffer dst, long floats) {
-        if (floats > 0) {
-            clEnqueueCopyBuffer(queue, ((Mem) src).mem(), ((Mem) dst).mem(), 0, 0, floats * Sizeof.cl_float, 0, null, null);
+    /** A new kernel object of the program and the number of arguments it declares. */
+    private Kernel create(String name) {
+        cl_kernel created = clCreateKernel(program, name, null);
+        int[] declared = new int[1];
+        clGetKernelInfo(created, CL_KERNEL_NUM_ARGS, Sizeof.cl_uint, Pointer.to(declared), null);
+        return new Kernel(created, declared[0]);
+    }
+
+    /** One command of the queue, as a recording keeps it. */
+    private sealed interface Command {
+        void enqueue(cl_command_queue queue);
+
+        /** Releases what the command owns (a recorded launch's kernel object). */
+        default void release() {}
+    }
+
+    /** A recorded launch: its own kernel object, the arguments set. */
+    private record Launch(cl_kernel kernel, int dims, long[] global, long[] local) implements Command {
+        @Override
+        public void enqueue(cl_command_queue queue) {
+            clEnqueueNDRangeKernel(queue, kernel, dims, null, global, local, 0, null, null);
+        }
+
+        @Override
+        public void release() {
+            clReleaseKernel(kernel);
+        }
+    }
+
+    private record Copy(cl_mem src, long srcOffset, cl_mem dst, long dstOffset, long bytes) implements Command {
+        @Override
+        public void enqueue(cl_command_queue queue) {
+            clEnqueueCopyBuffer(queue, src, dst, srcOffset, dstOffset, bytes, 0, null, null);
+        }
+    }
+
+    private record Fill(cl_mem dst, Pointer pattern, long offset, long bytes) implements Command {
+        @Override
+        public void enqueue(cl_command_queue queue) {
+            clEnqueueFillBuffer(queue, dst, pattern, Sizeof.cl_float, offset, bytes, 0, null, null);
         }
     }
 
     @Override
-    public void close() {
+    public synchronized Recording record(Runnable issue) {
+        if (recording != null) {
+            throw nested();
+        }
+        List<Command> commands = new ArrayList<>();
+        recording = commands;
+        try {
+            issue.run();
+        } catch (RuntimeException | Error e) {
+            commands.forEach(Command::release);
+            throw e;
+        } finally {
+            recording = null;
+        }
+        Commands r = new Commands(List.copyOf(commands));
+        recordings.add(r);
+        return r;
+    }
+
+    private IllegalStateException nested() {
+        return new IllegalStateException("a recording or replay inside a recording on opencl (" + name + "): recordings do not nest");
+    }
+
+    /** A recorded command list: a replay enqueues it. */
+    private final class Commands implements Recording {
+        private List<Command> commands;
+
+        Commands(List<Command> commands) {
+            this.commands = commands;
+        }
+
+        @Override
+        public void replay() {
+            synchronized (OpenClDevice.this) {
+                if (commands == null) {
+                    throw new IllegalStateException("replay of a closed recording on opencl (" + name + ")");
+                }
+                if (recording != null) {
+                    throw nested();
+                }
+                for (Command c : commands) {
+                    c.enqueue(queue);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            synchronized (OpenClDevice.this) {
+                if (commands != null) {
+                    commands.forEach(Command::release);
+                    commands = null;
+                    recordings.remove(this);
+                }
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Commands r : List.copyOf(recordings)) {
+            r.close();
+        }
         kernels.values().forEach(k -> clReleaseKernel(k.kernel()));
         kernels.clear();
         free(dummy);
