@@ -108,6 +108,10 @@ final class EvalCommand implements Callable<Integer> {
             description = "with --master: image ranges (Spark tasks) per split; default: the cluster's parallelism")
     int shards;
 
+    @Option(names = "--conf", paramLabel = "KEY=VALUE",
+            description = "with --master: a Spark setting, as spark-submit's --conf (repeatable; docs/cluster.md)")
+    Map<String, String> conf = new LinkedHashMap<>();
+
     @Mixin
     BackendOption backendOption;
 
@@ -133,7 +137,7 @@ final class EvalCommand implements Callable<Integer> {
      */
     record Options(Path checkpoint, Path out, boolean resume, boolean force, List<String> splits, int limit, int[] range,
                    int chains, int temperatures, int leapfrog, int nvlbSamples, int batch, long seed, String backend,
-                   Path dataDir, String master, int shards) {}
+                   Path dataDir, String master, int shards, Map<String, String> conf) {}
 
     @Override
     public Integer call() throws Exception {
@@ -155,6 +159,10 @@ final class EvalCommand implements Callable<Integer> {
         if (shards > 0 && master == null) {
             throw new ParameterException(spec.commandLine(), "--shards needs --master (e.g. --master local[2])");
         }
+        if (!conf.isEmpty() && master == null) {
+            throw new ParameterException(spec.commandLine(), "--conf needs --master (Spark settings)");
+        }
+        GridCommand.sparkSettings(spec, conf);
         if (resume && force) {
             throw new ParameterException(spec.commandLine(), "--resume continues an evaluation and --force discards it; pass one");
         }
@@ -164,7 +172,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         return new Options(dir, out == null ? dir : out, resume, force,
                 split.equals("both") ? List.of("test", "train") : List.of(split), limit, range, chains, temperatures, leapfrog,
-                nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards);
+                nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards, Map.copyOf(conf));
     }
 
     /** {@code A:B} (images A to B-1 of the split), or null when not given. */
@@ -208,7 +216,7 @@ final class EvalCommand implements Callable<Integer> {
             }
             long start = System.nanoTime();
             EvalReport.SplitResult test = null, train = null;
-            TaskRunner cluster = o.master() == null ? null : TaskRunner.open(o.master(), "aiwae eval " + dir);
+            TaskRunner cluster = o.master() == null ? null : TaskRunner.open(o.master(), "aiwae eval " + dir, o.conf());
             try {
             for (String s : splits) {
                 Images images = images(data, s);
@@ -385,9 +393,16 @@ final class EvalCommand implements Callable<Integer> {
         }
         System.err.println("aiwae: " + split + ": " + todo.size() + " images in " + n + " shards on Spark");
         Map<Integer, ImageResult> merged = new java.util.TreeMap<>();
-        List<String> texts = cluster.run(tasks);
-        for (int k = 0; k < texts.size(); k++) {
-            List<String> lines = texts.get(k).lines().toList();
+        List<TaskRunner.Outcome> outcomes = cluster.run(tasks);
+        for (int k = 0; k < outcomes.size(); k++) {
+            if (outcomes.get(k) instanceof TaskRunner.Outcome.Failed f) {
+                // nothing is merged from a split with a failed shard: the shards' results stay for --resume
+                throw new AiwaeException("shard " + tasks.get(k).name() + " failed: " + f.reason() + "; the other shards' results are "
+                        + "kept under " + shardRoot + " and the same command with --resume continues");
+            }
+        }
+        for (int k = 0; k < outcomes.size(); k++) {
+            List<String> lines = ((TaskRunner.Outcome.Done) outcomes.get(k)).result().lines().toList();
             for (int l = 1; l < lines.size(); l++) {
                 ImageResult r = Json.read(lines.get(l).getBytes(java.nio.charset.StandardCharsets.UTF_8), ImageResult.class,
                         tasks.get(k).resultFile() + " line " + (l + 1), false);

@@ -5,16 +5,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
 import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
+import org.aiwae.train.Checkpoint;
+import org.aiwae.train.RunLock;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code aiwae grid GRID.json}: the cells of a grid file (configuration x repeat) as Spark tasks. Each
@@ -45,8 +51,17 @@ final class GridCommand implements Callable<Integer> {
             description = "where the cells' run folders go (a path every executor sees); default: runs/<grid name>")
     Path runs;
 
-    @Option(names = "--dry-run", description = "print each cell's commands and what is done, start nothing, write nothing")
+    @Option(names = "--dry-run", description = "print each cell's state (done, running, trained E of N epochs, not started) "
+            + "and commands; start nothing, write nothing")
     boolean dryRun;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE",
+            description = "a Spark setting, as spark-submit's --conf (repeatable): e.g. spark.eventLog.enabled=true, "
+                    + "spark.executor.resource.gpu.amount=1 (docs/cluster.md)")
+    Map<String, String> conf = new LinkedHashMap<>();
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     DataDirOption dataDir;
@@ -64,10 +79,10 @@ final class GridCommand implements Callable<Integer> {
         Path root = (runs != null ? runs : Path.of("runs", grid.name() == null ? "grid" : grid.name())).toAbsolutePath();
         Path data = dataDir.dir == null ? null : dataDir.dir.toAbsolutePath();
         checkArguments(grid, cells, root, data);
+        sparkSettings(spec, conf);
         if (dryRun) {
             for (GridSpec.Cell c : cells) {
-                boolean done = Files.isRegularFile(c.dir(root).resolve(EvalCommand.REPORT));
-                System.out.println(c.config() + "/seed-" + c.seed() + (done ? " (done)" : "") + "\n  aiwae "
+                System.out.println(c.config() + "/seed-" + c.seed() + " (" + state(c.dir(root)) + ")\n  aiwae "
                         + String.join(" ", grid.trainArgs(c, root, data, true)) + "\n  aiwae " + String.join(" ", grid.evalArgs(c, root, data)));
             }
             System.out.println(cells.size() + " cells -> " + root);
@@ -90,16 +105,28 @@ final class GridCommand implements Callable<Integer> {
             tasks.add(new TaskRunner.Task(c.config() + "/seed-" + c.seed(), List.of(train, grid.evalArgs(c, root, data)),
                     dir.resolve(EvalCommand.REPORT).toString()));
         }
+        List<String> failed = new ArrayList<>();
         if (tasks.isEmpty()) {
             System.err.println("aiwae: all " + cells.size() + " cells of " + file + " are done in " + root + "; nothing to run");
         } else {
-            System.err.println("aiwae: " + tasks.size() + " of " + cells.size() + " cells to run (" + (cells.size() - tasks.size())
-                    + " done) on " + master + " -> " + root);
-            long start = System.nanoTime();
-            try (TaskRunner cluster = TaskRunner.open(master, "aiwae grid " + file.getFileName())) {
-                cluster.run(tasks);
+            // one grid at a time in a folder: a second driver would start the same cells (the cells' own locks would
+            // then fail its attempts one by one); it is refused here, in one line naming the first
+            try (RunLock lock = RunLock.acquire(root)) {
+                System.err.println("aiwae: " + tasks.size() + " of " + cells.size() + " cells to run (" + (cells.size() - tasks.size())
+                        + " done) on " + master + " -> " + root);
+                long start = System.nanoTime();
+                List<TaskRunner.Outcome> outcomes;
+                try (TaskRunner cluster = TaskRunner.open(master, "aiwae grid " + file.getFileName(), conf)) {
+                    outcomes = cluster.run(tasks);
+                }
+                for (int i = 0; i < tasks.size(); i++) {
+                    if (outcomes.get(i) instanceof TaskRunner.Outcome.Failed f) {
+                        failed.add(tasks.get(i).name() + ": " + f.reason());
+                    }
+                }
+                System.err.printf("aiwae: %d cells in %.1f s: %d done, %d failed%n", tasks.size(), (System.nanoTime() - start) / 1e9,
+                        tasks.size() - failed.size(), failed.size());
             }
-            System.err.printf("aiwae: %d cells in %.1f s%n", tasks.size(), (System.nanoTime() - start) / 1e9);
         }
         String tables = TableCommand.gridTables(root);
         Path tablesFile = root.resolve(TABLES);
@@ -108,7 +135,42 @@ final class GridCommand implements Callable<Integer> {
         }
         System.out.print(tables);
         System.out.println("tables in " + root.resolve(TABLES));
+        if (!failed.isEmpty()) {
+            for (String f : failed) {
+                System.err.println("aiwae: cell " + f);
+            }
+            System.err.println("aiwae: " + failed.size() + " of " + cells.size() + " cells failed (the tables leave them out); "
+                    + "the same command runs them again, resuming");
+            return 1;
+        }
         return 0;
+    }
+
+    /** A cell's state for --dry-run: done, running (by whom), trained E of N epochs, or not started. */
+    private static String state(Path dir) {
+        if (Files.isRegularFile(dir.resolve(EvalCommand.REPORT))) {
+            return "done";
+        }
+        String holder = RunLock.holder(dir);
+        if (!Files.isRegularFile(dir.resolve(Checkpoint.CONFIG))) {
+            return holder == null ? "not started" : "starting: " + holder;
+        }
+        String trained = "trained " + Checkpoint.latestEpoch(dir) + " of " + Checkpoint.readConfig(dir).epochs() + " epochs";
+        if (holder != null) {
+            return "running: " + holder + ", " + trained;
+        }
+        return trained + (Files.exists(dir.resolve(EvalCommand.resultsName("test"))) || Files.exists(dir.resolve(EvalCommand.resultsName("train")))
+                ? ", evaluation begun" : "");
+    }
+
+    /** --conf: Spark settings only ({@code spark.*}), each KEY=VALUE. */
+    static void sparkSettings(CommandSpec spec, Map<String, String> conf) {
+        for (String key : conf.keySet()) {
+            if (!key.startsWith("spark.")) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--conf takes Spark settings (spark.KEY=VALUE), got '"
+                        + key + "'");
+            }
+        }
     }
 
     /**

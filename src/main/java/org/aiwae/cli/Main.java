@@ -48,11 +48,16 @@ public final class Main implements Callable<Integer> {
 
     /** The command line with this program's error handling. */
     static CommandLine commandLine() {
+        return commandLine(new PrintWriter(System.err, true));
+    }
+
+    /** The command line with its one-line errors (and picocli's messages) going to {@code err}. */
+    private static CommandLine commandLine(PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(new PrintWriter(System.out, true));
-        cl.setErr(new PrintWriter(System.err, true));
+        cl.setErr(err);
         cl.setParameterExceptionHandler(Main::parameterError);
-        cl.setExecutionExceptionHandler((e, line, parsed) -> executionError(e));
+        cl.setExecutionExceptionHandler((e, line, parsed) -> executionError(e, line.getErr()));
         cl.registerConverter(Method.class, s -> choice(Method::parse, s));
         cl.registerConverter(TrainSchedule.class, s -> choice(TrainSchedule::parse, s));
         cl.registerConverter(EncoderKl.class, s -> choice(EncoderKl::parse, s));
@@ -61,10 +66,18 @@ public final class Main implements Callable<Integer> {
 
     /** Runs a command and returns the exit status. */
     public static int run(String[] args) {
+        return run(args, new PrintWriter(System.err, true));
+    }
+
+    /**
+     * Runs a command and returns the exit status; the one-line error of a failure is printed to {@code err}
+     * (a cluster task keeps it to report; the command's progress and notes still go to System.err).
+     */
+    public static int run(String[] args, PrintWriter err) {
         try {
-            return commandLine().execute(args);
+            return commandLine(err).execute(args);
         } catch (OutOfMemoryError e) {
-            System.err.println("aiwae: out of memory; raise the heap with AIWAE_HEAP=16g or use a smaller batch");
+            err.println("aiwae: out of memory; raise the heap with AIWAE_HEAP=16g or use a smaller batch");
             return 3;
         }
     }
@@ -93,7 +106,7 @@ public final class Main implements Callable<Integer> {
                 message += "; did you mean " + suggestion + "?";
             }
         }
-        System.err.println("aiwae: " + (spec.parent() == null ? "" : where.substring(where.indexOf(' ') + 1) + ": ")
+        e.getCommandLine().getErr().println("aiwae: " + (spec.parent() == null ? "" : where.substring(where.indexOf(' ') + 1) + ": ")
                 + oneLine(message) + " (see '" + where + " --help')");
         return 2;
     }
@@ -107,20 +120,20 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    private static int executionError(Exception e) {
+    private static int executionError(Exception e, PrintWriter err) {
         if (e instanceof AiwaeException) {
-            System.err.println("aiwae: " + oneLine(e.getMessage()));
+            err.println("aiwae: " + oneLine(e.getMessage()));
             return 2;
         }
         if (e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
             // a disk, permission or file-system failure is the user's to fix: one line naming the path
-            System.err.println("aiwae: " + oneLine(org.aiwae.io.IoErrors.describe(e)));
+            err.println("aiwae: " + oneLine(org.aiwae.io.IoErrors.describe(e)));
             return 2;
         }
         if (System.getenv("AIWAE_DEBUG") != null) {
             e.printStackTrace();
         }
-        System.err.println("aiwae: internal error: " + oneLine(String.valueOf(e)) + " (set AIWAE_DEBUG=1 for the stack trace)");
+        err.println("aiwae: internal error: " + oneLine(String.valueOf(e)) + " (set AIWAE_DEBUG=1 for the stack trace)");
         return 3;
     }
 

@@ -2,6 +2,7 @@ package org.aiwae.cli;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import org.aiwae.AiwaeException;
@@ -21,29 +22,42 @@ public interface TaskRunner extends AutoCloseable {
         private static final long serialVersionUID = 1L;
     }
 
+    /** What became of a task once the cluster gave up retrying it or it succeeded. */
+    sealed interface Outcome {
+        /** It succeeded: the text of its result file (null: none). */
+        record Done(String result) implements Outcome {}
+
+        /** Every attempt failed; {@code reason} is one line: the failing command and its last error line, or the cluster's reason. */
+        record Failed(String reason) implements Outcome {}
+    }
+
     /** Opens a runner on a cluster; implementations have a public no-argument constructor. */
     interface Factory {
         /**
-         * @param master  a Spark master URL: {@code local[N]}, {@code local[N,F]}, {@code spark://...}, {@code k8s://...}, ...
-         * @param appName the application's name in the cluster's UI
+         * @param master   a Spark master URL: {@code local[N]}, {@code local[N,F]}, {@code spark://...}, {@code k8s://...}, ...
+         * @param appName  the application's name in the cluster's UI
+         * @param settings Spark settings ({@code spark.*}, as spark-submit's {@code --conf}), applied before the defaults
          */
-        TaskRunner open(String master, String appName);
+        TaskRunner open(String master, String appName, Map<String, String> settings);
     }
 
     /** How many tasks run at once (e.g. N of {@code local[N]}): the default number of shards. */
     int parallelism();
 
-    /** Runs the tasks, each once successfully (retrying failed attempts); their results in task order. */
-    List<String> run(List<Task> tasks);
+    /**
+     * Runs the tasks at once as far as the cluster allows, retrying failed attempts, and reports each one's
+     * progress on stderr; returns their outcomes in task order. One task failing for good fails only that task.
+     */
+    List<Outcome> run(List<Task> tasks);
 
     @Override
     void close();
 
     /** The runner for {@code master}, or one line naming --master: Spark is not on the classpath or did not start. */
-    static TaskRunner open(String master, String appName) {
+    static TaskRunner open(String master, String appName, Map<String, String> settings) {
         try {
             for (Factory f : ServiceLoader.load(Factory.class, TaskRunner.class.getClassLoader())) {
-                return f.open(master, appName);
+                return f.open(master, appName, settings);
             }
         } catch (AiwaeException e) {
             throw new AiwaeException("--master: " + e.getMessage(), e);

@@ -97,6 +97,36 @@ public final class RunLock implements AutoCloseable {
         return file;
     }
 
+    /**
+     * Who holds the lock of run folder {@code dir} now ({@code pid@host}, or "another process" when the file
+     * does not say), or null when nobody does. Writes nothing: where the file system locks, it takes the lock
+     * shared for an instant to find out; elsewhere the recorded pid decides, as in {@link #acquire}.
+     */
+    public static String holder(Path dir) {
+        Path file = dir.resolve(Checkpoint.LOCK);
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            return null;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            String who = readHolder(ch);
+            FileLock probe;
+            try {
+                probe = ch.tryLock(0, Long.MAX_VALUE, true);
+            } catch (OverlappingFileLockException e) {
+                probe = null; // this JVM holds it
+            } catch (IOException e) {
+                return holderAlive(who) ? who : null;
+            }
+            if (probe != null) {
+                probe.release();
+                return null;
+            }
+            return who.isEmpty() ? "another process" : who;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     private static String readHolder(FileChannel ch) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(256);
         int n = ch.read(b, 0);

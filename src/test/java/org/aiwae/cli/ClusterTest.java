@@ -1,5 +1,6 @@
 package org.aiwae.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code aiwae cluster}: a Spark standalone master and two workers, JVMs of their own on 127.0.0.1 started
  * by {@code cluster start} (in a JVM that exits), are up for the whole class and stopped by
  * {@code cluster stop} at its end, which ends exactly them (and leaves alone a process that a stray pid file names).
+ * On it, submitted as a user submits to a real cluster (the executors fetch the application's jars from the
+ * driver): a 4-cell grid, whose every file equals the local[2] grid's bytes, and a sharded evaluation
+ * through spark-submit ({@code org.apache.spark.deploy.SparkSubmit}), whose merged eval.json equals the
+ * unsharded one's bytes.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ClusterTest {
@@ -50,6 +55,125 @@ class ClusterTest {
         }
         assertEquals(List.of(), cluster.alive(), "processes of the cluster still running");
         assertFalse(Files.exists(cluster.dir.resolve("master.pid")));
+    }
+
+    /** A tiny 2 configurations x 2 repeats grid (a few seconds of computing per cell). */
+    static final String GRID = """
+            {"name": "cluster", "datasets": ["embedded"],
+             "methods": [{"method": "iwae", "k": [1, 2]}],
+             "repeats": 2, "seed": 3,
+             "train": {"epochs": 2, "latent": 2, "hidden": 8, "train_limit": 40, "eval_samples": 5, "eval_images": 10},
+             "eval": {"limit": 3, "nll_chains": 2, "nll_temperatures": 5, "nll_leapfrog": 1, "nvlb_samples": 5}}
+            """;
+    static final List<String> CELLS = List.of("embedded-iwae-k1/seed-3", "embedded-iwae-k1/seed-4", "embedded-iwae-k2/seed-3",
+            "embedded-iwae-k2/seed-4");
+
+    private static Path reference;
+
+    /** The grid on local[2] in a fresh JVM, run once and moved aside: the bytes every cluster run must give. */
+    static synchronized Path localGrid() throws Exception {
+        if (reference == null) {
+            Path log = tmp.resolve("local-grid.log");
+            assertEquals(0, SparkJvm.run(gridArgs("local[2]"), log, Map.of()), () -> ShardedEvalTest.read(log));
+            reference = Files.move(runs(), tmp.resolve("runs-local"));
+        }
+        return reference;
+    }
+
+    /** Where every grid of this class runs (the same path, so that eval.json's checkpoint paths are the same too). */
+    static Path runs() {
+        return tmp.resolve("runs");
+    }
+
+    static List<String> gridArgs(String master, String... extra) throws Exception {
+        Path grid = tmp.resolve("grid.json");
+        Files.writeString(grid, GRID);
+        List<String> a = new java.util.ArrayList<>(List.of("grid", grid.toString(), "--master", master, "--runs", runs().toString()));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    /** Every file under {@code root} and a digest of its bytes, but for timings.jsonl (wall-clock times) and the lock files. */
+    static Map<String, String> files(Path root) throws Exception {
+        Map<String, String> m = new java.util.TreeMap<>();
+        try (var all = Files.walk(root)) {
+            for (Path p : all.filter(Files::isRegularFile).toList()) {
+                String name = p.getFileName().toString();
+                if (!name.equals("timings.jsonl") && !name.equals("lock")) {
+                    m.put(root.relativize(p).toString(), java.util.HexFormat.of().formatHex(
+                            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
+                }
+            }
+        }
+        return m;
+    }
+
+    /** The grid submitted to the cluster: every cell's files equal the local[2] grid's; the executors fetched the jars. */
+    @Test
+    void aGridOnTheClusterEqualsTheLocalGrid() throws Exception {
+        Map<String, String> want = files(localGrid());
+        for (String cell : CELLS) {
+            for (String f : List.of("config.json", "model.safetensors", "metrics.jsonl", "eval.json", "eval-test.jsonl")) {
+                assertTrue(want.containsKey(cell + "/" + f), cell + "/" + f + " missing: " + want.keySet());
+            }
+        }
+        Path log = tmp.resolve("cluster-grid.log"), events = Files.createDirectories(tmp.resolve("events"));
+        try {
+            assertEquals(0, SparkJvm.run(gridArgs(cluster.master, "--conf", "spark.eventLog.enabled=true",
+                    "--conf", "spark.eventLog.dir=" + events.toUri()), log, Map.of()), () -> ShardedEvalTest.read(log));
+            String out = Files.readString(log);
+            for (String cell : CELLS) {
+                assertTrue(out.matches("(?s).*aiwae: " + cell + " running on 127\\.0\\.0\\.1 \\(executor \\d+\\).*"), cell + ": " + out);
+                assertTrue(out.matches("(?s).*aiwae: " + cell + " done on 127\\.0\\.0\\.1 \\(executor \\d+\\) in [0-9.]+ s \\([1-4] of 4\\).*"),
+                        cell + ": " + out);
+            }
+            assertTrue(out.contains("4 cells in") && out.contains("4 done, 0 failed"), out);
+            assertEquals(want, files(runs()));
+        } finally {
+            Files.move(runs(), tmp.resolve("runs-cluster"));
+        }
+        // the cells ran in the executors, which fetched the application jar from the driver into their work folders
+        List<Path> stderr = executorFiles("stderr");
+        assertTrue(stderr.stream().anyMatch(f -> ShardedEvalTest.read(f).contains("aiwae: training iwae")), stderr.toString());
+        assertTrue(!executorFiles(SparkJvm.applicationJar().getFileName().toString()).isEmpty(), "no executor fetched the jar");
+        try (var logs = Files.list(events)) {
+            assertEquals(1, logs.count(), "one event log for the history server");
+        }
+    }
+
+    /**
+     * eval --master --shards 3 submitted with spark-submit (SparkSubmit, client mode, on the cluster's Spark installation,
+     * the application jar and its dependencies given as spark-submit's jar and --jars): eval.json and eval-test.jsonl
+     * equal an unsharded evaluation's bytes.
+     */
+    @Test
+    void aShardedEvaluationThroughSparkSubmitEqualsTheUnshardedOne() throws Exception {
+        Path run = localGrid().resolve(CELLS.get(1)), whole = tmp.resolve("eval-whole"), sharded = tmp.resolve("eval-sharded");
+        Path log = tmp.resolve("eval.log");
+        assertEquals(0, SparkJvm.run(evalArgs(run, whole), log, Map.of()), () -> ShardedEvalTest.read(log));
+        List<String> args = new java.util.ArrayList<>(evalArgs(run, sharded));
+        args.addAll(List.of("--master", cluster.master, "--shards", "3"));
+        assertEquals(0, cluster.submit(args, log), () -> ShardedEvalTest.read(log));
+        String out = Files.readString(log);
+        assertTrue(out.contains("9 images in 3 shards on Spark"), out);
+        for (String shard : List.of("test images 0:3", "test images 3:6", "test images 6:9")) {
+            assertTrue(out.matches("(?s).*aiwae: " + shard + " done on 127\\.0\\.0\\.1 \\(executor \\d+\\).*"), shard + ": " + out);
+        }
+        assertArrayEquals(Files.readAllBytes(whole.resolve("eval-test.jsonl")), Files.readAllBytes(sharded.resolve("eval-test.jsonl")));
+        assertArrayEquals(Files.readAllBytes(whole.resolve("eval.json")), Files.readAllBytes(sharded.resolve("eval.json")));
+        assertFalse(Files.exists(sharded.resolve(EvalCommand.SHARDS)), "the shards' folders are removed once merged");
+    }
+
+    static List<String> evalArgs(Path run, Path out) {
+        return List.of("eval", "--checkpoint", run.toString(), "--out", out.toString(), "--limit", "9", "--batch", "2",
+                "--nll-chains", "2", "--nll-temperatures", "10", "--nll-leapfrog", "1", "--nvlb-samples", "5");
+    }
+
+    /** Files named {@code name} in the executors' work folders (work/worker-N/APP/ID/). */
+    static List<Path> executorFiles(String name) throws Exception {
+        try (var all = Files.walk(cluster.dir.resolve("work"))) {
+            return all.filter(p -> p.getFileName().toString().equals(name)).toList();
+        }
     }
 
     /** The daemons run on Spark's jars alone (no aiwae jar), bound to 127.0.0.1; status lists both workers. */

@@ -64,6 +64,10 @@ class GridTest {
         assertArrayEquals(Files.readAllBytes(twin.resolve("model.safetensors")), Files.readAllBytes(failed.resolve("model.safetensors")));
         assertEquals(Files.readString(twin.resolve("metrics.jsonl")), Files.readString(failed.resolve("metrics.jsonl")));
 
+        // a dry run says every cell is done
+        CliRun dry = CliRun.of("grid", grid.toString(), "--dry-run", "--runs", runs.toString());
+        assertEquals(4, dry.out().lines().filter(l -> l.matches("embedded-iwae-k[12]/seed-[34] \\(done\\)")).count(), dry.out());
+
         // a rerun finds every cell done: no task, no file changed
         Map<Path, String> before = snapshot(runs);
         assertEquals(0, SparkJvm.run(args, log, Map.of()), () -> ShardedEvalTest.read(log));
@@ -111,8 +115,8 @@ class GridTest {
             System.setOut(old);
         }
         List<String> cells = buf.toString().lines().filter(l -> l.startsWith("embedded-")).toList();
-        assertEquals(List.of("embedded-iwae-k1/seed-3", "embedded-iwae-k1/seed-4", "embedded-iwae-k1/seed-5",
-                "embedded-iwae-k2/seed-3"), cells, buf.toString());
+        assertEquals(List.of("embedded-iwae-k1/seed-3 (not started)", "embedded-iwae-k1/seed-4 (not started)",
+                "embedded-iwae-k1/seed-5 (not started)", "embedded-iwae-k2/seed-3 (not started)"), cells, buf.toString());
     }
 
     /** The grid files shipped in docs/grids/ are valid: every cell's commands parse and check (a dry run). */

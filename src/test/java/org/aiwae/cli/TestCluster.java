@@ -64,6 +64,31 @@ final class TestCluster implements AutoCloseable {
         return out;
     }
 
+    /**
+     * {@code spark-submit --master URL --class org.aiwae.cli.Main --jars DEPENDENCIES APPLICATION.jar ARGS} in a fresh JVM,
+     * as Spark's spark-submit script runs it: SparkSubmit on the cluster's Spark installation (spark-home), the driver's
+     * JVM options that script would add (Spark's module options, aiwae's vector module); returns the exit status.
+     */
+    int submit(List<String> args, Path log) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-Daiwae.threads=1", "-Dlog4j2.configurationFile=" + Path.of("..", "bin", "lib", "spark-log4j2.properties").toAbsolutePath().normalize()));
+        cmd.addAll(List.of(org.apache.spark.launcher.JavaModuleOptions.defaultModuleOptionArray()));
+        cmd.addAll(List.of("-cp", dir.resolve("spark-home/conf") + "/:" + dir.resolve("spark-home/jars") + "/*",
+                "org.apache.spark.deploy.SparkSubmit", "--master", master, "--deploy-mode", "client", "--class", Main.class.getName(),
+                "--jars", String.join(",", Files.readString(Path.of("target", "runtime-classpath.txt")).strip().split(java.io.File.pathSeparator)),
+                SparkJvm.applicationJar().toString()));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.environment().put("AIWAE_NO_PROGRESS", "1");
+        Process p = pb.start();
+        if (!p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            assertTrue(false, "spark-submit " + args + " did not finish in 300 s: " + Files.readString(log));
+        }
+        return p.exitValue();
+    }
+
     /** The live daemon {@code name} (master, worker-N) by its pid file. */
     ProcessHandle daemon(String name) throws Exception {
         long pid = Long.parseLong(Files.readString(dir.resolve(name + ".pid")).strip());
