@@ -12,6 +12,7 @@ import org.aiwae.kernels.DeviceGraph;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -29,8 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * the primitives one by one (pool traffic, argument packing and one driver call each), {@code replay} replays them
  * recorded once ({@link DeviceBackend#record}: one {@code cuGraphLaunch} on CUDA, the recorded command list on
  * OpenCL). On {@code cuda} through the no-op driver of {@code shared/tools/null-cuda} this is the host's time
- * alone; on {@code opencl} through PoCL it includes PoCL running the kernels. Devices only: {@code -p
- * backend=opencl} or {@code cuda}.
+ * alone; on {@code opencl} through PoCL it includes PoCL running the kernels. The line {@code host CPU per run}
+ * printed after each iteration is the issuing thread's own CPU time up to the wait ({@link HostCpu}). Devices
+ * only: {@code -p backend=opencl} or {@code cuda}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -49,6 +51,7 @@ public class GraphBenchmark extends OnBackend {
     private DeviceBackend device;
     private Tensor z, w1, b1, w2, b2, w3, b3;
     private DeviceGraph<Tensor> graph;
+    private final HostCpu cpu = new HostCpu();
 
     @Setup
     public void setup() {
@@ -88,6 +91,11 @@ public class GraphBenchmark extends OnBackend {
         return tanh ? device.unary(UnaryOp.TANH, biased) : biased;
     }
 
+    @TearDown(Level.Iteration)
+    public void reportCpu() {
+        cpu.report("run");
+    }
+
     @TearDown
     public void tearDown() {
         if (graph != null) {
@@ -98,12 +106,16 @@ public class GraphBenchmark extends OnBackend {
 
     @Benchmark
     public float run() {
+        cpu.start();
         if (graph != null) {
             graph.replay();
+            cpu.stop(1);
             return graph.result().get(0);
         }
         try (Backend.Reclaim scope = device.reclaim()) {
-            return sequence().get(0);
+            Tensor sums = sequence();
+            cpu.stop(1);
+            return sums.get(0);
         }
     }
 }

@@ -8,6 +8,7 @@ import org.aiwae.kernels.Kernels;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
@@ -27,8 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>On {@code cuda} through the no-op driver of {@code shared/tools/null-cuda} this is the host's time alone
  * (argument packing, JNI, the Java work around the launch). On {@code opencl} through PoCL it includes PoCL
- * running the tiny kernels on the same cores. The CPU backend has no launches: {@code -p backend=opencl} or
- * {@code cuda}.
+ * running the tiny kernels on the same cores; the line {@code host CPU per launch} printed after each
+ * iteration is the issuing thread's own CPU time ({@link HostCpu}), the host's share on either device. The CPU
+ * backend has no launches: {@code -p backend=opencl} or {@code cuda}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -47,6 +49,7 @@ public class LaunchBenchmark extends OnBackend {
     private Kernels kernels;
     private Device.Buffer a, b, c;
     private final float[] one = new float[1];
+    private final HostCpu cpu = new HostCpu();
 
     @Setup
     public void setup() {
@@ -65,6 +68,11 @@ public class LaunchBenchmark extends OnBackend {
         d.write(b, init, 0, init.length);
     }
 
+    @TearDown(Level.Iteration)
+    public void reportCpu() {
+        cpu.report("launch");
+    }
+
     @TearDown
     public void tearDown() {
         Device d = device.device();
@@ -80,6 +88,7 @@ public class LaunchBenchmark extends OnBackend {
         int[] dims = {1, 1, SIDE, SIDE}, dense = {0, 0, SIDE, 1}, row = {0, 0, 0, 1};
         Kernels.Matrix ma = Kernels.Matrix.of(a, SIDE), mb = Kernels.Matrix.of(b, SIDE).transpose(), mc = Kernels.Matrix.of(c, SIDE);
         boolean gemm = kernel.equals("sgemm");
+        cpu.start();
         for (int i = 0; i < LAUNCHES; i++) {
             if (gemm) {
                 kernels.sgemm(SIDE, SIDE, SIDE, ma, mb, mc, false, Kernels.Epilogue.NONE, null, null);
@@ -87,6 +96,7 @@ public class LaunchBenchmark extends OnBackend {
                 kernels.binaryOp(SIDE * SIDE, BinaryOp.MUL.ordinal(), dims, a, 0, dense, b, i % SIDE, row, c);
             }
         }
+        cpu.stop(LAUNCHES);
         device.device().read(c, one, 0, 1);
         return one[0];
     }

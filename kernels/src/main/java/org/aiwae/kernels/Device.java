@@ -74,8 +74,8 @@ public interface Device extends AutoCloseable {
     /** The error of a host read or write ({@code what}) while {@code device} records. */
     static IllegalStateException hostTransferWhileRecording(Device device, String what) {
         return new IllegalStateException("a host " + what + " while recording on " + device.api() + " (" + device.name()
-                + "): recorded work does not run until it is replayed, so there is nothing to " + what
-                + " yet; keep host reads and writes outside the recorded code (update inputs between replays)");
+                + "): the recorded work runs only when it is replayed, so the host cannot " + what + " between its steps;"
+                + " keep host reads and writes outside the recorded code (update inputs between replays)");
     }
 
     @Override

@@ -45,10 +45,25 @@ public final class OpenClDevice implements Device {
     /** The recordings not closed yet, released with the device. */
     private final List<Commands> recordings = new ArrayList<>();
 
-    private record Mem(cl_mem mem, long floats) implements Buffer {}
+    /** A buffer and the argument value that passes it to a kernel. */
+    private record Mem(cl_mem mem, long floats, Pointer arg) implements Buffer {}
 
-    /** A kernel object of the program and the number of arguments it declares. */
-    private record Kernel(cl_kernel kernel, int args) {}
+    /**
+     * A kernel object of the program, the number of arguments it declares, and what each argument was last set
+     * to (a {@link Mem}, or the scalar {@link KernelCall.Arg}; null before the first): a launch sets only the
+     * arguments that changed, since the values set stay with the kernel object.
+     */
+    private record Kernel(cl_kernel kernel, int args, Object[] set) {
+        Kernel(cl_kernel kernel, int args) {
+            this(kernel, args, new Object[args]);
+        }
+    }
+
+    /** Where scalar argument values are staged for {@code clSetKernelArg} (which copies them). */
+    private final int[] intArg = new int[1];
+    private final long[] longArg = new long[1];
+    private final float[] floatArg = new float[1];
+    private final Pointer intArgRef = Pointer.to(intArg), longArgRef = Pointer.to(longArg), floatArgRef = Pointer.to(floatArg);
 
     /** An OpenCL device found on this machine. */
     public record Found(cl_platform_id platform, cl_device_id device, String name, boolean gpu) {}
@@ -152,7 +167,8 @@ public final class OpenClDevice implements Device {
 
     @Override
     public Buffer alloc(long floats) {
-        return new Mem(clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(floats, 1) * Sizeof.cl_float, null, null), floats);
+        cl_mem mem = clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(floats, 1) * Sizeof.cl_float, null, null);
+        return new Mem(mem, floats, Pointer.to(mem));
     }
 
     @Override
@@ -247,27 +263,48 @@ public final class OpenClDevice implements Device {
         long[] global = g.dims() == 1 ? new long[] {(long) g.groupsX() * g.localX()}
                 : new long[] {(long) g.groupsX() * g.localX(), (long) g.groupsY() * g.localY()};
         if (recording != null) { // a recorded launch gets a kernel object of its own, its arguments set once
-            cl_kernel own = create(call.name()).kernel();
+            Kernel own = create(call.name());
             try {
                 setArgs(own, call);
             } catch (RuntimeException e) {
-                clReleaseKernel(own);
+                clReleaseKernel(own.kernel());
                 throw e;
             }
-            recording.add(new Launch(own, g.dims(), global, local));
+            recording.add(new Launch(own.kernel(), g.dims(), global, local));
         } else {
-            setArgs(kernel.kernel(), call);
+            setArgs(kernel, call);
             clEnqueueNDRangeKernel(queue, kernel.kernel(), g.dims(), null, global, local, 0, null, null);
         }
     }
 
-    private void setArgs(cl_kernel k, KernelCall call) {
-        for (int i = 0; i < call.args().size(); i++) {
-            switch (call.args().get(i)) {
-                case KernelCall.Arg.Buf b -> clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to((b.buffer() == null ? dummy : (Mem) b.buffer()).mem()));
-                case KernelCall.Arg.I32 v -> clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {v.value()}));
-                case KernelCall.Arg.I64 v -> clSetKernelArg(k, i, Sizeof.cl_long, Pointer.to(new long[] {v.value()}));
-                case KernelCall.Arg.F32 v -> clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {v.value()}));
+    /** Sets the arguments of {@code k} that differ from what they were last set to. */
+    private void setArgs(Kernel k, KernelCall call) {
+        Object[] set = k.set();
+        for (int i = 0; i < set.length; i++) {
+            KernelCall.Arg a = call.args().get(i);
+            if (a instanceof KernelCall.Arg.Buf b) {
+                Mem m = b.buffer() == null ? dummy : (Mem) b.buffer();
+                if (set[i] != m) {
+                    clSetKernelArg(k.kernel(), i, Sizeof.cl_mem, m.arg());
+                    set[i] = m;
+                }
+            } else if (!a.equals(set[i])) {
+                switch (a) {
+                    case KernelCall.Arg.I32 v -> {
+                        intArg[0] = v.value();
+                        clSetKernelArg(k.kernel(), i, Sizeof.cl_int, intArgRef);
+                    }
+                    case KernelCall.Arg.I64 v -> {
+                        longArg[0] = v.value();
+                        clSetKernelArg(k.kernel(), i, Sizeof.cl_long, longArgRef);
+                    }
+                    case KernelCall.Arg.F32 v -> {
+                        floatArg[0] = v.value();
+                        clSetKernelArg(k.kernel(), i, Sizeof.cl_float, floatArgRef);
+                    }
+                    case KernelCall.Arg.Buf b -> throw new AssertionError(b);
+                }
+                set[i] = a;
             }
         }
     }
