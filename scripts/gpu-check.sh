@@ -59,7 +59,7 @@ suite=(--select-class org.aiwae.train.TrainingTest --select-class org.aiwae.eval
 TAIL=20 step tests-parity 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent "${junit[@]}" "${parity[@]}" "${suite[@]}"
 # The path of GPUs older than the fatbin's sm_90 code: the driver JIT-compiles the compute_75 PTX.
 TAIL=20 step tests-ptx-jit 150 env AIWAE_REQUIRE_CUDA=1 OCL_ICD_VENDORS=/nonexistent CUDA_FORCE_PTX_JIT=1 "${junit[@]}" \
-  --select-class org.aiwae.kernels.DeviceKernelsTest "${parity[@]}"
+  --select-class org.aiwae.kernels.DeviceKernelsTest --select-class org.aiwae.kernels.SgemmTest "${parity[@]}"
 TAIL=20 step tests-opencl 150 env AIWAE_REQUIRE_OPENCL=1 CUDA_VISIBLE_DEVICES= "${junit[@]}" --select-class org.aiwae.kernels.DeviceKernelsTest
 cd "$root"
 aiwae=(--method aiwae --samples 5 --temperatures 5 --leapfrog 5 --batch-size 128 --warmup 5 --seconds 15)
