@@ -23,6 +23,7 @@ import org.aiwae.io.Json;
 import org.aiwae.io.Progress;
 import org.aiwae.model.MlpVae;
 import org.aiwae.train.Checkpoint;
+import org.aiwae.train.KillPoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -112,6 +113,11 @@ final class EvalCommand implements Callable<Integer> {
             description = "with --master: a Spark setting, as spark-submit's --conf (repeatable; docs/cluster.md)")
     Map<String, String> conf = new LinkedHashMap<>();
 
+    @Option(names = "--test-pause-once", hidden = true,
+            description = "test hook: once, after the first batch is written, wait to be killed (marker file .test-paused-once "
+                    + "in --out, holding pid@host)")
+    boolean pauseOnce;
+
     @Mixin
     BackendOption backendOption;
 
@@ -137,7 +143,7 @@ final class EvalCommand implements Callable<Integer> {
      */
     record Options(Path checkpoint, Path out, boolean resume, boolean force, List<String> splits, int limit, int[] range,
                    int chains, int temperatures, int leapfrog, int nvlbSamples, int batch, long seed, String backend,
-                   Path dataDir, String master, int shards, Map<String, String> conf) {}
+                   Path dataDir, String master, int shards, Map<String, String> conf, boolean pauseOnce) {}
 
     @Override
     public Integer call() throws Exception {
@@ -172,7 +178,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         return new Options(dir, out == null ? dir : out, resume, force,
                 split.equals("both") ? List.of("test", "train") : List.of(split), limit, range, chains, temperatures, leapfrog,
-                nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards, Map.copyOf(conf));
+                nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards, Map.copyOf(conf), pauseOnce);
     }
 
     /** {@code A:B} (images A to B-1 of the split), or null when not given. */
@@ -224,7 +230,8 @@ final class EvalCommand implements Callable<Integer> {
                 Map<Integer, ImageResult> results;
                 try (ResultsFile file = openResults(out.resolve(resultsName(s)), header(s, run, ev, seed, backend, images))) {
                     if (cluster == null) {
-                        evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s);
+                        evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s,
+                                o.pauseOnce() ? out.resolve(TrainCommand.PAUSED) : null);
                     } else {
                         evaluateSharded(cluster, o, idx, s, file);
                     }
@@ -322,7 +329,7 @@ final class EvalCommand implements Callable<Integer> {
 
     /** Evaluates the images of {@code idx} that {@code file} does not hold yet, in batches, appending each batch. */
     private static void evaluate(Evaluator ev, MlpVae model, Images images, int[] idx, ImageStreams streams, ResultsFile file,
-                                 String split) {
+                                 String split, Path pauseMarker) {
         List<Integer> todo = new ArrayList<>();
         for (int i : idx) {
             if (!file.results().containsKey(i)) {
@@ -351,6 +358,9 @@ final class EvalCommand implements Callable<Integer> {
                 rs.add(new ImageResult(b[i], -lp[i], -lb[i]));
             }
             file.append(rs);
+            if (pauseMarker != null) {
+                KillPoint.once(pauseMarker);
+            }
             bar.update(base + perImage * b.length, "");
         }
         bar.finish(perImage * idx.length, "");
@@ -388,6 +398,9 @@ final class EvalCommand implements Callable<Integer> {
                     "--backend", o.backend()));
             if (o.dataDir() != null) {
                 argv.addAll(List.of("--data-dir", o.dataDir().toAbsolutePath().toString()));
+            }
+            if ((split + " images " + from + ":" + to).equals(System.getenv("AIWAE_TEST_PAUSE_ONCE"))) {
+                argv.add("--test-pause-once"); // test hook: the kill tests' shard
             }
             tasks.add(new TaskRunner.Task(split + " images " + from + ":" + to, List.of(argv), shard.resolve(resultsName(split)).toString()));
         }

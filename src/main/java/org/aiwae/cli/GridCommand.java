@@ -90,7 +90,8 @@ final class GridCommand implements Callable<Integer> {
         }
         claim(root, grid);
 
-        String failOnce = System.getenv("AIWAE_TEST_FAIL_ONCE"); // test hook: CONFIG/seed-S of one cell
+        String failOnce = System.getenv("AIWAE_TEST_FAIL_ONCE"); // test hooks: CONFIG/seed-S of one cell
+        String pauseOnce = System.getenv("AIWAE_TEST_PAUSE_ONCE");
         List<TaskRunner.Task> tasks = new ArrayList<>();
         for (GridSpec.Cell c : cells) {
             Path dir = c.dir(root);
@@ -101,6 +102,9 @@ final class GridCommand implements Callable<Integer> {
             List<String> train = grid.trainArgs(c, root, data, true);
             if (failOnce != null && failOnce.equals(c.config() + "/seed-" + c.seed())) {
                 train.addAll(List.of("--test-fail-once-after-epoch", "1"));
+            }
+            if (pauseOnce != null && pauseOnce.equals(c.config() + "/seed-" + c.seed())) {
+                train.addAll(List.of("--test-pause-once-in-epoch", "2"));
             }
             tasks.add(new TaskRunner.Task(c.config() + "/seed-" + c.seed(), List.of(train, grid.evalArgs(c, root, data)),
                     dir.resolve(EvalCommand.REPORT).toString()));

@@ -39,12 +39,15 @@ final class TrainCommand implements Callable<Integer> {
     static final int EMBEDDED_EPOCHS = 20;
     static final double EMBEDDED_LEARNING_RATE = 3e-3;
 
+    /** The marker file of the kill-test hooks of train and eval ({@link org.aiwae.train.KillPoint}). */
+    static final String PAUSED = ".test-paused-once";
+
     /** The learning curves train writes at the end of a run. */
     static final String CURVES = "curves.png";
 
     /** Flags that --resume may change; every other flag must equal the run's config.json. */
     static final Set<String> CHANGEABLE_ON_RESUME = Set.of("--resume", "--out", "--epochs", "--schedule", "--backend", "--data-dir",
-            "--test-fail-once-after-epoch", "--resume-if-started");
+            "--test-fail-once-after-epoch", "--test-pause-once-in-epoch", "--resume-if-started");
 
     @Spec
     CommandSpec spec;
@@ -91,6 +94,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "test hook: fail once after epoch E's checkpoint (marker file .test-failed-once in the run folder)")
     Integer failOnceAfter;
 
+    @Option(names = "--test-pause-once-in-epoch", paramLabel = "E", hidden = true,
+            description = "test hook: once, after epoch E's first minibatch, wait to be killed (marker file .test-paused-once "
+                    + "in the run folder, holding pid@host)")
+    Integer pauseOnceIn;
+
     @Mixin
     BackendOption backend;
 
@@ -112,6 +120,9 @@ final class TrainCommand implements Callable<Integer> {
             Trainer trainer = Flags.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
             if (failOnceAfter != null) {
                 trainer.failOnceAfterEpoch(failOnceAfter, out.resolve(".test-failed-once"));
+            }
+            if (pauseOnceIn != null) {
+                trainer.pauseOnceInEpoch(pauseOnceIn, out.resolve(PAUSED));
             }
             long start = System.nanoTime();
             trainer.run(); // says what it trains once it holds the folder's lock

@@ -150,7 +150,7 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
-    private static String host() {
+    static String host() {
         try {
             Path linux = Path.of("/proc/sys/kernel/hostname");
             if (java.nio.file.Files.isReadable(linux)) {

@@ -115,6 +115,22 @@ public final class Trainer {
         });
     }
 
+    /**
+     * Test hook for kill tests across processes and cluster tasks: in epoch {@code epoch} (1-based), after its
+     * first minibatch, waits once to be killed ({@link KillPoint}, marker file {@code marker}); the attempt that
+     * follows the kill resumes from the checkpoint of epoch {@code epoch - 1}.
+     */
+    public Trainer pauseOnceInEpoch(int epoch, Path marker) {
+        return hooks(new TrainHooks() {
+            @Override
+            public void afterStep(Trainer trainer, int e, int attempt, int batch, int batches) {
+                if (e == epoch - 1 && batch == 0) {
+                    KillPoint.once(marker);
+                }
+            }
+        });
+    }
+
     /** Installs test hooks (package-private: for crash and divergence tests only). */
     Trainer hooks(TrainHooks h) {
         this.hooks = h;

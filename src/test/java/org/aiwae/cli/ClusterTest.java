@@ -93,13 +93,16 @@ class ClusterTest {
         return a;
     }
 
-    /** Every file under {@code root} and a digest of its bytes, but for timings.jsonl (wall-clock times) and the lock files. */
+    /**
+     * Every file under {@code root} and a digest of its bytes, but for timings.jsonl (wall-clock times), the lock files
+     * and the kill tests' markers.
+     */
     static Map<String, String> files(Path root) throws Exception {
         Map<String, String> m = new java.util.TreeMap<>();
         try (var all = Files.walk(root)) {
             for (Path p : all.filter(Files::isRegularFile).toList()) {
                 String name = p.getFileName().toString();
-                if (!name.equals("timings.jsonl") && !name.equals("lock")) {
+                if (!name.equals("timings.jsonl") && !name.equals("lock") && !name.equals(TrainCommand.PAUSED)) {
                     m.put(root.relativize(p).toString(), java.util.HexFormat.of().formatHex(
                             java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
                 }
@@ -148,9 +151,8 @@ class ClusterTest {
      */
     @Test
     void aShardedEvaluationThroughSparkSubmitEqualsTheUnshardedOne() throws Exception {
-        Path run = localGrid().resolve(CELLS.get(1)), whole = tmp.resolve("eval-whole"), sharded = tmp.resolve("eval-sharded");
+        Path run = localGrid().resolve(CELLS.get(1)), whole = unshardedEval(), sharded = tmp.resolve("eval-sharded");
         Path log = tmp.resolve("eval.log");
-        assertEquals(0, SparkJvm.run(evalArgs(run, whole), log, Map.of()), () -> ShardedEvalTest.read(log));
         List<String> args = new java.util.ArrayList<>(evalArgs(run, sharded));
         args.addAll(List.of("--master", cluster.master, "--shards", "3"));
         assertEquals(0, cluster.submit(args, log), () -> ShardedEvalTest.read(log));
@@ -162,6 +164,112 @@ class ClusterTest {
         assertArrayEquals(Files.readAllBytes(whole.resolve("eval-test.jsonl")), Files.readAllBytes(sharded.resolve("eval-test.jsonl")));
         assertArrayEquals(Files.readAllBytes(whole.resolve("eval.json")), Files.readAllBytes(sharded.resolve("eval.json")));
         assertFalse(Files.exists(sharded.resolve(EvalCommand.SHARDS)), "the shards' folders are removed once merged");
+    }
+
+    private static Path whole;
+
+    /** The evaluation of the second cell without Spark, in a fresh JVM, once. */
+    static synchronized Path unshardedEval() throws Exception {
+        if (whole == null) {
+            Path out = tmp.resolve("eval-whole"), log = tmp.resolve("eval-whole.log");
+            assertEquals(0, SparkJvm.run(evalArgs(localGrid().resolve(CELLS.get(1)), out), log, Map.of()), () -> ShardedEvalTest.read(log));
+            whole = out;
+        }
+        return whole;
+    }
+
+    /**
+     * SIGKILL of a worker and its executor while a cell is in its second epoch: the grid completes on the other worker,
+     * every file equals the local[2] grid's, and each cell trained each epoch once (the killed one resumed from its
+     * epoch-1 checkpoint). Meanwhile a dry run shows the cell running, and a second grid over the same folder is
+     * refused in one line.
+     */
+    @Test
+    void aWorkerKilledMidGridCostsOnlyTheInterruptedEpoch() throws Exception {
+        Map<String, String> want = files(localGrid());
+        String victim = CELLS.get(0);
+        Path log = tmp.resolve("kill-grid.log");
+        Process driver = SparkJvm.start(gridArgs(cluster.master), log, Map.of("AIWAE_TEST_PAUSE_ONCE", victim));
+        try {
+            long pid = awaitPause(runs().resolve(victim).resolve(TrainCommand.PAUSED), driver, log);
+            int worker = cluster.workerOf(pid);
+            assertTrue(worker > 0, "pid " + pid + " is no worker's executor");
+
+            CliRun dry = CliRun.of(gridArgs(cluster.master, "--dry-run"));
+            assertTrue(dry.out().contains(victim + " (running: " + pid + "@") && dry.out().contains("trained 1 of 2 epochs)"), dry.out());
+            Path second = tmp.resolve("second-grid.log");
+            assertEquals(2, SparkJvm.run(gridArgs(cluster.master), second, Map.of()), () -> ShardedEvalTest.read(second));
+            List<String> lines = Files.readAllLines(second).stream().filter(l -> !l.startsWith("WARNING:")).toList();
+            assertTrue(lines.size() == 1 && lines.get(0).matches("aiwae: run folder .* is in use by process \\d+@.*"), lines.toString());
+
+            cluster.killWorker(worker);
+            assertTrue(driver.waitFor(300, TimeUnit.SECONDS), () -> "the grid did not finish: " + ShardedEvalTest.read(log));
+            String out = Files.readString(log);
+            assertEquals(0, driver.exitValue(), out);
+            assertTrue(out.matches("(?s).*aiwae: " + victim + " attempt 1 failed on 127\\.0\\.0\\.1 \\(executor \\d+\\): .*"), out);
+            assertTrue(out.matches("(?s).*aiwae: " + victim + " running on 127\\.0\\.0\\.1 \\(executor \\d+\\), attempt 2.*"), out);
+            assertEquals(want, files(runs()));
+            for (String cell : CELLS) {
+                List<String> epochs = Files.readAllLines(runs().resolve(cell).resolve("timings.jsonl")).stream()
+                        .map(l -> l.replaceFirst("^\\{\"epoch\":(\\d+),.*", "$1")).toList();
+                assertEquals(List.of("1", "2"), epochs, cell + " trained these epochs");
+            }
+        } finally {
+            driver.destroyForcibly().waitFor();
+            if (Files.exists(runs())) {
+                Files.move(runs(), Files.createTempDirectory(tmp, "runs-killed").resolve("runs"));
+            }
+            cluster.runStart(); // the killed worker back
+        }
+    }
+
+    /**
+     * SIGKILL of a worker and its executor while a shard of a sharded evaluation waits after its first batch: the
+     * shard is run again on the other worker, resuming after the images it had written, and the merged eval.json and
+     * eval-test.jsonl equal the unsharded evaluation's bytes.
+     */
+    @Test
+    void aWorkerKilledDuringAShardedEvaluation() throws Exception {
+        Path run = localGrid().resolve(CELLS.get(1)), want = unshardedEval(), out = tmp.resolve("eval-killed");
+        Path log = tmp.resolve("kill-eval.log");
+        List<String> args = new java.util.ArrayList<>(evalArgs(run, out));
+        args.addAll(List.of("--master", cluster.master, "--shards", "3"));
+        String shard = "test images 0:3";
+        Process driver = SparkJvm.start(args, log, Map.of("AIWAE_TEST_PAUSE_ONCE", shard));
+        try {
+            long pid = awaitPause(out.resolve(EvalCommand.SHARDS).resolve("test-0-3").resolve(TrainCommand.PAUSED), driver, log);
+            int worker = cluster.workerOf(pid);
+            assertTrue(worker > 0, "pid " + pid + " is no worker's executor");
+            cluster.killWorker(worker);
+            assertTrue(driver.waitFor(300, TimeUnit.SECONDS), () -> "the evaluation did not finish: " + ShardedEvalTest.read(log));
+            String text = Files.readString(log);
+            assertEquals(0, driver.exitValue(), text);
+            assertTrue(text.contains("aiwae: " + shard + " attempt 1 failed on 127.0.0.1"), text);
+            assertArrayEquals(Files.readAllBytes(want.resolve("eval-test.jsonl")), Files.readAllBytes(out.resolve("eval-test.jsonl")));
+            assertArrayEquals(Files.readAllBytes(want.resolve("eval.json")), Files.readAllBytes(out.resolve("eval.json")));
+            // the second attempt continued the shard's own results: the first batch (2 images) was not evaluated again
+            assertTrue(executorFiles("stderr").stream().anyMatch(f -> ShardedEvalTest.read(f)
+                    .contains("aiwae: test: 2 of 3 images already in eval-test.jsonl; evaluating the other 1")), "no resumed shard");
+        } finally {
+            driver.destroyForcibly().waitFor();
+            cluster.runStart();
+        }
+    }
+
+    /** Waits until a kill-test hook writes its marker (pid@host) and returns the pid; fails if the driver ends first. */
+    static long awaitPause(Path marker, Process driver, Path log) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        while (System.nanoTime() < end) {
+            if (Files.exists(marker)) {
+                String text = Files.readString(marker);
+                if (text.endsWith("\n")) {
+                    return Long.parseLong(text.substring(0, text.indexOf('@')));
+                }
+            }
+            assertTrue(driver.isAlive(), () -> "the driver ended before the pause: " + ShardedEvalTest.read(log));
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no pause in 240 s: " + ShardedEvalTest.read(log));
     }
 
     static List<String> evalArgs(Path run, Path out) {
