@@ -1,7 +1,7 @@
 // aiwae's device kernels, written once for OpenCL C and CUDA C++: this body is compiled after a dialect
 // header (dialect_opencl.h or dialect_cuda.h) that spells KERNEL, FUNC, GLOBAL, RESTRICT, LOCAL,
 // LOCAL_BARRIER(), UNROLL, GLOBAL_ID_X, LOCAL_ID_X/Y, GROUP_ID_X/Y, uint, int64, uint64, MAKE_UINT4,
-// MUL_HI and the float maths (expf, logf, sqrtf, log1pf, tanhf, fabsf, fmaxf, fmaf) in its language. Use nothing
+// MUL_HI and the float maths (expf, logf, sqrtf, log1pf, tanhf, fabsf, fmaxf, fminf, fmaf) in its language. Use nothing
 // else that differs between the two. The host side of every kernel (its argument order and types, its
 // launch geometry) is written once, in org.aiwae.kernels.Kernels; KernelSourceTest checks the two agree.
 //
@@ -365,5 +365,144 @@ KERNEL void where_rows(int n, int inner, GLOBAL const float* RESTRICT mask, int 
     const int i = GLOBAL_ID_X;
     if (i < n) {
         y[i] = mask[moff + i / inner] != 0.0f ? a[aoff + i] : b[boff + i];
+    }
+}
+
+// ---------------------------------------------------------------- fused HMC, AIS, step-size and Adam updates
+// Each kernel below does in one launch what the composed default of the Backend method named beside it does
+// with the primitives above (org.aiwae.engine.backend.Backend; FusedOpsTest compares the two on every backend).
+// Outputs may alias inputs where the comment says so: each work-item reads its elements before writing them.
+
+// Backend.mix (not named mix: OpenCL C has a built-in of that name): y[i] = a[i] ca + b[i] cb.
+KERNEL void weighted_sum(int n, GLOBAL const float* RESTRICT a, int aoff, float ca, GLOBAL const float* RESTRICT b, int boff, float cb,
+                GLOBAL float* RESTRICT y) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        y[i] = a[aoff + i] * ca + b[boff + i] * cb;
+    }
+}
+
+// Backend.kickDrift over chains [n / d, d]: p' = p + (eps_r scale) g with eps_r = eps[eoff + r] for chain r when
+// perChain, else eps[eoff]; then, when drift, z' = z + eps_r p'. pOut may alias p, zOut may alias z.
+KERNEL void hmc_kick_drift(int n, int d, GLOBAL const float* eps, int eoff, int perChain, float scale,
+                           GLOBAL const float* p, int poff, GLOBAL const float* g, int goff, GLOBAL float* pOut,
+                           GLOBAL const float* z, int zoff, GLOBAL float* zOut, int drift) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        const float e = eps[eoff + (perChain ? i / d : 0)];
+        const float pn = p[poff + i] + (scale == 1.0f ? e : e * scale) * g[goff + i];
+        pOut[i] = pn;
+        if (drift) {
+            zOut[i] = z[zoff + i] + e * pn;
+        }
+    }
+}
+
+// Backend.metropolis for chain r < n of dimension d: H = |p|^2 / 2 - log f at the start (p0, logf0) and at the
+// proposal (p1, logf1), dH = H1 - H0, accepted = u < exp(-dH), divergent = 0 if dH < limit else 1 (also for a NaN),
+// each |p|^2 summed in double in index order; divergentSum (if not null) += divergent.
+KERNEL void hmc_metropolis(int n, int d, GLOBAL const float* RESTRICT p0, int p0off, GLOBAL const float* RESTRICT logf0, int l0off,
+                           GLOBAL const float* RESTRICT p1, int p1off, GLOBAL const float* RESTRICT logf1, int l1off,
+                           GLOBAL const float* RESTRICT u, int uoff, float limit, GLOBAL float* RESTRICT accepted,
+                           GLOBAL float* RESTRICT divergent, GLOBAL float* RESTRICT energyChange, GLOBAL float* divergentSum, int addDivergent) {
+    const int r = GLOBAL_ID_X;
+    if (r < n) {
+        double k0 = 0.0, k1 = 0.0;
+        for (int j = 0; j < d; j++) {
+            const float a = p0[p0off + r * d + j], b = p1[p1off + r * d + j];
+            k0 += a * a;
+            k1 += b * b;
+        }
+        const float h0 = (float) k0 * 0.5f - logf0[l0off + r], h1 = (float) k1 * 0.5f - logf1[l1off + r];
+        const float dh = h1 - h0;
+        accepted[r] = u[uoff + r] < expf(-dh) ? 1.0f : 0.0f;
+        const float div = dh < limit ? 0.0f : 1.0f;
+        divergent[r] = div;
+        energyChange[r] = dh;
+        if (addDivergent) {
+            divergentSum[r] += div;
+        }
+    }
+}
+
+// Backend.selectRowsInto: y[yoff + i] = a[aoff + i] where mask[moff + i / inner] != 0, else y is left as it is.
+KERNEL void select_rows_into(int n, int inner, GLOBAL const float* RESTRICT mask, int moff, GLOBAL const float* RESTRICT a, int aoff,
+                             GLOBAL float* RESTRICT y, int yoff) {
+    const int i = GLOBAL_ID_X;
+    if (i < n && mask[moff + i / inner] != 0.0f) {
+        y[yoff + i] = a[aoff + i];
+    }
+}
+
+// Backend.reweight, Kahan's compensated sum: y = (l1 - l0) dbeta - c, s = w + y, c' = (s - w) - y, w' = s.
+// wOut may alias w and cOut c.
+KERNEL void ais_reweight(int n, GLOBAL const float* l0, int l0off, GLOBAL const float* l1, int l1off, float dbeta,
+                         GLOBAL const float* w, int woff, GLOBAL const float* c, int coff, GLOBAL float* wOut, GLOBAL float* cOut) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        const float inc = (l1[l1off + i] - l0[l0off + i]) * dbeta;
+        const float wi = w[woff + i], y = inc - c[coff + i];
+        const float s = wi + y;
+        cOut[i] = (s - wi) - y;
+        wOut[i] = s;
+    }
+}
+
+// Backend.adaptStepSizes: one work-item per group g < groups of the chains [per, groups] in accepted (1 or 0):
+// size[soff + g] *= (count_g >= threshold ? up : down), kept in [lo, hi]; work-item 0 also writes the number of
+// accepting chains over all groups to count[coff].
+KERNEL void adapt_step_sizes(int groups, int per, GLOBAL const float* RESTRICT accepted, int aoff, float threshold, float up,
+                             float down, float lo, float hi, GLOBAL float* RESTRICT size, int soff, GLOBAL float* RESTRICT count, int coff) {
+    const int g = GLOBAL_ID_X;
+    if (g < groups) {
+        float c = 0.0f;
+        for (int k = 0; k < per; k++) {
+            c += accepted[aoff + k * groups + g];
+        }
+        const float s = size[soff + g] * (c >= threshold ? up : down);
+        size[soff + g] = fminf(hi, fmaxf(lo, s));
+        if (g == 0) {
+            float all = 0.0f;
+            for (int j = 0; j < per * groups; j++) {
+                all += accepted[aoff + j];
+            }
+            count[coff] = all;
+        }
+    }
+}
+
+// Adam's gate: whether ga[0] and gb[0] are finite where the flags say they are given (a training step's two
+// losses), so that a step whose loss is NaN or infinite changes no parameter.
+FUNC int gate_open(GLOBAL const float* ga, int hasA, GLOBAL const float* gb, int hasB) {
+    const float a = hasA ? ga[0] : 0.0f, b = hasB ? gb[0] : 0.0f;
+    return a == a && fabsf(a) <= 3.402823466e38f && b == b && fabsf(b) <= 3.402823466e38f;
+}
+
+// Backend.adamClock: Adam's per-step scalars in clock = [t, stepSize, epsHat, lr]: unless the gate is closed, t += 1 and
+// stepSize = lr sqrt(1 - b2^t) / (1 - b1^t), epsHat = eps sqrt(1 - b2^t), in double (one work-item).
+KERNEL void adam_clock(GLOBAL float* clock, float beta1, float beta2, float eps, GLOBAL const float* ga, int hasA,
+                       GLOBAL const float* gb, int hasB) {
+    if (GLOBAL_ID_X == 0 && gate_open(ga, hasA, gb, hasB)) {
+        const float t = clock[0] + 1.0f;
+        const double c1 = 1.0 - pow((double) beta1, (double) t), c2 = 1.0 - pow((double) beta2, (double) t);
+        clock[0] = t;
+        clock[1] = (float) ((double) clock[3] * sqrt(c2) / c1);
+        clock[2] = (float) ((double) eps * sqrt(c2));
+    }
+}
+
+// Backend.adamUpdate of n parameters w (from woff) with gradients g (from goff) and moments m, v, unless the gate
+// is closed: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g g, w -= stepSize m / (sqrt(v) + epsHat), the scalars from clock.
+KERNEL void adam_update(int n, GLOBAL float* RESTRICT w, int woff, GLOBAL const float* RESTRICT g, int goff, GLOBAL float* RESTRICT m,
+                        GLOBAL float* RESTRICT v, float beta1, float beta2, GLOBAL const float* RESTRICT clock,
+                        GLOBAL const float* ga, int hasA, GLOBAL const float* gb, int hasB) {
+    const int i = GLOBAL_ID_X;
+    if (i < n && gate_open(ga, hasA, gb, hasB)) {
+        const float gi = g[goff + i];
+        const float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+        const float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[woff + i] -= clock[1] * mi / (sqrtf(vi) + clock[2]);
     }
 }

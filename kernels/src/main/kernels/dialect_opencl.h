@@ -30,4 +30,5 @@ typedef ulong uint64;
 #define tanhf tanh
 #define fabsf fabs
 #define fmaxf fmax
+#define fminf fmin
 #define fmaf fma

@@ -97,19 +97,27 @@ public final class Progress {
 
     /** Reports {@code done} of the total, with a free-form suffix (rate, loss, phase). */
     public void update(long done, String suffix) {
+        update(done, () -> suffix);
+    }
+
+    /**
+     * {@link #update(long, String)} with a suffix computed only when a line is drawn (a training loop on a device
+     * reads its losses back only then).
+     */
+    public void update(long done, java.util.function.Supplier<String> suffix) {
         long now = clock.getAsLong();
         switch (mode) {
             case LIVE -> {
                 if (now - lastDraw >= 250_000_000L || done >= total) {
                     lastDraw = now;
-                    out.print("\r" + line(done, suffix) + "\u001b[K");
+                    out.print("\r" + line(done, suffix.get()) + "\u001b[K");
                     out.flush();
                 }
             }
             case LOG -> {
                 if (done < total && now - lastDraw >= intervalNanos) { // the end is finish()'s line
                     lastDraw = now;
-                    out.println(line(done, suffix));
+                    out.println(line(done, suffix.get()));
                     out.flush();
                 }
             }

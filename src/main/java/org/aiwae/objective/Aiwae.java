@@ -53,6 +53,7 @@ public final class Aiwae implements Objective {
         this.leapfrog = leapfrog;
         this.betas = schedule.betas(temperatures);
         this.stepSizes = StepSizes.aiwae(temperatures);
+        stepSizes.moveTo(backend); // adapted where the chains run, outliving every step's temporaries
         this.backend = backend;
         this.encoderKl = java.util.Objects.requireNonNull(encoderKl, "encoderKl");
     }
@@ -128,7 +129,7 @@ public final class Aiwae implements Objective {
             Posterior q = model.posterior(xv);
             return Ops.neg(Ops.mean(encoderKl.elbo(model, xv, q, q.sample(noise))));
         });
-        return new StepResult(decoderLoss.value().item(), encoderLoss.value().item(), ais.acceptance());
+        return new StepResult(decoderLoss.value(), encoderLoss.value(), ais.acceptedCounts(), samples * batch);
     }
 
     private Annealer annealer(LatentVariableModel model) {

@@ -26,7 +26,6 @@ public record Iwae(int samples) implements Objective {
         Var bound = Ops.add(Ops.logsumexp(lw, 0), (float) -StrictMath.log(samples));
         Var loss = Ops.neg(Ops.mean(bound));
         loss.backward();
-        double l = loss.value().item();
-        return new StepResult(l, l, new double[0]);
+        return StepResult.of(loss.value());
     }
 }

@@ -35,16 +35,47 @@ public sealed interface Objective extends AutoCloseable permits Vae, Iwae, Aiwae
      */
     default void loadState(Map<String, Tensor> state) {}
 
-    /**
-     * What a step measured.
-     *
-     * @param loss        the loss of the generative model's update (per data point)
-     * @param encoderLoss the loss of the inference model's update (per data point)
-     * @param acceptance  HMC acceptance per temperature (AIWAE), else empty
-     */
     /** Releases what the objective holds on a device (AIWAE: its annealing kernels); the others hold nothing. */
     @Override
     default void close() {}
 
-    record StepResult(double loss, double encoderLoss, double[] acceptance) {}
+    /**
+     * What a step measured, as one-element tensors in the minibatch's memory, so that nothing is read back during
+     * a step: a training loop on a device sums them there and reads when it reports. They are temporaries of the
+     * step's {@code reclaim} scope on a device: read or sum them before it closes.
+     *
+     * @param decoderLoss    the loss of the generative model's update (per data point)
+     * @param encoderLossValue the loss of the inference model's update (per data point)
+     * @param acceptedCounts AIWAE: the number of accepting HMC chains per temperature step ({@code [T - 1]}), else null
+     * @param chains         the number of chains those counts are out of (K x B), else 0
+     */
+    record StepResult(Tensor decoderLoss, Tensor encoderLossValue, Tensor acceptedCounts, int chains) {
+        /** A step without HMC whose two updates share one loss. */
+        public static StepResult of(Tensor loss) {
+            return new StepResult(loss, loss, null, 0);
+        }
+
+        /** The generative model's loss (a host read on a device). */
+        public double loss() {
+            return decoderLoss.item();
+        }
+
+        /** The inference model's loss (a host read on a device). */
+        public double encoderLoss() {
+            return encoderLossValue.item();
+        }
+
+        /** The fraction of chains that accepted per temperature step, empty without HMC (a host read on a device). */
+        public double[] acceptance() {
+            if (acceptedCounts == null) {
+                return new double[0];
+            }
+            float[] c = acceptedCounts.toArray();
+            double[] a = new double[c.length];
+            for (int t = 0; t < c.length; t++) {
+                a[t] = c[t] / (double) chains;
+            }
+            return a;
+        }
+    }
 }

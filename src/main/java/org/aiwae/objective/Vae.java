@@ -25,8 +25,7 @@ public record Vae(int samples) implements Objective {
     public StepResult step(LatentVariableModel model, Tensor x, RandomStream rng) {
         Var loss = Ops.neg(Ops.mean(logWeights(model, x, samples, rng)));
         loss.backward();
-        double l = loss.value().item();
-        return new StepResult(l, l, new double[0]);
+        return StepResult.of(loss.value());
     }
 
     /** {@code log p(x, z_k) - log q(z_k | x)} for K reparameterised samples: {@code [K, B]}. */

@@ -1,9 +1,9 @@
 package org.aiwae.sampler;
 
-import static org.aiwae.engine.backend.BinaryOp.ADD;
-import static org.aiwae.engine.backend.BinaryOp.MUL;
 import static org.aiwae.engine.backend.BinaryOp.SUB;
 
+import java.util.List;
+import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
@@ -55,8 +55,21 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
         void temperatureDone(int t, double acceptance);
     }
 
-    /** A run's outcome: the final state, the acceptance per temperature step, divergences per chain. */
-    public record Result(State state, double[] acceptance, Tensor divergent) {
+    /**
+     * A run's outcome: the final state, the number of accepting chains per temperature step ({@code [T - 1]}) and
+     * the divergent transitions per chain ({@code [N]}), as tensors in the chains' memory (read on demand).
+     */
+    public record Result(State state, Tensor acceptedCounts, Tensor divergent) {
+        /** The fraction of chains that accepted at each temperature step (a host read on a device). */
+        public double[] acceptance() {
+            float[] c = acceptedCounts.toArray();
+            double[] a = new double[c.length];
+            for (int t = 0; t < c.length; t++) {
+                a[t] = c[t] / (double) divergent.size();
+            }
+            return a;
+        }
+
         /** The number of divergent transitions over the run (a host read). */
         public int divergences() {
             return Math.round(Backends.of(divergent).reduce(ReduceOp.SUM, divergent, 0).item());
@@ -71,46 +84,50 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
 
     /** Reweights to {@code beta} and moves the chains there; {@code stepSize} as {@link Hmc#step} takes it. */
     public Step step(ChainNoise noise, State state, double beta, Tensor stepSize) {
+        Backend be = Backends.of(state.logWeight());
+        Tensor sum = state.logWeight().placement().zeros(state.logWeight().size()), compensation = sum.placement().zeros(sum.size());
+        reweight(be, state, beta, sum, compensation);
+        Hmc.Step move = hmc.step(noise, new Tempered(base, target, beta), state.chains(), stepSize);
+        return new Step(new State(move.state(), beta, sum, compensation), move.info());
+    }
+
+    /** Adds {@code (beta - state.beta) (log f1 - log f0)} to the state's log weights, into {@code sum} and {@code compensation}. */
+    private static void reweight(Backend be, State state, double beta, Tensor sum, Tensor compensation) {
         if (beta < state.beta()) {
             throw new IllegalArgumentException("AIS: beta must not decrease, from " + state.beta() + " to " + beta);
         }
-        Backend be = Backends.of(state.logWeight());
-        Tensor increment = be.binary(MUL, Tempered.logRatio(state.chains()), (float) (beta - state.beta()));
-        // Kahan: the compensation carries what the float sum lost
-        Tensor y = be.binary(SUB, increment, state.compensation());
-        Tensor sum = be.binary(ADD, state.logWeight(), y);
-        Tensor compensation = be.binary(SUB, be.binary(SUB, sum, state.logWeight()), y);
-        Hmc.Step move = hmc.step(noise, new Tempered(base, target, beta), state.chains(), stepSize);
-        return new Step(new State(move.state(), beta, sum, compensation), move.info());
+        List<Tensor> logs = state.chains().logDensities();
+        be.reweight(logs.get(0), logs.get(1), (float) (beta - state.beta()), state.logWeight(), state.compensation(), sum, compensation);
     }
 
     /**
      * Runs from {@code start} through {@code betas[1..]} (from {@code betas[0] = start.beta()}), taking
      * step sizes from slot {@code t - 1} of {@code stepSizes} at temperature t and adapting it from the
-     * acceptance (one host read per temperature). The returned state's tensors were made before the loop;
-     * every temperature's temporaries go back to the backend's pool as soon as it is done.
+     * acceptance, all in the chains' memory: nothing is read back unless {@code progress} is given (one
+     * count per temperature). The returned state's tensors were made before the loop and are updated in
+     * place; every temperature's temporaries go back to the backend's pool as soon as it is done.
      */
     public Result run(State start, double[] betas, StepSizes stepSizes, ChainNoise noise, Progress progress) {
         Backend be = Backends.of(start.logWeight());
+        Placement where = start.logWeight().placement();
         HmcState chains = start.chains().copy();
         State state = new State(chains, betas[0], start.logWeight().copy(), start.compensation().copy());
-        Tensor divergent = start.logWeight().placement().zeros(chains.chains());
-        double[] acceptance = new double[betas.length - 1];
+        Tensor divergent = where.zeros(chains.chains());
+        Tensor accepted = where.zeros(betas.length - 1);
+        stepSizes.moveTo(where);
         for (int t = 1; t < betas.length; t++) {
             try (Backend.Reclaim temporaries = be.reclaim()) {
-                Tensor eps = stepSizes.forChains(t - 1, chains.position().placement(), chains.chains());
-                Step s = step(noise, state, betas[t], eps);
-                chains.assign(s.state().chains());
-                state.logWeight().copyFrom(s.state().logWeight());
-                state.compensation().copyFrom(s.state().compensation());
-                divergent.copyFrom(be.binary(ADD, divergent, s.info().divergent()));
-                acceptance[t - 1] = stepSizes.observe(t - 1, s.info().accepted());
+                Tensor eps = stepSizes.forChains(t - 1, where, chains.chains());
+                reweight(be, state, betas[t], state.logWeight(), state.compensation());
+                Hmc.Proposal move = hmc.propose(noise, new Tempered(base, target, betas[t]), chains, eps, divergent);
+                chains.acceptInto(move.info().accepted(), move.proposal());
+                stepSizes.observe(t - 1, move.info().accepted(), accepted.rows(t - 1, t));
             }
             state = new State(chains, betas[t], state.logWeight(), state.compensation());
             if (progress != null) {
-                progress.temperatureDone(t, acceptance[t - 1]);
+                progress.temperatureDone(t, accepted.get(t - 1) / (double) chains.chains());
             }
         }
-        return new Result(state, acceptance, divergent);
+        return new Result(state, accepted, divergent);
     }
 }

@@ -1,15 +1,8 @@
 package org.aiwae.sampler;
 
-import static org.aiwae.engine.backend.BinaryOp.ADD;
-import static org.aiwae.engine.backend.BinaryOp.LESS;
-import static org.aiwae.engine.backend.BinaryOp.MUL;
-import static org.aiwae.engine.backend.BinaryOp.SUB;
-
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
-import org.aiwae.engine.backend.ReduceOp;
-import org.aiwae.engine.backend.UnaryOp;
 import org.aiwae.engine.random.ChainNoise;
 
 /**
@@ -39,39 +32,41 @@ public record Hmc(int leapfrogSteps) {
     /** A transition's outcome. */
     public record Step(HmcState state, HmcInfo info) {}
 
+    /** A transition before its Metropolis selection: the proposal, and the test's outcome per chain. */
+    public record Proposal(HmcState proposal, HmcInfo info) {}
+
     /**
      * One transition of the chains in {@code state} (evaluated by {@code potential}, or by a potential
      * with the same terms) on {@code potential}. {@code stepSize} is {@code [N, 1]} (one per chain) or
      * {@code [1, 1]}, in the chains' memory.
      */
     public Step step(ChainNoise noise, Potential potential, HmcState state, Tensor stepSize) {
+        Proposal p = propose(noise, potential, state, stepSize, null);
+        return new Step(p.proposal().where(p.info().accepted(), state), p.info());
+    }
+
+    /**
+     * The transition of {@link #step} up to its Metropolis test: the proposal and which chains accept it
+     * ({@code step} selects between the two; a loop that keeps one set of buffers selects in place with
+     * {@link HmcState#acceptInto}). Divergences are also added to {@code divergentInto} when it is not null.
+     */
+    public Proposal propose(ChainNoise noise, Potential potential, HmcState state, Tensor stepSize, Tensor divergentInto) {
         Tensor z = state.position();
         int n = state.chains(), d = state.dim();
         Backend be = Backends.of("hmc", z, stepSize);
         Tensor p0 = noise.momenta(z.placement(), n, d);
         Tensor u = noise.uniforms(z.placement(), n);
-        Tensor half = be.binary(MUL, stepSize, 0.5f);
-        // a half step of momentum with the state's cached gradient, then L position steps, each
-        // followed by a momentum step (a half one at the end)
-        // (only the trajectory's end is evaluated in full: the steps between need the gradient alone)
-        Tensor p = be.binary(ADD, p0, be.binary(MUL, half, potential.gradient(state)));
-        Tensor position = z;
+        // a half step of momentum with the state's cached gradient, then L position steps, each followed by
+        // a momentum step (a half one at the end); only the trajectory's end is evaluated in full: the steps
+        // between need the gradient alone
+        Backend.Leapfrog s = be.kickDrift(p0, stepSize, 0.5f, potential.gradient(state), z);
         for (int l = 1; l < leapfrogSteps; l++) {
-            position = be.binary(ADD, position, be.binary(MUL, stepSize, p));
-            p = be.binary(ADD, p, be.binary(MUL, stepSize, potential.gradientAt(position)));
+            s = be.kickDrift(s.momentum(), stepSize, 1f, potential.gradientAt(s.position()), s.position());
         }
-        HmcState proposal = potential.at(be.binary(ADD, position, be.binary(MUL, stepSize, p)));
-        p = be.binary(ADD, p, be.binary(MUL, half, potential.gradient(proposal)));
-        Tensor energyChange = be.binary(SUB, energy(be, potential.logDensity(proposal), p), energy(be, potential.logDensity(state), p0));
-        // u < exp(-dH): false for a NaN energy and, in float, for any dH above ~104
-        Tensor accepted = be.binary(LESS, u, be.unary(UnaryOp.EXP, be.unary(UnaryOp.NEG, energyChange)));
-        Tensor divergent = be.binary(ADD, be.binary(MUL, be.binary(LESS, energyChange, DIVERGENCE), -1f), 1f);
-        return new Step(proposal.where(accepted, state), new HmcInfo(accepted, divergent, energyChange));
-    }
-
-    /** {@code H = -log f + |p|^2 / 2} per chain. */
-    private static Tensor energy(Backend be, Tensor logDensity, Tensor momentum) {
-        Tensor kinetic = be.binary(MUL, be.reduce(ReduceOp.SUM, be.unary(UnaryOp.SQUARE, momentum), 1), 0.5f);
-        return be.binary(SUB, kinetic, logDensity);
+        HmcState proposal = potential.at(s.position());
+        Tensor p = be.kickDrift(s.momentum(), stepSize, 0.5f, potential.gradient(proposal), null).momentum();
+        Backend.Metropolis m = be.metropolis(potential.logDensity(state), p0, potential.logDensity(proposal), p, u, DIVERGENCE,
+                divergentInto);
+        return new Proposal(proposal, new HmcInfo(m.accepted(), m.divergent(), m.energyChange()));
     }
 }

@@ -41,12 +41,13 @@ public record HmcState(Tensor position, List<Tensor> logDensities, List<Tensor> 
         return new HmcState(be.where(mask, position, other.position), logs, grads);
     }
 
-    /** Copies {@code other}'s values into this state's tensors (a loop that keeps one set of buffers). */
-    void assign(HmcState other) {
-        position.copyFrom(other.position);
+    /** Chain by chain, overwrites this state's values with {@code proposal}'s where {@code accepted [N]} is nonzero, in place. */
+    void acceptInto(Tensor accepted, HmcState proposal) {
+        Backend be = Backends.of("accept", accepted, position);
+        be.selectInto(accepted, proposal.position, position);
         for (int i = 0; i < logDensities.size(); i++) {
-            logDensities.get(i).copyFrom(other.logDensities.get(i));
-            gradients.get(i).copyFrom(other.gradients.get(i));
+            be.selectInto(accepted, proposal.logDensities.get(i), logDensities.get(i));
+            be.selectInto(accepted, proposal.gradients.get(i), gradients.get(i));
         }
     }
 

@@ -1,11 +1,10 @@
 package org.aiwae.sampler;
 
-import java.util.Arrays;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
-import org.aiwae.engine.backend.ReduceOp;
+import org.aiwae.engine.backend.BinaryOp;
 
 /**
  * Leapfrog step sizes adapted toward a target acceptance rate by a multiplicative rule: after each
@@ -18,21 +17,23 @@ import org.aiwae.engine.backend.ReduceOp;
  * temperature shares ({@code slots = 1, groups = B}).
  */
 public final class StepSizes {
-    private final float[][] size;
+    private final int slots;
+    private final int groups;
     private final double target;
     private final float up;
     private final float down;
     private final float min;
     private final float max;
+    /** The sizes {@code [slots, groups]}, in the memory of the chains they were last used with. */
+    private Tensor table;
 
     public StepSizes(int slots, int groups, float initial, double target, float up, float down, float min, float max) {
         if (slots < 1 || groups < 1 || !(min > 0 && min <= initial && initial <= max) || !(up >= 1 && down > 0 && down <= 1)) {
             throw new IllegalArgumentException("StepSizes: need slots, groups >= 1, 0 < min <= initial <= max, up >= 1 >= down > 0");
         }
-        this.size = new float[slots][groups];
-        for (float[] s : size) {
-            Arrays.fill(s, initial);
-        }
+        this.slots = slots;
+        this.groups = groups;
+        this.table = Tensor.full(initial, slots, groups);
         this.target = target;
         this.up = up;
         this.down = down;
@@ -51,72 +52,99 @@ public final class StepSizes {
     }
 
     public int slots() {
-        return size.length;
+        return slots;
     }
 
     public int groups() {
-        return size[0].length;
+        return groups;
+    }
+
+    /**
+     * Keeps the sizes in {@code where}'s memory from now on (a copy the first time; nothing once they are there).
+     * A loop calls it before its temporaries' scope opens: the table must outlive the scope.
+     */
+    public void moveTo(Placement where) {
+        table(where);
+    }
+
+    private Tensor table(Placement where) {
+        if (table.placement() != where) {
+            table = table.to(where);
+        }
+        return table;
+    }
+
+    /** Slot {@code slot}'s sizes {@code [groups]} (clamped to the last slot), a view of the table in {@code where}'s memory. */
+    private Tensor row(int slot, Placement where) {
+        int s = Math.min(slot, slots - 1);
+        return table(where).reshape(slots * groups).rows(s * groups, (s + 1) * groups);
     }
 
     /**
      * The step sizes of slot {@code slot} (clamped to the last slot) for {@code chains} chains, in
      * {@code where}'s memory as {@link Hmc#step} takes them: {@code [1, 1]} when every chain shares one
-     * size (a fill: nothing is copied), else {@code [N, 1]}.
+     * size (a view of the table: nothing is copied), else {@code [N, 1]} (chain n takes group n mod groups).
      */
     public Tensor forChains(int slot, Placement where, int chains) {
-        float[] s = size[Math.min(slot, size.length - 1)];
-        if (s.length == 1) {
-            return Backends.of(where).full(s[0], 1, 1);
+        Tensor s = row(slot, where);
+        if (groups == 1) {
+            return s.reshape(1, 1);
         }
-        float[] per = new float[chains];
-        for (int n = 0; n < chains; n++) {
-            per[n] = s[n % s.length];
+        if (chains % groups != 0) {
+            throw new IllegalArgumentException(chains + " chains are not a multiple of " + groups + " step-size groups");
         }
-        Tensor t = Tensor.of(per, chains, 1);
-        return where.isHost() ? t : where.upload(t);
+        Backend be = Backends.of(where);
+        return be.binary(BinaryOp.ADD, where.zeros(chains / groups, groups), s.reshape(1, groups)).reshape(chains, 1);
     }
 
     /**
-     * Adapts slot {@code slot} from which chains accepted ({@code accepted [N]}, 1 or 0, in any memory:
-     * its per-group counts are read to the host); returns the mean acceptance.
+     * Adapts slot {@code slot} from which chains accepted ({@code accepted [N]}, 1 or 0, chains laid out
+     * {@code [N / groups, groups]}) where they live, and writes the number of accepting chains to
+     * {@code countInto} (one element in the same memory): no host read.
      */
+    public void observe(int slot, Tensor accepted, Tensor countInto) {
+        int n = accepted.size();
+        if (n % groups != 0) {
+            throw new IllegalArgumentException(n + " chains are not a multiple of " + groups + " step-size groups");
+        }
+        Backends.of("step sizes", accepted, countInto).adaptStepSizes(accepted, groups, threshold(n / groups), up, down, min, max,
+                row(slot, accepted.placement()), countInto);
+    }
+
+    /** {@link #observe(int, Tensor, Tensor)} that returns the fraction of chains that accepted (a host read on a device). */
     public double observe(int slot, Tensor accepted) {
-        float[] s = size[Math.min(slot, size.length - 1)];
-        int g = s.length, n = accepted.size();
-        if (n % g != 0) {
-            throw new IllegalArgumentException(n + " chains are not a multiple of " + g + " step-size groups");
-        }
-        Backend be = Backends.of(accepted);
-        float[] acc = be.reduce(ReduceOp.SUM, accepted.reshape(n / g, g), 0).toArray();
-        double all = 0;
-        for (int i = 0; i < g; i++) {
-            float f = (double) acc[i] / (n / g) >= target ? up : down;
-            s[i] = Math.min(max, Math.max(min, s[i] * f));
-            all += acc[i];
-        }
-        return all / n;
+        Tensor count = accepted.placement().zeros(1);
+        observe(slot, accepted, count);
+        return count.item() / (double) accepted.size();
     }
 
-    /** The current sizes of slot {@code slot}. */
+    /**
+     * The fewest accepting chains out of {@code per} at which a group's acceptance {@code count / per} (in double)
+     * reaches the target, so the rule compares whole counts on any backend; {@code per + 1} when none does.
+     */
+    private int threshold(int per) {
+        for (int c = 0; c <= per; c++) {
+            if ((double) c / per >= target) {
+                return c;
+            }
+        }
+        return per + 1;
+    }
+
+    /** The current sizes of slot {@code slot} (a host read on a device). */
     public float[] slot(int slot) {
-        return size[slot].clone();
+        return row(slot, table.placement()).toArray();
     }
 
-    /** All sizes, slot-major, for checkpoints. */
+    /** All sizes, slot-major, for checkpoints (a host read on a device). */
     public float[] toArray() {
-        float[] out = new float[size.length * size[0].length];
-        for (int i = 0; i < size.length; i++) {
-            System.arraycopy(size[i], 0, out, i * size[0].length, size[0].length);
-        }
-        return out;
+        return table.toArray();
     }
 
     public void load(float[] values) {
-        if (values.length != size.length * size[0].length) {
-            throw new IllegalArgumentException("StepSizes: " + values.length + " values for " + size.length + "x" + size[0].length);
+        if (values.length != slots * groups) {
+            throw new IllegalArgumentException("StepSizes: " + values.length + " values for " + slots + "x" + groups);
         }
-        for (int i = 0; i < size.length; i++) {
-            System.arraycopy(values, i * size[0].length, size[i], 0, size[0].length);
-        }
+        table.copyFrom(values);
     }
 }

@@ -2,7 +2,6 @@ package org.aiwae.sampler;
 
 import java.util.List;
 import org.aiwae.engine.Tensor;
-import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.BinaryOp;
 import org.aiwae.engine.backend.Backends;
 
@@ -53,8 +52,7 @@ public record Tempered(LogDensity base, LogDensity target, double beta) implemen
     /** {@code (1 - beta) t0 + beta t1}, computed as the float {@code b0 t0 + b1 t1} on every backend. */
     private Tensor mix(Tensor t0, Tensor t1) {
         float b1 = (float) beta, b0 = 1 - b1;
-        Backend be = Backends.of("tempered", t0, t1);
-        return be.binary(BinaryOp.ADD, be.binary(BinaryOp.MUL, t0, b0), be.binary(BinaryOp.MUL, t1, b1));
+        return Backends.of("tempered", t0, t1).mix(t0, b0, t1, b1);
     }
 
     /** {@code log f1 - log f0} of each chain: what AIS adds to the log weights per unit of beta. */

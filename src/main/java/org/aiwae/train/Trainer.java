@@ -230,32 +230,31 @@ public final class Trainer {
         int[] perm = Streams.permutation(n, Streams.of(seed, Streams.SHUFFLE, e, 0, attempt));
         Progress bar = new Progress(log, String.format("epoch %d/%d%s", e + 1, config.epochs(),
                 attempt > 0 ? " (attempt " + (attempt + 1) + ")" : ""), n);
-        double lossSum = 0, encSum = 0;
-        double[] accSum = null;
+        StepTotals totals = StepTotals.on(backend, batches);
         long seen = 0;
         for (int i = 0; i < batches; i++) {
             int from = i * b, to = Math.min(n, from + b);
             Tensor x = Binarizer.sample(train.gather(perm, from, to), Streams.of(seed, Streams.BINARIZE, e, i, attempt));
             Objective.StepResult r = step.run(x.to(backend), Streams.of(seed, Streams.STEP, e, i, attempt), lr);
-            if (!Double.isFinite(r.loss()) || !Double.isFinite(r.encoderLoss())) {
+            totals.add(r, to - from);
+            long done = seen + to - from;
+            if (totals.diverged() == null) { // on a device the losses are read only when the line is drawn
+                bar.update(done, () -> String.format("%.1f ex/s loss %.3f", done / bar.seconds(), totals.read().loss() / done));
+            }
+            if (totals.diverged() != null) {
                 bar.finish(seen, "diverged");
-                return new Attempt(null, 0, 0, "loss " + r.loss() + ", encoder loss " + r.encoderLoss()
-                        + " at minibatch " + (i + 1) + " of " + batches);
+                return new Attempt(null, 0, 0, totals.diverged());
             }
             hooks.afterStep(this, e, attempt, i, batches);
-            lossSum += r.loss() * (to - from);
-            encSum += r.encoderLoss() * (to - from);
-            if (r.acceptance().length > 0) {
-                if (accSum == null) {
-                    accSum = new double[r.acceptance().length];
-                }
-                for (int t = 0; t < accSum.length; t++) {
-                    accSum[t] += r.acceptance()[t];
-                }
-            }
-            seen += to - from;
-            bar.update(seen, String.format("%.1f ex/s loss %.3f", seen / bar.seconds(), lossSum / seen));
+            seen = done;
         }
+        StepTotals.Sums sums = totals.read();
+        if (sums.diverged() != null) {
+            bar.finish(seen, "diverged");
+            return new Attempt(null, 0, 0, sums.diverged());
+        }
+        double lossSum = sums.loss(), encSum = sums.encoderLoss();
+        double[] accSum = sums.acceptance();
         double trainSeconds = bar.seconds();
         String bad = snapshot(e + 1, List.of()).firstNonFinite();
         if (bad != null) {

@@ -27,6 +27,8 @@ public final class TrainingStep implements AutoCloseable {
     private final Objective objective;
     private final Adam generative;
     private final Adam inference;
+    /** On a device: the last step's losses and acceptance counts, outliving its reclaim scope. */
+    private Tensor[] kept;
 
     public TrainingStep(LatentVariableModel model, Objective objective) {
         this(model, objective, Adam.paper(model.generativeParameters()), Adam.paper(model.inferenceParameters()));
@@ -51,23 +53,34 @@ public final class TrainingStep implements AutoCloseable {
 
     /**
      * Zeroes the gradients, computes them on the minibatch {@code x [B, D]}, and updates both parameter
-     * sets. On a device backend the step's tensors are temporaries of one {@link Backend#reclaim} scope
-     * (the next step reuses their memory), so the gradients are cleared again when it ends.
+     * sets unless a loss is not finite (a step that diverged changes nothing). On a device the step's tensors
+     * are temporaries of one {@link Backend#reclaim} scope (the next step reuses their memory), the finite test
+     * runs there too, and nothing is read back: the result holds copies of the losses (and acceptance counts)
+     * in device memory, valid until the next step.
      */
     public Objective.StepResult run(Tensor x, RandomStream rng, double learningRate) {
         generative.zeroGrad();
         inference.zeroGrad();
-        try (Backend.Reclaim temporaries = Backends.of(x).reclaim()) {
+        Backend be = Backends.of(x);
+        if (!x.onHost() && kept == null) {
+            kept = new Tensor[] {x.placement().zeros(1), x.placement().zeros(1),
+                    objective instanceof Aiwae a ? x.placement().zeros(a.temperatures() - 1) : null};
+        }
+        try (Backend.Reclaim temporaries = be.reclaim()) {
             Objective.StepResult r = objective.step(model, x, rng);
-            if (Double.isFinite(r.loss()) && Double.isFinite(r.encoderLoss())) {
-                generative.step((float) learningRate);
-                inference.step((float) learningRate);
+            generative.step((float) learningRate, r.decoderLoss(), r.encoderLossValue());
+            inference.step((float) learningRate, r.decoderLoss(), r.encoderLossValue());
+            if (x.onHost()) {
+                return r;
             }
-            if (!x.onHost()) {
-                generative.zeroGrad();
-                inference.zeroGrad();
+            generative.zeroGrad();
+            inference.zeroGrad();
+            kept[0].copyFrom(r.decoderLoss().reshape(1));
+            kept[1].copyFrom(r.encoderLossValue().reshape(1));
+            if (kept[2] != null) {
+                kept[2].copyFrom(r.acceptedCounts());
             }
-            return r;
+            return new Objective.StepResult(kept[0], kept[1], kept[2], r.chains());
         }
     }
 

@@ -123,7 +123,7 @@ class BackendParityTest {
             DeviceWork step = be.work().since(before);
             System.err.println(name + " IWAE step K=" + k + " batch " + batch + ": " + step);
             assertEquals(0, step.hostWrites(), "IWAE step: " + step);
-            assertEquals(1, step.hostReads(), "IWAE step: only the loss comes back: " + step);
+            assertEquals(0, step.hostReads(), "IWAE step: nothing comes back: " + step);
 
             aiwae.run(x, new RandomStream(1), 1e-3);
             before = be.work();
@@ -133,8 +133,7 @@ class BackendParityTest {
             assertEquals(allocations, be.pool().deviceAllocations(), "a second step reuses the first one's buffers: " + be.pool());
             System.err.println(name + " AIWAE step K=" + k + " T=" + t + " batch " + batch + ": " + step);
             assertEquals(0, step.hostWrites(), "AIWAE step: " + step);
-            assertEquals(t - 1 + 2, step.hostReads(), "AIWAE step: " + step);
-            assertEquals(t - 1 + 2, step.floatsRead(), "AIWAE step: one float per temperature step and the two losses: " + step);
+            assertEquals(0, step.hostReads(), "AIWAE step: the step sizes adapt and the losses gate Adam on the device: " + step);
         }
     }
 }

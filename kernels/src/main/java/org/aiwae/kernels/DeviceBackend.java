@@ -370,6 +370,134 @@ public final class DeviceBackend implements Backend {
                 new Kernels.Matrix(buffer(out), out.offset(), s.n(), false), accumulate, Kernels.Epilogue.NONE, null, null);
     }
 
+    // ---------------------------------------------------------------- fused forms of fixed patterns (one launch each)
+
+    @Override
+    public Tensor mix(Tensor a, float ca, Tensor b, float cb) {
+        requireSameShape("mix", a, b);
+        Tensor y = empty(a.shape());
+        kernels.mix(a.size(), buffer(a), a.offset(), ca, buffer(b), b.offset(), cb, buffer(y));
+        return y;
+    }
+
+    @Override
+    public Leapfrog kickDrift(Tensor p, Tensor eps, float scale, Tensor g, Tensor z) {
+        requireSameShape("kickDrift", p, g);
+        int d = p.dim(p.rank() - 1), chains = p.size() / Math.max(d, 1);
+        boolean perChain = perChain("kickDrift", eps, chains);
+        Tensor momentum = empty(p.shape());
+        Tensor position = null;
+        if (z != null) {
+            requireSameShape("kickDrift", p, z);
+            position = empty(z.shape());
+        }
+        kernels.hmcKickDrift(p.size(), d, buffer(eps), eps.offset(), perChain, scale, buffer(p), p.offset(), buffer(g), g.offset(),
+                buffer(momentum), z == null ? null : buffer(z), z == null ? 0 : z.offset(), position == null ? null : buffer(position),
+                z != null);
+        return new Leapfrog(momentum, position);
+    }
+
+    @Override
+    public Metropolis metropolis(Tensor logf0, Tensor p0, Tensor logf1, Tensor p1, Tensor u, float limit, Tensor divergentInto) {
+        requireSameShape("metropolis", p0, p1);
+        int n = p0.dim(0), d = p0.size() / Math.max(n, 1);
+        for (Tensor t : new Tensor[] {logf0, logf1, u}) {
+            if (t.size() != n) {
+                throw new IllegalArgumentException("metropolis: " + n + " chains but a per-chain operand of shape " + Shapes.str(t.shape()));
+            }
+        }
+        if (divergentInto != null && divergentInto.size() != n) {
+            throw new IllegalArgumentException("metropolis: " + n + " chains but divergences of shape " + Shapes.str(divergentInto.shape()));
+        }
+        Tensor accepted = empty(n), divergent = empty(n), energyChange = empty(n);
+        kernels.hmcMetropolis(n, d, buffer(p0), p0.offset(), buffer(logf0), logf0.offset(), buffer(p1), p1.offset(), buffer(logf1),
+                logf1.offset(), buffer(u), u.offset(), limit, buffer(accepted), buffer(divergent), buffer(energyChange),
+                divergentInto == null ? null : at(divergentInto));
+        return new Metropolis(accepted, divergent, energyChange);
+    }
+
+    @Override
+    public void selectInto(Tensor mask, Tensor a, Tensor into) {
+        requireSameShape("selectInto", a, into);
+        int inner = CpuBackend.whereInner(mask, a, into);
+        kernels.selectRowsInto(a.size(), Math.max(inner, 1), buffer(mask), mask.offset(), buffer(a), a.offset(), buffer(into), into.offset());
+    }
+
+    @Override
+    public void reweight(Tensor l0, Tensor l1, float dbeta, Tensor w, Tensor c, Tensor wInto, Tensor cInto) {
+        int n = w.size();
+        for (Tensor t : new Tensor[] {l0, l1, c, wInto, cInto}) {
+            if (t.size() != n) {
+                throw new IllegalArgumentException("reweight: " + n + " chains but an operand of shape " + Shapes.str(t.shape()));
+            }
+        }
+        kernels.aisReweight(n, buffer(l0), l0.offset(), buffer(l1), l1.offset(), dbeta, buffer(w), w.offset(), buffer(c), c.offset(),
+                at(wInto), at(cInto));
+    }
+
+    @Override
+    public void adaptStepSizes(Tensor accepted, int groups, int threshold, float up, float down, float lo, float hi, Tensor sizes,
+                               Tensor countInto) {
+        if (groups < 1 || accepted.size() % groups != 0 || sizes.size() != groups || countInto.size() != 1) {
+            throw new IllegalArgumentException("adaptStepSizes: " + accepted.size() + " chains in " + groups + " groups with "
+                    + sizes.size() + " sizes");
+        }
+        kernels.adaptStepSizes(groups, accepted.size() / groups, buffer(accepted), accepted.offset(), threshold, up, down, lo, hi,
+                buffer(sizes), sizes.offset(), buffer(countInto), countInto.offset());
+    }
+
+    @Override
+    public void adamClock(Tensor clock, float beta1, float beta2, float eps, Tensor... gates) {
+        if (clock.size() != 4) {
+            throw new IllegalArgumentException("adamClock: the clock holds [t, stepSize, epsHat, lr], got shape " + Shapes.str(clock.shape()));
+        }
+        kernels.adamClock(at(clock), beta1, beta2, eps, gate(gates, 0), gate(gates, 1));
+    }
+
+    @Override
+    public void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float beta1, float beta2, Tensor clock, Tensor... gates) {
+        if (g.size() != w.size() || m.size() != w.size() || v.size() != w.size()) {
+            throw new IllegalArgumentException("adamUpdate: parameters of shape " + Shapes.str(w.shape()) + " with a gradient of "
+                    + Shapes.str(g.shape()) + " and moments of " + Shapes.str(m.shape()) + ", " + Shapes.str(v.shape()));
+        }
+        kernels.adamUpdate(w.size(), buffer(w), w.offset(), buffer(g), g.offset(), at(m), at(v), beta1, beta2, at(clock),
+                gate(gates, 0), gate(gates, 1));
+    }
+
+    /** Gate {@code i} of at most two one-element tensors at offset 0, or null. */
+    private Device.Buffer gate(Tensor[] gates, int i) {
+        if (gates.length > 2) {
+            throw new IllegalArgumentException("Adam takes at most two gates, got " + gates.length);
+        }
+        return i < gates.length ? at(gates[i]) : null;
+    }
+
+    /** The buffer of a tensor the kernels write from its offset, which must be 0 (they take no output offsets). */
+    private Device.Buffer at(Tensor t) {
+        if (t.offset() != 0) {
+            throw new IllegalArgumentException("an output tensor at offset " + t.offset() + "; the fused kernels write from offset 0");
+        }
+        return buffer(t);
+    }
+
+    private static void requireSameShape(String op, Tensor a, Tensor b) {
+        if (!a.sameShape(b)) {
+            throw new IllegalArgumentException(op + ": shapes " + Shapes.str(a.shape()) + " and " + Shapes.str(b.shape()) + " differ");
+        }
+    }
+
+    /** Whether step sizes {@code eps} hold one value per chain ({@code [N, 1]}) rather than one for all ({@code [1, 1]}). */
+    private static boolean perChain(String op, Tensor eps, int chains) {
+        if (eps.size() == chains && chains != 1) {
+            return true;
+        }
+        if (eps.size() == 1) {
+            return false;
+        }
+        throw new IllegalArgumentException(op + ": step sizes of shape " + Shapes.str(eps.shape()) + " for " + chains
+                + " chains; they must be [" + chains + ", 1] or [1, 1]");
+    }
+
     // ---------------------------------------------------------------- fused kernels
 
     @Override

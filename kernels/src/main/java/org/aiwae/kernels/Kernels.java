@@ -155,4 +155,62 @@ public final class Kernels {
         device.launch(KernelCall.of("where_rows", Grid.linear(n))
                 .i32(n).i32(inner).buf(mask).i32(moff).buf(a).i32(aoff).buf(b).i32(boff).buf(y).build());
     }
+
+    // ---------------------------------------------------------------- fused HMC, AIS and step-size updates
+
+    /** {@code y[i] = a[aoff + i] ca + b[boff + i] cb} for {@code i < n}. */
+    public void mix(int n, Buffer a, int aoff, float ca, Buffer b, int boff, float cb, Buffer y) {
+        device.launch(KernelCall.of("weighted_sum", Grid.linear(n)).i32(n).buf(a).i32(aoff).f32(ca).buf(b).i32(boff).f32(cb).buf(y).build());
+    }
+
+    /**
+     * Over chains {@code [n / d, d]}: {@code pOut = p + (eps_r scale) g}, and when {@code drift} {@code zOut = z + eps_r pOut},
+     * {@code eps_r} one per chain when {@code perChain}, else {@code eps[eoff]} for all; outputs may alias inputs.
+     */
+    public void hmcKickDrift(int n, int d, Buffer eps, int eoff, boolean perChain, float scale, Buffer p, int poff, Buffer g, int goff,
+                             Buffer pOut, Buffer z, int zoff, Buffer zOut, boolean drift) {
+        device.launch(KernelCall.of("hmc_kick_drift", Grid.linear(n)).i32(n).i32(d).buf(eps).i32(eoff).flag(perChain).f32(scale)
+                .buf(p).i32(poff).buf(g).i32(goff).buf(pOut).buf(z).i32(zoff).buf(zOut).flag(drift).build());
+    }
+
+    /** The Metropolis test of {@code n} chains of dimension {@code d} (see the kernel); {@code divergentSum} may be null. */
+    public void hmcMetropolis(int n, int d, Buffer p0, int p0off, Buffer logf0, int l0off, Buffer p1, int p1off, Buffer logf1, int l1off,
+                              Buffer u, int uoff, float limit, Buffer accepted, Buffer divergent, Buffer energyChange, Buffer divergentSum) {
+        device.launch(KernelCall.of("hmc_metropolis", Grid.linear(n)).i32(n).i32(d).buf(p0).i32(p0off).buf(logf0).i32(l0off)
+                .buf(p1).i32(p1off).buf(logf1).i32(l1off).buf(u).i32(uoff).f32(limit).buf(accepted).buf(divergent).buf(energyChange)
+                .buf(divergentSum).flag(divergentSum != null).build());
+    }
+
+    /** {@code y[yoff + i] = a[aoff + i]} where {@code mask[moff + i / inner] != 0}, for {@code i < n}; y is left elsewhere. */
+    public void selectRowsInto(int n, int inner, Buffer mask, int moff, Buffer a, int aoff, Buffer y, int yoff) {
+        device.launch(KernelCall.of("select_rows_into", Grid.linear(n)).i32(n).i32(inner).buf(mask).i32(moff).buf(a).i32(aoff)
+                .buf(y).i32(yoff).build());
+    }
+
+    /** AIS's compensated reweighting of {@code n} chains (see the kernel); outputs may alias {@code w} and {@code c}. */
+    public void aisReweight(int n, Buffer l0, int l0off, Buffer l1, int l1off, float dbeta, Buffer w, int woff, Buffer c, int coff,
+                            Buffer wOut, Buffer cOut) {
+        device.launch(KernelCall.of("ais_reweight", Grid.linear(n)).i32(n).buf(l0).i32(l0off).buf(l1).i32(l1off).f32(dbeta)
+                .buf(w).i32(woff).buf(c).i32(coff).buf(wOut).buf(cOut).build());
+    }
+
+    /** The multiplicative step-size rule for {@code groups} groups of {@code per} chains each (see the kernel). */
+    public void adaptStepSizes(int groups, int per, Buffer accepted, int aoff, float threshold, float up, float down, float lo, float hi,
+                               Buffer size, int soff, Buffer count, int coff) {
+        device.launch(KernelCall.of("adapt_step_sizes", Grid.linear(groups)).i32(groups).i32(per).buf(accepted).i32(aoff)
+                .f32(threshold).f32(up).f32(down).f32(lo).f32(hi).buf(size).i32(soff).buf(count).i32(coff).build());
+    }
+
+    /** Adam's per-step scalars in {@code clock = [t, stepSize, epsHat, lr]}, unless a gate value is not finite (see the kernel). */
+    public void adamClock(Buffer clock, float beta1, float beta2, float eps, Buffer gateA, Buffer gateB) {
+        device.launch(KernelCall.of("adam_clock", Grid.linear(1)).buf(clock).f32(beta1).f32(beta2).f32(eps)
+                .buf(gateA).flag(gateA != null).buf(gateB).flag(gateB != null).build());
+    }
+
+    /** Adam's update of {@code n} parameters with the scalars of {@code clock}, unless a gate value is not finite. */
+    public void adamUpdate(int n, Buffer w, int woff, Buffer g, int goff, Buffer m, Buffer v, float beta1, float beta2, Buffer clock,
+                           Buffer gateA, Buffer gateB) {
+        device.launch(KernelCall.of("adam_update", Grid.linear(n)).i32(n).buf(w).i32(woff).buf(g).i32(goff).buf(m).buf(v)
+                .f32(beta1).f32(beta2).buf(clock).buf(gateA).flag(gateA != null).buf(gateB).flag(gateB != null).build());
+    }
 }

@@ -28,6 +28,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.engine.random.ChainNoise;
@@ -160,6 +161,17 @@ class KernelSourceTest {
             }
             // the per-image streams of an evaluation, drawn on the device
             new ChainNoise.PerGroup(3, new long[] {4, 5}, 0).normal(backend, 2, 3);
+            // the fused HMC, AIS, step-size and Adam patterns
+            Tensor p = rng.normal(4, 3).to(backend), l = rng.normal(4).to(backend), eps = backend.zeros(1, 1);
+            backend.mix(p, 0.5f, p, 0.5f);
+            backend.kickDrift(p, eps, 0.5f, p, p);
+            Backend.Metropolis m = backend.metropolis(l, p, l, p, l, 1000f, backend.zeros(4));
+            backend.selectInto(m.accepted(), p, backend.zeros(4, 3));
+            backend.reweight(l, l, 0.1f, l, l, backend.zeros(4), backend.zeros(4));
+            backend.adaptStepSizes(m.accepted(), 2, 1, 1.1f, 0.9f, 0.01f, 1f, backend.zeros(2), backend.zeros(1));
+            Tensor clock = backend.zeros(4);
+            backend.adamClock(clock, 0.9f, 0.999f, 1e-4f, backend.zeros(1));
+            backend.adamUpdate(p, p, backend.zeros(4, 3), backend.zeros(4, 3), 0.9f, 0.999f, clock, backend.zeros(1));
         }
         return rec.calls;
     }
@@ -168,7 +180,7 @@ class KernelSourceTest {
     void everyLaunchPassesTheArgumentsItsKernelDeclares() {
         String body = KernelSource.body();
         Map<String, List<Kind>> signatures = bodySignatures(body);
-        assertEquals(10, signatures.size(), "kernels in the body: " + signatures.keySet());
+        assertEquals(18, signatures.size(), "kernels in the body: " + signatures.keySet());
         assertEquals(define(body, "GEMM_TILE"), Kernels.TILE, "sgemm's output block");
         assertEquals(define(body, "GEMM_THREADS"), Kernels.TILE_THREADS, "sgemm's group");
         assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");
@@ -178,7 +190,7 @@ class KernelSourceTest {
             assertNotNull(declared, "launch of " + call.name() + ", which the body does not declare");
             assertEquals(declared, call.args().stream().map(Kind::of).toList(), "arguments of " + call.name());
             KernelCall.Grid g = call.grid();
-            int first = ((KernelCall.Arg.I32) call.args().get(0)).value();
+            int first = call.args().get(0) instanceof KernelCall.Arg.I32 v ? v.value() : 1; // adam_clock: one work-item
             switch (call.name()) {
                 case "sgemm" -> {
                     int m = first, n = ((KernelCall.Arg.I32) call.args().get(1)).value();

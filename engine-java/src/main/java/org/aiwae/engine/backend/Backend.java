@@ -69,6 +69,137 @@ public interface Backend extends Placement, AutoCloseable {
         throw new UnsupportedOperationException(name() + ": host random numbers come from ChainNoise");
     }
 
+    // ---------------------------------------------------------------- fused forms of fixed patterns
+    // HMC, AIS and their step-size rule repeat these patterns many times per training step. Each default is the
+    // composition from the primitives above, which is what the CPU backend runs (its bits); a device backend
+    // overrides it with one kernel that does the same arithmetic in one launch (FusedOpsTest: equal on every
+    // backend to float rounding). Outputs named "into" are written in place.
+
+    /** {@code a ca + b cb} elementwise ({@code a} and {@code b} of one shape): a tempered mix of two terms. */
+    default Tensor mix(Tensor a, float ca, Tensor b, float cb) {
+        return binary(BinaryOp.ADD, binary(BinaryOp.MUL, a, ca), binary(BinaryOp.MUL, b, cb));
+    }
+
+    /** A leapfrog kick's momentum and, after a drift, position. */
+    record Leapfrog(Tensor momentum, Tensor position) {}
+
+    /**
+     * A leapfrog kick and drift of chains {@code [N, D]} with step sizes {@code eps} ({@code [N, 1]} or {@code [1, 1]}):
+     * {@code p' = p + (eps scale) g}, then {@code z' = z + eps p'} unless {@code z} is null (a kick alone: position null).
+     */
+    default Leapfrog kickDrift(Tensor p, Tensor eps, float scale, Tensor g, Tensor z) {
+        Tensor e = scale == 1 ? eps : binary(BinaryOp.MUL, eps, scale);
+        Tensor momentum = binary(BinaryOp.ADD, p, binary(BinaryOp.MUL, e, g));
+        return new Leapfrog(momentum, z == null ? null : binary(BinaryOp.ADD, z, binary(BinaryOp.MUL, eps, momentum)));
+    }
+
+    /** A Metropolis test's outcome per chain: accepted (1 or 0), divergent (1 or 0) and the energy change. */
+    record Metropolis(Tensor accepted, Tensor divergent, Tensor energyChange) {}
+
+    /**
+     * The Metropolis test of HMC for chains {@code [N, D]}: with {@code H = |p|^2 / 2 - log f} at the start
+     * ({@code logf0 [N]}, {@code p0}) and at the proposal ({@code logf1}, {@code p1}) and {@code dH = H1 - H0},
+     * accepted where {@code u < exp(-dH)}, divergent where not {@code dH < limit} (a NaN too). When
+     * {@code divergentInto} is not null, the divergences are also added to it in place.
+     */
+    default Metropolis metropolis(Tensor logf0, Tensor p0, Tensor logf1, Tensor p1, Tensor u, float limit, Tensor divergentInto) {
+        Tensor energyChange = binary(BinaryOp.SUB, energy(this, logf1, p1), energy(this, logf0, p0));
+        // u < exp(-dH): false for a NaN energy and, in float, for any dH above ~104
+        Tensor accepted = binary(BinaryOp.LESS, u, unary(UnaryOp.EXP, unary(UnaryOp.NEG, energyChange)));
+        Tensor divergent = binary(BinaryOp.ADD, binary(BinaryOp.MUL, binary(BinaryOp.LESS, energyChange, limit), -1f), 1f);
+        if (divergentInto != null) {
+            divergentInto.copyFrom(binary(BinaryOp.ADD, divergentInto, divergent));
+        }
+        return new Metropolis(accepted, divergent, energyChange);
+    }
+
+    private static Tensor energy(Backend be, Tensor logf, Tensor p) {
+        Tensor kinetic = be.binary(BinaryOp.MUL, be.reduce(ReduceOp.SUM, be.unary(UnaryOp.SQUARE, p), 1), 0.5f);
+        return be.binary(BinaryOp.SUB, kinetic, logf);
+    }
+
+    /** {@code into = mask ? a : into} row by row, in place ({@link #where}'s rule for the mask). */
+    default void selectInto(Tensor mask, Tensor a, Tensor into) {
+        into.copyFrom(where(mask, a, into));
+    }
+
+    /**
+     * AIS's reweighting with Kahan's compensation: adds {@code (l1 - l0) dbeta} to the sum {@code w - c} of each
+     * chain, writing the new sum and compensation to {@code wInto} and {@code cInto} (which may be {@code w} and
+     * {@code c}): {@code y = (l1 - l0) dbeta - c, s = w + y, c' = (s - w) - y, w' = s}.
+     */
+    default void reweight(Tensor l0, Tensor l1, float dbeta, Tensor w, Tensor c, Tensor wInto, Tensor cInto) {
+        Tensor y = binary(BinaryOp.SUB, binary(BinaryOp.MUL, binary(BinaryOp.SUB, l1, l0), dbeta), c);
+        Tensor sum = binary(BinaryOp.ADD, w, y);
+        Tensor compensation = binary(BinaryOp.SUB, binary(BinaryOp.SUB, sum, w), y);
+        wInto.copyFrom(sum);
+        cInto.copyFrom(compensation);
+    }
+
+    /**
+     * The multiplicative step-size rule for chains laid out {@code [per, groups]} ({@code accepted [per * groups]},
+     * 1 or 0): each group's size in {@code sizes [groups]} is multiplied by {@code up} where at least
+     * {@code threshold} of its chains accepted, else by {@code down}, and kept in [{@code lo}, {@code hi}];
+     * {@code countInto} (one element) gets the number of accepting chains. In place, on the sizes' memory.
+     */
+    default void adaptStepSizes(Tensor accepted, int groups, int threshold, float up, float down, float lo, float hi, Tensor sizes,
+                                Tensor countInto) {
+        int n = accepted.size();
+        float[] counts = reduce(ReduceOp.SUM, accepted.reshape(n / groups, groups), 0).toArray();
+        float[] s = sizes.toArray();
+        float all = 0;
+        for (int g = 0; g < groups; g++) {
+            s[g] = Math.min(hi, Math.max(lo, s[g] * (counts[g] >= threshold ? up : down)));
+            all += counts[g];
+        }
+        sizes.copyFrom(s);
+        countInto.copyFrom(new float[] {all});
+    }
+
+    /**
+     * Adam's per-step scalars in {@code clock = [t, stepSize, epsHat, lr]}: unless a gate (one element each, e.g. a
+     * step's losses) is not finite, {@code t += 1}, {@code stepSize = lr sqrt(1 - beta2^t) / (1 - beta1^t)} and
+     * {@code epsHat = eps sqrt(1 - beta2^t)}, in double. Kept on the device with the moments, so a training step
+     * reads nothing back.
+     */
+    default void adamClock(Tensor clock, float beta1, float beta2, float eps, Tensor... gates) {
+        if (!finite(gates)) {
+            return;
+        }
+        float[] c = clock.toArray();
+        c[0] += 1;
+        double c1 = 1 - StrictMath.pow(beta1, c[0]), c2 = 1 - StrictMath.pow(beta2, c[0]);
+        c[1] = (float) (c[3] * Math.sqrt(c2) / c1);
+        c[2] = (float) (eps * Math.sqrt(c2));
+        clock.copyFrom(c);
+    }
+
+    /**
+     * Adam's update in place, unless a gate is not finite: {@code m = beta1 m + (1 - beta1) g},
+     * {@code v = beta2 v + (1 - beta2) g^2}, {@code w -= stepSize m / (sqrt(v) + epsHat)} with the scalars of
+     * {@code clock} ({@link #adamClock}); {@code g} has w's size.
+     */
+    default void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float beta1, float beta2, Tensor clock, Tensor... gates) {
+        if (!finite(gates)) {
+            return;
+        }
+        float stepSize = clock.get(1), epsHat = clock.get(2);
+        Tensor gr = g.reshape(w.shape());
+        m.copyFrom(binary(BinaryOp.ADD, binary(BinaryOp.MUL, m, beta1), binary(BinaryOp.MUL, gr, 1 - beta1)));
+        v.copyFrom(binary(BinaryOp.ADD, binary(BinaryOp.MUL, v, beta2), binary(BinaryOp.MUL, unary(UnaryOp.SQUARE, gr), 1 - beta2)));
+        Tensor denom = binary(BinaryOp.ADD, unary(UnaryOp.SQRT, v), epsHat);
+        w.copyFrom(binary(BinaryOp.SUB, w, binary(BinaryOp.MUL, binary(BinaryOp.DIV, m, denom), stepSize)));
+    }
+
+    private static boolean finite(Tensor... gates) {
+        for (Tensor t : gates) {
+            if (!Float.isFinite(t.item())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A new tensor filled with {@code value} in this backend's memory. */
     default Tensor full(float value, int... shape) {
         return zeros(shape).fill(value);

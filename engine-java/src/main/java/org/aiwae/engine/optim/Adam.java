@@ -8,9 +8,7 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
-import org.aiwae.engine.backend.BinaryOp;
 import org.aiwae.engine.backend.Parallel;
-import org.aiwae.engine.backend.UnaryOp;
 
 /**
  * Adam (Kingma and Ba) over a fixed list of parameters, with bias correction; the paper uses
@@ -26,6 +24,9 @@ public final class Adam {
     private final Tensor[] m;
     private final Tensor[] v;
     private long steps;
+    /** On a device: {@code [t, stepSize, epsHat, lr]} in device memory (the step count lives there), else null. */
+    private final Tensor clock;
+    private float clockRate = Float.NaN;
 
     public Adam(List<Var> params, float beta1, float beta2, float eps) {
         if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0)) {
@@ -43,6 +44,7 @@ public final class Adam {
             m[i] = w.placement().zeros(w.shape());
             v[i] = w.placement().zeros(w.shape());
         }
+        clock = m.length == 0 || m[0].onHost() ? null : m[0].placement().zeros(4);
     }
 
     /** The paper's settings: beta1 0.9, beta2 0.999, eps 1e-4. */
@@ -52,6 +54,25 @@ public final class Adam {
 
     /** One ascent-free descent step with learning rate {@code lr}; parameters without a gradient are skipped. */
     public void step(float lr) {
+        step(lr, new Tensor[0]);
+    }
+
+    /**
+     * {@link #step(float)}, skipped (the step count too) unless every one of {@code gates} (one-element tensors in
+     * the parameters' memory, e.g. the losses of the step that made the gradients) is finite. On a device the
+     * test and the update run there, so nothing is read back: the step count, the bias corrections and the
+     * learning rate live in device memory (the rate is written when it changes).
+     */
+    public void step(float lr, Tensor... gates) {
+        if (clock != null) {
+            deviceStep(lr, gates);
+            return;
+        }
+        for (Tensor g : gates) {
+            if (!Float.isFinite(g.item())) {
+                return;
+            }
+        }
         steps++;
         double c1 = 1 - StrictMath.pow(beta1, steps);
         double c2 = 1 - StrictMath.pow(beta2, steps);
@@ -61,10 +82,6 @@ public final class Adam {
             Var p = params.get(i);
             Tensor g = p.grad();
             if (g == null) {
-                continue;
-            }
-            if (!p.value().onHost()) {
-                deviceStep(p.value(), g, m[i], v[i], stepSize, epsHat);
                 continue;
             }
             float[] w = p.value().data(), gd = g.data(), md = m[i].data(), vd = v[i].data();
@@ -93,15 +110,20 @@ public final class Adam {
         }
     }
 
-    /** The same update from the backend's primitives, for parameters on a device (the data stays there). */
-    private void deviceStep(Tensor w, Tensor g, Tensor mi, Tensor vi, float stepSize, float epsHat) {
-        Backend be = Backends.of("adam", w, g);
-        Tensor gr = g.reshape(w.shape());
-        mi.copyFrom(be.binary(BinaryOp.ADD, be.binary(BinaryOp.MUL, mi, beta1), be.binary(BinaryOp.MUL, gr, 1 - beta1)));
-        vi.copyFrom(be.binary(BinaryOp.ADD, be.binary(BinaryOp.MUL, vi, beta2),
-                be.binary(BinaryOp.MUL, be.unary(UnaryOp.SQUARE, gr), 1 - beta2)));
-        Tensor denom = be.binary(BinaryOp.ADD, be.unary(UnaryOp.SQRT, vi), epsHat);
-        w.copyFrom(be.binary(BinaryOp.SUB, w, be.binary(BinaryOp.MUL, be.binary(BinaryOp.DIV, mi, denom), stepSize)));
+    /** The update on a device: the clock, then one fused launch per parameter, all gated on the device. */
+    private void deviceStep(float lr, Tensor[] gates) {
+        Backend be = Backends.of(clock);
+        if (Float.floatToIntBits(lr) != Float.floatToIntBits(clockRate)) {
+            clock.rows(3, 4).copyFrom(new float[] {lr});
+            clockRate = lr;
+        }
+        be.adamClock(clock, beta1, beta2, eps, gates);
+        for (int i = 0; i < m.length; i++) {
+            Var p = params.get(i);
+            if (p.grad() != null) {
+                be.adamUpdate(p.value(), p.grad(), m[i], v[i], beta1, beta2, clock, gates);
+            }
+        }
     }
 
     public void zeroGrad() {
@@ -114,8 +136,9 @@ public final class Adam {
         return params;
     }
 
+    /** The number of updates made (a host read on a device). */
     public long steps() {
-        return steps;
+        return clock == null ? steps : (long) clock.get(0);
     }
 
     /** First and second moments, in parameter order (live tensors: a checkpoint reads and restores them). */
@@ -130,5 +153,11 @@ public final class Adam {
     /** Restores the step count after the moments were loaded. */
     public void restoreSteps(long steps) {
         this.steps = steps;
+        if (clock != null) {
+            if (steps > 1L << 24) {
+                throw new IllegalArgumentException("Adam on a device counts at most 2^24 steps, got " + steps);
+            }
+            clock.rows(0, 1).copyFrom(new float[] {steps});
+        }
     }
 }
