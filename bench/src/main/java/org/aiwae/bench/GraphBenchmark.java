@@ -29,7 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * elementwise maps: {@value #OPS} device operations) and waits for it (one float comes back): {@code eager} issues
  * the primitives one by one (pool traffic, argument packing and one driver call each), {@code replay} replays them
  * recorded once ({@link DeviceBackend#record}: one {@code cuGraphLaunch} on CUDA, the recorded command list on
- * OpenCL). On {@code cuda} through the no-op driver of {@code shared/tools/null-cuda} this is the host's time
+ * OpenCL). On {@code cuda} through a no-op {@code libcuda.so.1} (a stub
+ * driver whose entry points return at once, first on {@code LD_LIBRARY_PATH}) this is the host's time
  * alone; on {@code opencl} through PoCL it includes PoCL running the kernels. The line {@code host CPU per run}
  * printed after each iteration is the issuing thread's own CPU time up to the wait ({@link HostCpu}). Devices
  * only: {@code -p backend=opencl} or {@code cuda}.

@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * (18 arguments each) on 16 x 16 operands allocated once. One operation is one launch; each invocation issues
  * {@value #LAUNCHES} launches and then waits for the device (one float comes back).
  *
- * <p>On {@code cuda} through the no-op driver of {@code shared/tools/null-cuda} this is the host's time alone
+ * <p>On {@code cuda} through a no-op {@code libcuda.so.1} (a stub
+ * driver whose entry points return at once, first on {@code LD_LIBRARY_PATH}) this is the host's time alone
  * (argument packing, JNI, the Java work around the launch). On {@code opencl} through PoCL it includes PoCL
  * running the tiny kernels on the same cores; the line {@code host CPU per launch} printed after each
  * iteration is the issuing thread's own CPU time ({@link HostCpu}), the host's share on either device. The CPU
