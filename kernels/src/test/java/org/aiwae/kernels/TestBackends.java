@@ -1,6 +1,7 @@
 package org.aiwae.kernels;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.aiwae.engine.backend.Backend;
@@ -20,14 +21,27 @@ public final class TestBackends {
 
     private TestBackends() {}
 
-    /** {@code cpu}, {@code opencl}, {@code cuda}: what {@link OnEveryBackend} runs a test on. */
+    /** {@code cpu}, {@code opencl}, {@code cuda}: what {@link OnEveryBackend} runs a test on ({@link #selected}). */
     public static Stream<String> names() {
-        return Stream.of("cpu", "opencl", "cuda");
+        return selected("cpu", "opencl", "cuda");
     }
 
-    /** {@code opencl}, {@code cuda}: what {@link OnEveryDevice} runs a test on. */
+    /** {@code opencl}, {@code cuda}: what {@link OnEveryDevice} runs a test on ({@link #selected}). */
     public static Stream<String> devices() {
-        return Stream.of("opencl", "cuda");
+        return selected("opencl", "cuda");
+    }
+
+    /**
+     * {@code names}, or those of them that {@code AIWAE_TEST_BACKENDS} lists (comma-separated): the GPU check sets
+     * {@code cuda}, so that it spends its minutes on the CUDA cases and leaves the CPU and OpenCL ones to CI.
+     */
+    private static Stream<String> selected(String... names) {
+        String only = System.getenv("AIWAE_TEST_BACKENDS");
+        if (only == null || only.isBlank()) {
+            return Stream.of(names);
+        }
+        List<String> keep = List.of(only.strip().split("\\s*,\\s*"));
+        return Stream.of(names).filter(keep::contains);
     }
 
     /**
