@@ -148,4 +148,32 @@ class DeviceTensorTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, escaped[0]::toArray);
         assertTrue(e.getMessage().contains("reclaim"), e.getMessage());
     }
+
+    /**
+     * One kernel launched again and again with some arguments changed and others not (a device may keep the
+     * arguments set on its kernel object and set only the changed ones), with a recording in between (which
+     * sets arguments on kernel objects of its own): every launch computes with its own arguments.
+     */
+    @ParameterizedTest
+    @MethodSource("apis")
+    void repeatedLaunchesOfAKernelEachUseTheirOwnArguments(String api) {
+        DeviceBackend dev = backend(api);
+        float[] av = {1, 2, 3, 4, 5, 6}, bv = {-1, 0.5f, 8, -3, 2, 7};
+        Tensor a = Tensor.of(av, 6).to(dev), b = Tensor.of(bv, 6).to(dev);
+        // binary_scalar(n, op, x, xoff, c, y): each call changes one thing or nothing
+        assertArrayEquals(new float[] {3, 4, 5, 6, 7, 8}, dev.binary(org.aiwae.engine.backend.BinaryOp.ADD, a, 2f).toArray());
+        assertArrayEquals(new float[] {3, 4, 5, 6, 7, 8}, dev.binary(org.aiwae.engine.backend.BinaryOp.ADD, a, 2f).toArray());
+        assertArrayEquals(new float[] {1, 2.5f, 10, -1, 4, 9}, dev.binary(org.aiwae.engine.backend.BinaryOp.ADD, b, 2f).toArray());
+        assertArrayEquals(new float[] {-2, 1, 16, -6, 4, 14}, dev.binary(org.aiwae.engine.backend.BinaryOp.MUL, b, 2f).toArray());
+        assertArrayEquals(new float[] {-3, 1.5f, 24, -9, 6, 21}, dev.binary(org.aiwae.engine.backend.BinaryOp.MUL, b, 3f).toArray());
+        assertArrayEquals(new float[] {9, 12}, dev.binary(org.aiwae.engine.backend.BinaryOp.MUL, a.rows(2, 4), 3f).toArray());
+        try (DeviceGraph<Tensor> g = dev.record(() -> dev.binary(org.aiwae.engine.backend.BinaryOp.ADD, b, 10f))) {
+            assertArrayEquals(new float[] {3, 6, 9, 12, 15, 18}, dev.binary(org.aiwae.engine.backend.BinaryOp.MUL, a, 3f).toArray());
+            g.replay();
+            assertArrayEquals(new float[] {9, 10.5f, 18, 7, 12, 17}, g.result().toArray());
+        }
+        assertArrayEquals(new float[] {3, 6, 9, 12, 15, 18}, dev.binary(org.aiwae.engine.backend.BinaryOp.MUL, a, 3f).toArray());
+        Tensor c = Tensor.of(new float[] {1, 1, 1, 1, 1, 1}, 6).to(dev); // possibly a buffer freed and made again
+        assertArrayEquals(new float[] {3, 3, 3, 3, 3, 3}, dev.binary(org.aiwae.engine.backend.BinaryOp.MUL, c, 3f).toArray());
+    }
 }
