@@ -56,10 +56,7 @@ public class GraphBenchmark extends OnBackend {
 
     @Setup
     public void setup() {
-        if (!(open() instanceof DeviceBackend opened)) {
-            throw new IllegalArgumentException("GraphBenchmark records device work: -p backend=opencl or cuda, not " + backend);
-        }
-        device = opened;
+        device = openDevice("GraphBenchmark");
         RandomStream rng = new RandomStream(3);
         z = rng.normal(ROWS, LATENT).to(device);
         w1 = rng.normal(HIDDEN, LATENT).to(device);

@@ -54,10 +54,7 @@ public class LaunchBenchmark extends OnBackend {
 
     @Setup
     public void setup() {
-        if (!(open() instanceof DeviceBackend opened)) {
-            throw new IllegalArgumentException("LaunchBenchmark times device launches: -p backend=opencl or cuda, not " + backend);
-        }
-        device = opened;
+        device = openDevice("LaunchBenchmark");
         kernels = device.kernels();
         Device d = device.device();
         a = d.alloc(SIDE * SIDE);

@@ -3,6 +3,7 @@ package org.aiwae.bench;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.kernels.Accelerators;
+import org.aiwae.kernels.DeviceBackend;
 import org.aiwae.kernels.WorkAudit;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -37,6 +38,14 @@ public abstract class OnBackend {
             default -> throw new IllegalArgumentException("unknown backend " + backend + " (cpu, opencl or cuda)");
         };
         return be;
+    }
+
+    /** {@link #open()} for a benchmark of device work: the backend must be a device ({@code what} names the benchmark). */
+    protected final DeviceBackend openDevice(String what) {
+        if (!(open() instanceof DeviceBackend device)) {
+            throw new IllegalArgumentException(what + " times device work: -p backend=opencl or cuda, not " + backend);
+        }
+        return device;
     }
 
     @Setup(Level.Iteration)

@@ -51,17 +51,6 @@ final class CountingDevice implements Device {
         downFloats.addAndGet(n);
     }
 
-    private void copied(long n) {
-        if (n > 0) {
-            Recorded r = recording();
-            if (r != null) {
-                r.copies++;
-            } else {
-                copies.incrementAndGet();
-            }
-        }
-    }
-
     @Override
     public String api() {
         return d.api();
@@ -83,18 +72,6 @@ final class CountingDevice implements Device {
     }
 
     @Override
-    public void write(Buffer dst, float[] src, int off, int n) {
-        d.write(dst, src, off, n);
-        up(n);
-    }
-
-    @Override
-    public void read(Buffer src, float[] dst, int off, int n) {
-        d.read(src, dst, off, n);
-        down(n);
-    }
-
-    @Override
     public void write(Buffer dst, long dstOff, float[] src, int off, int n) {
         d.write(dst, dstOff, src, off, n);
         up(n);
@@ -108,7 +85,14 @@ final class CountingDevice implements Device {
 
     @Override
     public void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {
-        copied(n);
+        if (n > 0) {
+            Recorded r = recording();
+            if (r != null) {
+                r.copies++;
+            } else {
+                copies.incrementAndGet();
+            }
+        }
         d.copy(src, srcOff, dst, dstOff, n);
     }
 
@@ -123,12 +107,6 @@ final class CountingDevice implements Device {
             }
         }
         d.fill(dst, off, n, value);
-    }
-
-    @Override
-    public void copy(Buffer src, Buffer dst, long floats) {
-        copied(floats);
-        d.copy(src, dst, floats);
     }
 
     @Override

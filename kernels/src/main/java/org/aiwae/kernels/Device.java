@@ -23,10 +23,14 @@ public interface Device extends AutoCloseable {
     void free(Buffer b);
 
     /** Copies {@code n} floats from {@code src[off..]} to the start of {@code dst}. */
-    void write(Buffer dst, float[] src, int off, int n);
+    default void write(Buffer dst, float[] src, int off, int n) {
+        write(dst, 0, src, off, n);
+    }
 
     /** Copies {@code n} floats from the start of {@code src} to {@code dst[off..]} (waits for the queue). */
-    void read(Buffer src, float[] dst, int off, int n);
+    default void read(Buffer src, float[] dst, int off, int n) {
+        read(src, 0, dst, off, n);
+    }
 
     /** Copies {@code n} floats from {@code src[off..]} to {@code dst} from element {@code dstOff} (host to device). */
     void write(Buffer dst, long dstOff, float[] src, int off, int n);
@@ -41,7 +45,9 @@ public interface Device extends AutoCloseable {
     void fill(Buffer dst, long off, long n, float value);
 
     /** Copies {@code floats} values from the start of {@code src} to the start of {@code dst}, on the device. */
-    void copy(Buffer src, Buffer dst, long floats);
+    default void copy(Buffer src, Buffer dst, long floats) {
+        copy(src, 0, dst, 0, floats);
+    }
 
     /**
      * Enqueues one kernel launch (in order with the copies; nothing waits for it). An empty grid launches

@@ -241,16 +241,6 @@ public final class CudaDevice implements Device {
     }
 
     @Override
-    public void write(Buffer dst, float[] src, int off, int n) {
-        write(dst, 0, src, off, n);
-    }
-
-    @Override
-    public void read(Buffer src, float[] dst, int off, int n) {
-        read(src, 0, dst, off, n);
-    }
-
-    @Override
     public synchronized void write(Buffer dst, long dstOff, float[] src, int off, int n) {
         hostTransfer("write");
         if (n > 0) {
@@ -306,11 +296,6 @@ public final class CudaDevice implements Device {
     private static CUdeviceptr at(Buffer b, long off) {
         CUdeviceptr base = ((Ptr) b).ptr();
         return off == 0 ? base : base.withByteOffset(off * Sizeof.FLOAT);
-    }
-
-    @Override
-    public void copy(Buffer src, Buffer dst, long floats) {
-        copy(src, 0, dst, 0, floats);
     }
 
     /** The device address of a buffer argument; a null buffer is the placeholder. */

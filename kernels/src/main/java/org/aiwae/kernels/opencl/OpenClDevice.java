@@ -176,16 +176,6 @@ public final class OpenClDevice implements Device {
         clReleaseMemObject(((Mem) b).mem());
     }
 
-    @Override
-    public void write(Buffer dst, float[] src, int off, int n) {
-        write(dst, 0, src, off, n);
-    }
-
-    @Override
-    public void read(Buffer src, float[] dst, int off, int n) {
-        read(src, 0, dst, off, n);
-    }
-
     /** A host read or write is an error while recording. */
     private void hostTransfer(String what) {
         if (recording != null) {
@@ -226,11 +216,6 @@ public final class OpenClDevice implements Device {
         if (n > 0) {
             issue(new Copy(((Mem) src).mem(), srcOff * Sizeof.cl_float, ((Mem) dst).mem(), dstOff * Sizeof.cl_float, n * Sizeof.cl_float));
         }
-    }
-
-    @Override
-    public void copy(Buffer src, Buffer dst, long floats) {
-        copy(src, 0, dst, 0, floats);
     }
 
     @Override
