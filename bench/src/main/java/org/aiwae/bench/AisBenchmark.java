@@ -41,6 +41,7 @@ public class AisBenchmark extends OnBackend {
         f = new ModelFixture(be, images, 16);
         z0 = f.state.chains().position().copy();
         sizes = StepSizes.ais(images, 0.05f);
+        sizes.moveTo(be); // the sizes outlive each invocation's reclaim scope
         rng = new RandomStream(5);
         for (int t = 0; t < betas.length; t++) {
             betas[t] = 0.4 + 0.001 * t;
