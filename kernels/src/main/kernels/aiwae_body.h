@@ -206,6 +206,19 @@ KERNEL void philox_fill(int n, uint seedLo, uint seedHi, uint idLo, uint idHi, i
     }
 }
 
+// philox_fill with the stream's key read from device memory: key[koff..koff+3] = seedLo, seedHi, idLo, idHi (as the
+// bits of floats), so that a recorded step replays with the stream its caller wrote there.
+KERNEL void philox_fill_keyed(int n, GLOBAL const uint* key, int koff, int64 position, int normal, GLOBAL float* out) {
+    const int b = GLOBAL_ID_X;
+    if (4 * b >= n) return;
+    const uint64 ctr = (uint64) position + (uint64) b;
+    float v[4];
+    philox_values(philox((uint) ctr, (uint) (ctr >> 32), key[koff + 2], key[koff + 3], key[koff], key[koff + 1]), normal, v);
+    for (int j = 0; j < 4 && 4 * b + j < n; j++) {
+        out[4 * b + j] = v[j];
+    }
+}
+
 // ChainNoise.PerGroup: group g draws per*dim values from stream (seed, ids[2g] | ids[2g+1] << 32) at
 // blocks position.. (items / groups blocks each), written as out[per, groups, dim].
 KERNEL void philox_fill_groups(int items, int groups, int per, int dim, uint seedLo, uint seedHi,

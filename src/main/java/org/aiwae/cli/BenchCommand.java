@@ -49,6 +49,9 @@ final class BenchCommand implements Callable<Integer> {
     BackendOption backendOption;
 
     @Mixin
+    GraphOption graph;
+
+    @Mixin
     DataDirOption dataDir;
 
     @Override
@@ -67,13 +70,13 @@ final class BenchCommand implements Callable<Integer> {
                         + train.count() + " training images");
             }
             MlpVae vae = MlpVae.create(train.dim(), config.hidden(), config.latent(), Streams.of(config.seed(), Streams.INIT, 0, 0))
-                    .to(backend); // the model and the minibatches live on the backend, as in training
-            try (TrainingStep step = new TrainingStep(vae, TrainingStep.objective(config, backend))) {
+                    .to(backend); // the model lives on the backend; each step uploads its minibatch, as in training
+            try (TrainingStep step = new TrainingStep(vae, TrainingStep.objective(config, backend)).graphs(graph.on())) {
                 int batches = Math.min(train.count() / config.batchSize(), 16);
                 Tensor[] xs = new Tensor[batches];
                 for (int i = 0; i < batches; i++) {
                     xs[i] = Binarizer.sample(train.slice(i * config.batchSize(), (i + 1) * config.batchSize()),
-                            Streams.of(config.seed(), Streams.BINARIZE, 0, i)).to(backend);
+                            Streams.of(config.seed(), Streams.BINARIZE, 0, i)); // on the host, as training passes them
                 }
                 System.err.printf("aiwae: bench %s, batch %d, backend %s, %d threads: warming up %d s, measuring %d s%n",
                         config.label(), config.batchSize(), backend.name(), Parallel.threads(), warmup, seconds);

@@ -100,6 +100,9 @@ final class TrainCommand implements Callable<Integer> {
     Integer pauseOnceIn;
 
     @Mixin
+    GraphOption graph;
+
+    @Mixin
     BackendOption backend;
 
     @Mixin
@@ -117,7 +120,7 @@ final class TrainCommand implements Callable<Integer> {
         double seconds;
         try (Backend b = BackendOption.open(config.backend())) {
             Split data = dataDir.load(config.dataset());
-            Trainer trainer = Flags.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err));
+            Trainer trainer = Flags.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err)).graphs(graph.on());
             if (failOnceAfter != null) {
                 trainer.failOnceAfterEpoch(failOnceAfter, out.resolve(".test-failed-once"));
             }

@@ -141,6 +141,12 @@ public final class Trainer {
         return step;
     }
 
+    /** Whether a device records each minibatch shape's step once and replays it ({@link TrainingStep#graphs}); on by default. */
+    public Trainer graphs(boolean on) {
+        step.graphs(on);
+        return this;
+    }
+
     MlpVae model() {
         return model;
     }
@@ -235,7 +241,7 @@ public final class Trainer {
         for (int i = 0; i < batches; i++) {
             int from = i * b, to = Math.min(n, from + b);
             Tensor x = Binarizer.sample(train.gather(perm, from, to), Streams.of(seed, Streams.BINARIZE, e, i, attempt));
-            Objective.StepResult r = step.run(x.to(backend), Streams.of(seed, Streams.STEP, e, i, attempt), lr);
+            Objective.StepResult r = step.run(x, Streams.of(seed, Streams.STEP, e, i, attempt), lr); // uploaded by the step
             totals.add(r, to - from);
             long done = seen + to - from;
             if (totals.diverged() == null) { // on a device the losses are read only when the line is drawn

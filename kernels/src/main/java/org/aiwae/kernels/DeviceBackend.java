@@ -327,6 +327,16 @@ public final class DeviceBackend implements Backend {
         return y;
     }
 
+    @Override
+    public Tensor philox(Tensor key, long position, boolean normal, int... shape) {
+        if (key.size() != 4) {
+            throw new IllegalArgumentException("philox: a stream key is 4 words, got shape " + Shapes.str(key.shape()));
+        }
+        Tensor y = empty(shape);
+        kernels.philoxFillKeyed(y.size(), buffer(key), key.offset(), position, normal, buffer(y));
+        return y;
+    }
+
     /** The stream ids last uploaded for {@link #philox(long, long[], long, boolean, int, int)}, per thread. */
     private final ThreadLocal<Ids> groupIds = new ThreadLocal<>();
 

@@ -104,6 +104,13 @@ public final class Kernels {
                 .build());
     }
 
+    /** {@link #philoxFill} with the stream's (seed, id) read from {@code key[koff..koff+3]} on the device (uint words). */
+    public void philoxFillKeyed(int n, Buffer key, int koff, long position, boolean normal, Buffer out) {
+        device.launch(KernelCall.of("philox_fill_keyed", Grid.linear((n + 3) / 4))
+                .i32(n).buf(key).i32(koff).i64(position).flag(normal).buf(out)
+                .build());
+    }
+
     /**
      * ChainNoise.PerGroup's draws: {@code groups} streams (their ids as uint pairs in {@code ids}), each
      * {@code per * dim} values in {@code blocks} Philox blocks from {@code position}, into {@code out[per, groups, dim]}.

@@ -60,6 +60,15 @@ public interface Backend extends Placement, AutoCloseable {
     }
 
     /**
+     * {@link #philox(long, long, long, boolean, int...)} with the stream's seed and id read from {@code key} (four
+     * words in this backend's memory: {@code RandomStream.keyWords()}), so that work recorded once can be replayed
+     * with another stream by rewriting the key. Devices only.
+     */
+    default Tensor philox(Tensor key, long position, boolean normal, int... shape) {
+        throw new UnsupportedOperationException(name() + ": host random numbers come from RandomStream");
+    }
+
+    /**
      * Philox draws of one stream per group, all from block {@code position}: a {@code [per, groups, dim]}
      * tensor whose group g holds {@code per * dim} values of stream {@code (seed, ids[g])} in row-major
      * {@code [per, dim]} order, exactly as {@code ChainNoise.PerGroup} lays them out on the host (which

@@ -110,13 +110,21 @@ public final class Adam {
         }
     }
 
-    /** The update on a device: the clock, then one fused launch per parameter, all gated on the device. */
-    private void deviceStep(float lr, Tensor[] gates) {
-        Backend be = Backends.of(clock);
-        if (Float.floatToIntBits(lr) != Float.floatToIntBits(clockRate)) {
+    /**
+     * On a device, writes the learning rate the next steps use into device memory if it changed (a host write);
+     * work recorded for replay calls it before recording and before each replay. Nothing on the host.
+     */
+    public void learningRate(float lr) {
+        if (clock != null && Float.floatToIntBits(lr) != Float.floatToIntBits(clockRate)) {
             clock.rows(3, 4).copyFrom(new float[] {lr});
             clockRate = lr;
         }
+    }
+
+    /** The update on a device: the clock, then one fused launch per parameter, all gated on the device. */
+    private void deviceStep(float lr, Tensor[] gates) {
+        Backend be = Backends.of(clock);
+        learningRate(lr);
         be.adamClock(clock, beta1, beta2, eps, gates);
         for (int i = 0; i < m.length; i++) {
             Var p = params.get(i);

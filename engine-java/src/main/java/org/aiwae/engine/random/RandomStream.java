@@ -2,6 +2,7 @@ package org.aiwae.engine.random;
 
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.backend.Parallel;
 
@@ -22,15 +23,41 @@ public final class RandomStream {
     private final long seed;
     private final long id;
     private long position;
+    /** Where device draws read (seed, id) from, or null: they pass them to the kernel. */
+    private final Tensor deviceKey;
 
     public RandomStream(long seed) {
         this(seed, 0, 0);
     }
 
     public RandomStream(long seed, long id, long position) {
+        this(seed, id, position, null);
+    }
+
+    private RandomStream(long seed, long id, long position, Tensor deviceKey) {
         this.seed = seed;
         this.id = id;
         this.position = position;
+        this.deviceKey = deviceKey;
+    }
+
+    /**
+     * This stream (its own seed, id and position) drawing on a device with the seed and id read from {@code key}
+     * ({@link #keyWords()} in device memory) instead of passed to each kernel: the same numbers while key holds
+     * this stream's words, and work recorded once draws another stream's numbers when replayed after its words
+     * were written there. Host draws are unchanged.
+     */
+    public RandomStream keyedBy(Tensor key) {
+        if (key.size() != 4 || key.onHost()) {
+            throw new IllegalArgumentException("a stream key is 4 words in device memory, got " + key);
+        }
+        return new RandomStream(seed, id, position, key);
+    }
+
+    /** (seed, id) as four 32-bit words (low then high of each) in the bits of floats, as {@link #keyedBy} reads them. */
+    public float[] keyWords() {
+        return new float[] {Float.intBitsToFloat((int) seed), Float.intBitsToFloat((int) (seed >>> 32)),
+                Float.intBitsToFloat((int) id), Float.intBitsToFloat((int) (id >>> 32))};
     }
 
     /** An independent stream of the same seed. */
@@ -88,7 +115,9 @@ public final class RandomStream {
     }
 
     private Tensor draw(Placement where, boolean normal, int... shape) {
-        Tensor t = Backends.of(where).philox(seed, id, position, normal, shape);
+        Backend be = Backends.of(where);
+        Tensor t = deviceKey != null && deviceKey.placement() == where ? be.philox(deviceKey, position, normal, shape)
+                : be.philox(seed, id, position, normal, shape);
         position += (t.size() + 3) / 4;
         return t;
     }
