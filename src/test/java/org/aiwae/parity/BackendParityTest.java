@@ -103,11 +103,10 @@ class BackendParityTest {
     }
 
     /**
-     * Nothing falls back to the host in a training step on a device: an IWAE step copies only its
-     * loss back; an AIWAE step (HMC and AIS composed from the primitives, the step sizes filled on the
-     * device, the AIS weights normalised there) adds one float per temperature step, the acceptance
-     * count its step-size adaptation needs, and its encoder loss. A fallback of any op (there are dozens
-     * of products per step) would add copies of whole activations.
+     * Nothing falls back to the host in a training step on a device, and nothing comes back: the losses gate
+     * Adam there, the step sizes adapt there, and the only host write is the step's random stream key (the
+     * minibatch is already on the device here; from the host it goes up with the key in the same write). A
+     * fallback of any op (there are dozens of products per step) would add copies of whole activations.
      */
     @OnEveryDevice
     void aTrainingStepOnADeviceCopiesOnlyWhatTheHostMustSee(String name) {
@@ -122,17 +121,24 @@ class BackendParityTest {
             iwae.run(x, new RandomStream(2), 1e-3);
             DeviceWork step = be.work().since(before);
             System.err.println(name + " IWAE step K=" + k + " batch " + batch + ": " + step);
-            assertEquals(0, step.hostWrites(), "IWAE step: " + step);
+            assertEquals(1, step.hostWrites(), "IWAE step: the stream key alone goes up (the minibatch is on the device): " + step);
+            assertEquals(4, step.floatsWritten(), "IWAE step: " + step);
             assertEquals(0, step.hostReads(), "IWAE step: nothing comes back: " + step);
 
-            aiwae.run(x, new RandomStream(1), 1e-3);
-            before = be.work();
-            long allocations = be.pool().deviceAllocations();
-            aiwae.run(x, new RandomStream(2), 1e-3);
-            step = be.work().since(before);
-            assertEquals(allocations, be.pool().deviceAllocations(), "a second step reuses the first one's buffers: " + be.pool());
+            for (boolean graphs : new boolean[] {false, true}) { // run directly, then recorded (step 2) and replayed (step 3)
+                aiwae.graphs(graphs);
+                aiwae.run(x, new RandomStream(1), 1e-3);
+                aiwae.run(x, new RandomStream(2), 1e-3);
+                before = be.work();
+                long allocations = be.pool().deviceAllocations();
+                aiwae.run(x, new RandomStream(3), 1e-3);
+                step = be.work().since(before);
+                assertEquals(allocations, be.pool().deviceAllocations(), "a step reuses the last one's buffers: " + be.pool());
+                assertEquals(graphs ? 1 : 0, step.replays(), "AIWAE step: " + step);
+            }
             System.err.println(name + " AIWAE step K=" + k + " T=" + t + " batch " + batch + ": " + step);
-            assertEquals(0, step.hostWrites(), "AIWAE step: " + step);
+            assertEquals(1, step.hostWrites(), "AIWAE step: the stream key alone goes up: " + step);
+            assertEquals(4, step.floatsWritten(), "AIWAE step: " + step);
             assertEquals(0, step.hostReads(), "AIWAE step: the step sizes adapt and the losses gate Adam on the device: " + step);
         }
     }

@@ -147,6 +147,19 @@ class FusedOpsTest {
         }
     }
 
+    @OnEveryDevice
+    void aStreamKeyedByDeviceMemoryDrawsTheStreamWhoseKeyIsThere(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        RandomStream a = new RandomStream(11, 12, 5), b = new RandomStream(13, 14, 5);
+        Tensor key = dev.zeros(4).copyFrom(a.keyWords());
+        RandomStream keyed = b.keyedBy(key); // b's position, a's key: the key in device memory decides
+        float[] expected = new RandomStream(11, 12, 5).normal(9, 3).toArray();
+        assertArrayEquals(expected, keyed.normal(dev, 9, 3).toArray(), 1e-6f);
+        key.copyFrom(b.keyWords());
+        assertArrayEquals(new RandomStream(13, 14, 5 + 7).uniform(5).toArray(), keyed.uniform(dev, 5).toArray(), "after 7 blocks");
+        assertThrows(IllegalArgumentException.class, () -> a.keyedBy(org.aiwae.engine.Tensor.zeros(4)), "a host key");
+    }
+
     private static Backend cpu() {
         return org.aiwae.engine.backend.Backends.cpu();
     }

@@ -161,6 +161,8 @@ class KernelSourceTest {
             }
             // the per-image streams of an evaluation, drawn on the device
             new ChainNoise.PerGroup(3, new long[] {4, 5}, 0).normal(backend, 2, 3);
+            // a stream whose key is read from device memory (a recorded training step's)
+            new RandomStream(3, 4, 0).keyedBy(backend.zeros(4)).normal(backend, 5, 2);
             // the fused HMC, AIS, step-size and Adam patterns
             Tensor p = rng.normal(4, 3).to(backend), l = rng.normal(4).to(backend), eps = backend.zeros(1, 1);
             backend.mix(p, 0.5f, p, 0.5f);
@@ -180,7 +182,7 @@ class KernelSourceTest {
     void everyLaunchPassesTheArgumentsItsKernelDeclares() {
         String body = KernelSource.body();
         Map<String, List<Kind>> signatures = bodySignatures(body);
-        assertEquals(18, signatures.size(), "kernels in the body: " + signatures.keySet());
+        assertEquals(19, signatures.size(), "kernels in the body: " + signatures.keySet());
         assertEquals(define(body, "GEMM_TILE"), Kernels.TILE, "sgemm's output block");
         assertEquals(define(body, "GEMM_THREADS"), Kernels.TILE_THREADS, "sgemm's group");
         assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");
@@ -199,7 +201,7 @@ class KernelSourceTest {
                 case "bernoulli_rows", "reduce_rows" -> assertEquals(KernelCall.Grid.groups(first, Kernels.ROW_THREADS), g, "one group per row");
                 case "reduce_axis" -> assertEquals(KernelCall.Grid.linear(first * ((KernelCall.Arg.I32) call.args().get(2)).value()), g,
                         "one work-item per output");
-                case "philox_fill" -> assertEquals(KernelCall.Grid.linear((first + 3) / 4), g, "one work-item per Philox block");
+                case "philox_fill", "philox_fill_keyed" -> assertEquals(KernelCall.Grid.linear((first + 3) / 4), g, "one work-item per Philox block");
                 default -> assertEquals(KernelCall.Grid.linear(first), g, call.name() + ": one work-item per count");
             }
             launched.add(call.name());
