@@ -15,6 +15,9 @@ final class RunFolder {
             return Checkpoint.readModel(dir);
         } catch (Checkpoint.NoCheckpointYet e) {
             throw new AiwaeException(e.getMessage() + "; 'bin/aiwae train --resume --out " + e.dir() + "' continues it", e);
+        } catch (Checkpoint.Damaged e) {
+            throw new AiwaeException(e.getMessage() + "; 'bin/aiwae train --resume-from-last-good --out " + e.dir()
+                    + "' continues the run from its newest intact checkpoint", e);
         }
     }
 

@@ -47,7 +47,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Flags that --resume may change; every other flag must equal the run's config.json. */
     static final Set<String> CHANGEABLE_ON_RESUME = Set.of("--resume", "--out", "--epochs", "--schedule", "--backend", "--data-dir",
-            "--test-fail-once-after-epoch", "--test-pause-once-in-epoch", "--resume-if-started");
+            "--test-fail-once-after-epoch", "--test-pause-once-in-epoch", "--resume-if-started", "--resume-from-last-good");
 
     @Spec
     CommandSpec spec;
@@ -90,6 +90,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "--resume when --out already holds a run (its config.json), else a fresh run (for scripts and grid tasks)")
     boolean resumeIfStarted;
 
+    @Option(names = "--resume-from-last-good",
+            description = "--resume, and when the newest checkpoint is damaged (LATEST missing although epochs were published, "
+                    + "or corrupt) continue from the newest intact one, saying which; without it such a run is refused")
+    boolean resumeFromLastGood;
+
     @Option(names = "--test-fail-once-after-epoch", paramLabel = "E", hidden = true,
             description = "test hook: fail once after epoch E's checkpoint (marker file .test-failed-once in the run folder)")
     Integer failOnceAfter;
@@ -110,6 +115,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        resume |= resumeFromLastGood;
         if (resumeIfStarted) {
             if (out == null) {
                 throw new ParameterException(spec.commandLine(), "--resume-if-started needs --out DIR");
@@ -127,8 +133,16 @@ final class TrainCommand implements Callable<Integer> {
             if (pauseOnceIn != null) {
                 trainer.pauseOnceInEpoch(pauseOnceIn, out.resolve(PAUSED));
             }
+            if (resumeFromLastGood) {
+                trainer.resumeFromLastGood();
+            }
             long start = System.nanoTime();
-            trainer.run(); // says what it trains once it holds the folder's lock
+            try {
+                trainer.run(); // says what it trains once it holds the folder's lock
+            } catch (Checkpoint.Damaged e) {
+                throw new AiwaeException(e.getMessage() + "; pass --resume-from-last-good to continue from the newest intact "
+                        + "checkpoint", e);
+            }
             seconds = (System.nanoTime() - start) / 1e9;
         }
         summary(out, seconds);

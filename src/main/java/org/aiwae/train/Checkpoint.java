@@ -127,7 +127,12 @@ public final class Checkpoint {
         if (unit != null) {
             return unit.resolve(MODEL);
         }
-        if (Files.isRegularFile(dir.resolve(MODEL))) {
+        boolean copies = Files.exists(dir.resolve(MODEL), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        if (copies && !units(dir).isEmpty()) { // a run folder of this version whose pointer is gone
+            throw new Damaged(dir, dir.resolve(LATEST) + " is missing, but the run had published epochs ("
+                    + String.join(", ", publishedWithoutPointer(dir)) + ")");
+        }
+        if (copies) {
             return dir.resolve(MODEL);
         }
         throw new NoCheckpointYet(dir);
@@ -139,6 +144,25 @@ public final class Checkpoint {
 
         NoCheckpointYet(Path dir) {
             super(dir + " has no checkpoint yet (no epoch finished)");
+            this.dir = dir;
+        }
+
+        /** The run folder. */
+        public Path dir() {
+            return dir;
+        }
+    }
+
+    /**
+     * A run folder whose newest checkpoint cannot be used as it is: {@code LATEST} missing although
+     * epochs were published, {@code LATEST} corrupt or naming a missing folder. Resuming from an
+     * older checkpoint (or from the start) is the user's decision, never taken silently.
+     */
+    public static final class Damaged extends AiwaeException {
+        private final Path dir;
+
+        Damaged(Path dir, String message) {
+            super(message);
             this.dir = dir;
         }
 
@@ -166,12 +190,12 @@ public final class Checkpoint {
             throw new AiwaeException("cannot read " + pointer + ": " + e.getMessage());
         }
         if (!UNIT.matcher(name).matches()) {
-            throw new AiwaeException(pointer + " is corrupt: it should name a checkpoint such as epoch-0003, holds '"
+            throw new Damaged(dir, pointer + " is corrupt: it should name a checkpoint such as epoch-0003, holds '"
                     + (name.length() > 40 ? name.substring(0, 40) + "..." : name) + "'");
         }
         Path unit = dir.resolve(CHECKPOINTS).resolve(name);
         if (!Files.isDirectory(unit)) {
-            throw new AiwaeException(pointer + " names " + unit + ", which does not exist");
+            throw new Damaged(dir, pointer + " names " + unit + ", which does not exist");
         }
         return unit;
     }
@@ -240,7 +264,9 @@ public final class Checkpoint {
             if (unit != null) {
                 publishCopies(dir, unit, step -> {});
             }
-            prune(dir, latestEpoch(dir));
+            int latest = latestEpoch(dir);
+            prune(dir, latest);
+            trimTimings(dir, latest);
         } catch (IOException e) {
             throw new AiwaeException("cannot tidy the run folder " + dir + ": " + e.getMessage());
         }
@@ -285,14 +311,130 @@ public final class Checkpoint {
         }
     }
 
-    /** Reads the newest published checkpoint, or null when none was published. */
+    /**
+     * Reads the newest published checkpoint, or null when none was published. A folder without
+     * {@code LATEST} whose other files show that epochs were published is {@link Damaged}: resuming it
+     * from epoch 0 would throw that progress away.
+     */
     static Snapshot readLatest(Path dir) {
         Path unit = latestUnit(dir);
         if (unit == null) {
             boolean legacy = Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(STATE));
-            return legacy ? read(dir) : null;
+            if (legacy) {
+                return read(dir);
+            }
+            List<String> progress = publishedWithoutPointer(dir);
+            if (!progress.isEmpty()) {
+                throw new Damaged(dir, dir.resolve(LATEST) + " is missing, but the run had published epochs ("
+                        + String.join(", ", progress) + ")");
+            }
+            return null;
         }
         return read(unit);
+    }
+
+    /**
+     * The newest checkpoint that can be read, for a resume told to fall back: the one {@code LATEST}
+     * names when it is intact, else the newest intact one at or before it (any, when {@code LATEST}
+     * itself is missing or corrupt), else null (the initial weights). Each checkpoint passed over is
+     * reported to {@code note} with the reason. The folder is not changed; {@link #pointAt} then
+     * makes the choice the published one.
+     */
+    static Snapshot readLastGood(Path dir, Consumer<String> note) {
+        String damage;
+        try {
+            return readLatest(dir);
+        } catch (AiwaeException e) {
+            damage = e.getMessage();
+        }
+        int bound = Integer.MAX_VALUE; // LATEST missing or damaged itself: every checkpoint folder is a candidate
+        try {
+            if (Files.exists(dir.resolve(LATEST))) {
+                bound = latestEpoch(dir);
+            }
+        } catch (AiwaeException e) {
+            // as above
+        }
+        note.accept(damage);
+        for (int epoch : units(dir)) {
+            if (epoch > bound) {
+                continue;
+            }
+            Path unit = dir.resolve(CHECKPOINTS).resolve(unitName(epoch));
+            try {
+                Snapshot s = read(unit);
+                note.accept("continuing from " + unit + ", the newest intact checkpoint (epoch " + s.epoch() + ")");
+                return s;
+            } catch (AiwaeException e) {
+                if (bound != epoch) { // the one LATEST names was reported above
+                    note.accept(e.getMessage());
+                }
+            }
+        }
+        note.accept("no intact checkpoint in " + dir.resolve(CHECKPOINTS) + "; starting from the initial weights (epoch 0)");
+        return null;
+    }
+
+    /**
+     * Makes the checkpoint of {@code epoch} the published one by replacing {@code LATEST} (epoch 0:
+     * removing it), for a resume that fell back to an older checkpoint; {@link #repair} then prunes the newer ones.
+     */
+    static void pointAt(Path dir, int epoch) {
+        Path pointer = dir.resolve(LATEST);
+        try {
+            if (Files.isRegularFile(pointer) && Files.readString(pointer, StandardCharsets.UTF_8).equals(unitName(epoch) + "\n")) {
+                return; // already the published one
+            }
+            if (epoch == 0) {
+                Files.deleteIfExists(pointer);
+                AtomicFiles.syncDirectory(dir);
+            } else {
+                AtomicFiles.write(pointer, (unitName(epoch) + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new AiwaeException(org.aiwae.io.IoErrors.writing(pointer, e).getMessage(), e);
+        }
+    }
+
+    /**
+     * What shows, in a folder without {@code LATEST}, that a checkpoint was published: the top-level
+     * copies (written only after {@code LATEST} moved) or a checkpoint of epoch 2 or later (trained only
+     * after epoch 1 was published). A lone {@code epoch-0001} is what a kill before the first pointer leaves.
+     */
+    private static List<String> publishedWithoutPointer(Path dir) {
+        List<String> found = new ArrayList<>();
+        for (int epoch : units(dir)) {
+            if (epoch >= 2) {
+                found.add(CHECKPOINTS + "/" + unitName(epoch));
+            }
+        }
+        for (String copy : List.of(MODEL, METRICS)) {
+            if (Files.exists(dir.resolve(copy), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                found.add(copy);
+            }
+        }
+        return found;
+    }
+
+    /** The epochs of the checkpoint folders {@code checkpoints/epoch-NNNN} present, newest first. */
+    static List<Integer> units(Path dir) {
+        Path checkpoints = dir.resolve(CHECKPOINTS);
+        List<Integer> epochs = new ArrayList<>();
+        if (!Files.isDirectory(checkpoints)) {
+            return epochs;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(checkpoints)) {
+            for (Path p : ds) {
+                Matcher m = UNIT.matcher(p.getFileName().toString());
+                if (m.matches() && Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    epochs.add(Integer.parseInt(m.group(1)));
+                }
+            }
+        } catch (IOException e) {
+            throw new AiwaeException("cannot read " + checkpoints + ": " + e.getMessage());
+        }
+        epochs.sort(java.util.Comparator.reverseOrder());
+        return epochs;
     }
 
     private static Snapshot read(Path unit) {
@@ -400,7 +542,36 @@ public final class Checkpoint {
         }
     }
 
-    /** Appends one line to {@code timings.jsonl} (replaced atomically; a torn line from a kill is dropped). */
+    /**
+     * Drops the lines of {@code timings.jsonl} of epochs after {@code latest}: written just before a
+     * checkpoint that a kill kept from being published, they are written again when it is.
+     */
+    private static void trimTimings(Path dir, int latest) throws IOException {
+        Path f = dir.resolve(TIMINGS);
+        if (!Files.isRegularFile(f)) {
+            return;
+        }
+        String old = Files.readString(f, StandardCharsets.UTF_8);
+        StringBuilder kept = new StringBuilder();
+        for (String line : old.substring(0, old.lastIndexOf('\n') + 1).split("\n")) {
+            Matcher m = TIMING_EPOCH.matcher(line);
+            if (m.lookingAt() && Long.parseLong(m.group(1)) <= latest) {
+                kept.append(line).append('\n');
+            }
+        }
+        if (!kept.toString().equals(old)) {
+            AtomicFiles.writeString(f, kept.toString());
+        }
+    }
+
+    /** The start of a line of {@code timings.jsonl}, as {@link EpochTiming} is written. */
+    private static final Pattern TIMING_EPOCH = Pattern.compile("\\{\"epoch\":(\\d{1,9}),");
+
+    /**
+     * Appends one line to {@code timings.jsonl} (replaced atomically; a torn line from a kill is dropped).
+     * Called before the epoch's checkpoint is published, so a kill right after publishing keeps the line;
+     * {@link #repair} drops it again when the checkpoint was not published.
+     */
     static void appendTiming(Path dir, String line) {
         Path f = dir.resolve(TIMINGS);
         try {

@@ -59,6 +59,7 @@ public final class Trainer {
     private int epoch;
     private List<String> metrics = List.of();
     private TrainHooks hooks = TrainHooks.NONE;
+    private boolean fromLastGood;
 
     /**
      * Prepares a run; nothing is read or written until {@link #run}. With {@code resume},
@@ -131,6 +132,16 @@ public final class Trainer {
         });
     }
 
+    /**
+     * With resume: when the newest checkpoint is damaged (a missing or corrupt {@code LATEST}, a file
+     * that cannot be read), continue from the newest intact one, or from the initial weights if there
+     * is none, saying so; without this such a run folder is refused.
+     */
+    public Trainer resumeFromLastGood() {
+        this.fromLastGood = true;
+        return this;
+    }
+
     /** Installs test hooks (package-private: for crash and divergence tests only). */
     Trainer hooks(TrainHooks h) {
         this.hooks = h;
@@ -166,15 +177,22 @@ public final class Trainer {
         }
         try (RunLock ignored = RunLock.acquire(out)) {
             hooks.probe("locked");
+            if (resume) {
+                Snapshot s = fromLastGood ? Checkpoint.readLastGood(out, m -> log.println("aiwae: " + m)) : Checkpoint.readLatest(out);
+                apply(s == null ? initial : s); // checks everything before anything is written
+                if (epoch > config.epochs()) {
+                    throw new AiwaeException(out + " has finished " + epoch + " epochs; a run is never shortened, so it cannot "
+                            + "become " + config.epochs() + " epochs long (give --epochs " + epoch + " or more)");
+                }
+                Checkpoint.writeConfig(out, config);
+                if (fromLastGood) {
+                    Checkpoint.pointAt(out, epoch);
+                }
+                Checkpoint.repair(out);
+            }
             log.printf("aiwae: training %s on %s (%d train images, batch %d, %d epochs, %s schedule, backend %s) -> %s%n",
                     config.label(), config.dataset(), train.count(), config.batchSize(), config.epochs(), config.schedule(),
                     backend.name(), out);
-            if (resume) {
-                Snapshot s = Checkpoint.readLatest(out);
-                apply(s == null ? initial : s); // checks everything before anything is written
-                Checkpoint.writeConfig(out, config);
-                Checkpoint.repair(out);
-            }
             if (epoch >= config.epochs()) {
                 log.println("aiwae: " + out + " already holds " + epoch + " epochs; nothing to do");
             }
@@ -201,12 +219,14 @@ public final class Trainer {
                 lines.addAll(restarts);
                 lines.add(Json.write(a.line()));
                 Snapshot s = snapshot(e + 1, List.copyOf(lines));
+                // the timing first: a kill right after the checkpoint is published must not lose it (a resume drops
+                // the line again if the checkpoint was not published)
+                EpochTiming t = new EpochTiming(e + 1, attempt + 1, a.seconds(), train.count() / a.seconds(), a.boundSeconds(),
+                        Instant.now().toString());
+                Checkpoint.appendTiming(out, Json.write(t));
                 Checkpoint.publish(out, config, s, point -> hooks.probe((e + 1) + "/" + point));
                 epoch = e + 1;
                 metrics = s.metrics();
-                EpochTiming t = new EpochTiming(epoch, attempt + 1, a.seconds(), train.count() / a.seconds(), a.boundSeconds(),
-                        Instant.now().toString());
-                Checkpoint.appendTiming(out, Json.write(t));
                 return;
             }
             String from = e == 0 ? "the initial weights" : "the checkpoint of epoch " + e;

@@ -152,9 +152,16 @@ class CrashSafetyTest {
         assertEquals(Checkpoint.unitName(CONFIG.epochs()), Files.readString(run.resolve(Checkpoint.LATEST)).strip());
     }
 
-    /** What a reader sees after a kill: a published checkpoint, complete and consistent, or none yet. */
+    /**
+     * What a reader sees after a kill: a published checkpoint, complete and consistent, or none yet; and
+     * a line of {@code timings.jsonl} for every published epoch (a kill right after {@code LATEST} moved keeps it).
+     */
     private static void assertReadable(Path run) throws Exception {
         int latest = Checkpoint.latestEpoch(run);
+        List<Integer> timed = timedEpochs(run);
+        for (int e = 1; e <= latest; e++) {
+            assertTrue(timed.contains(e), "timings.jsonl lacks published epoch " + e + ": " + timed);
+        }
         if (latest == 0) {
             assertThrows(AiwaeException.class, () -> Checkpoint.readModel(run));
             return;
@@ -166,7 +173,25 @@ class CrashSafetyTest {
         assertEquals(latest, Checkpoint.readModel(run).epoch());
     }
 
+    /** The epochs of the lines of {@code timings.jsonl}, in file order (none when it does not exist). */
+    private static List<Integer> timedEpochs(Path run) throws Exception {
+        Path f = run.resolve(Checkpoint.TIMINGS);
+        List<Integer> epochs = new ArrayList<>();
+        if (Files.exists(f)) {
+            for (String line : Files.readAllLines(f)) {
+                epochs.add(org.aiwae.io.Json.read(line.getBytes(StandardCharsets.UTF_8), EpochTiming.class, f.toString(), false).epoch());
+            }
+        }
+        return epochs;
+    }
+
+    /** A finished run: the files of the uninterrupted run, and one timings line per epoch, in order. */
     private static void assertSameFiles(Path expected, Path actual) throws Exception {
+        List<Integer> all = new ArrayList<>();
+        for (int e = 1; e <= CONFIG.epochs(); e++) {
+            all.add(e);
+        }
+        assertEquals(all, timedEpochs(actual), "one timings line per epoch");
         Map<String, byte[]> a = files(expected), b = files(actual);
         a.remove(Checkpoint.TIMINGS);
         b.remove(Checkpoint.TIMINGS);
