@@ -22,8 +22,11 @@ import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
 import org.aiwae.io.Progress;
 import org.aiwae.model.MlpVae;
+import org.aiwae.engine.Shapes;
 import org.aiwae.train.Checkpoint;
 import org.aiwae.train.KillPoint;
+import org.aiwae.train.RunLock;
+import org.aiwae.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -68,9 +71,9 @@ final class EvalCommand implements Callable<Integer> {
                     + "default: ${DEFAULT-VALUE}")
     String split;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "0",
-            description = "evaluate only the first N images of each split; default: all")
-    int limit;
+    @Option(names = "--limit", paramLabel = "N",
+            description = "evaluate only the first N images of each split (N >= 1); default: all")
+    Integer limit;
 
     @Option(names = "--images", paramLabel = "A:B",
             description = "evaluate images A to B-1 of each split (a shard; per-image results equal the full run's)")
@@ -81,7 +84,7 @@ final class EvalCommand implements Callable<Integer> {
     int chains;
 
     @Option(names = "--nll-temperatures", paramLabel = "T", defaultValue = "10000",
-            description = "AIS inverse temperatures (at least 2); default: ${DEFAULT-VALUE}")
+            description = "AIS inverse temperatures (2 to 10,000,000); default: ${DEFAULT-VALUE}")
     int temperatures;
 
     @Option(names = "--nll-leapfrog", paramLabel = "L", defaultValue = "10",
@@ -105,9 +108,9 @@ final class EvalCommand implements Callable<Integer> {
                     + "the merged results equal an unsharded evaluation's bit for bit")
     String master;
 
-    @Option(names = "--shards", paramLabel = "S", defaultValue = "0",
-            description = "with --master: image ranges (Spark tasks) per split; default: the cluster's parallelism")
-    int shards;
+    @Option(names = "--shards", paramLabel = "S",
+            description = "with --master: image ranges (Spark tasks) per split (S >= 1); default: the cluster's parallelism")
+    Integer shards;
 
     @Option(names = "--conf", paramLabel = "KEY=VALUE",
             description = "with --master: a Spark setting, as spark-submit's --conf (repeatable; docs/cluster.md)")
@@ -131,6 +134,8 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     static final String REPORT = "eval.json";
+    /** The most AIS temperatures (1,000 times the paper's 10,000; the schedule is held in memory). */
+    static final int MAX_TEMPERATURES = 10_000_000;
 
     static String resultsName(String split) {
         return "eval-" + split + ".jsonl";
@@ -139,7 +144,8 @@ final class EvalCommand implements Callable<Integer> {
     /**
      * What to evaluate and where: the flags of {@code aiwae eval}, checked.
      *
-     * @param range images A to B-1 ({@code {A, B}}), or null for the first {@code limit} (0: all)
+     * @param limit the first {@code limit} images, or 0 for all
+     * @param range images A to B-1 ({@code {A, B}}), or null for the first {@code limit}
      */
     record Options(Path checkpoint, Path out, boolean resume, boolean force, List<String> splits, int limit, int[] range,
                    int chains, int temperatures, int leapfrog, int nvlbSamples, int batch, long seed, String backend,
@@ -153,17 +159,22 @@ final class EvalCommand implements Callable<Integer> {
     /** The checked flags; a bad value is a ParameterException naming its flag. */
     Options options() {
         if (!new Splits().contains(split)) {
-            throw new ParameterException(spec.commandLine(), "unknown split '" + split + "'; choose test, train or both");
+            throw new ParameterException(spec.commandLine(), "--split: unknown split '" + split + "'; choose test, train or both");
         }
-        Flags.atLeast(spec, "--limit", limit, 0);
+        if (limit != null) {
+            Flags.atLeast(spec, "--limit", limit, 1); // absent is all; 0 is not a way to say so
+        }
         Flags.atLeast(spec, "--nll-chains", chains, 1);
-        Flags.atLeast(spec, "--nll-temperatures", temperatures, 2);
+        Flags.between(spec, "--nll-temperatures", temperatures, 2, MAX_TEMPERATURES, "");
         Flags.atLeast(spec, "--nll-leapfrog", leapfrog, 1);
         Flags.atLeast(spec, "--nvlb-samples", nvlbSamples, 1);
         Flags.atLeast(spec, "--batch", batch, 1);
-        Flags.atLeast(spec, "--shards", shards, 0);
-        if (shards > 0 && master == null) {
-            throw new ParameterException(spec.commandLine(), "--shards needs --master (e.g. --master local[2])");
+        checkSizes(spec, chains, batch, TrainConfig.PIXELS);
+        if (shards != null) {
+            Flags.atLeast(spec, "--shards", shards, 1);
+            if (master == null) {
+                throw new ParameterException(spec.commandLine(), "--shards needs --master (e.g. --master local[2])");
+            }
         }
         if (!conf.isEmpty() && master == null) {
             throw new ParameterException(spec.commandLine(), "--conf needs --master (Spark settings)");
@@ -173,12 +184,28 @@ final class EvalCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--resume continues an evaluation and --force discards it; pass one");
         }
         int[] range = imageRange(images);
-        if (range != null && limit > 0) {
+        if (range != null && limit != null) {
             throw new ParameterException(spec.commandLine(), "pass --limit N or --images A:B, not both");
         }
-        return new Options(dir, out == null ? dir : out, resume, force,
-                split.equals("both") ? List.of("test", "train") : List.of(split), limit, range, chains, temperatures, leapfrog,
-                nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards, Map.copyOf(conf), pauseOnce);
+        Path where = out == null ? dir : OutPath.folder(spec, "--out", out);
+        return new Options(dir, where, resume, force,
+                split.equals("both") ? List.of("test", "train") : List.of(split), limit == null ? 0 : limit, range, chains,
+                temperatures, leapfrog, nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards == null ? 0 : shards,
+                Map.copyOf(conf), pauseOnce);
+    }
+
+    /**
+     * The AIS chains of a batch are tensors of chains x images rows of the model's widest layer ({@code widest}
+     * units); each must fit in one array. The message names --nll-chains or --batch, whichever is larger.
+     */
+    static void checkSizes(CommandSpec spec, long chains, long batch, long widest) {
+        long n = Shapes.elements(chains, batch, widest);
+        if (n > Shapes.MAX_ELEMENTS) {
+            String which = chains >= batch ? "--nll-chains " + chains + " x --batch " + batch : "--batch " + batch + " x --nll-chains " + chains;
+            String message = which + " x " + widest + " units = " + n + " values in one tensor of the AIS chains; one tensor holds "
+                    + "at most " + Shapes.MAX_ELEMENTS + "; lower them";
+            throw spec == null ? new AiwaeException(message) : new ParameterException(spec.commandLine(), message);
+        }
     }
 
     /** {@code A:B} (images A to B-1 of the split), or null when not given. */
@@ -201,17 +228,16 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     static int run(Options o) throws Exception {
-        Path dir = o.checkpoint();
-        long seed = o.seed();
-        Checkpoint.Loaded run = RunFolder.model(dir);
+        Checkpoint.Loaded run = RunFolder.model(o.checkpoint());
         Split data = DataDirOption.load(run.config().dataset(), o.dataDir());
-        List<String> splits = o.splits();
         Map<String, int[]> chosen = new LinkedHashMap<>();
-        for (String s : splits) {
+        for (String s : o.splits()) {
             chosen.put(s, indices(images(data, s), s, o.limit(), o.range()));
         }
+        TrainConfig c = run.config();
+        checkSizes(null, o.chains(), o.batch(), Math.max(TrainConfig.PIXELS, Math.max(c.hidden(), c.latent())));
         Path out = o.out();
-        checkOutput(out, o.resume(), o.force());
+        List<Path> earlier = earlierEvaluation(out, o.resume(), o.force());
 
         try (Backend backend = BackendOption.open(o.backend())) {
             Evaluator ev = new Evaluator(o.chains(), o.temperatures(), o.leapfrog(), o.nvlbSamples(), o.batch(), backend);
@@ -220,10 +246,24 @@ final class EvalCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw new AiwaeException("cannot create --out " + out + ": " + e.getMessage());
             }
-            long start = System.nanoTime();
-            EvalReport.SplitResult test = null, train = null;
-            TaskRunner cluster = o.master() == null ? null : TaskRunner.open(o.master(), "aiwae eval " + dir, o.conf());
-            try {
+            // the one writer of --out: the lock a training run takes, so --force never deletes what another process writes
+            try (RunLock lock = RunLock.acquire(out, "folder")) {
+                deleteEarlier(earlier);
+                return evaluateInto(o, run, data, chosen, ev, backend);
+            }
+        }
+    }
+
+    /** Evaluates the chosen images of each split into --out (whose lock is held) and writes eval.json. */
+    private static int evaluateInto(Options o, Checkpoint.Loaded run, Split data, Map<String, int[]> chosen, Evaluator ev,
+                                    Backend backend) {
+        Path dir = o.checkpoint(), out = o.out();
+        long seed = o.seed();
+        List<String> splits = o.splits();
+        long start = System.nanoTime();
+        EvalReport.SplitResult test = null, train = null;
+        TaskRunner cluster = o.master() == null ? null : TaskRunner.open(o.master(), "aiwae eval " + dir, o.conf());
+        try {
             for (String s : splits) {
                 Images images = images(data, s);
                 int[] idx = chosen.get(s);
@@ -243,27 +283,26 @@ final class EvalCommand implements Callable<Integer> {
                     train = summary(results, idx, s, null);
                 }
             }
-            } finally {
-                if (cluster != null) {
-                    cluster.close();
-                }
-            }
+        } finally {
             if (cluster != null) {
-                deleteTree(out.resolve(SHARDS));
+                cluster.close();
             }
-            EvalReport report = new EvalReport(EvalReport.FORMAT, dir.toString(), run.config().dataset(), run.config().method(),
-                    run.config(), run.epoch(), ev.protocol(), seed, backend.name(), test, train,
-                    test != null && train != null ? test.nll() - train.nll() : null);
-            try {
-                AtomicFiles.writeString(out.resolve(REPORT), Json.write(report) + "\n");
-            } catch (IOException e) {
-                throw new AiwaeException(org.aiwae.io.IoErrors.writing(out.resolve(REPORT), e).getMessage()
-                        + " (the per-image results are kept; rerun with --resume)", e);
-            }
-            System.out.println(table(report));
-            System.out.printf("%.1f s; results in %s%n", (System.nanoTime() - start) / 1e9, out.resolve(REPORT));
-            return 0;
         }
+        if (cluster != null) {
+            deleteTree(out.resolve(SHARDS));
+        }
+        EvalReport report = new EvalReport(EvalReport.FORMAT, dir.toString(), run.config().dataset(), run.config().method(),
+                run.config(), run.epoch(), ev.protocol(), seed, backend.name(), test, train,
+                test != null && train != null ? test.nll() - train.nll() : null);
+        try {
+            AtomicFiles.writeString(out.resolve(REPORT), Json.write(report) + "\n");
+        } catch (IOException e) {
+            throw new AiwaeException(org.aiwae.io.IoErrors.writing(out.resolve(REPORT), e).getMessage()
+                    + " (the per-image results are kept; rerun with --resume)", e);
+        }
+        System.out.println(table(report));
+        System.out.printf("%.1f s; results in %s%n", (System.nanoTime() - start) / 1e9, out.resolve(REPORT));
+        return 0;
     }
 
     /** The per-image results file; one that cannot be continued says which flags start over or write elsewhere. */
@@ -296,21 +335,29 @@ final class EvalCommand implements Callable<Integer> {
         return idx;
     }
 
-    /** Refuses to overwrite an earlier evaluation in {@code out} unless --resume or --force; --force deletes it. */
-    private static void checkOutput(Path out, boolean resume, boolean force) {
+    /**
+     * The files of an earlier evaluation in {@code out} that --force replaces (none with --resume, which
+     * continues them); without either flag an earlier evaluation is refused. Nothing is deleted here:
+     * {@link #deleteEarlier} does that once the folder's lock is held.
+     */
+    private static List<Path> earlierEvaluation(Path out, boolean resume, boolean force) {
         List<Path> existing = new ArrayList<>();
         for (String f : List.of(REPORT, resultsName("test"), resultsName("train"))) {
-            if (Files.exists(out.resolve(f))) {
+            if (Files.exists(out.resolve(f), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 existing.add(out.resolve(f));
             }
         }
         if (existing.isEmpty() || resume) {
-            return;
+            return List.of();
         }
         if (!force) {
             throw new AiwaeException(out + " already has an evaluation (" + existing.get(0).getFileName()
                     + "); pass --resume to continue it, --force to replace it, or --out DIR to write elsewhere");
         }
+        return existing;
+    }
+
+    private static void deleteEarlier(List<Path> existing) {
         for (Path p : existing) {
             try {
                 Files.delete(p);

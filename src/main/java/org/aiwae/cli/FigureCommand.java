@@ -159,13 +159,11 @@ final class FigureCommand {
 
         /** The file must end in .png and its folder exist. */
         void check() {
-            if (!file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+            Path name = file.getFileName();
+            if (name == null || !name.toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
                 throw new ParameterException(spec.commandLine(), "give the figure's file with --out FILE.png, got " + file);
             }
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null && !Files.isDirectory(parent)) {
-                throw new ParameterException(spec.commandLine(), "--out: folder " + parent + " does not exist");
-            }
+            OutPath.file(spec, "--out", file);
         }
 
         /** Writes {@code c} and says so on stdout. */

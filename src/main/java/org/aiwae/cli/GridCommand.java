@@ -76,9 +76,10 @@ final class GridCommand implements Callable<Integer> {
         }
         GridSpec grid = Json.read(bytes, GridSpec.class, file.toString(), false);
         List<GridSpec.Cell> cells = grid.cells(file);
-        Path root = (runs != null ? runs : Path.of("runs", grid.name() == null ? "grid" : grid.name())).toAbsolutePath();
+        Path root = OutPath.folder(spec, "--runs", runs != null ? runs : Path.of("runs", grid.name() == null ? "grid" : grid.name()))
+                .toAbsolutePath();
         Path data = dataDir.dir == null ? null : dataDir.dir.toAbsolutePath();
-        checkArguments(grid, cells, root, data);
+        checkArguments(file, grid, cells, root, data);
         sparkSettings(spec, conf);
         if (dryRun) {
             for (GridSpec.Cell c : cells) {
@@ -181,7 +182,7 @@ final class GridCommand implements Callable<Integer> {
      * Every cell's command lines parse and give a valid training configuration and evaluation protocol
      * (a bad value in the grid file is one line here, not a failed task).
      */
-    private static void checkArguments(GridSpec grid, List<GridSpec.Cell> cells, Path root, Path data) {
+    private static void checkArguments(Path file, GridSpec grid, List<GridSpec.Cell> cells, Path root, Path data) {
         for (GridSpec.Cell c : cells) {
             for (List<String> args : List.of(grid.trainArgs(c, root, data, false), grid.evalArgs(c, root, data))) {
                 try {
@@ -193,14 +194,10 @@ final class GridCommand implements Callable<Integer> {
                         e.options();
                     }
                 } catch (CommandLine.ParameterException e) {
-                    throw new AiwaeException(file(grid) + "cell " + c.config() + ": " + Main.oneLine(e.getMessage()));
+                    throw new AiwaeException(file + ": cell " + c.config() + ": " + Main.oneLine(e.getMessage()));
                 }
             }
         }
-    }
-
-    private static String file(GridSpec grid) {
-        return grid.name() == null ? "" : "grid " + grid.name() + ": ";
     }
 
     /** Creates the runs folder with the grid's copy, or checks that the copy there is this grid. */

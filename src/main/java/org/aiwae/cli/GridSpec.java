@@ -68,8 +68,17 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
         return methods == null || methods.stream().allMatch(m -> m.repeats() == null || m.repeats() == repeats);
     }
 
-    /** The cells in grid order (dataset, method, K, T, L, repeat); a value that cannot work is one line naming it. */
+    /** What a grid's name may be: it is the folder {@code runs/NAME}, so one plain folder name. */
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+
+    /**
+     * The cells in grid order (dataset, method, K, T, L, repeat); a value that cannot work is one line naming it.
+     * Every cell has a run folder of its own: a cell that appears twice (a repeated dataset, method entry or
+     * k, t, l value) is refused, as is a name that is not a plain folder name.
+     */
     List<Cell> cells(Path file) {
+        need(name == null || NAME.matcher(name).matches(), file, "name " + Json.write(name) + " must be a plain folder name "
+                + "(letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100): it names the folder runs/NAME");
         need(datasets != null && !datasets.isEmpty(), file, "datasets must list at least one dataset");
         need(methods != null && !methods.isEmpty(), file, "methods must list at least one method");
         need(repeats >= 1, file, "repeats must be at least 1, got " + repeats);
@@ -99,6 +108,12 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
                     }
                 }
             }
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Cell c : cells) {
+            String where = c.config() + "/seed-" + c.seed();
+            need(seen.add(where), file, "cell " + where + " appears twice (a dataset, method entry or k, t, l value is repeated); "
+                    + "each cell trains into a folder of its own");
         }
         return cells;
     }

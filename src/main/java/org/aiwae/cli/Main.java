@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
+import org.aiwae.engine.backend.ThreadSetting;
 import org.aiwae.objective.EncoderKl;
 import org.aiwae.train.Method;
 import org.aiwae.train.TrainSchedule;
@@ -74,12 +75,41 @@ public final class Main implements Callable<Integer> {
      * (a cluster task keeps it to report; the command's progress and notes still go to System.err).
      */
     public static int run(String[] args, PrintWriter err) {
+        String environment = environmentProblem();
+        if (environment != null) {
+            err.println("aiwae: " + oneLine(environment));
+            return 2;
+        }
         try {
             return commandLine(err).execute(args);
         } catch (OutOfMemoryError e) {
             err.println("aiwae: out of memory; raise the heap with AIWAE_HEAP=16g or use a smaller batch");
             return 3;
         }
+    }
+
+    /**
+     * The settings this program reads from the environment, checked like flags before any command runs:
+     * a bad value is one line naming the variable (null when all are fine or unset).
+     */
+    static String environmentProblem() {
+        String threads = ThreadSetting.value();
+        if (threads != null) {
+            try {
+                ThreadSetting.parse(threads);
+            } catch (IllegalArgumentException e) {
+                return (ThreadSetting.fromProperty() ? "-Daiwae.threads" : "AIWAE_THREADS") + " " + e.getMessage();
+            }
+        }
+        String progress = System.getenv("AIWAE_PROGRESS_SECONDS");
+        if (progress != null && !progress.isBlank()) {
+            try {
+                org.aiwae.io.Progress.parseInterval(progress);
+            } catch (IllegalArgumentException e) {
+                return "AIWAE_PROGRESS_SECONDS " + e.getMessage();
+            }
+        }
+        return null;
     }
 
     /** A flag or argument the parser (or a command's own check) refused: one line naming it, status 2. */

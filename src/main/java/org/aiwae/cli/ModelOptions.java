@@ -49,9 +49,9 @@ final class ModelOptions {
             description = "minibatch size; default: 20 on embedded, else the paper's: 128 for aiwae and 20 otherwise")
     Integer batchSize;
 
-    @Option(names = "--train-limit", paramLabel = "N", defaultValue = "0",
-            description = "use only the first N training images; default: all")
-    int trainLimit;
+    @Option(names = "--train-limit", paramLabel = "N",
+            description = "use only the first N training images (N >= 1); default: all")
+    Integer trainLimit;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
             description = "random seed; the same seed on the CPU backend gives the same files; default: ${DEFAULT-VALUE}")
@@ -66,9 +66,21 @@ final class ModelOptions {
     TrainConfig config(CommandSpec spec, int epochs, TrainSchedule schedule, String backend, int evalSamples, int evalImages,
                        double learningRate) {
         int batch = batchSize != null ? batchSize : defaultBatch(dataset, method);
+        checkGiven(spec);
+        int limit = trainLimit == null ? 0 : trainLimit;
         return Flags.checked(spec, () -> new TrainConfig(dataset, method, samples, temperatures, leapfrog, latent, hidden, batch,
-                epochs, schedule, trainLimit, seed, backend, evalSamples, evalImages,
+                epochs, schedule, limit, seed, backend, evalSamples, evalImages,
                 encoderKl != null ? encoderKl : method == Method.AIWAE ? EncoderKl.ANALYTIC : EncoderKl.SAMPLE, learningRate));
+    }
+
+    /**
+     * The checks of a given flag that are not a configuration field's own (also on --resume, where the
+     * flags are compared with config.json): a count of images is at least 1 (absent is all; 0 is not a way to say so).
+     */
+    void checkGiven(CommandSpec spec) {
+        if (trainLimit != null) {
+            Flags.atLeast(spec, "--train-limit", trainLimit, 1);
+        }
     }
 
     /**

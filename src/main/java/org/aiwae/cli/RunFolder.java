@@ -9,10 +9,21 @@ import org.aiwae.train.Checkpoint;
 final class RunFolder {
     private RunFolder() {}
 
-    /** The model of the newest checkpoint; a run without one names the command that continues it. */
+    /**
+     * The model of the newest checkpoint, checked against its SHA-256 (a checkpoint of an older version
+     * without sums gets a one-line warning); a run without one names the command that continues it, a
+     * damaged one the command that continues from the newest intact checkpoint.
+     */
     static Checkpoint.Loaded model(Path dir) {
+        if (dir.toString().isBlank()) {
+            throw new AiwaeException("--checkpoint is empty; give a run folder");
+        }
         try {
-            return Checkpoint.readModel(dir);
+            Checkpoint.Loaded loaded = Checkpoint.readModel(dir);
+            if (loaded.unverified() != null) {
+                System.err.println("aiwae: " + Checkpoint.unchecked(loaded.unverified()));
+            }
+            return loaded;
         } catch (Checkpoint.NoCheckpointYet e) {
             throw new AiwaeException(e.getMessage() + "; 'bin/aiwae train --resume --out " + e.dir() + "' continues it", e);
         } catch (Checkpoint.Damaged e) {

@@ -91,8 +91,8 @@ final class TrainCommand implements Callable<Integer> {
     boolean resumeIfStarted;
 
     @Option(names = "--resume-from-last-good",
-            description = "--resume, and when the newest checkpoint is damaged (LATEST missing although epochs were published, "
-                    + "or corrupt) continue from the newest intact one, saying which; without it such a run is refused")
+            description = "--resume, and when the newest checkpoint is damaged (a file that differs from its SHA-256 in "
+                    + "SHA256SUMS, LATEST missing or corrupt) continue from the newest intact one, saying which; without it such a run is refused")
     boolean resumeFromLastGood;
 
     @Option(names = "--test-fail-once-after-epoch", paramLabel = "E", hidden = true,
@@ -116,6 +116,9 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         resume |= resumeFromLastGood;
+        if (out != null) {
+            OutPath.folder(spec, "--out", out);
+        }
         if (resumeIfStarted) {
             if (out == null) {
                 throw new ParameterException(spec.commandLine(), "--resume-if-started needs --out DIR");
@@ -209,6 +212,7 @@ final class TrainCommand implements Callable<Integer> {
         if (out == null) {
             throw new ParameterException(spec.commandLine(), "--resume needs --out DIR, the run folder to continue");
         }
+        model.checkGiven(spec);
         TrainConfig config = Checkpoint.readConfig(out);
         Map<String, Object> saved = Json.fields(config);
         for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {

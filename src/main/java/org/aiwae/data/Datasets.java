@@ -66,7 +66,7 @@ public final class Datasets {
             case "fashion-mnist" -> idx("fashion-mnist", List.of(dir, dir.resolve("fashion-mnist"), DEBIAN_FASHION));
             case "omniglot" -> {
                 for (Path p : List.of(dir.resolve("chardata.mat"), dir.resolve("omniglot").resolve("chardata.mat"))) {
-                    if (Files.isRegularFile(p)) {
+                    if (present(p)) {
                         yield Omniglot.read(p);
                     }
                 }
@@ -109,11 +109,32 @@ public final class Datasets {
     private static Path find(Path dir, String base) {
         for (String name : new String[] {base, base + ".gz"}) {
             Path p = dir.resolve(name);
-            if (Files.isRegularFile(p)) {
+            if (present(p)) {
                 return p;
             }
         }
         return null;
+    }
+
+    /**
+     * Whether data file {@code p} is there: a regular file (or a link to one) is; nothing at all is not;
+     * anything else in its place (a folder, a link that leads nowhere or in a loop) is one line naming it,
+     * not a dataset that was never fetched.
+     */
+    static boolean present(Path p) {
+        if (Files.isRegularFile(p)) {
+            return true;
+        }
+        if (Files.isDirectory(p)) {
+            throw new AiwaeException(p + " is a folder, not a data file");
+        }
+        if (Files.isSymbolicLink(p)) {
+            throw new AiwaeException(p + " is a symbolic link that leads nowhere (a loop or a missing target)");
+        }
+        if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new AiwaeException(p + " is not a regular file");
+        }
+        return false;
     }
 
     /** The small MNIST subset packed in the jar: the first 2,000 training and 500 test digits. */

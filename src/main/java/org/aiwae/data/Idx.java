@@ -18,6 +18,9 @@ public final class Idx {
 
     private Idx() {}
 
+    /** The largest label: MNIST and Fashion-MNIST have the ten classes 0-9. */
+    static final int MAX_LABEL = 9;
+
     /** Pixels per file at most: a float array of the images must fit in one Java array. */
     static final long MAX_VALUES = Integer.MAX_VALUE - 8;
 
@@ -88,6 +91,10 @@ public final class Idx {
             lab = new int[n];
             for (int i = 0; i < n; i++) {
                 lab[i] = lb[i] & 0xFF;
+                if (lab[i] > MAX_LABEL) {
+                    throw new AiwaeException(labelsName + " is corrupt: label " + lab[i] + " of image " + i + " is not a class 0-"
+                            + MAX_LABEL);
+                }
             }
         }
         return new Images(name, pixels, count, rows, cols, lab);

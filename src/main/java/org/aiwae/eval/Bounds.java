@@ -46,8 +46,8 @@ public final class Bounds {
         try (NoGrad ignored = NoGrad.enter()) {
             Var xv = Var.constant(x);
             Posterior q = model.posterior(xv);
-            for (int done = 0; done < k; done += chunk) {
-                int c = Math.min(chunk, k - done);
+            for (int done = 0, c; done < k; done += c) { // += c: ends at k exactly, never past Integer.MAX_VALUE
+                c = Math.min(chunk, k - done);
                 Var z = q.sample(normals.apply(c));
                 float[] lw = Ops.sub(model.logJoint(xv, z), q.logProb(z)).value().toArray();
                 for (int i = 0; i < c; i++) {

@@ -72,11 +72,27 @@ public final class Progress {
     private static long intervalFromEnvironment() {
         String s = System.getenv("AIWAE_PROGRESS_SECONDS");
         try {
-            double v = s == null ? 10 : Double.parseDouble(s.trim());
-            return (long) (Math.max(v, 0.1) * 1e9);
-        } catch (NumberFormatException e) {
+            return (long) (s == null || s.isBlank() ? 10e9 : parseInterval(s) * 1e9);
+        } catch (IllegalArgumentException e) {
             return 10_000_000_000L;
         }
+    }
+
+    /**
+     * Seconds between the plain progress lines that {@code AIWAE_PROGRESS_SECONDS} asks for: a number
+     * from 0.1 to 86,400; anything else is an IllegalArgumentException saying so (the command line checks
+     * the setting with this before anything runs).
+     */
+    public static double parseInterval(String value) {
+        try {
+            double v = Double.parseDouble(value.trim());
+            if (v >= 0.1 && v <= 86_400) {
+                return v;
+            }
+        } catch (NumberFormatException ignored) {
+            // the message below
+        }
+        throw new IllegalArgumentException("must be a number of seconds from 0.1 to 86400, got '" + value + "'");
     }
 
     public double seconds() {

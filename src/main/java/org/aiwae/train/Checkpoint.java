@@ -25,15 +25,17 @@ import org.aiwae.engine.random.RandomStream;
 import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
 import org.aiwae.io.SafeTensors;
+import org.aiwae.io.Sha256Sums;
 import org.aiwae.model.MlpVae;
 
 /**
  * A run folder. Each finished epoch is one checkpoint, a folder {@code checkpoints/epoch-NNNN/}
  * holding {@code model.safetensors} (the parameters, PyTorch names, configuration and epoch as
  * string metadata), {@code train-state.safetensors} (Adam moments and step counts, the
- * objective's state such as HMC step sizes) and {@code metrics.jsonl} (every metrics line up to
- * that epoch). It is written under a temporary name with every file and folder forced to the
- * disk, renamed into place, and published by atomically replacing the pointer file
+ * objective's state such as HMC step sizes), {@code metrics.jsonl} (every metrics line up to
+ * that epoch) and {@code SHA256SUMS} (the SHA-256 of those three, checked whenever a checkpoint is
+ * read: a damaged file is {@link Damaged}, never used). It is written under a temporary name with
+ * every file and folder forced to the disk, renamed into place, and published by atomically replacing the pointer file
  * {@code LATEST}; only then are the convenience copies {@code model.safetensors} and
  * {@code metrics.jsonl} at the top replaced and older checkpoints pruned (the last
  * {@value #KEEP} stay). Readers resolve the pointer, so a kill at any instant leaves either the
@@ -50,6 +52,8 @@ public final class Checkpoint {
     public static final String LATEST = "LATEST";
     public static final String CHECKPOINTS = "checkpoints";
     public static final String LOCK = "lock";
+    /** The SHA-256 of each file of a checkpoint, in the checkpoint's folder (coreutils' sha256sum format). */
+    public static final String SUMS = "SHA256SUMS";
     /** How many published checkpoints are kept. */
     public static final int KEEP = 2;
     private static final Pattern UNIT = Pattern.compile("epoch-(\\d{4,9})");
@@ -97,19 +101,33 @@ public final class Checkpoint {
         }
     }
 
-    /** The trained model of a run folder, with its configuration and epoch. */
-    public record Loaded(MlpVae model, TrainConfig config, int epoch) {}
+    /**
+     * The trained model of a run folder, with its configuration and epoch; {@code unverified} names the
+     * checkpoint folder when it has no {@code SHA256SUMS} to check the model against (written by an
+     * older version), else null.
+     */
+    public record Loaded(MlpVae model, TrainConfig config, int epoch, Path unverified) {}
 
-    /** Reads the model of the newest published checkpoint of run folder {@code dir}. */
+    /**
+     * Reads the model of the newest published checkpoint of run folder {@code dir}, checked against the
+     * SHA-256 that the checkpoint's {@code SHA256SUMS} records ({@link Damaged} if it differs).
+     */
     public static Loaded readModel(Path dir) {
         TrainConfig config = readConfig(dir);
         for (int attempt = 0; ; attempt++) {
             Path f = modelFile(dir);
             try {
-                SafeTensors.Contents c = readIfPresent(f);
+                Path unit = f.getParent();
+                boolean inUnit = !unit.equals(dir);
+                Map<String, String> sums = inUnit ? sums(dir, unit) : null;
+                byte[] bytes = bytes(f);
+                if (sums != null) {
+                    verify(dir, unit, sums, MODEL, bytes);
+                }
+                SafeTensors.Contents c = SafeTensors.read(bytes, f.toString());
                 MlpVae model = MlpVae.create(784, config.hidden(), config.latent(), new RandomStream(0));
                 copyInto(model.namedParameters(), c.tensors(), f);
-                return new Loaded(model, config, epochOf(c, f));
+                return new Loaded(model, config, epochOf(c, f), inUnit && sums == null ? unit : null);
             } catch (NoSuchFileException e) {
                 if (attempt == 2) { // pruned by a writer three times in a row: give up
                     throw new AiwaeException("cannot read " + f + ": it disappeared while a training run was publishing");
@@ -155,8 +173,10 @@ public final class Checkpoint {
 
     /**
      * A run folder whose newest checkpoint cannot be used as it is: {@code LATEST} missing although
-     * epochs were published, {@code LATEST} corrupt or naming a missing folder. Resuming from an
-     * older checkpoint (or from the start) is the user's decision, never taken silently.
+     * epochs were published, {@code LATEST} corrupt or naming a missing folder, a file of the checkpoint
+     * missing or different from the SHA-256 its {@code SHA256SUMS} records, or a corrupt
+     * {@code SHA256SUMS}. Resuming from an older checkpoint (or from the start) is the user's decision,
+     * never taken silently.
      */
     public static final class Damaged extends AiwaeException {
         private final Path dir;
@@ -215,6 +235,7 @@ public final class Checkpoint {
         Path tmp = checkpoints.resolve("." + name + ".tmp");
         Path unit = checkpoints.resolve(name);
         byte[] model = modelBytes(config, s);
+        byte[] state = stateBytes(s);
         byte[] metrics = metricsBytes(s.metrics());
         try {
             if (!Files.isDirectory(checkpoints)) {
@@ -224,8 +245,10 @@ public final class Checkpoint {
             deleteTree(tmp);
             Files.createDirectory(tmp);
             AtomicFiles.writeNew(tmp.resolve(MODEL), model, step -> probe.accept("unit-model:" + step));
-            AtomicFiles.writeNew(tmp.resolve(STATE), stateBytes(s), step -> probe.accept("unit-state:" + step));
+            AtomicFiles.writeNew(tmp.resolve(STATE), state, step -> probe.accept("unit-state:" + step));
             AtomicFiles.writeNew(tmp.resolve(METRICS), metrics, step -> probe.accept("unit-metrics:" + step));
+            AtomicFiles.writeNew(tmp.resolve(SUMS), Sha256Sums.encode(Map.of(MODEL, model, STATE, state, METRICS, metrics)),
+                    step -> probe.accept("unit-sums:" + step));
             AtomicFiles.syncDirectory(tmp);
             if (Files.exists(unit)) { // left by a run killed before it moved the pointer; never the published one
                 if (s.epoch() == latestEpoch(dir)) {
@@ -316,12 +339,12 @@ public final class Checkpoint {
      * {@code LATEST} whose other files show that epochs were published is {@link Damaged}: resuming it
      * from epoch 0 would throw that progress away.
      */
-    static Snapshot readLatest(Path dir) {
+    static Snapshot readLatest(Path dir, Consumer<String> note) {
         Path unit = latestUnit(dir);
         if (unit == null) {
             boolean legacy = Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(STATE));
             if (legacy) {
-                return read(dir);
+                return read(dir, dir, note);
             }
             List<String> progress = publishedWithoutPointer(dir);
             if (!progress.isEmpty()) {
@@ -330,7 +353,12 @@ public final class Checkpoint {
             }
             return null;
         }
-        return read(unit);
+        return read(dir, unit, note);
+    }
+
+    /** {@link #readLatest(Path, Consumer)} without notes. */
+    static Snapshot readLatest(Path dir) {
+        return readLatest(dir, m -> {});
     }
 
     /**
@@ -343,7 +371,7 @@ public final class Checkpoint {
     static Snapshot readLastGood(Path dir, Consumer<String> note) {
         String damage;
         try {
-            return readLatest(dir);
+            return readLatest(dir, note);
         } catch (AiwaeException e) {
             damage = e.getMessage();
         }
@@ -362,7 +390,7 @@ public final class Checkpoint {
             }
             Path unit = dir.resolve(CHECKPOINTS).resolve(unitName(epoch));
             try {
-                Snapshot s = read(unit);
+                Snapshot s = read(dir, unit, note);
                 note.accept("continuing from " + unit + ", the newest intact checkpoint (epoch " + s.epoch() + ")");
                 return s;
             } catch (AiwaeException e) {
@@ -437,26 +465,42 @@ public final class Checkpoint {
         return epochs;
     }
 
-    private static Snapshot read(Path unit) {
+    /**
+     * Reads checkpoint folder {@code unit} of run folder {@code dir} (or a run folder of an older version
+     * with the files at its top, {@code unit == dir}), each file checked against {@code SHA256SUMS} before
+     * it is parsed. A checkpoint without sums (older versions) is read unchecked and reported to {@code note}.
+     */
+    private static Snapshot read(Path dir, Path unit, Consumer<String> note) {
         Path mf = unit.resolve(MODEL), sf = unit.resolve(STATE), metricsFile = unit.resolve(METRICS);
-        SafeTensors.Contents model = SafeTensors.read(mf);
-        SafeTensors.Contents state = SafeTensors.read(sf);
+        Map<String, String> sums = unit.equals(dir) ? null : sums(dir, unit);
+        if (sums == null) {
+            note.accept(unchecked(unit));
+        }
+        byte[] modelBytes, stateBytes, metricsBytes;
+        try {
+            modelBytes = bytes(mf);
+            stateBytes = bytes(sf);
+            metricsBytes = sums != null || Files.exists(metricsFile) ? bytes(metricsFile) : new byte[0];
+        } catch (NoSuchFileException e) {
+            throw new Damaged(dir, "cannot read " + e.getFile() + ": the file is missing");
+        }
+        if (sums != null) {
+            verify(dir, unit, sums, MODEL, modelBytes);
+            verify(dir, unit, sums, STATE, stateBytes);
+            verify(dir, unit, sums, METRICS, metricsBytes);
+        }
+        SafeTensors.Contents model = SafeTensors.read(modelBytes, mf.toString());
+        SafeTensors.Contents state = SafeTensors.read(stateBytes, sf.toString());
         int epoch = epochOf(model, mf);
         if (epochOf(state, sf) != epoch) {
             throw new AiwaeException(sf + " is at epoch " + epochOf(state, sf) + " but " + mf + " at " + epoch
                     + "; the checkpoint is corrupt");
         }
         List<String> metrics = new ArrayList<>();
-        try {
-            if (Files.isRegularFile(metricsFile)) {
-                for (String line : Files.readAllLines(metricsFile, StandardCharsets.UTF_8)) {
-                    if (!line.isBlank()) {
-                        metrics.add(line);
-                    }
-                }
+        for (String line : new String(metricsBytes, StandardCharsets.UTF_8).split("\n")) {
+            if (!line.isBlank()) {
+                metrics.add(line);
             }
-        } catch (IOException e) {
-            throw new AiwaeException("cannot read " + metricsFile + ": " + e.getMessage());
         }
         return new Snapshot(epoch, model.tensors(), state.tensors(), steps(state, sf, "adam.gen.steps"),
                 steps(state, sf, "adam.inf.steps"), metrics, unit);
@@ -587,11 +631,57 @@ public final class Checkpoint {
         }
     }
 
-    private static SafeTensors.Contents readIfPresent(Path f) throws NoSuchFileException {
-        if (!Files.exists(f)) {
-            throw new NoSuchFileException(f.toString());
+    /** A checkpoint file's bytes; a missing file is a NoSuchFileException, any other failure one line naming it. */
+    private static byte[] bytes(Path f) throws NoSuchFileException {
+        try {
+            long size = Files.size(f);
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new AiwaeException(f + " is too large for a checkpoint file (" + size + " bytes)");
+            }
+            return Files.readAllBytes(f);
+        } catch (NoSuchFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new AiwaeException("cannot read " + f + ": " + org.aiwae.io.IoErrors.reason(e), e);
         }
-        return SafeTensors.read(f);
+    }
+
+    /** The sums of checkpoint folder {@code unit} of run {@code dir}, or null when it has none (written before checksums). */
+    private static Map<String, String> sums(Path dir, Path unit) {
+        Path f = unit.resolve(SUMS);
+        byte[] content;
+        try {
+            if (Files.size(f) > Sha256Sums.MAX_BYTES) {
+                throw new Damaged(dir, f + " is corrupt: larger than a sums file");
+            }
+            content = Files.readAllBytes(f);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new AiwaeException("cannot read " + f + ": " + org.aiwae.io.IoErrors.reason(e), e);
+        }
+        try {
+            return Sha256Sums.parse(content, f.toString());
+        } catch (AiwaeException e) {
+            throw new Damaged(dir, e.getMessage());
+        }
+    }
+
+    /** {@code name}'s bytes must have the SHA-256 that {@code sums} records for it. */
+    private static void verify(Path dir, Path unit, Map<String, String> sums, String name, byte[] content) {
+        String want = sums.get(name);
+        if (want == null) {
+            throw new Damaged(dir, unit.resolve(SUMS) + " is corrupt: it has no SHA-256 for " + name);
+        }
+        if (!want.equals(Sha256Sums.of(content))) {
+            throw new Damaged(dir, unit.resolve(name) + " is damaged: its SHA-256 differs from the one in " + SUMS
+                    + " (recorded when the checkpoint was written)");
+        }
+    }
+
+    /** The note about a checkpoint folder that has no sums to check its files against. */
+    public static String unchecked(Path unit) {
+        return "warning: " + unit + " has no " + SUMS + " (written by an older version); its files are read unchecked";
     }
 
     private static void deleteTree(Path p) {

@@ -32,6 +32,14 @@ public final class RunLock implements AutoCloseable {
 
     /** Takes the lock of run folder {@code dir} or fails with an {@link AiwaeException} naming the holder. */
     public static RunLock acquire(Path dir) {
+        return acquire(dir, "run folder");
+    }
+
+    /**
+     * Takes the lock of folder {@code dir}, which the refusal calls {@code what} ("run folder"); every
+     * process that writes into a run or results folder takes this one lock there.
+     */
+    public static RunLock acquire(Path dir, String what) {
         Path file = dir.resolve(Checkpoint.LOCK);
         FileChannel ch;
         try {
@@ -52,7 +60,7 @@ public final class RunLock implements AutoCloseable {
             }
             if (refused) {
                 String holder = readHolder(ch);
-                throw new AiwaeException("run folder " + dir + " is in use by "
+                throw new AiwaeException(what + " " + dir + " is in use by "
                         + (holder.isEmpty() ? "another process" : "process " + holder) + " (lock " + file
                         + "); wait for it to finish or stop it first");
             }

@@ -1,5 +1,6 @@
 package org.aiwae.train;
 
+import org.aiwae.engine.Shapes;
 import org.aiwae.objective.EncoderKl;
 
 /**
@@ -15,6 +16,10 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
                           Double learningRate) {
 
     public static final int PAPER_EPOCHS = TrainSchedule.PAPER_EPOCHS;
+    /** Pixels per image (28 x 28): the width of the model's input and output layers. */
+    public static final int PIXELS = 784;
+    /** The most inverse temperatures of AIWAE's training (the paper uses up to 11; each step runs T - 1 HMC transitions). */
+    public static final int MAX_TEMPERATURES = 10_000;
     /** Appendix A's first learning rate; {@code learningRate} scales the whole schedule against it. */
     public static final double PAPER_LEARNING_RATE = 1e-3;
 
@@ -47,13 +52,35 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
         check(schedule != null, "schedule is missing; choose paper or short");
         check(schedule != TrainSchedule.PAPER || epochs == PAPER_EPOCHS,
                 "schedule paper runs " + PAPER_EPOCHS + " epochs, not " + epochs + " (give only one of epochs and schedule)");
-        check(trainLimit >= 0, "train_limit must be positive, got " + trainLimit);
+        check(method != Method.AIWAE || temperatures <= MAX_TEMPERATURES, "temperatures (T) must be at most " + MAX_TEMPERATURES
+                + ", got " + temperatures);
+        checkSizes(samples, batchSize, latent, hidden);
+        check(trainLimit >= 0, "train_limit must be at least 1, or 0 for all images, got " + trainLimit);
         check(backend != null && !backend.isBlank(), "backend is missing");
         check(evalSamples >= 1, "eval_samples must be at least 1, got " + evalSamples);
         check(evalImages >= 1, "eval_images must be at least 1, got " + evalImages);
         check(method == null || method == Method.AIWAE || encoderKl == EncoderKl.SAMPLE, "encoder_kl analytic applies to aiwae "
                 + "only; " + method + " estimates its bound by sampling");
         check(learningRate > 0 && learningRate < 1, "learning_rate must be in (0, 1), got " + learningRate);
+    }
+
+    /**
+     * Every tensor of a training step must fit in one array ({@link Shapes#MAX_ELEMENTS} values): the
+     * weight matrices and the K x B rows of each layer. Checked before anything is created; the message
+     * starts with the field that is furthest out of range.
+     */
+    private static void checkSizes(int samples, int batchSize, int latent, int hidden) {
+        if (samples < 1 || batchSize < 1 || latent < 1 || hidden < 1) {
+            return; // refused above with its own message
+        }
+        long widest = Math.max(PIXELS, Math.max(hidden, latent));
+        long weights = Math.max(Shapes.elements(hidden, Math.max(PIXELS, hidden)), Shapes.elements(hidden, latent));
+        check(weights <= Shapes.MAX_ELEMENTS, (hidden >= latent ? "hidden " + hidden : "latent " + latent)
+                + " gives a weight matrix of " + weights + " values; one tensor holds at most " + Shapes.MAX_ELEMENTS);
+        long rows = Shapes.elements(samples, batchSize, widest);
+        check(rows <= Shapes.MAX_ELEMENTS, (samples >= batchSize ? "samples (K) " + samples + " x batch_size " + batchSize
+                : "batch_size " + batchSize + " x samples (K) " + samples) + " x " + widest + " units = " + rows
+                + " values in one tensor of a training step; one tensor holds at most " + Shapes.MAX_ELEMENTS);
     }
 
     private static void check(boolean ok, String message) {

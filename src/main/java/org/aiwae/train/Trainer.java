@@ -178,7 +178,8 @@ public final class Trainer {
         try (RunLock ignored = RunLock.acquire(out)) {
             hooks.probe("locked");
             if (resume) {
-                Snapshot s = fromLastGood ? Checkpoint.readLastGood(out, m -> log.println("aiwae: " + m)) : Checkpoint.readLatest(out);
+                java.util.function.Consumer<String> note = m -> log.println("aiwae: " + m);
+                Snapshot s = fromLastGood ? Checkpoint.readLastGood(out, note) : Checkpoint.readLatest(out, note);
                 apply(s == null ? initial : s); // checks everything before anything is written
                 if (epoch > config.epochs()) {
                     throw new AiwaeException(out + " has finished " + epoch + " epochs; a run is never shortened, so it cannot "

@@ -160,6 +160,41 @@ class EvalResumeTest {
         assertFalse(Files.exists(dir.resolve("none")));
     }
 
+    /**
+     * {@code --force} (and {@code --resume}) while another process evaluates into the same folder: refused with
+     * one line naming that process, its files untouched; once it is gone (killed: its lock is stale) --force starts over.
+     */
+    @Test
+    void aRunningEvaluationKeepsItsFolder() throws Exception {
+        Path out = dir.resolve("busy"), log = dir.resolve("busy.log");
+        Process first = jvm(eval(out, "--limit", "3", "--nll-temperatures", "200000"), log).start();
+        try {
+            Path results = out.resolve("eval-test.jsonl");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (first.isAlive() && System.nanoTime() < deadline && (!Files.exists(results) || Files.size(results) == 0)) {
+                Thread.sleep(20);
+            }
+            assertTrue(first.isAlive() && Files.size(results) > 0, "the first evaluation started: " + Files.readString(log));
+            byte[] header = Files.readAllBytes(results);
+            for (String flag : List.of("--force", "--resume")) {
+                CliRun second = CliRun.of(eval(out, "--limit", "3", "--nll-temperatures", "100", flag));
+                assertEquals(2, second.status(), second.err());
+                assertEquals(1, second.err().strip().lines().count(), second.err());
+                assertTrue(second.err().startsWith("aiwae: folder " + out + " is in use by process " + first.pid() + "@"), second.err());
+                assertTrue(second.out().isEmpty(), second.out());
+                assertArrayEquals(header, Files.readAllBytes(results), flag + " left the running evaluation's file alone");
+                assertFalse(Files.exists(out.resolve("eval.json")));
+            }
+        } finally {
+            first.destroyForcibly();
+            first.waitFor(30, TimeUnit.SECONDS);
+        }
+        CliRun force = CliRun.of(eval(out, "--limit", "1", "--force"));
+        assertEquals(0, force.status(), force.err());
+        assertEquals(1, lines(out.resolve("eval-test.jsonl")).size());
+        assertTrue(Files.readString(out.resolve("eval.json")).contains("\"nll_temperatures\":60"), "the --force run's protocol");
+    }
+
     @Test
     void noEvaluationIsWrittenIntoTheCheckpointFolderWhenOutIsGiven() throws Exception {
         Path out = dir.resolve("elsewhere").resolve("nested");

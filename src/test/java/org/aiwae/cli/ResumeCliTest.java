@@ -131,6 +131,56 @@ class ResumeCliTest {
         assertEquals(reproducible(reference), reproducible(run));
     }
 
+    /** Flips one bit in the middle of {@code f} (inside the weights of a safetensors file). */
+    static void flipBit(Path f) throws Exception {
+        byte[] b = Files.readAllBytes(f);
+        b[b.length / 2 + 3] ^= 0x10;
+        Files.write(f, b);
+    }
+
+    @Test
+    void aDamagedCheckpointIsRefusedAndResumeFromLastGoodRetrainsItToTheSameBytes() throws Exception {
+        Path run = copy(reference, dir.resolve("flipped"));
+        Path model = run.resolve("checkpoints/epoch-0003/model.safetensors");
+        flipBit(model);
+        Map<String, byte[]> before = everything(run);
+        for (List<String> command : List.of(train(run, "--resume"), List.of("eval", "--checkpoint", run.toString(), "--limit", "1"),
+                List.of("samples", "--checkpoint", run.toString(), "--out", dir.resolve("s.png").toString()))) {
+            CliRun o = CliRun.of(command);
+            refusedInOneLine(o, model + " is damaged: its SHA-256 differs from the one in SHA256SUMS", "--resume-from-last-good");
+            assertUnchanged(before, run);
+        }
+        CliRun healed = CliRun.of(train(run, "--resume-from-last-good"));
+        assertEquals(0, healed.status(), healed.err());
+        assertTrue(healed.err().contains(model + " is damaged") && healed.err().contains("continuing from "
+                + run.resolve("checkpoints/epoch-0002") + ", the newest intact checkpoint (epoch 2)"), healed.err());
+        assertEquals(reproducible(reference), reproducible(run), "epoch 3 retrained from epoch 2: the same bytes");
+
+        // every checkpoint damaged: from the initial weights, again to the same bytes
+        flipBit(run.resolve("checkpoints/epoch-0003/train-state.safetensors"));
+        Files.writeString(run.resolve("checkpoints/epoch-0002/SHA256SUMS"), "not a sums file\n");
+        refusedInOneLine(CliRun.of(train(run, "--resume")), "train-state.safetensors is damaged");
+        CliRun restarted = CliRun.of(train(run, "--resume-from-last-good"));
+        assertEquals(0, restarted.status(), restarted.err());
+        assertTrue(restarted.err().contains("epoch-0002/SHA256SUMS is corrupt: line 1") && restarted.err().contains(
+                "no intact checkpoint in " + run.resolve("checkpoints") + "; starting from the initial weights"), restarted.err());
+        assertEquals(reproducible(reference), reproducible(run));
+    }
+
+    @Test
+    void aCheckpointOfAnOlderVersionWithoutSumsIsReadWithAWarning() throws Exception {
+        Path run = copy(reference, dir.resolve("old"));
+        Files.delete(run.resolve("checkpoints/epoch-0003/SHA256SUMS"));
+        CliRun eval = CliRun.of("eval", "--checkpoint", run.toString(), "--limit", "1", "--nll-chains", "1", "--nll-temperatures",
+                "2", "--nvlb-samples", "2");
+        assertEquals(0, eval.status(), eval.err());
+        assertTrue(eval.err().startsWith("aiwae: warning: " + run.resolve("checkpoints/epoch-0003") + " has no SHA256SUMS"), eval.err());
+        CliRun resumed = CliRun.of(train(run, "--resume", "--epochs", "4"));
+        assertEquals(0, resumed.status(), resumed.err());
+        assertTrue(resumed.err().contains("has no SHA256SUMS (written by an older version)"), resumed.err());
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/epoch-0004/SHA256SUMS")), "new checkpoints get their sums");
+    }
+
     @Test
     void aRunIsNeverShortened() throws Exception {
         Path run = copy(reference, dir.resolve("short"));

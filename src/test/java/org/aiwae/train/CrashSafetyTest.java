@@ -42,7 +42,7 @@ class CrashSafetyTest {
      * resume go on with the next epoch, so the later steps are visited in later epochs.
      */
     private static final List<String> PLANNED = List.of("locked", "1/unit-model:partial", "1/unit-model:written",
-            "1/unit-state:partial", "1/unit-state:written", "1/unit-metrics:partial", "1/unit-metrics:written",
+            "1/unit-state:partial", "1/unit-state:written", "1/unit-metrics:partial", "1/unit-metrics:written", "1/unit-sums:partial", "1/unit-sums:written",
             "1/unit:renamed", "1/pointer:partial", "1/pointer:written", "1/pointer:renamed",
             "2/copy-model.safetensors:partial", "3/copy-model.safetensors:written", "4/copy-model.safetensors:renamed",
             "5/copy-metrics.jsonl:partial", "6/copy-metrics.jsonl:written", "7/copy-metrics.jsonl:renamed", "8/pruned");

@@ -6,15 +6,36 @@ import java.util.Arrays;
 public final class Shapes {
     private Shapes() {}
 
+    /** The most elements one tensor holds (its values are one Java array). */
+    public static final long MAX_ELEMENTS = Integer.MAX_VALUE;
+
     public static int size(int[] shape) {
         long n = 1;
         for (int d : shape) {
             n *= d;
         }
-        if (n > Integer.MAX_VALUE) {
+        if (n > MAX_ELEMENTS) {
             throw new IllegalArgumentException("shape " + str(shape) + " has more than 2^31 elements");
         }
         return (int) n;
+    }
+
+    /**
+     * The number of elements of a tensor of dimensions {@code dims} (non-negative), saturating at
+     * {@code Long.MAX_VALUE} instead of overflowing: for checking sizes before anything is allocated.
+     */
+    public static long elements(long... dims) {
+        long n = 1;
+        for (long d : dims) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension " + d);
+            }
+            if (d != 0 && n > Long.MAX_VALUE / d) {
+                return Long.MAX_VALUE;
+            }
+            n *= d;
+        }
+        return n;
     }
 
     public static String str(int[] shape) {

@@ -46,14 +46,11 @@ public final class Parallel {
     }
 
     private static int configuredThreads() {
-        String p = System.getProperty("aiwae.threads", System.getenv("AIWAE_THREADS"));
-        if (p != null && !p.isBlank()) {
+        String p = ThreadSetting.value();
+        if (p != null) {
             try {
-                int n = Integer.parseInt(p.trim());
-                if (n >= 1) {
-                    return n;
-                }
-            } catch (NumberFormatException ignored) {
+                return ThreadSetting.parse(p);
+            } catch (IllegalArgumentException ignored) {
                 // fall through to the processor count
             }
         }
