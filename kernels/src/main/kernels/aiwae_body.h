@@ -395,6 +395,20 @@ KERNEL void weighted_sum(int n, GLOBAL const float* RESTRICT a, int aoff, float 
     }
 }
 
+// Backend.scaledDifference: y[i] = ((z[i] - mu[j]) a[j]) b[j] with j = i mod inner (mu, a, b of `inner` values
+// broadcast over z's leading dimensions; b left out when hasB = 0): a diagonal Gaussian's standardised values
+// (a = 1 / sigma) and its score (b = -1 / sigma).
+KERNEL void scaled_difference(int n, int inner, GLOBAL const float* RESTRICT z, int zoff, GLOBAL const float* RESTRICT mu, int muoff,
+                              GLOBAL const float* RESTRICT a, int aoff, GLOBAL const float* RESTRICT b, int boff, int hasB,
+                              GLOBAL float* RESTRICT y) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        const int j = i % inner;
+        const float u = (z[zoff + i] - mu[muoff + j]) * a[aoff + j];
+        y[i] = hasB ? u * b[boff + j] : u;
+    }
+}
+
 // Backend.kickDrift over chains [n / d, d]: p' = p + (eps_r scale) g with eps_r = eps[eoff + r] for chain r when
 // perChain, else eps[eoff]; then, when drift, z' = z + eps_r p'. pOut may alias p, zOut may alias z.
 KERNEL void hmc_kick_drift(int n, int d, GLOBAL const float* eps, int eoff, int perChain, float scale,

@@ -1,6 +1,5 @@
 package org.aiwae.sampler;
 
-import java.util.function.UnaryOperator;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
@@ -83,24 +82,18 @@ public final class Annealer implements AutoCloseable {
         Tensor negInvSigma = be.unary(UnaryOp.NEG, invSigma);
         Tensor constant = be.binary(BinaryOp.SUB, be.unary(UnaryOp.NEG, be.reduce(ReduceOp.SUM, logSigma, 1)),
                 (float) (latent * HALF_LOG_2PI));
-        UnaryOperator<Tensor> standardise = z ->
-                be.binary(BinaryOp.MUL, be.binary(BinaryOp.SUB, z.reshape(samples, batch, latent), mu), invSigma);
         return new LogDensity() {
             @Override
             public Value at(Tensor z) {
-                Tensor u = standardise.apply(z);
+                Tensor u = be.scaledDifference(z.reshape(samples, batch, latent), mu, invSigma, null);
                 Tensor log = be.binary(BinaryOp.ADD, be.binary(BinaryOp.MUL, be.reduce(ReduceOp.SUM, be.unary(UnaryOp.SQUARE, u), 2), -0.5f),
                         constant);
-                return new Value(log.reshape(samples * batch), fromStandardised(u));
+                return new Value(log.reshape(samples * batch), be.binary(BinaryOp.MUL, u, negInvSigma).reshape(samples * batch, latent));
             }
 
             @Override
             public Tensor gradient(Tensor z) {
-                return fromStandardised(standardise.apply(z));
-            }
-
-            private Tensor fromStandardised(Tensor u) {
-                return be.binary(BinaryOp.MUL, u, negInvSigma).reshape(samples * batch, latent);
+                return be.scaledDifference(z.reshape(samples, batch, latent), mu, invSigma, negInvSigma).reshape(samples * batch, latent);
             }
         };
     }
@@ -126,14 +119,14 @@ public final class Annealer implements AutoCloseable {
         return new LogDensity() {
             @Override
             public Value at(Tensor z) {
-                Tensor logp = z.placement().zeros(chains), grad = z.placement().zeros(chains, latent);
+                Tensor logp = z.placement().empty(chains), grad = z.placement().empty(chains, latent); // written in full
                 kernel.logJoint(z, x, logp, grad);
                 return new Value(logp, grad);
             }
 
             @Override
             public Tensor gradient(Tensor z) {
-                Tensor grad = z.placement().zeros(chains, latent);
+                Tensor grad = z.placement().empty(chains, latent);
                 kernel.logJoint(z, x, null, grad);
                 return grad;
             }

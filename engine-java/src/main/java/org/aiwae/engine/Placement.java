@@ -46,6 +46,14 @@ public interface Placement {
     /** A new tensor of zeros in this placement's memory. */
     Tensor zeros(int... shape);
 
+    /**
+     * A new tensor in this placement's memory whose contents are undefined: for an output that is written in
+     * full before it is read (a product's result, a copy), so a device does not fill it first. The host's is zeros.
+     */
+    default Tensor empty(int... shape) {
+        return zeros(shape);
+    }
+
     /** {@code host}'s values in this placement's memory (host itself when this is the host). */
     Tensor upload(Tensor host);
 }

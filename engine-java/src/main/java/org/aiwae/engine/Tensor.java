@@ -207,7 +207,7 @@ public final class Tensor {
         if (data != null) {
             return new Tensor(toArray(), 0, shape.clone());
         }
-        return storage.placement().zeros(shape).copyFrom(this);
+        return storage.placement().empty(shape).copyFrom(this);
     }
 
     /**

@@ -88,8 +88,9 @@ public final class DeviceBackend implements Backend {
 
     // ---------------------------------------------------------------- memory
 
-    /** A tensor of the given shape on this device, its contents undefined. */
-    Tensor empty(int... shape) {
+    /** A tensor of the given shape on this device, its contents undefined (no fill). */
+    @Override
+    public Tensor empty(int... shape) {
         long n = Math.max(1, Shapes.size(shape));
         Device.Buffer b = pool.take(n);
         DeviceBuffer storage = new DeviceBuffer(this, b, n, pool);
@@ -387,6 +388,24 @@ public final class DeviceBackend implements Backend {
         requireSameShape("mix", a, b);
         Tensor y = empty(a.shape());
         kernels.mix(a.size(), buffer(a), a.offset(), ca, buffer(b), b.offset(), cb, buffer(y));
+        return y;
+    }
+
+    @Override
+    public Tensor scaledDifference(Tensor z, Tensor mu, Tensor a, Tensor b) {
+        int inner = mu.size();
+        int[] zs = z.shape(), ms = mu.shape();
+        boolean suffix = ms.length <= zs.length && a.sameShape(mu) && (b == null || b.sameShape(mu)) && inner > 0 && z.size() % inner == 0;
+        for (int i = 0; suffix && i < ms.length; i++) {
+            suffix = ms[ms.length - 1 - i] == zs[zs.length - 1 - i];
+        }
+        if (!suffix) {
+            throw new IllegalArgumentException("scaledDifference: " + Shapes.str(ms) + ", " + Shapes.str(a.shape())
+                    + (b == null ? "" : ", " + Shapes.str(b.shape())) + " must be one shape that ends " + Shapes.str(zs));
+        }
+        Tensor y = empty(zs);
+        kernels.scaledDifference(z.size(), inner, buffer(z), z.offset(), buffer(mu), mu.offset(), buffer(a), a.offset(),
+                b == null ? null : buffer(b), b == null ? 0 : b.offset(), buffer(y));
         return y;
     }
 

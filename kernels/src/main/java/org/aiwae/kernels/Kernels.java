@@ -170,6 +170,13 @@ public final class Kernels {
         device.launch(KernelCall.of("weighted_sum", Grid.linear(n)).i32(n).buf(a).i32(aoff).f32(ca).buf(b).i32(boff).f32(cb).buf(y).build());
     }
 
+    /** {@code y[i] = ((z[i] - mu[j]) a[j]) b[j]}, {@code j = i mod inner}; {@code b} may be null (left out). */
+    public void scaledDifference(int n, int inner, Buffer z, int zoff, Buffer mu, int muoff, Buffer a, int aoff, Buffer b, int boff,
+                                 Buffer y) {
+        device.launch(KernelCall.of("scaled_difference", Grid.linear(n)).i32(n).i32(inner).buf(z).i32(zoff).buf(mu).i32(muoff)
+                .buf(a).i32(aoff).buf(b).i32(boff).flag(b != null).buf(y).build());
+    }
+
     /**
      * Over chains {@code [n / d, d]}: {@code pOut = p + (eps_r scale) g}, and when {@code drift} {@code zOut = z + eps_r pOut},
      * {@code eps_r} one per chain when {@code perChain}, else {@code eps[eoff]} for all; outputs may alias inputs.

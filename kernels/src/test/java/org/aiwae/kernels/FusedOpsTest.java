@@ -16,6 +16,7 @@ import org.aiwae.engine.random.RandomStream;
 
 /**
  * The fused forms of HMC's, AIS's, the step-size rule's and Adam's fixed patterns ({@link Backend#mix},
+ * {@code scaledDifference},
  * {@code kickDrift}, {@code metropolis}, {@code selectInto}, {@code reweight}, {@code adaptStepSizes},
  * {@code adamClock}, {@code adamUpdate}): on every device, one launch each, equal to the composition from the
  * primitives that the interface's defaults give (run on the same device through a backend that overrides
@@ -45,6 +46,17 @@ class FusedOpsTest {
             }
         }
         close(cpu().mix(g, 0.3f, g1, 0.7f), dev.mix(g.to(dev), 0.3f, g1.to(dev), 0.7f), composed.mix(g.to(dev), 0.3f, g1.to(dev), 0.7f));
+        // a diagonal Gaussian's standardised values and score, [B, Z] broadcast over K chains per image
+        Tensor zs = rng.normal(3, 5, 4), mu = rng.normal(5, 4), inv = rng.uniform(5, 4), neg = rng.normal(5, 4);
+        for (Tensor b : new Tensor[] {neg, null}) {
+            Tensor bd = b == null ? null : b.to(dev);
+            DeviceWork before = dev.work();
+            Tensor fused = dev.scaledDifference(zs.to(dev), mu.to(dev), inv.to(dev), bd);
+            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            close(cpu().scaledDifference(zs, mu, inv, b), fused, composed.scaledDifference(zs.to(dev), mu.to(dev), inv.to(dev), bd));
+        }
+        assertThrows(IllegalArgumentException.class, () -> dev.scaledDifference(zs.to(dev), rng.normal(4, 5).to(dev),
+                rng.normal(4, 5).to(dev), null));
         assertThrows(IllegalArgumentException.class, () -> dev.kickDrift(p.to(dev), rng.uniform(N + 1, 1).to(dev), 1f, g.to(dev), null));
     }
 

@@ -166,6 +166,7 @@ class KernelSourceTest {
             // the fused HMC, AIS, step-size and Adam patterns
             Tensor p = rng.normal(4, 3).to(backend), l = rng.normal(4).to(backend), eps = backend.zeros(1, 1);
             backend.mix(p, 0.5f, p, 0.5f);
+            backend.scaledDifference(p.reshape(2, 2, 3), p.rows(0, 2), p.rows(0, 2), p.rows(2, 4));
             backend.kickDrift(p, eps, 0.5f, p, p);
             Backend.Metropolis m = backend.metropolis(l, p, l, p, l, 1000f, backend.zeros(4));
             backend.selectInto(m.accepted(), p, backend.zeros(4, 3));
@@ -182,7 +183,7 @@ class KernelSourceTest {
     void everyLaunchPassesTheArgumentsItsKernelDeclares() {
         String body = KernelSource.body();
         Map<String, List<Kind>> signatures = bodySignatures(body);
-        assertEquals(19, signatures.size(), "kernels in the body: " + signatures.keySet());
+        assertEquals(20, signatures.size(), "kernels in the body: " + signatures.keySet());
         assertEquals(define(body, "GEMM_TILE"), Kernels.TILE, "sgemm's output block");
         assertEquals(define(body, "GEMM_THREADS"), Kernels.TILE_THREADS, "sgemm's group");
         assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");

@@ -202,11 +202,11 @@ public final class Ops {
         Backend be = Backends.of("matmul", a.value(), b.value());
         int m = transA ? a.value().dim(1) : a.value().dim(0);
         int n = transB ? b.value().dim(0) : b.value().dim(1);
-        Tensor y = be.zeros(m, n);
+        Tensor y = be.empty(m, n); // written in full by the product
         be.matmul(a.value(), transA, b.value(), transB, y, false);
         return Var.result("matmul", y, g -> {
             if (a.requiresGrad()) {
-                Tensor ga = be.zeros(a.shape());
+                Tensor ga = be.empty(a.shape()); // written in full by the product
                 if (!transA) {
                     be.matmul(g, false, b.value(), !transB, ga, false);      // dA = g op(B)^T
                 } else {
@@ -215,7 +215,7 @@ public final class Ops {
                 a.accumulate(ga);
             }
             if (b.requiresGrad()) {
-                Tensor gb = be.zeros(b.shape());
+                Tensor gb = be.empty(b.shape()); // written in full by the product
                 if (!transB) {
                     be.matmul(a.value(), !transA, g, false, gb, false);      // dB = op(A)^T g
                 } else {
@@ -248,7 +248,7 @@ public final class Ops {
         }
         Tensor x2 = x.value().reshape(-1, in);
         int rows = x2.dim(0);
-        Tensor y2 = be.zeros(rows, out);
+        Tensor y2 = be.empty(rows, out); // written in full by the product
         be.matmul(x2, false, w.value(), true, y2, false);
         Tensor y = b == null ? y2 : be.binary(ADD, y2, b.value());
         int[] ys = xs.clone();
@@ -257,12 +257,12 @@ public final class Ops {
         return Var.result("linear", y.reshape(ys), g -> {
             Tensor g2 = g.reshape(rows, out);
             if (x.requiresGrad()) {
-                Tensor gx = be.zeros(rows, in);
+                Tensor gx = be.empty(rows, in); // written in full by the product
                 be.matmul(g2, false, w.value(), false, gx, false);
                 x.accumulate(gx);
             }
             if (w.requiresGrad()) {
-                Tensor gw = be.zeros(out, in);
+                Tensor gw = be.empty(out, in); // written in full by the product
                 be.matmul(g2, true, x2, false, gw, false);
                 w.accumulate(gw);
             }

@@ -89,6 +89,16 @@ public interface Backend extends Placement, AutoCloseable {
         return binary(BinaryOp.ADD, binary(BinaryOp.MUL, a, ca), binary(BinaryOp.MUL, b, cb));
     }
 
+    /**
+     * {@code ((z - mu) a) b} elementwise, with {@code mu}, {@code a} and {@code b} of one shape that broadcasts
+     * against z's trailing dimensions ({@code [B, Z]} against {@code [K, B, Z]}); {@code b} may be null (left out):
+     * a diagonal Gaussian's standardised values ({@code a = 1 / sigma}) and its score ({@code b = -1 / sigma}).
+     */
+    default Tensor scaledDifference(Tensor z, Tensor mu, Tensor a, Tensor b) {
+        Tensor u = binary(BinaryOp.MUL, binary(BinaryOp.SUB, z, mu), a);
+        return b == null ? u : binary(BinaryOp.MUL, u, b);
+    }
+
     /** A leapfrog kick's momentum and, after a drift, position. */
     record Leapfrog(Tensor momentum, Tensor position) {}
 
