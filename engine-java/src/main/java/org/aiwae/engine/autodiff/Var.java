@@ -117,7 +117,11 @@ public final class Var {
         grad = null;
     }
 
-    /** Adds {@code g} (same shape as the value) into the gradient; the tensor may be shared by the caller. */
+    /**
+     * Adds {@code g} (same shape as the value) into the gradient. The first gradient is kept as it is (no copy:
+     * it may be a tensor the caller or another node also holds), so a gradient is never written in place: a
+     * later one makes a new sum. Nothing in the engine writes into a gradient it was given.
+     */
     public void accumulate(Tensor g) {
         if (!requiresGrad()) {
             return;
@@ -127,10 +131,9 @@ public final class Var {
                     + " for a value of shape " + Shapes.str(value.shape()));
         }
         if (grad == null) {
-            grad = g.copy().reshape(value.shape());
+            grad = g.reshape(value.shape());
         } else {
-            Tensor sum = Backends.of(op, grad, g).binary(BinaryOp.ADD, grad, g.reshape(grad.shape()));
-            grad.copyFrom(sum);
+            grad = Backends.of(op, grad, g).binary(BinaryOp.ADD, grad, g.reshape(grad.shape()));
         }
     }
 
