@@ -21,9 +21,11 @@ import org.aiwae.cli.Main;
 import org.aiwae.cli.TaskRunner;
 import org.aiwae.cluster.Classpaths;
 import org.apache.spark.SparkConf;
+import org.apache.spark.TaskContext;
 import org.apache.spark.TaskFailedReason;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
@@ -152,9 +154,23 @@ public final class SparkTaskRunner implements TaskRunner, TaskRunner.Factory {
         return message.lines().findFirst().orElse(message);
     }
 
-    /** Runs one task in this executor; a command's non-zero status fails the attempt with the command's last error line. */
+    /**
+     * Runs one task in this executor; a command's non-zero status fails the attempt with the command's last error
+     * line. A task that Spark gave a GPU ({@code spark.task.resource.gpu.amount}) runs its CUDA commands on that
+     * device: {@code --backend cuda} becomes {@code --backend cuda:N} for the task's first GPU address N.
+     */
     static String execute(Task t) throws IOException {
-        for (List<String> command : t.commands()) {
+        TaskContext tc = TaskContext.get();
+        ResourceInformation gpus = tc == null ? null : tc.resourcesJMap().get("gpu");
+        String gpu = gpus == null || gpus.addresses().length == 0 ? null : gpus.addresses()[0];
+        List<List<String>> commands = new ArrayList<>();
+        for (List<String> given : t.commands()) {
+            commands.add(gpu == null ? given : onDevice(given, gpu, t.name()));
+        }
+        if (!commands.equals(t.commands())) {
+            System.err.println("aiwae: " + t.name() + ": Spark gave this task GPU " + gpu + ": it runs with --backend cuda:" + gpu);
+        }
+        for (List<String> command : commands) {
             LastLine err = new LastLine();
             int status = Main.run(command.toArray(String[]::new), new PrintWriter(err, true));
             if (status != 0) {
@@ -163,6 +179,26 @@ public final class SparkTaskRunner implements TaskRunner, TaskRunner.Factory {
             }
         }
         return t.resultFile() == null ? null : Files.readString(Path.of(t.resultFile()), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * {@code command} with {@code --backend cuda} (or {@code --backend=cuda}) replaced by {@code --backend cuda:GPU};
+     * the same list when it does not run on CUDA. A GPU address that is not a device ordinal fails the task.
+     */
+    static List<String> onDevice(List<String> command, String gpu, String task) {
+        List<String> out = new ArrayList<>(command);
+        boolean changed = false;
+        for (int i = 0; i < out.size(); i++) {
+            if (out.get(i).equals("--backend=cuda") || out.get(i).equals("cuda") && i > 0 && out.get(i - 1).equals("--backend")) {
+                if (!gpu.matches("\\d{1,4}")) {
+                    throw new IllegalStateException("aiwae task " + task + ": Spark gave it GPU address '" + gpu + "', which is not a "
+                            + "CUDA device ordinal; the GPU discovery script must report ordinals (nvidia-smi's index)");
+                }
+                out.set(i, out.get(i).replace("cuda", "cuda:" + gpu));
+                changed = true;
+            }
+        }
+        return changed ? out : command;
     }
 
     /** Passes everything to System.err (the executor's log) and keeps the last line that is not blank. */

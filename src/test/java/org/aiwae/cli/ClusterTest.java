@@ -32,9 +32,22 @@ class ClusterTest {
 
     static TestCluster cluster;
 
+    /**
+     * The folder of a null CUDA driver's libcuda.so.1 (a driver that reports devices and runs nothing), from
+     * AIWAE_TEST_NULL_CUDA; null where it is not set. With it the workers' executors see 2 such devices.
+     */
+    static final Path NULL_CUDA = nullCuda();
+
+    private static Path nullCuda() {
+        String d = System.getenv("AIWAE_TEST_NULL_CUDA");
+        return d != null && Files.isRegularFile(Path.of(d, "libcuda.so.1")) ? Path.of(d) : null;
+    }
+
     @BeforeAll
     static void startCluster() throws Exception {
-        cluster = TestCluster.start(tmp.resolve("cluster"), 2, 0, Map.of());
+        // one GPU per worker (worker N has CUDA device N-1): the GPU test asks for them, the others do not
+        cluster = TestCluster.start(tmp.resolve("cluster"), 2, 1, NULL_CUDA == null ? Map.of()
+                : Map.of("LD_LIBRARY_PATH", NULL_CUDA.toString(), "NULL_CUDA_DEVICES", "2"));
     }
 
     @AfterAll
@@ -275,6 +288,78 @@ class ClusterTest {
     static List<String> evalArgs(Path run, Path out) {
         return List.of("eval", "--checkpoint", run.toString(), "--out", out.toString(), "--limit", "9", "--batch", "2",
                 "--nll-chains", "2", "--nll-temperatures", "10", "--nll-leapfrog", "1", "--nvlb-samples", "5");
+    }
+
+    /**
+     * One GPU per task (spark.executor/task.resource.gpu.amount=1; worker N's discovery script reports CUDA device
+     * N-1): each cell's commands run with --backend cuda:A for the GPU A of its task, which its executor's log says and
+     * its config.json records; a cell whose device does not open (no CUDA driver in CI; a device beyond what the null
+     * driver reports) fails alone, in one line naming the device, and the grid goes on and exits with status 1.
+     */
+    @Test
+    void eachTaskRunsOnTheGpuSparkGaveIt() throws Exception {
+        Map<String, String> outcome = gpuGrid(tmp.resolve("gpu-runs"), List.of());
+        if (NULL_CUDA != null) {
+            assertEquals(Map.of(CELLS.get(0), "done", CELLS.get(1), "done"), outcome, "on the null driver's 2 devices every cell runs");
+        }
+    }
+
+    /** With the null driver reporting one device only, the cells Spark puts on GPU 1 fail and the others complete. */
+    @Test
+    void aCellWhoseGpuDoesNotOpenFailsAloneNotTheGrid() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(NULL_CUDA != null,
+                "needs a null CUDA driver: AIWAE_TEST_NULL_CUDA=DIR with DIR/libcuda.so.1 (../shared/tools/null-cuda/build.sh DIR)");
+        Map<String, String> outcome = gpuGrid(tmp.resolve("gpu-runs-1"), List.of("--conf", "spark.executorEnv.NULL_CUDA_DEVICES=1"));
+        assertEquals(java.util.Set.of("done", "failed"), new java.util.HashSet<>(outcome.values()), outcome.toString());
+    }
+
+    /**
+     * A 2-cell grid on backend cuda, one GPU per task and one attempt; checks that each cell ran on its task's GPU and
+     * either completed (config.json: cuda:A) or failed in one line naming cuda:A; returns cell to "done" / "failed".
+     */
+    private static Map<String, String> gpuGrid(Path runs, List<String> conf) throws Exception {
+        Path grid = tmp.resolve(runs.getFileName() + ".json"), log = tmp.resolve(runs.getFileName() + ".log");
+        Files.writeString(grid, GRID.replace("\"k\": [1, 2]", "\"k\": [1]").replace("\"seed\": 3,", "\"seed\": 3, \"backend\": \"cuda\","));
+        List<String> args = new java.util.ArrayList<>(List.of("grid", grid.toString(), "--master", cluster.master, "--runs", runs.toString(),
+                "--conf", "spark.executor.resource.gpu.amount=1", "--conf", "spark.task.resource.gpu.amount=1",
+                "--conf", "spark.task.maxFailures=1",
+                // wait for both executors before the first task, so that the two cells go one to each GPU
+                "--conf", "spark.cores.max=2", "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0"));
+        args.addAll(conf);
+        List<Path> before = executorFiles("stderr");
+        int status = SparkJvm.run(args, log, Map.of());
+        String out = Files.readString(log);
+        Map<String, String> outcome = new java.util.TreeMap<>();
+        java.util.Set<String> used = new java.util.TreeSet<>();
+        for (String cell : CELLS.subList(0, 2)) {
+            // the executor of worker N ran the cell on GPU N-1 (its log says so)
+            String gave = "aiwae: " + cell + ": Spark gave this task GPU ";
+            List<String> gpus = new java.util.ArrayList<>();
+            for (Path f : executorFiles("stderr").stream().filter(f -> !before.contains(f)).toList()) { // this grid's executors
+                int worker = Integer.parseInt(cluster.dir.relativize(f).getName(1).toString().substring("worker-".length()));
+                for (String l : ShardedEvalTest.read(f).lines().filter(l -> l.startsWith(gave)).toList()) {
+                    String gpu = l.substring(gave.length(), l.indexOf(':', gave.length()));
+                    assertEquals("" + (worker - 1), gpu, "worker-" + worker + "'s executor: " + l);
+                    gpus.add(gpu);
+                }
+            }
+            assertEquals(1, gpus.size(), cell + " ran once, on a GPU: " + gpus);
+            used.add(gpus.get(0));
+            Path dir = runs.resolve(cell);
+            if (Files.isRegularFile(dir.resolve("eval.json"))) {
+                assertTrue(Files.readString(dir.resolve("config.json")).contains("\"backend\":\"cuda:" + gpus.get(0) + "\""),
+                        Files.readString(dir.resolve("config.json")));
+                outcome.put(cell, "done");
+            } else {
+                assertTrue(out.matches("(?s).*\naiwae: cell " + cell + ": train exited with status 2: aiwae: --backend cuda:" + gpus.get(0)
+                        + ": CUDA: [^\n]+\n.*"), cell + ": " + out);
+                assertFalse(Files.exists(dir.resolve("config.json")), "a cell whose GPU did not open writes nothing");
+                outcome.put(cell, "failed");
+            }
+        }
+        assertEquals(outcome.containsValue("failed") ? 1 : 0, status, out);
+        assertEquals(java.util.Set.of("0", "1"), used, "one cell on each worker's GPU");
+        return outcome;
     }
 
     /** Files named {@code name} in the executors' work folders (work/worker-N/APP/ID/). */

@@ -21,6 +21,11 @@ public final class Accelerators {
         };
     }
 
+    /** CUDA device {@code ordinal} (0 is what {@code open("cuda")} opens); throws with the reason otherwise. */
+    public static DeviceBackend cuda(int ordinal) {
+        return new DeviceBackend(CudaDevice.open(ordinal));
+    }
+
     /** {@code auto}: CUDA, then an OpenCL GPU; null when neither is usable (the caller takes the CPU). */
     public static DeviceBackend auto() {
         try {

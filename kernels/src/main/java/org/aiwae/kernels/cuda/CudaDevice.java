@@ -149,6 +149,14 @@ public final class CudaDevice implements Device {
 
     /** Opens GPU 0, or says in one line why it cannot (no kernels in the jar, no driver, no GPU, a GPU or driver too old). */
     public static CudaDevice open() {
+        return open(0);
+    }
+
+    /**
+     * Opens the GPU of CUDA device ordinal {@code ordinal} (as {@code nvidia-smi} and CUDA_VISIBLE_DEVICES count),
+     * or says in one line why it cannot; an ordinal the driver does not have names the ones it has.
+     */
+    public static CudaDevice open(int ordinal) {
         byte[] fatbin = fatbin();
         try {
             JCudaDriver.setExceptionsEnabled(true);
@@ -158,8 +166,12 @@ public final class CudaDevice implements Device {
             if (count[0] == 0) {
                 throw new BackendUnavailableException("CUDA: the driver reports no GPU");
             }
+            if (ordinal < 0 || ordinal >= count[0]) {
+                throw new BackendUnavailableException("CUDA: no device " + ordinal + "; the driver reports " + count[0] + " GPU"
+                        + (count[0] == 1 ? " (device 0)" : "s (devices 0 to " + (count[0] - 1) + ")"));
+            }
             CUdevice dev = new CUdevice();
-            cuDeviceGet(dev, 0);
+            cuDeviceGet(dev, ordinal);
             return new CudaDevice(dev, fatbin);
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
             throw new BackendUnavailableException("CUDA: no NVIDIA driver (libcuda.so.1 not found)");
