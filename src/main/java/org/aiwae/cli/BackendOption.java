@@ -59,6 +59,11 @@ final class BackendOption {
         return d;
     }
 
+    /** The backend's name as a Backend gives it ({@code cuda} for cuda:N: every CUDA device computes the same). */
+    static String api(String name) {
+        return CUDA_DEVICE.matcher(name).matches() ? "cuda" : name;
+    }
+
     private static String choices() {
         return "cpu, opencl, cuda, cuda:N (CUDA device N) or auto";
     }

@@ -75,6 +75,11 @@ final class ClusterCommand implements Callable<Integer> {
         @Option(names = "--webui-port", paramLabel = "P", defaultValue = "0", description = "the master's web UI port; default: a free one")
         int webUiPort;
 
+        @Option(names = "--event-log", paramLabel = "DIR",
+                description = "a folder for Spark's event logs, and a history server that shows the applications logged there "
+                        + "(submit with the two --conf settings start prints)")
+        Path eventLog;
+
         @Option(names = "--timeout", paramLabel = "S", defaultValue = "120",
                 description = "seconds to wait for the workers to register; default: ${DEFAULT-VALUE}")
         int timeout;
@@ -92,7 +97,7 @@ final class ClusterCommand implements Callable<Integer> {
                         + memory + "'");
             }
             List<String> before = StandaloneCluster.running(dir.dir).stream().map(StandaloneCluster.Daemon::name).toList();
-            StandaloneCluster c = StandaloneCluster.start(dir.dir, new StandaloneCluster.Config(workers, cores, memory, gpus, port, webUiPort),
+            StandaloneCluster c = StandaloneCluster.start(dir.dir, new StandaloneCluster.Config(workers, cores, memory, gpus, port, webUiPort, eventLog),
                     Classpaths::sparkInstallation, Duration.ofSeconds(timeout));
             StandaloneCluster.Info i = c.info();
             System.out.println(i.master());
@@ -104,7 +109,11 @@ final class ClusterCommand implements Callable<Integer> {
             System.err.println("aiwae: cluster " + i.master() + " up: " + i.workers() + " workers x " + i.cores() + (i.cores() == 1 ? " core" : " cores")
                     + (i.gpusPerWorker() > 0 ? " x " + i.gpusPerWorker() + " GPUs" : "") + "; web UI " + i.webUi()
                     + "; logs in " + c.dir().resolve("logs"));
-            System.err.println("  submit: bin/aiwae grid GRID.json --master " + i.master() + " --runs RUNS");
+            String events = i.eventLog() == null ? "" : " --conf spark.eventLog.enabled=true --conf spark.eventLog.dir=" + i.eventLog();
+            if (i.historyUi() != null) {
+                System.err.println("aiwae: history server " + i.historyUi() + " shows the applications logged to " + i.eventLog());
+            }
+            System.err.println("  submit: bin/aiwae grid GRID.json --master " + i.master() + " --runs RUNS" + events);
             System.err.println("  stop:   bin/aiwae cluster stop --dir " + dir.dir);
             return 0;
         }
@@ -151,6 +160,10 @@ final class ClusterCommand implements Callable<Integer> {
                 throw new AiwaeException("the master of " + c.dir() + " does not answer at " + c.info().webUi() + ": " + e.getMessage());
             }
             System.out.println("master " + s.path("url").asText() + " " + s.path("status").asText() + ", web UI " + c.info().webUi());
+            if (c.info().historyUi() != null) {
+                System.out.println("history server " + c.info().historyUi() + (c.daemon("history").isPresent() ? "" : " NOT RUNNING")
+                        + ", event logs in " + c.info().eventLog());
+            }
             for (JsonNode w : s.path("workers")) {
                 if (!w.path("state").asText().equals("ALIVE")) {
                     continue; // the master remembers dead workers for a while

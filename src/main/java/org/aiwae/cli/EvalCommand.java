@@ -14,6 +14,7 @@ import org.aiwae.data.Images;
 import org.aiwae.data.Split;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
 import org.aiwae.eval.Evaluator;
 import org.aiwae.eval.ImageStreams;
 import org.aiwae.eval.ResultsFile;
@@ -179,6 +180,10 @@ final class EvalCommand implements Callable<Integer> {
         if (!conf.isEmpty() && master == null) {
             throw new ParameterException(spec.commandLine(), "--conf needs --master (Spark settings)");
         }
+        if (master != null && backendOption.name.equals("auto")) {
+            throw new ParameterException(spec.commandLine(), "--backend auto with --master would let each executor choose; pass cpu, "
+                    + "opencl or cuda");
+        }
         GridCommand.sparkSettings(spec, conf);
         if (resume && force) {
             throw new ParameterException(spec.commandLine(), "--resume continues an evaluation and --force discards it; pass one");
@@ -239,7 +244,10 @@ final class EvalCommand implements Callable<Integer> {
         Path out = o.out();
         List<Path> earlier = earlierEvaluation(out, o.resume(), o.force());
 
-        try (Backend backend = BackendOption.open(o.backend())) {
+        // sharded, the executors compute on --backend; the driver only merges (and finds the active units on the CPU), so it
+        // opens no device: it may have none (a cluster's login node), and on a GPU node it would take one from a task
+        try (Backend backend = o.master() == null ? BackendOption.open(o.backend()) : Backends.cpu()) {
+            String backendName = o.master() == null ? backend.name() : BackendOption.api(o.backend());
             Evaluator ev = new Evaluator(o.chains(), o.temperatures(), o.leapfrog(), o.nvlbSamples(), o.batch(), backend);
             try {
                 Files.createDirectories(out);
@@ -249,14 +257,14 @@ final class EvalCommand implements Callable<Integer> {
             // the one writer of --out: the lock a training run takes, so --force never deletes what another process writes
             try (RunLock lock = RunLock.acquire(out, "folder")) {
                 deleteEarlier(earlier);
-                return evaluateInto(o, run, data, chosen, ev, backend);
+                return evaluateInto(o, run, data, chosen, ev, backendName);
             }
         }
     }
 
     /** Evaluates the chosen images of each split into --out (whose lock is held) and writes eval.json. */
     private static int evaluateInto(Options o, Checkpoint.Loaded run, Split data, Map<String, int[]> chosen, Evaluator ev,
-                                    Backend backend) {
+                                    String backendName) {
         Path dir = o.checkpoint(), out = o.out();
         long seed = o.seed();
         List<String> splits = o.splits();
@@ -268,7 +276,7 @@ final class EvalCommand implements Callable<Integer> {
                 Images images = images(data, s);
                 int[] idx = chosen.get(s);
                 Map<Integer, ImageResult> results;
-                try (ResultsFile file = openResults(out.resolve(resultsName(s)), header(s, run, ev, seed, backend, images))) {
+                try (ResultsFile file = openResults(out.resolve(resultsName(s)), header(s, run, ev, seed, backendName, images))) {
                     if (cluster == null) {
                         evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s,
                                 o.pauseOnce() ? out.resolve(TrainCommand.PAUSED) : null);
@@ -292,7 +300,7 @@ final class EvalCommand implements Callable<Integer> {
             deleteTree(out.resolve(SHARDS));
         }
         EvalReport report = new EvalReport(EvalReport.FORMAT, dir.toString(), run.config().dataset(), run.config().method(),
-                run.config(), run.epoch(), ev.protocol(), seed, backend.name(), test, train,
+                run.config(), run.epoch(), ev.protocol(), seed, backendName, test, train,
                 test != null && train != null ? test.nll() - train.nll() : null);
         try {
             AtomicFiles.writeString(out.resolve(REPORT), Json.write(report) + "\n");
@@ -368,10 +376,10 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** What the per-image results of a split depend on; --resume refuses a file recorded with anything else. */
-    private static ResultsFile.Header header(String split, Checkpoint.Loaded run, Evaluator ev, long seed, Backend backend,
+    private static ResultsFile.Header header(String split, Checkpoint.Loaded run, Evaluator ev, long seed, String backend,
                                              Images images) {
         return new ResultsFile.Header(EvalReport.FORMAT, split, run.config().dataset(), images.count(),
-                Evaluator.fingerprint(run.model()), run.epoch(), seed, backend.name(), ev.protocol());
+                Evaluator.fingerprint(run.model()), run.epoch(), seed, backend, ev.protocol());
     }
 
     /** Evaluates the images of {@code idx} that {@code file} does not hold yet, in batches, appending each batch. */

@@ -116,7 +116,7 @@ final class GridCommand implements Callable<Integer> {
         } else {
             // one grid at a time in a folder: a second driver would start the same cells (the cells' own locks would
             // then fail its attempts one by one); it is refused here, in one line naming the first
-            try (RunLock lock = RunLock.acquire(root)) {
+            try (RunLock lock = RunLock.acquire(root, "grid folder")) {
                 System.err.println("aiwae: " + tasks.size() + " of " + cells.size() + " cells to run (" + (cells.size() - tasks.size())
                         + " done) on " + master + " -> " + root);
                 long start = System.nanoTime();

@@ -52,6 +52,8 @@ public final class StandaloneCluster {
     static final String MASTER = "master";
     private static final String MASTER_CLASS = "org.apache.spark.deploy.master.Master";
     private static final String WORKER_CLASS = "org.apache.spark.deploy.worker.Worker";
+    private static final String HISTORY_CLASS = "org.apache.spark.deploy.history.HistoryServer";
+    static final String HISTORY = "history";
     private static final Pattern SCALA = Pattern.compile("spark-core_(\\d+\\.\\d+)-.*\\.jar");
     static final int STOP_GRACE_SECONDS = 15;
 
@@ -65,8 +67,9 @@ public final class StandaloneCluster {
      *                      {@code (N-1)*G .. N*G-1}, reported by a discovery script written for it; 0: none
      * @param port          the master's port; 0: a free one
      * @param webUiPort     the master's web UI port; 0: a free one
+     * @param eventLog      a folder for Spark's event logs, shown by a history server that the cluster starts too; null: none
      */
-    public record Config(int workers, int cores, String memory, int gpusPerWorker, int port, int webUiPort) {
+    public record Config(int workers, int cores, String memory, int gpusPerWorker, int port, int webUiPort, Path eventLog) {
         public Config {
             if (workers < 1 || cores < 1 || gpusPerWorker < 0) {
                 throw new IllegalArgumentException("workers and cores must be at least 1, gpus at least 0");
@@ -74,9 +77,13 @@ public final class StandaloneCluster {
         }
     }
 
-    /** {@code cluster.json}: where the cluster answers and how it was started. */
+    /**
+     * {@code cluster.json}: where the cluster answers and how it was started; {@code eventLog} (a file: URI) and
+     * {@code historyUi} only with a history server.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Info(String master, String webUi, int workers, int cores, String memory, int gpusPerWorker) {}
+    public record Info(String master, String webUi, int workers, int cores, String memory, int gpusPerWorker, String eventLog,
+                       String historyUi) {}
 
     /** A live daemon of this cluster. */
     public record Daemon(String name, long pid) {}
@@ -120,10 +127,11 @@ public final class StandaloneCluster {
         if (handle(abs, MASTER).isPresent()) {
             Info was = open(abs).info();
             if (was.workers() != c.workers() || was.cores() != c.cores() || was.gpusPerWorker() != c.gpusPerWorker()
-                    || !Objects.equals(was.memory(), c.memory())) {
+                    || !Objects.equals(was.memory(), c.memory()) || !Objects.equals(was.eventLog(), eventLogUri(c.eventLog()))) {
                 throw new AiwaeException("the cluster of " + abs + " runs with " + was.workers() + " workers x " + was.cores()
                         + (was.cores() == 1 ? " core" : " cores") + (was.memory() == null ? "" : ", " + was.memory()) + ", " + was.gpusPerWorker()
-                        + " GPUs per worker; stop it first ('aiwae cluster stop --dir " + dir + "') to start another layout");
+                        + " GPUs per worker" + (was.eventLog() == null ? "" : ", event logs in " + was.eventLog())
+                        + "; stop it first ('aiwae cluster stop --dir " + dir + "') to start another layout");
             }
             StandaloneCluster cluster = new StandaloneCluster(abs, was, javaCmd, environment(home));
             for (int n = 1; n <= c.workers(); n++) {
@@ -131,13 +139,16 @@ public final class StandaloneCluster {
                     cluster.startWorker(n);
                 }
             }
+            if (was.historyUi() != null && handle(abs, HISTORY).isEmpty()) {
+                cluster.startHistory(timeout);
+            }
             cluster.awaitWorkers(c.workers(), timeout);
             return cluster;
         }
         stop(abs); // workers left from a master that died: a fresh start
         int port = c.port() > 0 ? c.port() : freePort(), ui = c.webUiPort() > 0 ? c.webUiPort() : freePort();
         Info info = new Info("spark://" + HOST + ":" + port, "http://" + HOST + ":" + ui, c.workers(), c.cores(), c.memory(),
-                c.gpusPerWorker());
+                c.gpusPerWorker(), eventLogUri(c.eventLog()), c.eventLog() == null ? null : "http://" + HOST + ":" + freePort());
         try {
             layout(abs, home, sparkJars.get(), c);
             AtomicFiles.writeString(abs.resolve(INFO), Json.write(info) + "\n");
@@ -153,6 +164,9 @@ public final class StandaloneCluster {
             cluster.awaitWorkers(0, timeout); // the master first: a worker that finds no master retries only after 10 s
             for (int n = 1; n <= c.workers(); n++) {
                 cluster.startWorker(n);
+            }
+            if (info.historyUi() != null) {
+                cluster.startHistory(timeout);
             }
             cluster.awaitWorkers(c.workers(), timeout);
             Runtime.getRuntime().removeShutdownHook(undo);
@@ -198,6 +212,40 @@ public final class StandaloneCluster {
         }
         args.add(info.master());
         launch("worker-" + n, args, props);
+    }
+
+    /**
+     * Starts the history server over the event log folder (read every 2 s) and waits until it answers; an application
+     * submitted with {@code spark.eventLog.enabled=true} and {@code spark.eventLog.dir} set to that folder shows there.
+     */
+    private void startHistory(Duration timeout) {
+        URI logs = URI.create(info.eventLog());
+        try {
+            Files.createDirectories(Path.of(logs));
+        } catch (IOException e) {
+            throw new AiwaeException("cannot create the event log folder " + Path.of(logs) + ": " + e.getMessage());
+        }
+        launch(HISTORY, List.of(HISTORY_CLASS, "--properties-file", dir.resolve("spark-home/conf/spark-defaults.conf").toString()),
+                List.of("-Dspark.history.fs.logDirectory=" + logs, "-Dspark.history.ui.port=" + URI.create(info.historyUi()).getPort(),
+                        "-Dspark.history.fs.update.interval=2s"));
+        long end = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                get(info.historyUi() + "/api/v1/applications", Duration.ofSeconds(5));
+                return;
+            } catch (IOException e) {
+                if (daemon(HISTORY).isEmpty() || System.nanoTime() > end) {
+                    throw new AiwaeException("the cluster's history server did not start; its log: "
+                            + lastLines(dir.resolve("logs/" + HISTORY + ".log")));
+                }
+            }
+            sleep(250);
+        }
+    }
+
+    /** The event log folder as the file: URI Spark takes (without the trailing slash a URI of an existing folder has). */
+    private static String eventLogUri(Path eventLog) {
+        return eventLog == null ? null : eventLog.toAbsolutePath().normalize().toUri().toString().replaceFirst("(?<=.)/$", "");
     }
 
     private void launch(String name, List<String> args, List<String> props) {
@@ -256,11 +304,23 @@ public final class StandaloneCluster {
 
     /** The master's view ({@code WEBUI/json/}): url, status, aliveworkers, workers with their cores and resources. */
     public JsonNode masterState(Duration timeout) throws IOException {
-        HttpURLConnection c = (HttpURLConnection) URI.create(info.webUi() + "/json/").toURL().openConnection();
+        return get(info.webUi() + "/json/", timeout);
+    }
+
+    /** The applications the history server shows ({@code HISTORY/api/v1/applications}). */
+    public JsonNode historyApplications(Duration timeout) throws IOException {
+        if (info.historyUi() == null) {
+            throw new IOException("this cluster has no history server (start it with --event-log DIR)");
+        }
+        return get(info.historyUi() + "/api/v1/applications", timeout);
+    }
+
+    private static JsonNode get(String url, Duration timeout) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
         c.setConnectTimeout((int) timeout.toMillis());
         c.setReadTimeout((int) timeout.toMillis());
         try (InputStream in = c.getInputStream()) {
-            return Json.tree(in.readAllBytes(), info.webUi() + "/json/");
+            return Json.tree(in.readAllBytes(), url);
         } catch (AiwaeException e) {
             throw new IOException(e.getMessage(), e);
         } finally {
@@ -330,11 +390,13 @@ public final class StandaloneCluster {
         return out;
     }
 
-    /** master, then worker-1, worker-2, ... as their pid files say. */
+    /** master, history, then worker-1, worker-2, ... as their pid files say. */
     private static List<String> names(Path dir) {
         List<String> names = new ArrayList<>();
-        if (Files.exists(pidFile(dir, MASTER))) {
-            names.add(MASTER);
+        for (String d : List.of(MASTER, HISTORY)) {
+            if (Files.exists(pidFile(dir, d))) {
+                names.add(d);
+            }
         }
         try (var files = Files.list(dir)) {
             files.map(p -> p.getFileName().toString()).filter(f -> f.matches("worker-\\d+\\.pid"))

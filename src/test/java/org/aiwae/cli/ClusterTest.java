@@ -55,7 +55,8 @@ class ClusterTest {
         if (cluster == null) {
             return;
         }
-        List<ProcessHandle> daemons = List.of(cluster.daemon("master"), cluster.daemon("worker-1"), cluster.daemon("worker-2"));
+        List<ProcessHandle> daemons = List.of(cluster.daemon("master"), cluster.daemon("history"), cluster.daemon("worker-1"),
+                cluster.daemon("worker-2"));
         // a pid file naming a process the cluster did not start (this JVM): stop must leave that process alone
         Files.writeString(cluster.dir.resolve("worker-3.pid"), ProcessHandle.current().pid() + "\n");
         CliRun stop = CliRun.of("cluster", "stop", "--dir", cluster.dir.toString());
@@ -133,10 +134,10 @@ class ClusterTest {
                 assertTrue(want.containsKey(cell + "/" + f), cell + "/" + f + " missing: " + want.keySet());
             }
         }
-        Path log = tmp.resolve("cluster-grid.log"), events = Files.createDirectories(tmp.resolve("events"));
+        Path log = tmp.resolve("cluster-grid.log");
         try {
             assertEquals(0, SparkJvm.run(gridArgs(cluster.master, "--conf", "spark.eventLog.enabled=true",
-                    "--conf", "spark.eventLog.dir=" + events.toUri()), log, Map.of()), () -> ShardedEvalTest.read(log));
+                    "--conf", "spark.eventLog.dir=" + TestCluster.events(cluster.dir).toUri()), log, Map.of()), () -> ShardedEvalTest.read(log));
             String out = Files.readString(log);
             for (String cell : CELLS) {
                 assertTrue(out.matches("(?s).*aiwae: " + cell + " running on 127\\.0\\.0\\.1 \\(executor \\d+\\).*"), cell + ": " + out);
@@ -152,9 +153,16 @@ class ClusterTest {
         List<Path> stderr = executorFiles("stderr");
         assertTrue(stderr.stream().anyMatch(f -> ShardedEvalTest.read(f).contains("aiwae: training iwae")), stderr.toString());
         assertTrue(!executorFiles(SparkJvm.applicationJar().getFileName().toString()).isEmpty(), "no executor fetched the jar");
-        try (var logs = Files.list(events)) {
-            assertEquals(1, logs.count(), "one event log for the history server");
+        // the run's event log, and the cluster's history server shows the application as completed
+        org.aiwae.cluster.StandaloneCluster c = org.aiwae.cluster.StandaloneCluster.open(cluster.dir);
+        String apps = "";
+        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); System.nanoTime() < end; Thread.sleep(500)) {
+            apps = c.historyApplications(java.time.Duration.ofSeconds(10)).toString();
+            if (apps.contains("\"name\":\"aiwae grid grid.json\"") && apps.contains("\"completed\":true")) {
+                break;
+            }
         }
+        assertTrue(apps.contains("\"name\":\"aiwae grid grid.json\"") && apps.contains("\"completed\":true"), apps);
     }
 
     /**
@@ -213,7 +221,7 @@ class ClusterTest {
             Path second = tmp.resolve("second-grid.log");
             assertEquals(2, SparkJvm.run(gridArgs(cluster.master), second, Map.of()), () -> ShardedEvalTest.read(second));
             List<String> lines = Files.readAllLines(second).stream().filter(l -> !l.startsWith("WARNING:")).toList();
-            assertTrue(lines.size() == 1 && lines.get(0).matches("aiwae: run folder .* is in use by process \\d+@.*"), lines.toString());
+            assertTrue(lines.size() == 1 && lines.get(0).matches("aiwae: grid folder .* is in use by process \\d+@.*"), lines.toString());
 
             cluster.killWorker(worker);
             assertTrue(driver.waitFor(300, TimeUnit.SECONDS), () -> "the grid did not finish: " + ShardedEvalTest.read(log));
@@ -373,10 +381,13 @@ class ClusterTest {
     @Test
     void theDaemonsRunOnSparksJarsAndStatusListsTheWorkers() throws Exception {
         assertTrue(cluster.master.matches("spark://127\\.0\\.0\\.1:\\d+"), cluster.master);
-        for (String d : List.of("master", "worker-1", "worker-2")) {
+        for (String d : List.of("master", "history", "worker-1", "worker-2")) {
             List<String> args = List.of(cluster.daemon(d).info().arguments().orElseThrow());
-            assertTrue(args.contains(d.equals("master") ? "org.apache.spark.deploy.master.Master" : "org.apache.spark.deploy.worker.Worker"), args.toString());
-            assertEquals("127.0.0.1", args.get(args.indexOf("--host") + 1));
+            assertTrue(args.contains(Map.of("master", "org.apache.spark.deploy.master.Master", "history",
+                    "org.apache.spark.deploy.history.HistoryServer").getOrDefault(d, "org.apache.spark.deploy.worker.Worker")), args.toString());
+            if (!d.equals("history")) {
+                assertEquals("127.0.0.1", args.get(args.indexOf("--host") + 1));
+            }
             String cp = args.get(args.indexOf("-cp") + 1);
             assertTrue(cp.contains("spark-home") && !cp.contains("aiwae"), cp);
         }
@@ -388,6 +399,7 @@ class ClusterTest {
         CliRun status = CliRun.of("cluster", "status", "--dir", cluster.dir.toString());
         assertEquals(0, status.status(), status.err());
         assertTrue(status.out().startsWith("master " + cluster.master + " ALIVE"), status.out());
+        assertTrue(status.out().contains("history server http://127.0.0.1:") && !status.out().contains("NOT RUNNING"), status.out());
         assertEquals(2, status.out().lines().filter(l -> l.startsWith("worker 127.0.0.1:") && l.contains("ALIVE")).count(), status.out());
     }
 

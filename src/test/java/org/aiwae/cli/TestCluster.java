@@ -32,10 +32,13 @@ final class TestCluster implements AutoCloseable {
         this.env = env;
     }
 
-    /** {@code aiwae cluster start --dir DIR --workers N --cores 1 [--gpus-per-worker G]} with {@code env}. */
+    /**
+     * {@code aiwae cluster start --dir DIR --workers N --cores 1 --gpus-per-worker G --event-log DIR/../events} with
+     * {@code env}: a master, N workers and a history server.
+     */
     static TestCluster start(Path dir, int workers, int gpusPerWorker, Map<String, String> env) throws Exception {
         List<String> args = List.of("cluster", "start", "--dir", dir.toString(), "--workers", "" + workers, "--cores", "1",
-                "--memory", "1g", "--gpus-per-worker", "" + gpusPerWorker, "--timeout", "150");
+                "--memory", "1g", "--gpus-per-worker", "" + gpusPerWorker, "--event-log", events(dir).toString(), "--timeout", "150");
         TestCluster c = new TestCluster(dir, null, args, env);
         String out;
         try {
@@ -48,6 +51,11 @@ final class TestCluster implements AutoCloseable {
         TestCluster started = new TestCluster(dir, master, args, env);
         started.remember();
         return started;
+    }
+
+    /** The folder of the cluster's event logs, which its history server shows. */
+    static Path events(Path dir) {
+        return dir.resolveSibling("events");
     }
 
     /** Runs the start command (again: restarts the workers that are down) and returns its output. */
