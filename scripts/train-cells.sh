@@ -18,7 +18,7 @@ one() { # GRID RUNS DATA CELL
   mkdir -p "$runs" "$runs/$(dirname "$cell")"
   [ -f "$runs/grid.json" ] || cp "$grid" "$runs/grid.json"   # what `aiwae table RUNS` reads
   cmd=$("$AIWAE_BIN" grid "$grid" --dry-run --runs "$runs" --data-dir "$data" 2>/dev/null \
-        | awk -v c="$cell" '$0==c || $0==c" (done)" {getline; sub(/^  aiwae /, ""); print; exit}')
+        | awk -v c="$cell" 'index($0, c" (") == 1 {getline; sub(/^  aiwae /, ""); print; exit}')
   [ -n "$cmd" ] || { echo "train-cells: no cell $cell in $grid" >&2; return 1; }
   local t0=$SECONDS
   # shellcheck disable=SC2086  # the grid's command line has no spaces inside its arguments

@@ -10,7 +10,7 @@ ds=$(jq -r '.datasets[0]' "$grid")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 dry=$("${AIWAE_BIN:-$root/bin/aiwae}" grid "$grid" --dry-run --runs "$tmp/R" --data-dir "$tmp/D" 2>/dev/null)
 for cell in "$@"; do
-  line=$(awk -v c="$cell" '$0==c || $0==c" (done)" {getline; sub(/^  aiwae /, ""); print; exit}' <<<"$dry")
+  line=$(awk -v c="$cell" 'index($0, c" (") == 1 {getline; sub(/^  aiwae /, ""); print; exit}' <<<"$dry")
   [ -n "$line" ] || { echo "train-todo: no cell $cell in $grid" >&2; exit 2; }
   line=${line//$tmp\/R\/$cell/@RUN@}; line=${line//$tmp\/D/@DATA@}
   echo "$name/$cell $ds $line"
