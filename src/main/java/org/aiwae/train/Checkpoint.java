@@ -157,11 +157,18 @@ public final class Checkpoint {
     }
 
     /** A run folder whose first epoch has not finished: there is no model to read yet (resuming the run continues it). */
-    public static final class NoCheckpointYet extends AiwaeException {
+    public static final class NoCheckpointYet extends Unusable {
+        NoCheckpointYet(Path dir) {
+            super(dir, dir + " has no checkpoint yet (no epoch finished)");
+        }
+    }
+
+    /** A run folder whose model cannot be read now; what continues the run depends on which ({@link #dir}). */
+    public abstract static sealed class Unusable extends AiwaeException permits NoCheckpointYet, Damaged {
         private final Path dir;
 
-        NoCheckpointYet(Path dir) {
-            super(dir + " has no checkpoint yet (no epoch finished)");
+        Unusable(Path dir, String message) {
+            super(message);
             this.dir = dir;
         }
 
@@ -178,17 +185,9 @@ public final class Checkpoint {
      * {@code SHA256SUMS}. Resuming from an older checkpoint (or from the start) is the user's decision,
      * never taken silently.
      */
-    public static final class Damaged extends AiwaeException {
-        private final Path dir;
-
+    public static final class Damaged extends Unusable {
         Damaged(Path dir, String message) {
-            super(message);
-            this.dir = dir;
-        }
-
-        /** The run folder. */
-        public Path dir() {
-            return dir;
+            super(dir, message);
         }
     }
 

@@ -55,17 +55,7 @@ class BadFilesCliTest {
 
     /** Copies the run and rewrites every file called {@code name} in it (whatever the checkpoint layout). */
     private Path corrupted(String name, UnaryOperator<byte[]> change) throws IOException {
-        Path copy = dir.resolve("bad-" + name + "-" + System.nanoTime());
-        try (Stream<Path> files = Files.walk(run)) {
-            for (Path f : files.toList()) {
-                Path to = copy.resolve(run.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(f, to);
-                }
-            }
-        }
+        Path copy = org.aiwae.train.CheckpointFiles.copy(run, dir.resolve("bad-" + name + "-" + System.nanoTime()));
         int changed = 0;
         try (Stream<Path> files = Files.walk(copy)) {
             for (Path f : files.filter(p -> p.getFileName().toString().equals(name)).toList()) {

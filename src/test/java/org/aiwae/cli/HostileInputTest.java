@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.aiwae.data.Idx;
 import org.aiwae.data.Images;
 import org.aiwae.io.Sha256Sums;
+import org.aiwae.train.CheckpointFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -130,7 +131,7 @@ class HostileInputTest {
                 "--nll-temperatures", "2", "--nvlb-samples", "2");
         assertEquals(0, e.status(), e.err());
         plainFile = Files.writeString(root.resolve("a-file"), "not a folder\n");
-        busy = ResumeCliTest.copy(run, root.resolve("busy"));
+        busy = CheckpointFiles.copy(run, root.resolve("busy"));
         holder = new ProcessBuilder(javaCommand(LockHolder.class.getName(), List.of(busy.toString())))
                 .redirectError(logs.resolve("holder.log").toFile()).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
@@ -223,7 +224,7 @@ class HostileInputTest {
         t.add(c("train --resume --samples other", "--samples 3", "conflicts with the run's samples 2", "train", "--resume", "--out", "{run}",
                 "--samples", "3"));
         t.add(c("train --resume --epochs fewer", "--epochs", "has finished 2 epochs", "train", "--resume", "--out", "{case}/run",
-                "--epochs", "1").given(d -> ResumeCliTest.copy(run, d.resolve("run"))));
+                "--epochs", "1").given(d -> CheckpointFiles.copy(run, d.resolve("run"))));
         t.add(c("train --resume --train-limit 0", "--train-limit", "must be at least 1", "train", "--resume", "--out", "{run}",
                 "--train-limit", "0"));
         t.add(c("train --resume-if-started without --out", "--out", "needs --out", "train", "--resume-if-started"));
@@ -284,7 +285,7 @@ class HostileInputTest {
                 "{evaluated}", "--limit", "2", "--nll-chains", "1", "--nll-temperatures", "2", "--nvlb-samples", "2"));
         t.add(c("eval --resume with another seed", "eval-test.jsonl", "a different seed: 0 (now 1)", "eval", "--checkpoint", "{run}",
                 "--out", "{case}/evaluated", "--limit", "2", "--nll-chains", "1", "--nll-temperatures", "2", "--nvlb-samples", "2",
-                "--resume", "--seed", "1").given(d -> ResumeCliTest.copy(evaluated, d.resolve("evaluated"))));
+                "--resume", "--seed", "1").given(d -> CheckpointFiles.copy(evaluated, d.resolve("evaluated"))));
 
         // bench
         t.add(bench("--hidden", "2147483647", "gives a weight matrix"));
@@ -413,7 +414,7 @@ class HostileInputTest {
             case "samples" -> List.of("samples", "--checkpoint", "{case}/run", "--out", "{dest}.png");
             default -> throw new IllegalArgumentException(command);
         };
-        return new Case(command + ": " + name, args, Map.of(), d -> damage.prepare(ResumeCliTest.copy(run, d.resolve("run"))), names,
+        return new Case(command + ": " + name, args, Map.of(), d -> damage.prepare(CheckpointFiles.copy(run, d.resolve("run"))), names,
                 says);
     }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.aiwae.train.CheckpointFiles;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,20 +46,6 @@ class ResumeCliTest {
         reference = shared.resolve("reference");
         CliRun o = CliRun.of(train(reference, "--epochs", "3"));
         assertEquals(0, o.status(), o.err());
-    }
-
-    static Path copy(Path from, Path to) throws Exception {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
-        return to;
     }
 
     /** Every file's bytes by relative path; {@code timings.jsonl} (wall-clock times), {@code lock} and the figure left out. */
@@ -102,7 +89,7 @@ class ResumeCliTest {
 
     @Test
     void aLostLatestIsRefusedAndResumeFromLastGoodContinuesToTheSameBytes() throws Exception {
-        Path run = copy(reference, dir.resolve("lost"));
+        Path run = CheckpointFiles.copy(reference, dir.resolve("lost"));
         // a 3-epoch run stopped after epoch 2 (the test hook fails it once there), then its pointer is lost
         Path twoEpochs = dir.resolve("two");
         CliRun stopped = CliRun.of(train(twoEpochs, "--epochs", "3", "--test-fail-once-after-epoch", "2"));
@@ -140,7 +127,7 @@ class ResumeCliTest {
 
     @Test
     void aDamagedCheckpointIsRefusedAndResumeFromLastGoodRetrainsItToTheSameBytes() throws Exception {
-        Path run = copy(reference, dir.resolve("flipped"));
+        Path run = CheckpointFiles.copy(reference, dir.resolve("flipped"));
         Path model = run.resolve("checkpoints/epoch-0003/model.safetensors");
         flipBit(model);
         Map<String, byte[]> before = everything(run);
@@ -169,7 +156,7 @@ class ResumeCliTest {
 
     @Test
     void aCheckpointOfAnOlderVersionWithoutSumsIsReadWithAWarning() throws Exception {
-        Path run = copy(reference, dir.resolve("old"));
+        Path run = CheckpointFiles.copy(reference, dir.resolve("old"));
         Files.delete(run.resolve("checkpoints/epoch-0003/SHA256SUMS"));
         CliRun eval = CliRun.of("eval", "--checkpoint", run.toString(), "--limit", "1", "--nll-chains", "1", "--nll-temperatures",
                 "2", "--nvlb-samples", "2");
@@ -183,7 +170,7 @@ class ResumeCliTest {
 
     @Test
     void aRunIsNeverShortened() throws Exception {
-        Path run = copy(reference, dir.resolve("short"));
+        Path run = CheckpointFiles.copy(reference, dir.resolve("short"));
         Map<String, byte[]> before = everything(run);
         CliRun o = CliRun.of(train(run, "--resume", "--epochs", "2"));
         refusedInOneLine(o, run + " has finished 3 epochs", "--epochs 3 or more");

@@ -9,12 +9,27 @@ import java.util.stream.Stream;
 import org.aiwae.io.Sha256Sums;
 
 /**
- * For tests that edit a run folder's files on purpose to test the readers behind the checksums:
- * {@link #reseal} records the edited files' new SHA-256 in their checkpoint's {@code SHA256SUMS},
- * as a file crafted with matching sums would have them.
+ * For tests that damage or edit copies of a run folder: {@link #copy} copies one, {@link #reseal} records
+ * edited files' new SHA-256 in their checkpoint's {@code SHA256SUMS}, as a file crafted with matching sums
+ * would have them (to test the readers behind the checksums).
  */
 public final class CheckpointFiles {
     private CheckpointFiles() {}
+
+    /** Copies folder {@code from} (files and folders) to {@code to}, which must not exist; returns {@code to}. */
+    public static Path copy(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+        return to;
+    }
 
     /** Rewrites the {@code SHA256SUMS} of every checkpoint folder under {@code root} for the files' present bytes. */
     public static void reseal(Path root) throws IOException {
