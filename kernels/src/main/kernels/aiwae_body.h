@@ -409,6 +409,25 @@ KERNEL void scaled_difference(int n, int inner, GLOBAL const float* RESTRICT z, 
     }
 }
 
+// Backend.diagonalGaussian: for chain row r < n of z [n, d], data point b = r mod batch: u = (z - mu_b) a_b,
+// logq[r] = (sum_j u_j^2, in double in index order) (-1/2) + offset[b], grad[r] = u s_b (a = 1 / sigma, s = -1 / sigma;
+// offset is Backend's constant: `constant` is an address space in OpenCL C).
+KERNEL void diagonal_gaussian(int n, int d, int batch, GLOBAL const float* RESTRICT z, int zoff, GLOBAL const float* RESTRICT mu,
+                              GLOBAL const float* RESTRICT a, GLOBAL const float* RESTRICT s, GLOBAL const float* RESTRICT offset,
+                              GLOBAL float* RESTRICT logq, GLOBAL float* RESTRICT grad) {
+    const int r = GLOBAL_ID_X;
+    if (r < n) {
+        const int b = r % batch;
+        double sq = 0.0;
+        for (int j = 0; j < d; j++) {
+            const float u = (z[zoff + r * d + j] - mu[b * d + j]) * a[b * d + j];
+            sq += u * u;
+            grad[r * d + j] = u * s[b * d + j];
+        }
+        logq[r] = (float) sq * -0.5f + offset[b];
+    }
+}
+
 // Backend.kickDrift over chains [n / d, d]: p' = p + (eps_r scale) g with eps_r = eps[eoff + r] for chain r when
 // perChain, else eps[eoff]; then, when drift, z' = z + eps_r p'. pOut may alias p, zOut may alias z.
 KERNEL void hmc_kick_drift(int n, int d, GLOBAL const float* eps, int eoff, int perChain, float scale,

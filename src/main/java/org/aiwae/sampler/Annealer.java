@@ -71,8 +71,8 @@ public final class Annealer implements AutoCloseable {
      * {@code log q(z|x)} of a diagonal Gaussian and its gradient in z for chains {@code [K*B, Z]}: the value
      * of {@link DiagonalGaussian#logProb} and the gradient autodiff gives (SamplerTest checks both on every
      * backend) in closed form, {@code u = (z - mu) / sigma}, {@code log q = -|u|^2 / 2 - sum log sigma - Z log(2 pi) / 2},
-     * {@code d/dz = -u / sigma}: four passes over the chains instead of a graph, with what does not depend
-     * on z computed once.
+     * {@code d/dz = -u / sigma} ({@link Backend#diagonalGaussian}; the gradient alone {@link Backend#scaledDifference}):
+     * one pass over the chains on a device instead of a graph, with what does not depend on z computed once.
      */
     private static LogDensity gaussian(DiagonalGaussian q, int samples) {
         Tensor mu = q.mu().value(), logSigma = q.logSigma().value();
@@ -85,10 +85,8 @@ public final class Annealer implements AutoCloseable {
         return new LogDensity() {
             @Override
             public Value at(Tensor z) {
-                Tensor u = be.scaledDifference(z.reshape(samples, batch, latent), mu, invSigma, null);
-                Tensor log = be.binary(BinaryOp.ADD, be.binary(BinaryOp.MUL, be.reduce(ReduceOp.SUM, be.unary(UnaryOp.SQUARE, u), 2), -0.5f),
-                        constant);
-                return new Value(log.reshape(samples * batch), be.binary(BinaryOp.MUL, u, negInvSigma).reshape(samples * batch, latent));
+                Backend.Density v = be.diagonalGaussian(z.reshape(samples, batch, latent), mu, invSigma, negInvSigma, constant);
+                return new Value(v.logDensity().reshape(samples * batch), v.gradient().reshape(samples * batch, latent));
             }
 
             @Override

@@ -410,6 +410,21 @@ public final class DeviceBackend implements Backend {
     }
 
     @Override
+    public Density diagonalGaussian(Tensor z, Tensor mu, Tensor a, Tensor s, Tensor constant) {
+        if (z.rank() != 3 || mu.rank() != 2 || z.dim(1) != mu.dim(0) || z.dim(2) != mu.dim(1) || !a.sameShape(mu) || !s.sameShape(mu)
+                || constant.size() != mu.dim(0) || mu.offset() + a.offset() + s.offset() + constant.offset() != 0) {
+            throw new IllegalArgumentException("diagonalGaussian: chains " + Shapes.str(z.shape()) + " against parameters "
+                    + Shapes.str(mu.shape()) + ", " + Shapes.str(a.shape()) + ", " + Shapes.str(s.shape()) + " and constants "
+                    + Shapes.str(constant.shape()) + " (from offset 0); they must be [K, B, Z], [B, Z] and [B]");
+        }
+        int k = z.dim(0), b = z.dim(1), d = z.dim(2);
+        Tensor log = empty(k, b), grad = empty(z.shape());
+        kernels.diagonalGaussian(k * b, d, b, buffer(z), z.offset(), buffer(mu), buffer(a), buffer(s), buffer(constant), buffer(log),
+                buffer(grad));
+        return new Density(log, grad);
+    }
+
+    @Override
     public Leapfrog kickDrift(Tensor p, Tensor eps, float scale, Tensor g, Tensor z) {
         requireSameShape("kickDrift", p, g);
         int d = p.dim(p.rank() - 1), chains = p.size() / Math.max(d, 1);

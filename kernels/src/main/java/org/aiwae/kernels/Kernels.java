@@ -170,6 +170,13 @@ public final class Kernels {
         device.launch(KernelCall.of("weighted_sum", Grid.linear(n)).i32(n).buf(a).i32(aoff).f32(ca).buf(b).i32(boff).f32(cb).buf(y).build());
     }
 
+    /** A diagonal Gaussian's log-density and score for {@code n} chain rows of dimension {@code d} (see the kernel). */
+    public void diagonalGaussian(int n, int d, int batch, Buffer z, int zoff, Buffer mu, Buffer a, Buffer s, Buffer constant, Buffer logq,
+                                 Buffer grad) {
+        device.launch(KernelCall.of("diagonal_gaussian", Grid.linear(n)).i32(n).i32(d).i32(batch).buf(z).i32(zoff).buf(mu).buf(a)
+                .buf(s).buf(constant).buf(logq).buf(grad).build());
+    }
+
     /** {@code y[i] = ((z[i] - mu[j]) a[j]) b[j]}, {@code j = i mod inner}; {@code b} may be null (left out). */
     public void scaledDifference(int n, int inner, Buffer z, int zoff, Buffer mu, int muoff, Buffer a, int aoff, Buffer b, int boff,
                                  Buffer y) {

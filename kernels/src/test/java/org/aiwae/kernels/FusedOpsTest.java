@@ -16,7 +16,7 @@ import org.aiwae.engine.random.RandomStream;
 
 /**
  * The fused forms of HMC's, AIS's, the step-size rule's and Adam's fixed patterns ({@link Backend#mix},
- * {@code scaledDifference},
+ * {@code scaledDifference}, {@code diagonalGaussian},
  * {@code kickDrift}, {@code metropolis}, {@code selectInto}, {@code reweight}, {@code adaptStepSizes},
  * {@code adamClock}, {@code adamUpdate}): on every device, one launch each, equal to the composition from the
  * primitives that the interface's defaults give (run on the same device through a backend that overrides
@@ -55,6 +55,14 @@ class FusedOpsTest {
             assertEquals(1, dev.work().since(before).ops(), "one launch");
             close(cpu().scaledDifference(zs, mu, inv, b), fused, composed.scaledDifference(zs.to(dev), mu.to(dev), inv.to(dev), bd));
         }
+        Tensor constant = rng.normal(5);
+        DeviceWork before = dev.work();
+        Backend.Density fusedQ = dev.diagonalGaussian(zs.to(dev), mu.to(dev), inv.to(dev), neg.to(dev), constant.to(dev));
+        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.Density compQ = composed.diagonalGaussian(zs.to(dev), mu.to(dev), inv.to(dev), neg.to(dev), constant.to(dev));
+        Backend.Density cpuQ = cpu().diagonalGaussian(zs, mu, inv, neg, constant);
+        close(cpuQ.logDensity(), fusedQ.logDensity(), compQ.logDensity());
+        close(cpuQ.gradient(), fusedQ.gradient(), compQ.gradient());
         assertThrows(IllegalArgumentException.class, () -> dev.scaledDifference(zs.to(dev), rng.normal(4, 5).to(dev),
                 rng.normal(4, 5).to(dev), null));
         assertThrows(IllegalArgumentException.class, () -> dev.kickDrift(p.to(dev), rng.uniform(N + 1, 1).to(dev), 1f, g.to(dev), null));

@@ -167,6 +167,8 @@ class KernelSourceTest {
             Tensor p = rng.normal(4, 3).to(backend), l = rng.normal(4).to(backend), eps = backend.zeros(1, 1);
             backend.mix(p, 0.5f, p, 0.5f);
             backend.scaledDifference(p.reshape(2, 2, 3), p.rows(0, 2), p.rows(0, 2), p.rows(2, 4));
+            Tensor q = rng.normal(2, 3).to(backend);
+            backend.diagonalGaussian(p.reshape(2, 2, 3), q, q, q, rng.normal(2).to(backend));
             backend.kickDrift(p, eps, 0.5f, p, p);
             Backend.Metropolis m = backend.metropolis(l, p, l, p, l, 1000f, backend.zeros(4));
             backend.selectInto(m.accepted(), p, backend.zeros(4, 3));
@@ -183,7 +185,7 @@ class KernelSourceTest {
     void everyLaunchPassesTheArgumentsItsKernelDeclares() {
         String body = KernelSource.body();
         Map<String, List<Kind>> signatures = bodySignatures(body);
-        assertEquals(20, signatures.size(), "kernels in the body: " + signatures.keySet());
+        assertEquals(21, signatures.size(), "kernels in the body: " + signatures.keySet());
         assertEquals(define(body, "GEMM_TILE"), Kernels.TILE, "sgemm's output block");
         assertEquals(define(body, "GEMM_THREADS"), Kernels.TILE_THREADS, "sgemm's group");
         assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");

@@ -99,6 +99,21 @@ public interface Backend extends Placement, AutoCloseable {
         return b == null ? u : binary(BinaryOp.MUL, u, b);
     }
 
+    /** A log-density per chain and its gradient. */
+    record Density(Tensor logDensity, Tensor gradient) {}
+
+    /**
+     * A diagonal Gaussian's log-density and score at chains {@code z [K, B, Z]}, data point b's from
+     * {@code mu [B, Z]}, {@code a = 1 / sigma}, {@code s = -1 / sigma} and {@code constant [B]}
+     * ({@code -sum log sigma - Z log(2 pi) / 2}): with {@code u = (z - mu) a}, {@code log q = -|u|^2 / 2 + constant}
+     * ({@code [K, B]}) and {@code d log q / dz = u s} ({@code [K, B, Z]}).
+     */
+    default Density diagonalGaussian(Tensor z, Tensor mu, Tensor a, Tensor s, Tensor constant) {
+        Tensor u = scaledDifference(z, mu, a, null);
+        Tensor log = binary(BinaryOp.ADD, binary(BinaryOp.MUL, reduce(ReduceOp.SUM, unary(UnaryOp.SQUARE, u), 2), -0.5f), constant);
+        return new Density(log, binary(BinaryOp.MUL, u, s));
+    }
+
     /** A leapfrog kick's momentum and, after a drift, position. */
     record Leapfrog(Tensor momentum, Tensor position) {}
 
