@@ -123,6 +123,15 @@ KERNEL void sgemm(int M, int N, int K,
     }
 }
 
+// log Bernoulli(x | sigmoid(l)) = x l - softplus(l), and its derivative in l, x - sigmoid(l)
+FUNC float bernoulli_log(float x, float l) {
+    return x * l - (fmaxf(l, 0.0f) + log1pf(expf(-fabsf(l))));
+}
+
+FUNC float bernoulli_grad(float x, float l) {
+    return x - 1.0f / (1.0f + expf(-l));
+}
+
 #define ROW_THREADS 64
 
 // One group of ROW_THREADS per row n of the logits L [N, D], paired with data row n mod B of X [B, D]:
@@ -138,9 +147,9 @@ KERNEL void bernoulli_rows(int N, int D, int B, int Z,
     float acc = 0.0f;
     for (int d = lid; d < D; d += ROW_THREADS) {
         const float v = l[d], xv = x[d];
-        acc += xv * v - (fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v))));
+        acc += bernoulli_log(xv, v);
         if (wantGrad) {
-            G[(size_t) n * D + d] = xv - 1.0f / (1.0f + expf(-v));
+            G[(size_t) n * D + d] = bernoulli_grad(xv, v);
         }
     }
     for (int j = lid; j < Z; j += ROW_THREADS) {
@@ -157,6 +166,161 @@ KERNEL void bernoulli_rows(int N, int D, int B, int Z,
     }
     if (lid == 0) {
         logp[n] = part[0] - Z * HALF_LOG_2PI;
+    }
+}
+
+// ---------------------------------------------------------------- the fused decoder in one launch
+// decoder_rows: log p(x, z) and d/dz of the decoder z -> tanh(W1 z + b1) -> tanh(W2 h1 + b2) -> logits W3 h2 + b3
+// (Bernoulli outputs, standard normal prior; W [out, in] row-major) for DEC_ROWS rows per group of DEC_THREADS
+// work-items, every intermediate in local memory. The work is a list of steps, each one product of DEC_THREADS
+// columns for the group's rows and its epilogue, in this order:
+//   FWD1, FWD2      h1 = tanh(z W1^T + b1), h2 = tanh(h1 W2^T + b2), DEC_THREADS columns a step;
+//   per DEC_THREADS logits: LOGITS (l = h2 W3^T + b3 for those columns: the log-likelihood terms x l - softplus(l)
+//                   per work-item, g3 = x - sigmoid(l)), then BACK3 (g2 += g3 W3 for those rows of W3; after the
+//                   last logits g2 *= 1 - h2^2), DEC_THREADS columns of g2 a step;
+//   BACK2, BACK1    g1 = (g2 W2) (1 - h1^2) in h1's place, dz = g1 W1 - z;
+// then the log-likelihood per row (the work-items' terms added in index order) and the prior. Without wantGrad
+// the BACK steps are left out. One loop runs the steps, so that the group meets the same few barriers in every
+// step (PoCL compiles a barrier inside a branch or in many places into much larger code). Activations are stored
+// k-major (element [k, r] of the DEC_ROWS-row block at k DEC_ROWS + r): a work-item reads one k of every row at
+// once. A work-item owns one output column of a step for all DEC_ROWS rows, and the group stages a DEC_KTILE x
+// DEC_THREADS slice of the weights in Ws, loaded row by row of W (neighbouring work-items read neighbouring
+// words). The host takes this kernel where (Z + H1 + 2 H2 + DEC_THREADS) DEC_ROWS <= DEC_LOCAL
+// (Kernels.decoderFits), else sgemm and bernoulli_rows.
+#define DEC_ROWS 8
+#define DEC_THREADS 256
+#define DEC_KTILE 16
+#define DEC_LOCAL 8064
+
+#define DEC_FWD1 0
+#define DEC_FWD2 1
+#define DEC_LOGITS 2
+#define DEC_BACK3 3
+#define DEC_BACK2 4
+#define DEC_BACK1 5
+
+// Rows n < N of z (zoff, [N, Z]) with data row n mod B of x (xoff, [B, D]): logp[logpoff + n] when wantLogp,
+// grad[gradoff + n Z + j] = d logp / dz_nj when wantGrad. Launched as ceil(N / DEC_ROWS) groups of DEC_THREADS.
+KERNEL void decoder_rows(int N, int B, int Z, int H1, int H2, int D,
+                         GLOBAL const float* RESTRICT W1, int w1off, GLOBAL const float* RESTRICT b1, int b1off,
+                         GLOBAL const float* RESTRICT W2, int w2off, GLOBAL const float* RESTRICT b2, int b2off,
+                         GLOBAL const float* RESTRICT W3, int w3off, GLOBAL const float* RESTRICT b3, int b3off,
+                         GLOBAL const float* RESTRICT Zs, int zoff, GLOBAL const float* RESTRICT X, int xoff,
+                         GLOBAL float* RESTRICT logp, int logpoff, int wantLogp, GLOBAL float* RESTRICT grad, int gradoff,
+                         int wantGrad) {
+    LOCAL float act[DEC_LOCAL];
+    LOCAL float Ws[DEC_KTILE][DEC_THREADS + 1];
+    const int lid = LOCAL_ID_X, row0 = GROUP_ID_X * DEC_ROWS;
+    // act: z^T [Z], h1 [H1] (g1 on the way back), h2 [H2], g2 [H2], then DEC_THREADS columns of g3 (at the end the
+    // work-items' log-likelihood terms), each of DEC_ROWS rows
+    const int oz = 0, o1 = Z * DEC_ROWS, o2 = o1 + H1 * DEC_ROWS, og = o2 + H2 * DEC_ROWS, oc = og + H2 * DEC_ROWS;
+    W1 += w1off; b1 += b1off; W2 += w2off; b2 += b2off; W3 += w3off; b3 += b3off;
+    Zs += zoff; X += xoff;
+    for (int e = lid; e < Z * DEC_ROWS; e += DEC_THREADS) {
+        const int k = e / DEC_ROWS, r = e % DEC_ROWS;
+        act[oz + e] = row0 + r < N ? Zs[(row0 + r) * Z + k] : 0.0f;
+    }
+    LOCAL_BARRIER();
+    // the steps: column blocks of h1, of h2, per block of logits 1 + those of g2, then of g1 and of dz
+    const int n1 = (H1 + DEC_THREADS - 1) / DEC_THREADS, n2 = (H2 + DEC_THREADS - 1) / DEC_THREADS;
+    const int nd = (D + DEC_THREADS - 1) / DEC_THREADS, nz = (Z + DEC_THREADS - 1) / DEC_THREADS;
+    const int per = wantGrad ? 1 + n2 : 1;
+    const int steps = n1 + n2 + nd * per + (wantGrad ? n1 + nz : 0);
+    float acc[DEC_ROWS], ll[DEC_ROWS];
+    UNROLL
+    for (int r = 0; r < DEC_ROWS; r++) ll[r] = 0.0f;
+    for (int s = 0; s < steps; s++) {
+        // which step: its kind, first output column c0 and (BACK3) block of logits d0
+        int kind, c0, d0 = 0, t = s;
+        if (t < n1) {
+            kind = DEC_FWD1; c0 = t * DEC_THREADS;
+        } else if ((t -= n1) < n2) {
+            kind = DEC_FWD2; c0 = t * DEC_THREADS;
+        } else if ((t -= n2) < nd * per) {
+            d0 = t / per * DEC_THREADS;
+            const int u = t % per;
+            kind = u == 0 ? DEC_LOGITS : DEC_BACK3;
+            c0 = u == 0 ? d0 : (u - 1) * DEC_THREADS;
+        } else if ((t -= nd * per) < n1) {
+            kind = DEC_BACK2; c0 = t * DEC_THREADS;
+        } else {
+            kind = DEC_BACK1; c0 = (t - n1) * DEC_THREADS;
+        }
+        // its product: acc[r] (+)= sum_{k < K} act[in + k DEC_ROWS + r] w(k, c0 + lid), where w(k, c) = W[c ld + k] for
+        // the forward steps (W stored [columns, K]) and W[k ld + c] for the backward ones; columns c >= nc read 0
+        const int fwd = kind <= DEC_LOGITS;
+        const int in = kind == DEC_FWD1 ? oz : kind == DEC_FWD2 ? o1 : kind == DEC_LOGITS ? o2
+                     : kind == DEC_BACK3 ? oc : kind == DEC_BACK2 ? og : o1;
+        GLOBAL const float* W = kind == DEC_FWD1 || kind == DEC_BACK1 ? W1 : kind == DEC_FWD2 || kind == DEC_BACK2 ? W2
+                              : kind == DEC_BACK3 ? W3 + d0 * H2 : W3;
+        const int ld = kind == DEC_FWD1 || kind == DEC_BACK1 ? Z : kind == DEC_FWD2 || kind == DEC_BACK2 ? H1 : H2;
+        const int K = kind == DEC_FWD1 ? Z : kind == DEC_FWD2 || kind == DEC_BACK1 ? H1 : kind == DEC_LOGITS || kind == DEC_BACK2 ? H2
+                    : (D - d0 < DEC_THREADS ? D - d0 : DEC_THREADS);
+        const int nc = kind == DEC_FWD1 || kind == DEC_BACK2 ? H1 : kind == DEC_LOGITS ? D : kind == DEC_BACK1 ? Z : H2;
+        const int c = c0 + lid;
+        UNROLL
+        for (int r = 0; r < DEC_ROWS; r++) {
+            acc[r] = kind == DEC_BACK3 && d0 > 0 && c < nc ? act[og + c * DEC_ROWS + r] : 0.0f;
+        }
+        for (int k0 = 0; k0 < K; k0 += DEC_KTILE) {
+            for (int e = lid; e < DEC_KTILE * DEC_THREADS; e += DEC_THREADS) {
+                const int kk = fwd ? e % DEC_KTILE : e / DEC_THREADS, cc = fwd ? e / DEC_KTILE : e % DEC_THREADS;
+                const int k = k0 + kk, cw = c0 + cc;
+                Ws[kk][cc] = (k < K && cw < nc) ? (fwd ? W[cw * ld + k] : W[k * ld + cw]) : 0.0f;
+            }
+            LOCAL_BARRIER();
+            const int kn = K - k0 < DEC_KTILE ? K - k0 : DEC_KTILE;
+            for (int kk = 0; kk < kn; kk++) {
+                const float w = Ws[kk][lid];
+                const int i = in + (k0 + kk) * DEC_ROWS;
+                UNROLL
+                for (int r = 0; r < DEC_ROWS; r++) {
+                    acc[r] = fmaf(act[i + r], w, acc[r]);
+                }
+            }
+            LOCAL_BARRIER();
+        }
+        // its epilogue, for the work-item's column
+        if (c < nc) {
+            UNROLL
+            for (int r = 0; r < DEC_ROWS; r++) {
+                if (kind == DEC_FWD1) {
+                    act[o1 + c * DEC_ROWS + r] = tanhf(acc[r] + b1[c]);
+                } else if (kind == DEC_FWD2) {
+                    act[o2 + c * DEC_ROWS + r] = tanhf(acc[r] + b2[c]);
+                } else if (kind == DEC_LOGITS) {
+                    const float l = acc[r] + b3[c], x = X[((row0 + r) % B) * D + c];
+                    if (wantLogp) {
+                        ll[r] += bernoulli_log(x, l);
+                    }
+                    act[oc + lid * DEC_ROWS + r] = bernoulli_grad(x, l);
+                } else if (kind == DEC_BACK3) {
+                    const float h = act[o2 + c * DEC_ROWS + r];
+                    act[og + c * DEC_ROWS + r] = d0 + DEC_THREADS >= D ? acc[r] * fmaf(-h, h, 1.0f) : acc[r];
+                } else if (kind == DEC_BACK2) {
+                    const float h = act[o1 + c * DEC_ROWS + r];
+                    act[o1 + c * DEC_ROWS + r] = acc[r] * fmaf(-h, h, 1.0f);
+                } else if (row0 + r < N) {
+                    grad[gradoff + (row0 + r) * Z + c] = acc[r] - act[oz + c * DEC_ROWS + r];
+                }
+            }
+        }
+        LOCAL_BARRIER();
+    }
+    // log p per row: the work-items' terms in index order, then the prior
+    UNROLL
+    for (int r = 0; r < DEC_ROWS; r++) act[oc + r * DEC_THREADS + lid] = ll[r];
+    LOCAL_BARRIER();
+    if (wantLogp && lid < DEC_ROWS && row0 + lid < N) {
+        float sum = 0.0f, zz = 0.0f;
+        for (int i = 0; i < DEC_THREADS; i++) {
+            sum += act[oc + lid * DEC_THREADS + i];
+        }
+        for (int k = 0; k < Z; k++) {
+            const float v = act[oz + k * DEC_ROWS + lid];
+            zz += v * v;
+        }
+        logp[logpoff + row0 + lid] = sum - 0.5f * zz - Z * HALF_LOG_2PI;
     }
 }
 

@@ -120,6 +120,20 @@ final class DeviceBuffer implements DeviceStorage {
         owner.device().copy(s.buffer(), srcOffset, buffer(), offset, n);
     }
 
+    /**
+     * Where a kernel on {@code device} finds {@code t} in place: its buffer and offset when it is a tensor on that
+     * device, null when it is on the host; a tensor on another device is an error.
+     */
+    static Kernels.Slice slice(Device device, Tensor t) {
+        if (t.onHost()) {
+            return null;
+        }
+        if (t.deviceStorage() instanceof DeviceBuffer b && b.owner.device() == device) {
+            return new Kernels.Slice(b.buffer(), t.offset());
+        }
+        throw new IllegalArgumentException("a tensor on " + t.placement().name() + " given to a " + device.api() + " kernel");
+    }
+
     /** Copies {@code src} (on the host: an upload; on this device: a device copy) to the start of {@code dst}. */
     static void put(Device device, Device.Buffer dst, Tensor src) {
         if (src.onHost()) {

@@ -5,13 +5,22 @@ import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.kernels.Kernels.Epilogue;
 import org.aiwae.kernels.Kernels.Matrix;
+import org.aiwae.kernels.Kernels.Slice;
 
 /**
- * The fused decoder on a device: log p(x, z) and d/dz for up to {@code maxRows} rows with every
- * intermediate (hidden activations, logits, backward signals) kept in device buffers allocated
- * once. Per call only z goes up and log p and the gradient come back; x goes up when a new batch
- * tensor is passed (the kernel remembers the last one by identity, so a path that reuses its x
- * tensor uploads it once), the weights on {@link #refresh()}.
+ * The fused decoder on a device: log p(x, z) and d/dz for up to {@code maxRows} rows, in one of two launch
+ * sequences chosen at construction.
+ *
+ * <p>One launch ({@code decoder_rows}) where the decoder has two hidden layers whose rows fit a group's local
+ * memory ({@link Kernels#decoderFits}; the model's 50 -> 200 -> 200 -> 784 does): the kernel reads z, x and the
+ * weights where they are and writes log p and the gradient where they go, so with every tensor on this device
+ * an evaluation is that launch and nothing else. Host tensors go through buffers of the kernel's own: x is
+ * uploaded when a new tensor is passed (the last one is remembered by identity), the weights on
+ * {@link #refresh()}.
+ *
+ * <p>Otherwise seven launches (sgemm with bias/tanh epilogues per layer, {@code bernoulli_rows}, sgemm back
+ * through each layer) on intermediates in buffers allocated once, with z, x, the weights and the outputs
+ * copied into and out of the kernel's own buffers.
  */
 final class DeviceDecoderKernel implements DecoderKernel {
     private final Device device;
@@ -19,26 +28,47 @@ final class DeviceDecoderKernel implements DecoderKernel {
     private final TanhMlpDecoder decoder;
     private final int maxRows;
     private final int layers;
-    private final Device.Buffer[] w, b, act, back;
+    private final boolean oneLaunch;
+    /** The kernel's own copies of the weights and biases; null where the one launch reads a device tensor in place. */
+    private final Device.Buffer[] w, b;
+    /** Where the one launch reads each layer's weights and biases (set by {@link #refresh()}). */
+    private final Slice[] wAt, bAt;
+    /** The seven launches' intermediates: act[l] the output of layer l (tanh, or the logits), back[l] d logp / d its pre-activation. */
+    private final Device.Buffer[] act, back;
     private final Device.Buffer z, x, logp, gz;
     private Tensor lastX;
     private int lastXRows;
 
     DeviceDecoderKernel(Kernels kernels, TanhMlpDecoder decoder, int maxRows) {
+        this(kernels, decoder, maxRows, takesOneLaunch(decoder));
+    }
+
+    /** With {@code oneLaunch} false, the seven-launch sequence whatever the decoder (the parity tests run both). */
+    DeviceDecoderKernel(Kernels kernels, TanhMlpDecoder decoder, int maxRows, boolean oneLaunch) {
+        if (oneLaunch && !takesOneLaunch(decoder)) {
+            throw new IllegalArgumentException("decoder_rows takes two hidden layers that fit a group's local memory, not "
+                    + decoder.latent() + " -> ... -> " + decoder.data() + " in " + decoder.layers() + " layers");
+        }
         this.kernels = kernels;
         this.device = kernels.device();
         this.decoder = decoder;
         this.maxRows = maxRows;
         this.layers = decoder.layers();
+        this.oneLaunch = oneLaunch;
         w = new Device.Buffer[layers];
         b = new Device.Buffer[layers];
-        act = new Device.Buffer[layers];  // act[l]: output of layer l (tanh for hidden, logits for the last)
-        back = new Device.Buffer[layers]; // back[l]: d logp / d (pre-activation of layer l); back[last] = x - sigmoid
+        wAt = new Slice[layers];
+        bAt = new Slice[layers];
+        act = new Device.Buffer[oneLaunch ? 0 : layers];
+        back = new Device.Buffer[oneLaunch ? 0 : layers];
         for (int l = 0; l < layers; l++) {
-            w[l] = device.alloc(decoder.weights().get(l).size());
-            b[l] = device.alloc(decoder.biases().get(l).size());
-            act[l] = device.alloc((long) maxRows * out(l));
-            back[l] = device.alloc((long) maxRows * out(l));
+            Tensor wt = decoder.weights().get(l), bt = decoder.biases().get(l);
+            w[l] = oneLaunch && DeviceBuffer.slice(device, wt) != null ? null : device.alloc(wt.size());
+            b[l] = oneLaunch && DeviceBuffer.slice(device, bt) != null ? null : device.alloc(bt.size());
+            if (!oneLaunch) {
+                act[l] = device.alloc((long) maxRows * decoder.width(l));
+                back[l] = device.alloc((long) maxRows * decoder.width(l));
+            }
         }
         z = device.alloc((long) maxRows * decoder.latent());
         x = device.alloc((long) maxRows * decoder.data());
@@ -47,12 +77,22 @@ final class DeviceDecoderKernel implements DecoderKernel {
         refresh();
     }
 
+    /** Whether {@code decoder_rows} takes this decoder: two hidden layers that fit a group's local memory. */
+    static boolean takesOneLaunch(TanhMlpDecoder decoder) {
+        return decoder.layers() == 3 && Kernels.decoderFits(decoder.latent(), decoder.width(0), decoder.width(1));
+    }
+
+    /** Whether evaluations are one launch ({@code decoder_rows}) rather than seven. */
+    boolean oneLaunch() {
+        return oneLaunch;
+    }
+
     private int in(int layer) {
         return decoder.weights().get(layer).dim(1);
     }
 
     private int out(int layer) {
-        return decoder.weights().get(layer).dim(0);
+        return decoder.width(layer);
     }
 
     @Override
@@ -68,18 +108,40 @@ final class DeviceDecoderKernel implements DecoderKernel {
     @Override
     public void refresh() {
         for (int l = 0; l < layers; l++) {
-            Tensor wt = decoder.weights().get(l), bt = decoder.biases().get(l);
-            DeviceBuffer.put(device, w[l], wt);
-            DeviceBuffer.put(device, b[l], bt);
+            wAt[l] = read(decoder.weights().get(l), w[l]);
+            bAt[l] = read(decoder.biases().get(l), b[l]);
         }
+    }
+
+    /** Where a kernel reads {@code t}: in place when {@code own} is null, else copied (uploaded) into {@code own}. */
+    private Slice read(Tensor t, Device.Buffer own) {
+        if (own == null) {
+            return DeviceBuffer.slice(device, t);
+        }
+        DeviceBuffer.put(device, own, t);
+        return new Slice(own, 0);
     }
 
     @Override
     public void logJoint(Tensor zs, Tensor xs, Tensor logpOut, Tensor gradZ) {
         int n = DecoderKernel.checkRows(this, zs, xs, logpOut, gradZ);
+        if (oneLaunch) {
+            Slice zAt = DeviceBuffer.slice(device, zs), lpAt = logpOut == null ? null : DeviceBuffer.slice(device, logpOut);
+            Slice gAt = gradZ == null ? null : DeviceBuffer.slice(device, gradZ);
+            kernels.decoderRows(n, xs.dim(0), decoder.latent(), out(0), out(1), decoder.data(), wAt[0], bAt[0], wAt[1], bAt[1], wAt[2],
+                    bAt[2], zAt != null ? zAt : read(zs, z), data(xs), logpOut == null ? null : lpAt != null ? lpAt : new Slice(logp, 0),
+                    gradZ == null ? null : gAt != null ? gAt : new Slice(gz, 0));
+            if (gradZ != null && gAt == null) {
+                DeviceBuffer.get(device, gz, gradZ, n * decoder.latent());
+            }
+            if (logpOut != null && lpAt == null) {
+                DeviceBuffer.get(device, logp, logpOut, n);
+            }
+            return;
+        }
         DeviceBuffer.put(device, z, zs);
-        useData(xs);
-        evaluate(z, n, xs.dim(0), logp, gradZ == null ? null : gz);
+        data(xs);
+        sevenLaunches(n, xs.dim(0), gradZ != null);
         if (gradZ != null) {
             DeviceBuffer.get(device, gz, gradZ, n * decoder.latent());
         }
@@ -88,31 +150,32 @@ final class DeviceDecoderKernel implements DecoderKernel {
         }
     }
 
-    /** Makes {@code xs [B, D]} the data of the next evaluations (uploaded unless it is the tensor used last). */
-    void useData(Tensor xs) {
+    /** Where a kernel reads the data {@code xs [B, D]}: in place on this device, else uploaded unless it is the tensor uploaded last. */
+    private Slice data(Tensor xs) {
+        Slice at = oneLaunch ? DeviceBuffer.slice(device, xs) : null;
+        if (at != null) {
+            return at;
+        }
         if (xs != lastX || xs.dim(0) != lastXRows) {
             DeviceBuffer.put(device, x, xs);
             lastX = xs;
             lastXRows = xs.dim(0);
         }
+        return new Slice(x, 0);
     }
 
-    /**
-     * log p(x, z) of the {@code n} rows of the device buffer {@code zs} into {@code logpOut}, and the
-     * gradient into {@code gradOut} unless it is null; nothing crosses to the host.
-     */
-    void evaluate(Device.Buffer zs, int n, int batch, Device.Buffer logpOut, Device.Buffer gradOut) {
+    /** log p(x, z) of the {@code n} rows in {@code z} with the data in {@code x} into {@code logp}, and the gradient into {@code gz} when {@code grad}. */
+    private void sevenLaunches(int n, int batch, boolean grad) {
         int latent = decoder.latent(), data = decoder.data();
         // forward: act[l] = tanh(act[l-1] W_l^T + b_l); the last layer gives the logits
-        Device.Buffer in = zs;
+        Device.Buffer in = z;
         for (int l = 0; l < layers; l++) {
             int inW = in(l), outW = out(l);
             kernels.sgemm(n, outW, inW, Matrix.of(in, inW), Matrix.of(w[l], inW).transpose(), Matrix.of(act[l], outW), false,
                     l < layers - 1 ? Epilogue.BIAS_TANH : Epilogue.BIAS, b[l], null);
             in = act[l];
         }
-        boolean grad = gradOut != null;
-        kernels.bernoulliRows(n, data, batch, latent, act[layers - 1], x, zs, back[layers - 1], logpOut, grad);
+        kernels.bernoulliRows(n, data, batch, latent, act[layers - 1], x, z, back[layers - 1], logp, grad);
         if (grad) {
             // backward: back[l-1] = (back[l] W_l) * (1 - act[l-1]^2); d/dz = back[0] W_0 - z
             for (int l = layers - 1; l >= 1; l--) {
@@ -120,18 +183,19 @@ final class DeviceDecoderKernel implements DecoderKernel {
                 kernels.sgemm(n, inW, outW, Matrix.of(back[l], outW), Matrix.of(w[l], inW), Matrix.of(back[l - 1], inW), false,
                         Epilogue.TANH_GRAD, null, act[l - 1]);
             }
-            kernels.sgemm(n, latent, out(0), Matrix.of(back[0], out(0)), Matrix.of(w[0], latent), Matrix.of(gradOut, latent), false,
-                    Epilogue.SUB_AUX, null, zs);
+            kernels.sgemm(n, latent, out(0), Matrix.of(back[0], out(0)), Matrix.of(w[0], latent), Matrix.of(gz, latent), false,
+                    Epilogue.SUB_AUX, null, z);
         }
     }
 
     @Override
     public void close() {
-        for (int l = 0; l < layers; l++) {
-            device.free(w[l]);
-            device.free(b[l]);
-            device.free(act[l]);
-            device.free(back[l]);
+        for (Device.Buffer[] buffers : new Device.Buffer[][] {w, b, act, back}) {
+            for (Device.Buffer buf : buffers) {
+                if (buf != null) {
+                    device.free(buf);
+                }
+            }
         }
         device.free(z);
         device.free(x);

@@ -19,6 +19,12 @@ public final class Kernels {
     public static final int TILE_THREADS = 16;
     /** bernoulli_rows' group size per row ({@code ROW_THREADS} in the body). */
     public static final int ROW_THREADS = 64;
+    /** decoder_rows' rows per group ({@code DEC_ROWS} in the body). */
+    public static final int DECODER_ROWS = 8;
+    /** decoder_rows' group size ({@code DEC_THREADS} in the body): also the logits it takes at a time. */
+    public static final int DECODER_THREADS = 256;
+    /** decoder_rows' local floats for activations ({@code DEC_LOCAL} in the body). */
+    public static final int DECODER_LOCAL = 8064;
 
     private final Device device;
 
@@ -93,6 +99,40 @@ public final class Kernels {
         device.launch(KernelCall.of("bernoulli_rows", Grid.groups(rows, ROW_THREADS))
                 .i32(rows).i32(data).i32(batch).i32(latent)
                 .buf(logits).buf(x).buf(z).buf(g).buf(logp).flag(wantGrad)
+                .build());
+    }
+
+    /** A float array on the device: {@code buffer} from element {@code offset}. */
+    public record Slice(Buffer buffer, int offset) {}
+
+    /**
+     * Whether {@link #decoderRows} takes a decoder {@code latent -> hidden1 -> hidden2 -> data}: its rows' activations
+     * fit a group's local memory (any data width does; it streams the logits).
+     */
+    public static boolean decoderFits(int latent, int hidden1, int hidden2) {
+        return latent > 0 && hidden1 > 0 && hidden2 > 0
+                && ((long) latent + hidden1 + 2L * hidden2 + DECODER_THREADS) * DECODER_ROWS <= DECODER_LOCAL;
+    }
+
+    /**
+     * The decoder {@code z [rows, latent] -> tanh(z W1^T + b1) -> tanh(h1 W2^T + b2) -> logits h2 W3^T + b3} with
+     * Bernoulli outputs and a standard normal prior, whole, in one launch ({@code decoder_rows}): row {@code r} with data
+     * row {@code r mod batch} of {@code x}; {@code logp[r] = log p(x, z_r)} unless {@code logp} is null, {@code grad[r] =
+     * d logp[r] / dz_r} unless {@code grad} is null. Weights are {@code [out, in]} row-major. Requires {@link #decoderFits}.
+     */
+    public void decoderRows(int rows, int batch, int latent, int hidden1, int hidden2, int data, Slice w1, Slice b1, Slice w2,
+                            Slice b2, Slice w3, Slice b3, Slice z, Slice x, Slice logp, Slice grad) {
+        if (!decoderFits(latent, hidden1, hidden2)) {
+            throw new IllegalArgumentException("decoder_rows: " + latent + " -> " + hidden1 + " -> " + hidden2
+                    + " does not fit a group's local memory");
+        }
+        KernelCall.Builder call = KernelCall.of("decoder_rows", Grid.groups((rows + DECODER_ROWS - 1) / DECODER_ROWS, DECODER_THREADS))
+                .i32(rows).i32(batch).i32(latent).i32(hidden1).i32(hidden2).i32(data);
+        for (Slice s : new Slice[] {w1, b1, w2, b2, w3, b3, z, x}) {
+            call.buf(s.buffer()).i32(s.offset());
+        }
+        device.launch(call.buf(logp == null ? null : logp.buffer()).i32(logp == null ? 0 : logp.offset()).flag(logp != null)
+                .buf(grad == null ? null : grad.buffer()).i32(grad == null ? 0 : grad.offset()).flag(grad != null)
                 .build());
     }
 

@@ -1,6 +1,8 @@
 package org.aiwae.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -125,6 +127,103 @@ class DeviceKernelsTest {
             }
         }
         assertNotNull(dev.device().name());
+    }
+
+    /** The decoder's weights and biases moved to {@code placement}. */
+    private static TanhMlpDecoder on(DeviceBackend placement, TanhMlpDecoder d) {
+        return new TanhMlpDecoder(d.weights().stream().map(t -> t.to(placement)).toList(), d.biases().stream().map(t -> t.to(placement)).toList());
+    }
+
+    /** Binary data [batch, data]: about 30% ones. */
+    private static Tensor pixels(RandomStream rng, int batch, int data) {
+        Tensor x = rng.uniform(batch, data);
+        float[] xd = x.data();
+        for (int i = 0; i < xd.length; i++) {
+            xd[i] = xd[i] < 0.3f ? 1 : 0;
+        }
+        return x;
+    }
+
+    /**
+     * The one-launch decoder (decoder_rows) against the seven-launch sequence and the CPU on the model's 50 -> 200 -> 200
+     * -> 784 for 640 rows (K=5 chains x batch 128) and for 1, 7 and 129 rows (one group, one partial group, 16 groups and
+     * a row), row n with data row n mod B, log p with the gradient and the gradient alone. With the weights, z (a view
+     * at an offset), x and the outputs on the device an evaluation is one launch and nothing else, and refresh() is
+     * nothing; with host tensors, the same values through the kernel's own buffers.
+     */
+    @OnEveryDevice
+    void oneLaunchDecoderMatchesSevenLaunchesAndTheCpu(String api) {
+        DeviceBackend dev = backend(api);
+        RandomStream rng = new RandomStream(8);
+        TanhMlpDecoder host = decoder(rng, 50, 200, 784), placed = on(dev, host);
+        int[][] cases = {{640, 128}, {1, 1}, {7, 7}, {129, 43}}; // rows, batch
+        try (DecoderKernel cpu = CpuBackend.INSTANCE.decoder(host, 640);
+             DeviceDecoderKernel one = new DeviceDecoderKernel(dev.kernels(), placed, 640);
+             DeviceDecoderKernel fromHost = new DeviceDecoderKernel(dev.kernels(), host, 640);
+             DeviceDecoderKernel seven = new DeviceDecoderKernel(dev.kernels(), host, 640, false)) {
+            assertTrue(one.oneLaunch() && fromHost.oneLaunch() && !seven.oneLaunch(), "the model's decoder takes the one launch");
+            DeviceWork before = dev.work();
+            one.refresh();
+            assertEquals(0, dev.work().since(before).ops() + dev.work().since(before).hostWrites(), "refresh with the weights on the device");
+            for (int[] c : cases) {
+                int rows = c[0], batch = c[1];
+                String what = api + " " + rows + " rows, batch " + batch;
+                Tensor zAll = rng.normal(rows + 2, 50), z = zAll.rows(2, rows + 2), x = pixels(rng, batch, 784);
+                Tensor lpCpu = Tensor.zeros(rows), gCpu = Tensor.zeros(rows, 50);
+                cpu.logJoint(z, x, lpCpu, gCpu);
+                Tensor lpSeven = Tensor.zeros(rows), gSeven = Tensor.zeros(rows, 50);
+                seven.logJoint(z, x, lpSeven, gSeven);
+                Tensor lpHost = Tensor.zeros(rows), gHost = Tensor.zeros(rows, 50), gOnlyHost = Tensor.zeros(rows, 50);
+                fromHost.logJoint(z, x, lpHost, gHost);
+                fromHost.logJoint(z, x, null, gOnlyHost);
+
+                Tensor zd = zAll.to(dev).rows(2, rows + 2), xd = x.to(dev);
+                Tensor lpDev = dev.zeros(rows), gDev = dev.zeros(rows, 50), gOnly = dev.zeros(rows, 50);
+                before = dev.work();
+                one.logJoint(zd, xd, lpDev, gDev);
+                assertEquals(new DeviceWork(1, 0, 0, 0, 0, 0, 0), dev.work().since(before), what + ": device work of an evaluation");
+                before = dev.work();
+                one.logJoint(zd, xd, null, gOnly);
+                assertEquals(new DeviceWork(1, 0, 0, 0, 0, 0, 0), dev.work().since(before), what + ": device work of a gradient");
+
+                float[] lp = lpDev.toArray(), g = gDev.toArray();
+                for (int i = 0; i < rows; i++) {
+                    double e = lpCpu.get(i);
+                    assertEquals(e, lp[i], 1e-5 * Math.abs(e) + 1e-3, what + " log p[" + i + "] against the cpu");
+                    assertEquals(lpSeven.get(i), lp[i], 1e-5 * Math.abs(e) + 1e-3, what + " log p[" + i + "] against seven launches");
+                    assertEquals(lp[i], lpHost.get(i), 0.0, what + " log p[" + i + "] from host tensors");
+                }
+                assertClose(gCpu.toArray(), g, 1e-4, what + " d/dz against the cpu");
+                assertClose(gSeven.toArray(), g, 1e-4, what + " d/dz against seven launches");
+                assertArrayEquals(g, gOnly.toArray(), what + " d/dz without log p");
+                assertArrayEquals(g, gHost.toArray(), what + " d/dz from host tensors");
+                assertArrayEquals(g, gOnlyHost.toArray(), what + " d/dz without log p from host tensors");
+            }
+        }
+    }
+
+    /** Decoders the one launch does not take run the seven launches, the same values as the CPU. */
+    @OnEveryDevice
+    void decodersBeyondTheOneLaunchFallBackToSeven(String api) {
+        DeviceBackend dev = backend(api);
+        RandomStream rng = new RandomStream(12);
+        TanhMlpDecoder wide = decoder(rng, 20, 400, 30); // (20 + 400 + 800 + 256) x 8 floats: more than a group holds
+        TanhMlpDecoder shallow = new TanhMlpDecoder(List.of(scaled(rng.normal(30, 20), 20)), List.of(rng.normal(30)));
+        for (TanhMlpDecoder d : List.of(wide, shallow)) {
+            assertFalse(DeviceDecoderKernel.takesOneLaunch(d), "one launch for " + d.layers() + " layers");
+            Tensor z = rng.normal(12, 20), x = pixels(rng, 4, 30);
+            Tensor lpCpu = Tensor.zeros(12), gCpu = Tensor.zeros(12, 20), lpDev = Tensor.zeros(12), gDev = Tensor.zeros(12, 20);
+            try (DecoderKernel cpu = CpuBackend.INSTANCE.decoder(d, 12); DecoderKernel gpu = dev.decoder(d, 12)) {
+                cpu.logJoint(z, x, lpCpu, gCpu);
+                DeviceWork before = dev.work();
+                gpu.logJoint(z, x, lpDev, gDev);
+                assertEquals(2L * d.layers() + 1, dev.work().since(before).launches(), api + " launches of " + d.layers() + " layers");
+            }
+            for (int i = 0; i < 12; i++) {
+                assertEquals(lpCpu.get(i), lpDev.get(i), 1e-5 * Math.abs(lpCpu.get(i)) + 1e-3, api + " log p[" + i + "]");
+            }
+            assertClose(gCpu.toArray(), gDev.toArray(), 1e-4, api + " d/dz");
+        }
     }
 
     /**

@@ -156,8 +156,11 @@ class KernelSourceTest {
             backend.sumTo(t, new int[] {3, 1});
             backend.where(backend.zeros(2), t, t);
             new RandomStream(3).normal(backend, 5, 2);
-            try (DecoderKernel k = backend.decoder(d, chains)) {
+            // the fused decoder: one launch, and the seven-launch sequence it falls back to
+            try (DecoderKernel k = backend.decoder(d, chains);
+                 DecoderKernel seven = new DeviceDecoderKernel(backend.kernels(), d, chains, false)) {
                 k.logJoint(rng.normal(chains, latent), rng.uniform(batch, 7), Tensor.zeros(chains), Tensor.zeros(chains, latent));
+                seven.logJoint(rng.normal(chains, latent), rng.uniform(batch, 7), Tensor.zeros(chains), Tensor.zeros(chains, latent));
             }
             // the per-image streams of an evaluation, drawn on the device
             new ChainNoise.PerGroup(3, new long[] {4, 5}, 0).normal(backend, 2, 3);
@@ -189,6 +192,11 @@ class KernelSourceTest {
         assertEquals(define(body, "GEMM_TILE"), Kernels.TILE, "sgemm's output block");
         assertEquals(define(body, "GEMM_THREADS"), Kernels.TILE_THREADS, "sgemm's group");
         assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");
+        assertEquals(define(body, "DEC_ROWS"), Kernels.DECODER_ROWS, "decoder_rows' rows per group");
+        assertEquals(define(body, "DEC_THREADS"), Kernels.DECODER_THREADS, "decoder_rows' group");
+        assertEquals(define(body, "DEC_LOCAL"), Kernels.DECODER_LOCAL, "decoder_rows' local floats");
+        assertTrue(4 * (define(body, "DEC_LOCAL") + define(body, "DEC_KTILE") * (define(body, "DEC_THREADS") + 1)) <= 48 * 1024,
+                "decoder_rows' local arrays fit CUDA's 48 KB of static shared memory per block");
         Set<String> launched = new TreeSet<>();
         for (KernelCall call : everyLaunch()) {
             List<Kind> declared = signatures.get(call.name());
@@ -201,6 +209,8 @@ class KernelSourceTest {
                     int m = first, n = ((KernelCall.Arg.I32) call.args().get(1)).value();
                     assertEquals(new KernelCall.Grid((n + 63) / 64, (m + 63) / 64, 16, 16), g, "sgemm " + m + "x" + n);
                 }
+                case "decoder_rows" -> assertEquals(KernelCall.Grid.groups((first + Kernels.DECODER_ROWS - 1) / Kernels.DECODER_ROWS,
+                        Kernels.DECODER_THREADS), g, "a group per block of rows");
                 case "bernoulli_rows", "reduce_rows" -> assertEquals(KernelCall.Grid.groups(first, Kernels.ROW_THREADS), g, "one group per row");
                 case "reduce_axis" -> assertEquals(KernelCall.Grid.linear(first * ((KernelCall.Arg.I32) call.args().get(2)).value()), g,
                         "one work-item per output");
