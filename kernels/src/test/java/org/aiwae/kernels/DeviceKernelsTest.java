@@ -99,11 +99,7 @@ class DeviceKernelsTest {
             TanhMlpDecoder d = decoder(rng, c[0], c[1], c[2]);
             int rows = c[3] * c[4];
             Tensor z = rng.normal(rows, c[0]);
-            Tensor x = rng.uniform(c[3], c[2]);
-            float[] xd = x.data();
-            for (int i = 0; i < xd.length; i++) {
-                xd[i] = xd[i] < 0.3f ? 1 : 0;
-            }
+            Tensor x = pixels(rng, c[3], c[2]);
             Tensor lpCpu = Tensor.zeros(rows), gCpu = Tensor.zeros(rows, c[0]);
             Tensor lpDev = Tensor.zeros(rows), gDev = Tensor.zeros(rows, c[0]), lpOnly = Tensor.zeros(rows);
             try (DecoderKernel cpu = CpuBackend.INSTANCE.decoder(d, rows + 3); DecoderKernel gpu = dev.decoder(d, rows + 3)) {
