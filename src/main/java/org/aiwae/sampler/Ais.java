@@ -32,18 +32,23 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
 
         /** Each chain's log weight in double (a host read). */
         public double[] logWeights() {
-            float[] s = logWeight.toArray(), c = compensation.toArray();
-            double[] w = new double[s.length];
-            for (int i = 0; i < s.length; i++) {
-                w[i] = (double) s[i] - c[i];
-            }
-            return w;
+            return compensated(logWeight, compensation);
         }
 
         /** The log weights as a float tensor in the chains' memory. */
         public Tensor logWeightTensor() {
             return Backends.of("ais", logWeight, compensation).binary(SUB, logWeight, compensation);
         }
+    }
+
+    /** The values of a float sum kept with Kahan's compensation, {@code sum - compensation}, in double (a host read on a device). */
+    public static double[] compensated(Tensor sum, Tensor compensation) {
+        float[] s = sum.toArray(), c = compensation.toArray();
+        double[] w = new double[s.length];
+        for (int i = 0; i < s.length; i++) {
+            w[i] = (double) s[i] - c[i];
+        }
+        return w;
     }
 
     /** A step's outcome. */

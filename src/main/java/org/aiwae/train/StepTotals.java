@@ -5,6 +5,7 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.objective.Objective;
+import org.aiwae.sampler.Ais;
 
 /**
  * The sums over an epoch's minibatches that the progress line and {@code metrics.jsonl} report: the two losses
@@ -132,12 +133,7 @@ abstract sealed class StepTotals permits StepTotals.Host, StepTotals.Device {
 
             /** The totals, in double (a host read). */
             double[] read() {
-                float[] s = sum.toArray(), c = compensation.toArray();
-                double[] out = new double[s.length];
-                for (int i = 0; i < s.length; i++) {
-                    out[i] = (double) s[i] - c[i];
-                }
-                return out;
+                return Ais.compensated(sum, compensation);
             }
         }
 
