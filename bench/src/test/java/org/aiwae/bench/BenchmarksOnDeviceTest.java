@@ -48,7 +48,9 @@ class BenchmarksOnDeviceTest {
             TrainingStepBenchmark b = new TrainingStepBenchmark();
             b.config = config;
             DeviceWork work = secondInvocation(b, device, b::setup, b::step, b::tearDown);
-            assertEquals(0, work.hostWrites(), config + ": nothing is uploaded in a step: " + work);
+            assertEquals(1, work.hostWrites(), config + ": only the step's random stream key goes up (the batch is there): " + work);
+            assertEquals(4, work.floatsWritten(), config + ": " + work);
+            assertEquals(1, work.hostReads(), config + ": the benchmark waits for the step by reading its loss: " + work);
         }
     }
 
