@@ -174,9 +174,7 @@ class ClusterTest {
     void aShardedEvaluationThroughSparkSubmitEqualsTheUnshardedOne() throws Exception {
         Path run = localGrid().resolve(CELLS.get(1)), whole = unshardedEval(), sharded = tmp.resolve("eval-sharded");
         Path log = tmp.resolve("eval.log");
-        List<String> args = new java.util.ArrayList<>(evalArgs(run, sharded));
-        args.addAll(List.of("--master", cluster.master, "--shards", "3"));
-        assertEquals(0, cluster.submit(args, log), () -> ShardedEvalTest.read(log));
+        assertEquals(0, cluster.submit(shardedEvalArgs(run, sharded), log), () -> ShardedEvalTest.read(log));
         String out = Files.readString(log);
         assertTrue(out.contains("9 images in 3 shards on Spark"), out);
         for (String shard : List.of("test images 0:3", "test images 3:6", "test images 6:9")) {
@@ -253,10 +251,8 @@ class ClusterTest {
     void aWorkerKilledDuringAShardedEvaluation() throws Exception {
         Path run = localGrid().resolve(CELLS.get(1)), want = unshardedEval(), out = tmp.resolve("eval-killed");
         Path log = tmp.resolve("kill-eval.log");
-        List<String> args = new java.util.ArrayList<>(evalArgs(run, out));
-        args.addAll(List.of("--master", cluster.master, "--shards", "3"));
         String shard = "test images 0:3";
-        Process driver = SparkJvm.start(args, log, Map.of("AIWAE_TEST_PAUSE_ONCE", shard));
+        Process driver = SparkJvm.start(shardedEvalArgs(run, out), log, Map.of("AIWAE_TEST_PAUSE_ONCE", shard));
         try {
             long pid = awaitPause(out.resolve(EvalCommand.SHARDS).resolve("test-0-3").resolve(TrainCommand.PAUSED), driver, log);
             int worker = cluster.workerOf(pid);
@@ -291,6 +287,13 @@ class ClusterTest {
             Thread.sleep(100);
         }
         throw new AssertionError("no pause in 240 s: " + ShardedEvalTest.read(log));
+    }
+
+    /** {@link #evalArgs} on the cluster in 3 shards. */
+    static List<String> shardedEvalArgs(Path run, Path out) {
+        List<String> a = new java.util.ArrayList<>(evalArgs(run, out));
+        a.addAll(List.of("--master", cluster.master, "--shards", "3"));
+        return a;
     }
 
     static List<String> evalArgs(Path run, Path out) {
