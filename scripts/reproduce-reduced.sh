@@ -9,7 +9,7 @@ runs=${1:-runs/reduced}
 epochs=${2:-10}
 epochs2d=${3:-5}
 temps=${4:-500}
-data=${AIWAE_DATA:-$root/../shared/data}
+data=${AIWAE_DATA:?set AIWAE_DATA to a folder holding mnist/}
 mkdir -p "$runs"
 train() { # name, epochs, flags...
   local name=$1 n=$2; shift 2

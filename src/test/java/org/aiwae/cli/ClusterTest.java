@@ -319,7 +319,7 @@ class ClusterTest {
     @Test
     void aCellWhoseGpuDoesNotOpenFailsAloneNotTheGrid() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(NULL_CUDA != null,
-                "needs a null CUDA driver: AIWAE_TEST_NULL_CUDA=DIR with DIR/libcuda.so.1 (../shared/tools/null-cuda/build.sh DIR)");
+                "needs a null CUDA driver: AIWAE_TEST_NULL_CUDA=DIR with DIR/libcuda.so.1 (a libcuda.so.1 whose entry points return success at once)");
         Map<String, String> outcome = gpuGrid(tmp.resolve("gpu-runs-1"), List.of("--conf", "spark.executorEnv.NULL_CUDA_DEVICES=1"));
         assertEquals(java.util.Set.of("done", "failed"), new java.util.HashSet<>(outcome.values()), outcome.toString());
     }

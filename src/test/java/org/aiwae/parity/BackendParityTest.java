@@ -15,6 +15,7 @@ import org.aiwae.kernels.DeviceBackend;
 import org.aiwae.kernels.OnEveryBackend;
 import org.aiwae.kernels.OnEveryDevice;
 import org.aiwae.kernels.TestBackends;
+import org.aiwae.kernels.TestData;
 import org.aiwae.kernels.DeviceWork;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Aiwae;
@@ -34,20 +35,11 @@ import org.aiwae.train.TrainingStep;
  * streams, drawn on the device. Runs differ by float32 rounding only (the device sums in other orders).
  */
 class BackendParityTest {
-    private static Tensor binary(RandomStream rng, int n, int d) {
-        Tensor x = rng.uniform(n, d);
-        float[] v = x.data();
-        for (int i = 0; i < v.length; i++) {
-            v[i] = v[i] < 0.2f ? 1 : 0;
-        }
-        return x;
-    }
-
     @OnEveryBackend
     void aisLogLikelihoodsMatchTheCpu(String name) {
         Backend be = TestBackends.get(name);
         MlpVae model = MlpVae.create(784, 200, 50, new RandomStream(1));
-        Tensor x = binary(new RandomStream(3), 12, 784);
+        Tensor x = TestData.binary(new RandomStream(3), 12, 784, 0.2f);
         double[] cpu = new Evaluator(8, 30, 5, 1, 100, Backends.cpu()).logLikelihood(model, x, 2);
         double[] dev = new Evaluator(8, 30, 5, 1, 100, be).logLikelihood(model, x, 2);
         for (int i = 0; i < cpu.length; i++) {
@@ -61,7 +53,7 @@ class BackendParityTest {
         MlpVae model = MlpVae.create(784, 64, 10, new RandomStream(4)).to(be);
         double[] losses = new double[2 * steps];
         try (TrainingStep step = new TrainingStep(model, objective.apply(0))) {
-            Tensor x = binary(new RandomStream(5), 16, 784).to(be);
+            Tensor x = TestData.binary(new RandomStream(5), 16, 784, 0.2f).to(be);
             for (int s = 0; s < steps; s++) {
                 Objective.StepResult r = step.run(x, new RandomStream(6, s, 0), 1e-3);
                 losses[2 * s] = r.loss();
@@ -113,7 +105,7 @@ class BackendParityTest {
         DeviceBackend be = TestBackends.device(name);
         int k = 5, t = 5, batch = 16;
         MlpVae model = MlpVae.create(784, 64, 10, new RandomStream(4)).to(be);
-        Tensor x = binary(new RandomStream(5), batch, 784).to(be);
+        Tensor x = TestData.binary(new RandomStream(5), batch, 784, 0.2f).to(be);
         try (TrainingStep iwae = new TrainingStep(model, new Iwae(k));
              TrainingStep aiwae = new TrainingStep(model, new Aiwae(k, t, 2, Schedule.linear(), be))) {
             iwae.run(x, new RandomStream(1), 1e-3); // warm: kernels compiled, pool filled

@@ -13,6 +13,7 @@ import org.aiwae.kernels.DeviceBackend;
 import org.aiwae.kernels.DeviceWork;
 import org.aiwae.kernels.OnEveryDevice;
 import org.aiwae.kernels.TestBackends;
+import org.aiwae.kernels.TestData;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Aiwae;
 import org.aiwae.objective.Iwae;
@@ -45,7 +46,7 @@ class TrainingStepGraphTest {
             RandomStream data = new RandomStream(5);
             long replays = 0;
             for (int i = 0; i < 7; i++) {
-                Tensor x = binary(data, i == 4 ? 5 : 12);
+                Tensor x = TestData.binary(data, i == 4 ? 5 : 12, 784, 0.13f);
                 RandomStream rng = new RandomStream(9, 100 + i, 0);
                 double lr = i < 3 ? 1e-3 : 3e-4;
                 Objective.StepResult r1 = direct.run(x, rng, lr);
@@ -80,14 +81,4 @@ class TrainingStepGraphTest {
             assertArrayEquals(p.get(i).value().toArray(), q.get(i).value().toArray(), "parameter " + i);
         }
     }
-
-    private static Tensor binary(RandomStream rng, int batch) {
-        Tensor x = rng.uniform(batch, 784);
-        float[] d = x.data();
-        for (int i = 0; i < d.length; i++) {
-            d[i] = d[i] < 0.13f ? 1 : 0;
-        }
-        return x;
-    }
-
 }

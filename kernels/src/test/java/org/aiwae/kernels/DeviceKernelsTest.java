@@ -99,7 +99,7 @@ class DeviceKernelsTest {
             TanhMlpDecoder d = decoder(rng, c[0], c[1], c[2]);
             int rows = c[3] * c[4];
             Tensor z = rng.normal(rows, c[0]);
-            Tensor x = pixels(rng, c[3], c[2]);
+            Tensor x = TestData.binary(rng, c[3], c[2], 0.3f);
             Tensor lpCpu = Tensor.zeros(rows), gCpu = Tensor.zeros(rows, c[0]);
             Tensor lpDev = Tensor.zeros(rows), gDev = Tensor.zeros(rows, c[0]), lpOnly = Tensor.zeros(rows);
             try (DecoderKernel cpu = CpuBackend.INSTANCE.decoder(d, rows + 3); DecoderKernel gpu = dev.decoder(d, rows + 3)) {
@@ -130,16 +130,6 @@ class DeviceKernelsTest {
         return new TanhMlpDecoder(d.weights().stream().map(t -> t.to(placement)).toList(), d.biases().stream().map(t -> t.to(placement)).toList());
     }
 
-    /** Binary data [batch, data]: about 30% ones. */
-    private static Tensor pixels(RandomStream rng, int batch, int data) {
-        Tensor x = rng.uniform(batch, data);
-        float[] xd = x.data();
-        for (int i = 0; i < xd.length; i++) {
-            xd[i] = xd[i] < 0.3f ? 1 : 0;
-        }
-        return x;
-    }
-
     /**
      * The one-launch decoder (decoder_rows) against the seven-launch sequence and the CPU on the model's 50 -> 200 -> 200
      * -> 784 for 640 rows (K=5 chains x batch 128) and for 1, 7 and 129 rows (one group, one partial group, 16 groups and
@@ -164,7 +154,7 @@ class DeviceKernelsTest {
             for (int[] c : cases) {
                 int rows = c[0], batch = c[1];
                 String what = api + " " + rows + " rows, batch " + batch;
-                Tensor zAll = rng.normal(rows + 2, 50), z = zAll.rows(2, rows + 2), x = pixels(rng, batch, 784);
+                Tensor zAll = rng.normal(rows + 2, 50), z = zAll.rows(2, rows + 2), x = TestData.binary(rng, batch, 784, 0.3f);
                 Tensor lpCpu = Tensor.zeros(rows), gCpu = Tensor.zeros(rows, 50);
                 cpu.logJoint(z, x, lpCpu, gCpu);
                 Tensor lpSeven = Tensor.zeros(rows), gSeven = Tensor.zeros(rows, 50);
@@ -212,7 +202,7 @@ class DeviceKernelsTest {
         TanhMlpDecoder shallow = new TanhMlpDecoder(List.of(scaled(rng.normal(30, 20), 20)), List.of(rng.normal(30)));
         for (TanhMlpDecoder d : List.of(wide, shallow)) {
             assertFalse(DeviceDecoderKernel.takesOneLaunch(d), "one launch for " + d.layers() + " layers");
-            Tensor z = rng.normal(12, 20), x = pixels(rng, 4, 30);
+            Tensor z = rng.normal(12, 20), x = TestData.binary(rng, 4, 30, 0.3f);
             Tensor lpCpu = Tensor.zeros(12), gCpu = Tensor.zeros(12, 20), lpDev = Tensor.zeros(12), gDev = Tensor.zeros(12, 20);
             try (DecoderKernel cpu = CpuBackend.INSTANCE.decoder(d, 12); DecoderKernel gpu = dev.decoder(d, 12)) {
                 cpu.logJoint(z, x, lpCpu, gCpu);
