@@ -15,6 +15,9 @@ import org.aiwae.engine.backend.Parallel;
  * {@code (w0, w1)} and {@code (w2, w3)}. A fill of n values uses {@code ceil(n / 4)} blocks and
  * advances the position by that many, so every backend that follows these rules draws the same
  * numbers, in parallel, from the same (seed, id, position).
+ *
+ * <p>A stream is a mutable reader. For independent streams derived from one seed, take a {@link Key}
+ * and split it ({@link Key#stream()} opens the stream a key names).
  */
 public final class RandomStream {
     private static final float INV_2_24 = 1f / (1 << 24);
@@ -58,11 +61,6 @@ public final class RandomStream {
     public float[] keyWords() {
         return new float[] {Float.intBitsToFloat((int) seed), Float.intBitsToFloat((int) (seed >>> 32)),
                 Float.intBitsToFloat((int) id), Float.intBitsToFloat((int) (id >>> 32))};
-    }
-
-    /** An independent stream of the same seed. */
-    public RandomStream fork(long childId) {
-        return new RandomStream(seed, childId, 0);
     }
 
     public long seed() {
