@@ -10,7 +10,7 @@
 # pool traffic. What it does not: the GPU's own launch latency and compute, or waits for it; examples/s here (batch /
 # wall time per step) is the ceiling the host allows, not a GPU figure. The numbers the host computes from
 # device results are meaningless (the model trains on garbage), and the driver must never be used for a check of
-# numbers. docs/performance.md "Host cost of the CUDA path" has the figures and how they were taken.
+# numbers. scripts/README.md "Host cost of the CUDA path" says more; docs/performance.md "Host cost" has the figures.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ $# -lt 1 ] || [ ! -f "$1/libcuda.so.1" ]; then
