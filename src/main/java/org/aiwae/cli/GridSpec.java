@@ -37,7 +37,7 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
      * ({@code batch_size}: {@code --batch-size}); epochs or schedule "paper".
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Train(Integer epochs, String schedule, Integer latent, Integer hidden, Integer batchSize, Integer trainLimit,
+    record Train(Integer epochs, String schedule, Double budget, Integer latent, Integer hidden, Integer batchSize, Integer trainLimit,
                  Integer evalSamples, Integer evalImages) {}
 
     /** {@code aiwae eval}'s protocol for every cell, each key the flag of the same name; absent values are the paper's. */

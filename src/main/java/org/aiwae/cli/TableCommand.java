@@ -192,7 +192,7 @@ final class TableCommand implements Callable<Integer> {
 
     private static String training(EvalReport e) {
         TrainConfig c = e.config();
-        return c.dataset() + ", " + c.epochs() + " epochs (" + c.schedule() + " schedule), latent " + c.latent()
+        return c.dataset() + ", " + c.epochs() + " epochs (" + c.scheduleLabel() + " schedule), latent " + c.latent()
                 + ", evaluated at epoch " + e.epoch();
     }
 

@@ -46,7 +46,7 @@ final class TrainCommand implements Callable<Integer> {
     static final String CURVES = "curves.png";
 
     /** Flags that --resume may change; every other flag must equal the run's config.json. */
-    static final Set<String> CHANGEABLE_ON_RESUME = Set.of("--resume", "--out", "--epochs", "--schedule", "--backend", "--data-dir",
+    static final Set<String> CHANGEABLE_ON_RESUME = Set.of("--resume", "--out", "--epochs", "--schedule", "--budget", "--backend", "--data-dir",
             "--test-fail-once-after-epoch", "--test-pause-once-in-epoch", "--resume-if-started", "--resume-from-last-good");
 
     @Spec
@@ -61,8 +61,13 @@ final class TrainCommand implements Callable<Integer> {
     Integer epochs;
 
     @Option(names = "--schedule", paramLabel = "SCHEDULE",
-            description = "paper: Appendix A's 3,280 epochs exactly; short: the same rates over --epochs N")
+            description = "paper: Appendix A's 3,280 epochs exactly (or --budget F of them); short: the same rates over --epochs N")
     TrainSchedule schedule;
+
+    @Option(names = "--budget", paramLabel = "F",
+            description = "with --schedule paper: run a fraction F in (0, 1] of it, each of its eight stages ceil(3^i F) "
+                    + "epochs at its own rate (0.1: 332 epochs); default: 1")
+    Double budget;
 
     @Option(names = "--learning-rate", paramLabel = "LR",
             description = "the schedule's first learning rate; every later rate scales with it; default: 0.003 on embedded "
@@ -83,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--resume",
             description = "continue the run in --out DIR from its last complete epoch; other flags must equal the run's "
-                    + "configuration, except --epochs, --schedule, --backend and --data-dir")
+                    + "configuration, except --epochs, --schedule, --budget, --backend and --data-dir")
     boolean resume;
 
     @Option(names = "--resume-if-started",
@@ -224,7 +229,7 @@ final class TrainCommand implements Callable<Integer> {
             String given = String.valueOf((Object) o.getValue()), was = String.valueOf(saved.get(field));
             if (!saved.containsKey(field) || !given.equals(was)) {
                 throw new ParameterException(spec.commandLine(), flag + " " + given + " conflicts with the run's " + field + " " + was
-                        + " in " + out.resolve(Checkpoint.CONFIG) + "; --resume may change only --epochs, --schedule, --backend and --data-dir");
+                        + " in " + out.resolve(Checkpoint.CONFIG) + "; --resume may change only --epochs, --schedule, --budget, --backend and --data-dir");
             }
         }
         config = withLength(config);
@@ -233,11 +238,17 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainConfig withLength(TrainConfig c) {
-        if (epochs != null && schedule == TrainSchedule.PAPER) {
-            throw new ParameterException(spec.commandLine(), "give either --epochs N or --schedule paper, not both");
+        if (epochs != null && (schedule == TrainSchedule.PAPER || budget != null)) {
+            throw new ParameterException(spec.commandLine(), "give either --epochs N or --schedule paper"
+                    + (budget != null ? " --budget F" : "") + ", not both");
         }
-        if (schedule == TrainSchedule.PAPER) {
-            return c.withEpochs(TrainSchedule.PAPER_EPOCHS, TrainSchedule.PAPER);
+        if (budget != null && (schedule == TrainSchedule.SHORT || schedule == null && c.schedule() != TrainSchedule.PAPER)) {
+            throw new ParameterException(spec.commandLine(), "--budget is a fraction of --schedule paper; the run's schedule is "
+                    + (schedule != null ? schedule : c.schedule()) + " (add --schedule paper)");
+        }
+        if (schedule == TrainSchedule.PAPER || budget != null) {
+            double b = budget != null ? budget : c.schedule() == TrainSchedule.PAPER ? c.budget() : 1;
+            return Flags.checked(spec, () -> c.withPaperSchedule(b));
         }
         if (epochs != null || schedule == TrainSchedule.SHORT) {
             int n = epochs != null ? epochs : c.schedule() == TrainSchedule.SHORT ? c.epochs() : EMBEDDED_EPOCHS;

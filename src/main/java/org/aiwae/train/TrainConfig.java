@@ -5,7 +5,8 @@ import org.aiwae.objective.EncoderKl;
 
 /**
  * Everything that defines a training run. {@code epochs} is the run's length; with
- * {@code schedule = PAPER} it is 3,280 and the learning rates follow Appendix A exactly.
+ * {@code schedule = PAPER} it is 3,280 and the learning rates follow Appendix A exactly, or, at a
+ * {@code budget} below 1, each of Appendix A's stages is shortened to that fraction (rounded up).
  * Written to and read from {@code config.json} by Jackson (snake_case keys in this order).
  * Invalid values throw IllegalArgumentException whose message starts with the field's name as
  * written in {@code config.json} (e.g. {@code batch_size}), so a caller can name its flag or file.
@@ -13,7 +14,7 @@ import org.aiwae.objective.EncoderKl;
 public record TrainConfig(String dataset, Method method, int samples, int temperatures, int leapfrog,
                           int latent, int hidden, int batchSize, int epochs, TrainSchedule schedule, int trainLimit,
                           long seed, String backend, int evalSamples, int evalImages, EncoderKl encoderKl,
-                          Double learningRate) {
+                          Double learningRate, Double budget) {
 
     public static final int PAPER_EPOCHS = TrainSchedule.PAPER_EPOCHS;
     /** Pixels per image (28 x 28): the width of the model's input and output layers. */
@@ -22,6 +23,14 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
     public static final int MAX_TEMPERATURES = 10_000;
     /** Appendix A's first learning rate; {@code learningRate} scales the whole schedule against it. */
     public static final double PAPER_LEARNING_RATE = 1e-3;
+
+    /** A configuration with the whole paper schedule's length when its schedule is the paper's. */
+    public TrainConfig(String dataset, Method method, int samples, int temperatures, int leapfrog, int latent, int hidden,
+                       int batchSize, int epochs, TrainSchedule schedule, int trainLimit, long seed, String backend,
+                       int evalSamples, int evalImages, EncoderKl encoderKl, Double learningRate) {
+        this(dataset, method, samples, temperatures, leapfrog, latent, hidden, batchSize, epochs, schedule, trainLimit, seed,
+                backend, evalSamples, evalImages, encoderKl, learningRate, null);
+    }
 
     /** A configuration with the paper's learning rates and, for AIWAE's encoder, the sampled KL. */
     public TrainConfig(String dataset, Method method, int samples, int temperatures, int leapfrog, int latent, int hidden,
@@ -33,12 +42,14 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
 
     /**
      * Fails on impossible settings with a message that starts with the field's name. An absent
-     * {@code encoderKl} or {@code learningRate} (a config.json from before these options) means what
-     * such runs trained with: the sampled KL and the paper's rates, so they resume bit for bit.
+     * {@code encoderKl}, {@code learningRate} or {@code budget} (a config.json from before these options)
+     * means what such runs trained with: the sampled KL, the paper's rates and its whole schedule, so
+     * they resume bit for bit.
      */
     public TrainConfig {
         encoderKl = encoderKl == null ? EncoderKl.SAMPLE : encoderKl;
         learningRate = learningRate == null ? PAPER_LEARNING_RATE : learningRate;
+        budget = budget == null ? 1.0 : budget;
         check(dataset != null && org.aiwae.data.Datasets.NAMES.contains(dataset),
                 "dataset '" + dataset + "' is unknown; choose one of " + String.join(", ", org.aiwae.data.Datasets.NAMES));
         check(method != null, "method is missing; choose vae, iwae or aiwae");
@@ -50,8 +61,11 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
         check(batchSize >= 1, "batch_size must be at least 1, got " + batchSize);
         check(epochs >= 1, "epochs must be at least 1, got " + epochs);
         check(schedule != null, "schedule is missing; choose paper or short");
-        check(schedule != TrainSchedule.PAPER || epochs == PAPER_EPOCHS,
-                "schedule paper runs " + PAPER_EPOCHS + " epochs, not " + epochs + " (give only one of epochs and schedule)");
+        check(budget > 0 && budget <= 1, "budget must be in (0, 1], a fraction of the paper's schedule, got " + budget);
+        check(budget == 1 || schedule != TrainSchedule.SHORT, "budget applies to schedule paper; schedule short runs its epochs");
+        int paperEpochs = LearningRates.paperEpochs(budget);
+        check(schedule != TrainSchedule.PAPER || epochs == paperEpochs, "schedule paper" + (budget == 1 ? "" : " at budget " + budget)
+                + " runs " + paperEpochs + " epochs, not " + epochs + " (give only one of epochs and schedule)");
         check(method != Method.AIWAE || temperatures <= MAX_TEMPERATURES, "temperatures (T) must be at most " + MAX_TEMPERATURES
                 + ", got " + temperatures);
         checkSizes(samples, batchSize, latent, hidden);
@@ -94,7 +108,7 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
      * first rate is the paper's 1e-3, scaled so that it starts at {@link #learningRate()}.
      */
     public double learningRate(int e) {
-        double rate = schedule.learningRate(e, epochs);
+        double rate = schedule.learningRate(e, epochs, budget);
         return learningRate == PAPER_LEARNING_RATE ? rate : rate * (learningRate / PAPER_LEARNING_RATE);
     }
 
@@ -103,13 +117,26 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
         return method.key() + " K=" + samples + (method == Method.AIWAE ? " T=" + temperatures + " L=" + leapfrog : "");
     }
 
+    /** The schedule as words: {@code short}, {@code paper} or {@code paper at budget 0.1}. */
+    public String scheduleLabel() {
+        return schedule + (budget == 1 ? "" : " at budget " + budget);
+    }
+
+    /** This run on the paper's schedule at a fraction {@code newBudget} of its length. */
+    public TrainConfig withPaperSchedule(double newBudget) {
+        return new TrainConfig(dataset, method, samples, temperatures, leapfrog, latent, hidden, batchSize,
+                LearningRates.paperEpochs(newBudget), TrainSchedule.PAPER, trainLimit, seed, backend, evalSamples, evalImages,
+                encoderKl, learningRate, newBudget);
+    }
+
+    /** This run over {@code newEpochs} epochs of {@code newSchedule} at the whole budget (the paper's is 3,280 epochs). */
     public TrainConfig withEpochs(int newEpochs, TrainSchedule newSchedule) {
         return new TrainConfig(dataset, method, samples, temperatures, leapfrog, latent, hidden, batchSize, newEpochs,
-                newSchedule, trainLimit, seed, backend, evalSamples, evalImages, encoderKl, learningRate);
+                newSchedule, trainLimit, seed, backend, evalSamples, evalImages, encoderKl, learningRate, 1.0);
     }
 
     public TrainConfig withBackend(String newBackend) {
         return new TrainConfig(dataset, method, samples, temperatures, leapfrog, latent, hidden, batchSize, epochs,
-                schedule, trainLimit, seed, newBackend, evalSamples, evalImages, encoderKl, learningRate);
+                schedule, trainLimit, seed, newBackend, evalSamples, evalImages, encoderKl, learningRate, budget);
     }
 }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import org.aiwae.Keyed;
 
 /**
- * How the learning rate falls over a run: {@code paper} is Appendix A's 3,280 epochs exactly;
- * {@code short} compresses the same decay into the run's {@code epochs} (see {@link LearningRates}).
+ * How the learning rate falls over a run: {@code paper} is Appendix A's 3,280 epochs exactly, or a
+ * fraction of each of its stages (a budget, see {@link LearningRates}); {@code short} compresses the same decay into the run's {@code epochs} (see {@link LearningRates}).
  */
 public enum TrainSchedule implements Keyed {
     PAPER, SHORT;
@@ -24,10 +24,10 @@ public enum TrainSchedule implements Keyed {
         return Keyed.parse(TrainSchedule.class, "schedule", key);
     }
 
-    /** Learning rate for 0-based epoch {@code e} of a run of {@code epochs} epochs. */
-    public double learningRate(int e, int epochs) {
+    /** Learning rate for 0-based epoch {@code e} of a run of {@code epochs} epochs at {@code budget} (paper only). */
+    public double learningRate(int e, int epochs, double budget) {
         return switch (this) {
-            case PAPER -> LearningRates.paper(e);
+            case PAPER -> LearningRates.paper(e, budget);
             case SHORT -> LearningRates.shortened(e, epochs);
         };
     }

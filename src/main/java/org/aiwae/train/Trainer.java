@@ -192,7 +192,7 @@ public final class Trainer {
                 Checkpoint.repair(out);
             }
             log.printf("aiwae: training %s on %s (%d train images, batch %d, %d epochs, %s schedule, backend %s) -> %s%n",
-                    config.label(), config.dataset(), train.count(), config.batchSize(), config.epochs(), config.schedule(),
+                    config.label(), config.dataset(), train.count(), config.batchSize(), config.epochs(), config.scheduleLabel(),
                     backend.name(), out);
             if (epoch >= config.epochs()) {
                 log.println("aiwae: " + out + " already holds " + epoch + " epochs; nothing to do");

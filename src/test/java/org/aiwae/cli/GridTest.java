@@ -137,7 +137,7 @@ class GridTest {
     @Test
     void everyGridKeyIsTheFlagOfTheSameName() {
         GridSpec g = new GridSpec("all", List.of("embedded"), List.of(new GridSpec.Methods("aiwae", List.of(2), List.of(3), List.of(4), null)),
-                1, 7L, new GridSpec.Train(3, "short", 4, 16, 10, 60, 5, 20), new GridSpec.Eval("both", 4, 2, 10, 2, 11, 3, 9L), "cpu");
+                1, 7L, new GridSpec.Train(3, "short", null, 4, 16, 10, 60, 5, 20), new GridSpec.Eval("both", 4, 2, 10, 2, 11, 3, 9L), "cpu");
         GridSpec.Cell cell = g.cells(Path.of("all.json")).get(0);
         TrainConfig t = ((TrainCommand) command(g.trainArgs(cell, dir, null, true))).freshConfig();
         assertEquals(List.of(3, TrainSchedule.SHORT, 4, 16, 10, 60, 5, 20, 2, 3, 4, 7L),

@@ -204,6 +204,12 @@ class HostileInputTest {
         t.add(train("--method", "gan", "gan"));
         t.add(train("--encoder-kl", "analytic", "applies to aiwae only"));
         t.add(train("--schedule", "paper", "give either --epochs N or --schedule paper"));
+        t.add(train("--budget", "0.1", "give either --epochs N or --schedule paper --budget F"));
+        t.add(c("train --budget on the short schedule", "--budget", "fraction of --schedule paper", "train", "--dataset", "embedded",
+                "--budget", "0.1", "--out", "{dest}"));
+        t.add(c("train --budget 0", "--budget", "must be in (0, 1]", "train", "--schedule", "paper", "--budget", "0", "--out", "{dest}"));
+        t.add(c("train --budget 2", "--budget", "must be in (0, 1]", "train", "--schedule", "paper", "--budget", "2", "--out", "{dest}"));
+        t.add(c("train --budget NaN", "--budget", "must be in (0, 1]", "train", "--schedule", "paper", "--budget", "NaN", "--out", "{dest}"));
         t.add(train("--backend", "tpu", "unknown backend"));
         t.add(train("--seed", "99999999999999999999", "is not a long"));
         t.add(train("--sampels", "3", "did you mean --samples?"));

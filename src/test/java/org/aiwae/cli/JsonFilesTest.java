@@ -62,18 +62,19 @@ class JsonFilesTest {
     void configRoundTripsWithFixedKeyOrder() {
         String json = Json.write(CONFIG);
         assertEquals(List.of("dataset", "method", "samples", "temperatures", "leapfrog", "latent", "hidden", "batch_size", "epochs",
-                "schedule", "train_limit", "seed", "backend", "eval_samples", "eval_images", "encoder_kl", "learning_rate"), keys(json));
+                "schedule", "train_limit", "seed", "backend", "eval_samples", "eval_images", "encoder_kl", "learning_rate", "budget"), keys(json));
         assertTrue(json.contains("\"method\":\"aiwae\"") && json.contains("\"schedule\":\"short\""), json);
         TrainConfig analytic = new TrainConfig("embedded", Method.AIWAE, 5, 5, 5, 50, 200, 20, 20, TrainSchedule.SHORT, 0, 7, "cpu",
                 50, 100, org.aiwae.objective.EncoderKl.ANALYTIC, 3e-3);
         assertTrue(Json.write(analytic).contains("\"encoder_kl\":\"analytic\",\"learning_rate\":0.003"), Json.write(analytic));
         assertEquals(analytic, roundTrip(analytic, TrainConfig.class));
         // a config.json from before --encoder-kl and --learning-rate: the sampled KL and the paper's rates, as it trained
-        String old = json.replaceAll(",\"encoder_kl\":\"[a-z]+\",\"learning_rate\":[0-9.eE-]+", "");
+        String old = json.replaceAll(",\"encoder_kl\":\"[a-z]+\",\"learning_rate\":[0-9.eE-]+,\"budget\":[0-9.eE-]+", "");
         assertFalse(old.contains("encoder_kl"), old);
         TrainConfig before = Json.read(old.getBytes(StandardCharsets.UTF_8), TrainConfig.class, "old", false);
         assertEquals(org.aiwae.objective.EncoderKl.SAMPLE, before.encoderKl());
         assertEquals(TrainConfig.PAPER_LEARNING_RATE, before.learningRate());
+        assertEquals(1.0, before.budget(), "a config.json from before --budget ran the whole schedule");
         String typo = json.replace("\"encoder_kl\":\"sample\"", "\"encoder_kl\":\"exact\"");
         org.aiwae.AiwaeException e = org.junit.jupiter.api.Assertions.assertThrows(org.aiwae.AiwaeException.class,
                 () -> Json.read(typo.getBytes(StandardCharsets.UTF_8), TrainConfig.class, "typo", false));
@@ -83,6 +84,10 @@ class JsonFilesTest {
                 TrainSchedule.PAPER, 10, Long.MAX_VALUE, "auto", 1, 1);
         assertEquals(paper, roundTrip(paper, TrainConfig.class));
         assertEquals(Json.write(paper), Json.write(roundTrip(paper, TrainConfig.class)), "same bytes again");
+        TrainConfig tenth = paper.withPaperSchedule(0.1);
+        assertEquals(332, tenth.epochs());
+        assertEquals(tenth, roundTrip(tenth, TrainConfig.class));
+        assertEquals("paper at budget 0.1", tenth.scheduleLabel());
     }
 
     @Test

@@ -210,4 +210,35 @@ class TrainingTest {
         assertEquals(LearningRates.rate(1), LearningRates.shortened(2, 16), 1e-12);
         assertEquals(1e-4, LearningRates.shortened(15, 16), 1e-12);
     }
+
+    @Test
+    void aBudgetShortensEveryStageOfThePaperSchedule() {
+        assertEquals(TrainSchedule.PAPER_EPOCHS, LearningRates.paperEpochs(1));
+        int[] tenth = {1, 1, 1, 3, 9, 25, 73, 219};
+        int[] half = {1, 2, 5, 14, 41, 122, 365, 1094};
+        int start = 0;
+        for (int i = 0; i < LearningRates.STAGES; i++) {
+            assertEquals(tenth[i], LearningRates.stageEpochs(i, 0.1), "stage " + i + " at 0.1");
+            assertEquals(half[i], LearningRates.stageEpochs(i, 0.5), "stage " + i + " at 0.5");
+            assertEquals((int) Math.pow(3, i), LearningRates.stageEpochs(i, 1), "stage " + i + " whole");
+            assertEquals(1, LearningRates.stageEpochs(i, 1e-6), "every stage keeps an epoch");
+            assertEquals(LearningRates.rate(i), LearningRates.paper(start, 0.1), 0, "first epoch of stage " + i);
+            start += tenth[i];
+            assertEquals(LearningRates.rate(i), LearningRates.paper(start - 1, 0.1), 0, "last epoch of stage " + i);
+        }
+        assertEquals(332, LearningRates.paperEpochs(0.1));
+        assertEquals(3, LearningRates.stageEpochs(2, 1 / 3.0), "9 x 1/3 is 3, not 4");
+        TrainConfig c = new TrainConfig("embedded", Method.IWAE, 1, 2, 1, 8, 64, 20, TrainSchedule.PAPER_EPOCHS, TrainSchedule.PAPER,
+                300, 11, "cpu", 20, 50).withPaperSchedule(0.1);
+        assertEquals(332, c.epochs());
+        assertEquals(LearningRates.rate(7), c.learningRate(331), 0);
+        assertEquals(LearningRates.rate(6), c.learningRate(112), 0, "1+1+1+3+9+25+73 = 113 epochs before the last stage");
+        assertEquals(LearningRates.rate(7), c.learningRate(113), 0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TrainConfig("embedded", Method.IWAE, 1, 2,
+                1, 8, 64, 20, 330, TrainSchedule.PAPER, 300, 11, "cpu", 20, 50, null, null, 0.1));
+        assertTrue(e.getMessage().startsWith("schedule paper at budget 0.1 runs 332 epochs, not 330"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new TrainConfig("embedded", Method.IWAE, 1, 2,
+                1, 8, 64, 20, 30, TrainSchedule.SHORT, 300, 11, "cpu", 20, 50, null, null, 0.1));
+        assertTrue(e.getMessage().startsWith("budget applies to schedule paper"), e.getMessage());
+    }
 }
