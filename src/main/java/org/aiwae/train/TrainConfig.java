@@ -59,9 +59,9 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
         check(latent >= 1, "latent must be at least 1, got " + latent);
         check(hidden >= 1, "hidden must be at least 1, got " + hidden);
         check(batchSize >= 1, "batch_size must be at least 1, got " + batchSize);
+        check(budget > 0 && budget <= 1, "budget must be in (0, 1], a fraction of the paper's schedule, got " + budget);
         check(epochs >= 1, "epochs must be at least 1, got " + epochs);
         check(schedule != null, "schedule is missing; choose paper or short");
-        check(budget > 0 && budget <= 1, "budget must be in (0, 1], a fraction of the paper's schedule, got " + budget);
         check(budget == 1 || schedule != TrainSchedule.SHORT, "budget applies to schedule paper; schedule short runs its epochs");
         int paperEpochs = LearningRates.paperEpochs(budget);
         check(schedule != TrainSchedule.PAPER || epochs == paperEpochs, "schedule paper" + (budget == 1 ? "" : " at budget " + budget)
