@@ -10,9 +10,9 @@ import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.random.ChainNoise;
+import org.aiwae.model.Annealer;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.Posterior;
-import org.aiwae.sampler.Annealer;
 import org.aiwae.sampler.Schedule;
 import org.aiwae.sampler.StepSizes;
 

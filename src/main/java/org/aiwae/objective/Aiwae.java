@@ -10,10 +10,10 @@ import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
+import org.aiwae.model.Annealer;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.Posterior;
 import org.aiwae.sampler.Ais;
-import org.aiwae.sampler.Annealer;
 import org.aiwae.sampler.Schedule;
 import org.aiwae.sampler.StepSizes;
 

@@ -17,6 +17,7 @@ import org.aiwae.engine.random.RandomStream;
 import org.aiwae.kernels.OnEveryBackend;
 import org.aiwae.kernels.TestBackends;
 import org.aiwae.model.DiagonalGaussian;
+import org.aiwae.model.Annealer;
 import org.aiwae.model.MlpVae;
 import org.junit.jupiter.api.Test;
 

@@ -6,7 +6,7 @@ import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
-import org.aiwae.sampler.Annealer;
+import org.aiwae.model.Annealer;
 import org.aiwae.sampler.StepSizes;
 import org.openjdk.jmh.annotations.*;
 

@@ -5,10 +5,10 @@ import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.random.RandomStream;
+import org.aiwae.model.Annealer;
 import org.aiwae.model.DiagonalGaussian;
 import org.aiwae.model.MlpVae;
 import org.aiwae.sampler.Ais;
-import org.aiwae.sampler.Annealer;
 
 /**
  * The paper's model (784-200-200-50 and back) with binary data on a backend, and chains from q(z|x)

@@ -1,4 +1,4 @@
-package org.aiwae.sampler;
+package org.aiwae.model;
 
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Ops;
@@ -11,12 +11,13 @@ import org.aiwae.engine.backend.UnaryOp;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.engine.random.ChainNoise;
-import org.aiwae.model.DiagonalGaussian;
-import org.aiwae.model.LatentVariableModel;
-import org.aiwae.model.Posterior;
+import org.aiwae.sampler.Ais;
+import org.aiwae.sampler.Hmc;
+import org.aiwae.sampler.LogDensity;
+import org.aiwae.sampler.StepSizes;
 
 /**
- * {@link Ais} from {@code q(z|x)} to {@code p(x, z)} for a model and a batch, wherever the batch
+ * The paper's annealing for a latent-variable model: {@link Ais} from {@code q(z|x)} to {@code p(x, z)} for a model and a batch, wherever the batch
  * lives: K chains per data point, laid out {@code [K, B]} (chain n belongs to data point
  * {@code n mod B}). Both densities come from autodiff on the model's own ops (a diagonal Gaussian q in
  * closed form); where the model
