@@ -2,7 +2,7 @@
 # Wall times of a grid on Spark's standalone cluster on this machine, for docs/performance.md. A 4-cell grid (IWAE
 # K=1 and K=5 x 2 repeats on the embedded data, the small grid's model, 4 epochs, a reduced evaluation of 50 test
 # and 50 training images) runs
-#   1. cell after cell without Spark: each cell's train and eval command lines (grid --dry-run) in fresh JVMs,
+#   1. cell after cell without Spark: each cell's train and eval command lines (grid --dry-run --json) in fresh JVMs,
 #      one compute thread each (AIWAE_THREADS=1), one after the other;
 #   2. on local[2] (two tasks at once in the driver's JVM);
 #   3. on a standalone cluster of 2 one-core workers (bin/aiwae cluster start --workers 2 --cores 1);
@@ -39,17 +39,18 @@ record() { results+=("$(printf '%-44s %8.1f s' "$1" "$2")"); echo "cluster-bench
 aside() { mv "$runs" "$out/runs-$1"; }
 
 sequential() { # GRID LABEL: every cell's train and eval commands, one after the other
-  local t0 cmds
+  local t0 cmds label=$2
   rm -rf "$runs"
-  cmds=$("$aiwae" grid "$1" --dry-run --runs "$runs" 2>/dev/null | sed -n 's/^  aiwae //p')
+  # one shell-quoted argument list per line: each cell's train, then its eval
+  cmds=$("$aiwae" grid "$1" --dry-run --json --runs "$runs" | jq -r '.cells[] | (.train, .eval) | map(@sh) | join(" ")')
   mkdir -p "$runs"
   t0=$(now)
   while IFS= read -r c; do
-    # shellcheck disable=SC2086  # the grid's command lines have no spaces inside their arguments
-    AIWAE_THREADS=1 "$aiwae" $c >>"$out/$2.log" 2>&1
+    eval "set -- $c"
+    AIWAE_THREADS=1 "$aiwae" "$@" >>"$out/$label.log" 2>&1
   done <<<"$cmds"
-  record "$2" "$(took "$t0")"
-  aside "$2"
+  record "$label" "$(took "$t0")"
+  aside "$label"
 }
 
 grid() { # GRID MASTER LABEL

@@ -52,6 +52,11 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
             return dataset + "-" + method + "-k" + k + (t == null ? "" : "-t" + t + "-l" + l);
         }
 
+        /** The cell's name: {@code CONFIG/seed-S}, its folder under the runs folder. */
+        String name() {
+            return config() + "/seed-" + seed;
+        }
+
         /** The configuration as a column head: {@code AIWAE K=5 T=5 L=5}. */
         String label() {
             return method.toUpperCase() + " K=" + k + (t == null ? "" : " T=" + t + " L=" + l);
@@ -111,7 +116,7 @@ record GridSpec(String name, List<String> datasets, List<Methods> methods, int r
         }
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (Cell c : cells) {
-            String where = c.config() + "/seed-" + c.seed();
+            String where = c.name();
             need(seen.add(where), file, "cell " + where + " appears twice (a dataset, method entry or k, t, l value is repeated); "
                     + "each cell trains into a folder of its own");
         }

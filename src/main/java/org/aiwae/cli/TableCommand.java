@@ -8,11 +8,15 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.aiwae.AiwaeException;
+import java.util.Map;
 import org.aiwae.eval.Evaluator;
+import org.aiwae.eval.ResultsFile;
+import org.aiwae.eval.Sample;
 import org.aiwae.io.Json;
 import org.aiwae.train.Method;
 import org.aiwae.train.TrainConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code aiwae table DIR...}: the evaluations of several runs as a Markdown table in the layout of the paper's Table 1. */
@@ -26,18 +30,160 @@ final class TableCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", arity = "1..*", description = "run folders with an eval.json, or one grid runs folder")
     List<Path> dirs;
 
+    @Option(names = "--se", description = "also the sampling errors, from the per-image results beside each eval.json "
+            + "(eval-test.jsonl, eval-train.jsonl): per run the NLL's standard error, the variational gap's paired one and the "
+            + "generalisation gap's; per difference between two runs the mean NLL difference with its paired standard error over "
+            + "the images both evaluated, and the unpaired one. Run folders: each against the first; a grid folder: each AIWAE "
+            + "cell against the IWAE cell of the same dataset, K and seed (else that configuration's first evaluated repeat)")
+    boolean se;
+
     @Override
     public Integer call() {
         if (dirs.size() == 1 && Files.isRegularFile(dirs.get(0).resolve(GridCommand.GRID))) {
-            System.out.print(gridTables(dirs.get(0)));
+            String tables = gridTables(dirs.get(0));
+            System.out.print(se ? tables + gridErrors(dirs.get(0)) : tables);
             return 0;
         }
         List<EvalReport> evals = new ArrayList<>();
+        List<PerImage> runs = new ArrayList<>();
         for (Path d : dirs) {
             evals.add(read(d));
+            if (se) {
+                runs.add(PerImage.read(d.toString(), d, evals.get(evals.size() - 1)));
+            }
         }
-        System.out.print(markdown(evals));
+        String table = markdown(evals);
+        if (se) {
+            List<PerImage[]> pairs = new ArrayList<>();
+            for (int i = 1; i < runs.size(); i++) {
+                pairs.add(new PerImage[] {runs.get(i), runs.get(0)});
+            }
+            table += errors(runs, pairs);
+        }
+        System.out.print(table);
         return 0;
+    }
+
+    /**
+     * A run's per-image results for each split its eval.json summarises, exactly the images it summarises
+     * (a results file may hold more, from an evaluation of a larger range).
+     */
+    record PerImage(String name, Map<String, Map<Integer, ResultsFile.ImageResult>> splits) {
+        private static final java.util.regex.Pattern RANGE = java.util.regex.Pattern.compile("([0-9]{1,9}):([0-9]{1,9})");
+
+        static PerImage read(String name, Path dir, EvalReport report) {
+            Map<String, Map<Integer, ResultsFile.ImageResult>> splits = new java.util.LinkedHashMap<>();
+            for (String split : List.of("test", "train")) {
+                EvalReport.SplitResult s = report.split(split);
+                if (s == null) {
+                    continue;
+                }
+                java.util.regex.Matcher m = s.imageRange() == null ? null : RANGE.matcher(s.imageRange());
+                if (m == null || !m.matches()) {
+                    throw new AiwaeException(dir.resolve(EvalCommand.REPORT) + ": " + split + " image_range must be A:B, got "
+                            + Json.write(s.imageRange()));
+                }
+                int from = Integer.parseInt(m.group(1)), to = Integer.parseInt(m.group(2));
+                Path file = dir.resolve(EvalCommand.resultsName(split));
+                Map<Integer, ResultsFile.ImageResult> all = ResultsFile.read(file), chosen = new java.util.TreeMap<>();
+                for (int i = from; i < to; i++) {
+                    if (all.containsKey(i)) {
+                        chosen.put(i, all.get(i));
+                    }
+                }
+                if (chosen.size() != s.images() || to - from != s.images()) {
+                    throw new AiwaeException(file + " holds " + chosen.size() + " of the " + s.images() + " images (" + s.imageRange()
+                            + ") that " + dir.resolve(EvalCommand.REPORT) + " summarises; --se needs the results of each of them");
+                }
+                splits.put(split, chosen);
+            }
+            return new PerImage(name, splits);
+        }
+
+        /** One split's NLL values, or of the images listed only. */
+        double[] nll(String split, java.util.Collection<Integer> images) {
+            Map<Integer, ResultsFile.ImageResult> r = splits.get(split);
+            return images.stream().mapToDouble(i -> r.get(i).nll()).toArray();
+        }
+    }
+
+    /** {@code table --se} over a grid folder: every evaluated cell, and each AIWAE cell against its IWAE cell. */
+    static String gridErrors(Path root) {
+        Path gridFile = root.resolve(GridCommand.GRID);
+        GridSpec grid = Json.read(gridFile, GridSpec.class);
+        List<GridSpec.Cell> evaluated = new ArrayList<>();
+        Map<String, PerImage> runs = new java.util.LinkedHashMap<>();
+        for (GridSpec.Cell c : grid.cells(gridFile)) {
+            if (Files.isRegularFile(c.dir(root).resolve(EvalCommand.REPORT))) {
+                evaluated.add(c);
+                runs.put(c.name(), PerImage.read(c.name(), c.dir(root), read(c.dir(root))));
+            }
+        }
+        List<PerImage[]> pairs = new ArrayList<>();
+        for (GridSpec.Cell c : evaluated) {
+            if (!c.method().equals(Method.AIWAE.key())) {
+                continue;
+            }
+            evaluated.stream()
+                    .filter(b -> b.method().equals(Method.IWAE.key()) && b.dataset().equals(c.dataset()) && b.k() == c.k())
+                    .min(java.util.Comparator.comparing((GridSpec.Cell b) -> b.seed() != c.seed()))
+                    .ifPresent(b -> pairs.add(new PerImage[] {runs.get(c.name()), runs.get(b.name())}));
+        }
+        return errors(new ArrayList<>(runs.values()), pairs);
+    }
+
+    /** The two tables of --se: per run, and per pair (run, against). */
+    static String errors(List<PerImage> runs, List<PerImage[]> pairs) {
+        StringBuilder sb = new StringBuilder("## Sampling errors over images\n\n"
+                + "se = per-image sd / sqrt(n). A difference between two runs evaluated on the same images (and binarisations) "
+                + "has the paired se, sd of the per-image differences / sqrt(n), the right error for it; the unpaired "
+                + "sqrt(se1^2 + se2^2) is given for comparison. The generalisation gap's se is unpaired (different images).\n\n"
+                + "| run | n | NLL test (se) | per-image sd | NLL train (se) | var gap (paired se) | gen gap (se) |\n"
+                + "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (PerImage r : runs) {
+            Map<Integer, ResultsFile.ImageResult> test = r.splits().get("test"), train = r.splits().get("train");
+            Sample nll = test == null ? null : Sample.of(r.nll("test", test.keySet()));
+            Sample nt = train == null ? null : Sample.of(r.nll("train", train.keySet()));
+            Sample gap = test == null ? null : Sample.of(test.values().stream().mapToDouble(x -> x.nvlb() - x.nll()).toArray());
+            sb.append("| ").append(r.name())
+                    .append(" | ").append(nll == null ? "-" : nll.n())
+                    .append(" | ").append(nll == null ? "-" : withSe(nll.mean(), nll.se()))
+                    .append(" | ").append(nll == null ? "-" : cell(nll.sd()))
+                    .append(" | ").append(nt == null ? "-" : withSe(nt.mean(), nt.se()))
+                    .append(" | ").append(gap == null ? "-" : withSe(gap.mean(), gap.se()))
+                    .append(" | ").append(nll == null || nt == null ? "-" : withSe(nll.mean() - nt.mean(), Sample.unpairedSe(nll, nt)))
+                    .append(" |\n");
+        }
+        sb.append("\n| run | against | split | images in common | NLL difference | paired se | unpaired se |\n"
+                + "| --- | --- | --- | ---: | ---: | ---: | ---: |\n");
+        for (PerImage[] p : pairs) {
+            for (String split : List.of("test", "train")) {
+                Map<Integer, ResultsFile.ImageResult> a = p[0].splits().get(split), b = p[1].splits().get(split);
+                if (a == null || b == null) {
+                    continue;
+                }
+                java.util.SortedSet<Integer> common = new java.util.TreeSet<>(a.keySet());
+                common.retainAll(b.keySet());
+                double[] x = p[0].nll(split, common), y = p[1].nll(split, common), d = new double[common.size()];
+                for (int i = 0; i < d.length; i++) {
+                    d[i] = x[i] - y[i];
+                }
+                Sample diff = Sample.of(d);
+                sb.append("| ").append(p[0].name()).append(" | ").append(p[1].name()).append(" | ").append(split).append(" | ")
+                        .append(common.size()).append(" | ").append(common.isEmpty() ? "-" : String.format("%+.2f", diff.mean())).append(" | ")
+                        .append(se(diff.se())).append(" | ").append(se(Sample.unpairedSe(Sample.of(x), Sample.of(y)))).append(" |\n");
+            }
+        }
+        return sb.append('\n').toString();
+    }
+
+    /** {@code mean (se)}, with a dash for an se that does not exist (fewer than two images). */
+    private static String withSe(double mean, double se) {
+        return cell(mean) + " (" + se(se) + ")";
+    }
+
+    private static String se(double se) {
+        return Double.isNaN(se) ? "-" : cell(se);
     }
 
     /** A run's eval.json (fields a newer version added are ignored). */
@@ -176,14 +322,10 @@ final class TableCommand implements Callable<Integer> {
                 sb.append(" - |");
                 continue;
             }
-            double mean = v.stream().mapToDouble(Double::doubleValue).sum() / v.size();
-            sb.append(' ').append(cell(mean));
+            Sample sample = Sample.of(v.stream().mapToDouble(Double::doubleValue).toArray());
+            sb.append(' ').append(cell(sample.mean()));
             if (sd) {
-                double ss = 0;
-                for (double x : v) {
-                    ss += (x - mean) * (x - mean);
-                }
-                sb.append(v.size() > 1 ? " (" + cell(Math.sqrt(ss / (v.size() - 1))) + ")" : " (-)");
+                sb.append(v.size() > 1 ? " (" + cell(sample.sd()) + ")" : " (-)");
             }
             sb.append(" |");
         }

@@ -113,14 +113,46 @@ public final class ResultsFile implements AutoCloseable {
         while (buf.hasRemaining() && channel.read(buf, buf.position()) >= 0) {
             // read it all
         }
-        // complete lines end with '\n'; bytes after the last one are a line torn by a kill
+        long keep = parse(file, buf.array(), buf.position(), header, results);
+        if (keep == 0) {
+            channel.truncate(0);
+            write(Json.write(header) + "\n");
+            syncFolder(file.toAbsolutePath().getParent()); // the new file's name survives a crash too
+        } else if (keep < size) {
+            channel.truncate(keep);
+            channel.force(true);
+        }
+    }
+
+    /**
+     * The complete image lines of a results file, read without writing or locking it (for reports over
+     * finished evaluations); a missing file, or one that is not a results file, is one line naming it.
+     */
+    public static Map<Integer, ImageResult> read(Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new AiwaeException("cannot read " + file + ": " + org.aiwae.io.IoErrors.describe(e));
+        }
+        TreeMap<Integer, ImageResult> into = new TreeMap<>();
+        parse(file, bytes, bytes.length, null, into);
+        return java.util.Collections.unmodifiableMap(into);
+    }
+
+    /**
+     * Parses the first {@code length} bytes of a results file into {@code into}: the header (compared with
+     * {@code wanted} unless null), then the image lines. Only lines that end with '\n' count; bytes after the
+     * last one, or a last complete line that is not a result, are a line torn by a kill and dropped. Returns
+     * the length of the part kept (0: no header yet).
+     */
+    private static long parse(Path file, byte[] all, int length, Header wanted, Map<Integer, ImageResult> into) {
         List<byte[]> lines = new java.util.ArrayList<>();
-        byte[] all = buf.array();
-        for (int from = 0, nl; from < buf.position(); from = nl + 1) {
-            for (nl = from; nl < buf.position() && all[nl] != '\n'; nl++) {
+        for (int from = 0, nl; from < length; from = nl + 1) {
+            for (nl = from; nl < length && all[nl] != '\n'; nl++) {
                 // find the end of the line
             }
-            if (nl == buf.position()) {
+            if (nl == length) {
                 break;
             }
             lines.add(java.util.Arrays.copyOfRange(all, from, nl));
@@ -137,7 +169,7 @@ public final class ResultsFile implements AutoCloseable {
                 } catch (AiwaeException e) {
                     throw new Mismatch(e.getMessage() + "; not a results header written by this version");
                 }
-                String diff = difference(header, recorded);
+                String diff = wanted == null ? null : difference(wanted, recorded);
                 if (diff != null) {
                     throw new Mismatch(file + " was written with " + diff);
                 }
@@ -151,18 +183,11 @@ public final class ResultsFile implements AutoCloseable {
                     }
                     throw new Mismatch(e.getMessage() + "; not an image result");
                 }
-                results.put(r.image(), r);
+                into.put(r.image(), r);
             }
             keep += line.length + 1;
         }
-        if (keep == 0) {
-            channel.truncate(0);
-            write(Json.write(header) + "\n");
-            syncFolder(file.toAbsolutePath().getParent()); // the new file's name survives a crash too
-        } else if (keep < size) {
-            channel.truncate(keep);
-            channel.force(true);
-        }
+        return keep;
     }
 
     private static void syncFolder(Path dir) {

@@ -10,6 +10,8 @@ import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.aiwae.io.Json;
 import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
 import org.junit.jupiter.api.Test;
@@ -84,6 +86,147 @@ class GridTest {
             System.setOut(old);
         }
         assertEquals(tables, buf.toString());
+    }
+
+    /**
+     * --cells, --train-only and --eval-only split a grid's work: the selected cells train and evaluate nothing, then
+     * the trained ones evaluate and the untrained are listed and skipped; --dry-run --json says each cell's state and
+     * what a run would start; table --se gives the paired standard errors of the differences, computed here again from
+     * the per-image lines.
+     */
+    @Test
+    void cellsTrainOnlyEvalOnlyJsonDryRunAndPairedErrors() throws Exception {
+        Path grid = dir.resolve("grid.json"), runs = dir.resolve("runs"), log = dir.resolve("log");
+        Files.writeString(grid, GRID);
+        String g = grid.toString(), r = runs.toString();
+        JsonNode plan = dryRunJson(g, "--runs", r, "--cells", "embedded-iwae-k1/*", "--train-only");
+        assertEquals(List.of("embedded-iwae-k1/seed-3", "embedded-iwae-k1/seed-4"), texts(plan.get("cells"), "cell"));
+        JsonNode first = plan.get("cells").get(0);
+        assertEquals("not_started", first.get("state").asText());
+        assertEquals("[\"train\"]", first.get("will_run").toString());
+        assertEquals(List.of("train", "--dataset", "embedded", "--method", "iwae", "--samples", "1", "--seed", "3"),
+                texts(first.get("train"), null).subList(0, 9));
+        assertEquals(runs.resolve("embedded-iwae-k1/seed-3").toAbsolutePath().toString(), first.get("dir").asText());
+        assertTrue(first.get("t").isNull() && first.get("epochs_trained").isNull(), first.toString());
+        assertTrue(!Files.exists(runs), "a dry run writes nothing");
+
+        assertEquals(0, SparkJvm.run(List.of("grid", g, "--master", "local[2]", "--runs", r, "--cells", "embedded-iwae-k1/*", "--train-only"),
+                log, Map.of()), () -> ShardedEvalTest.read(log));
+        for (String seed : List.of("seed-3", "seed-4")) {
+            assertTrue(Files.isRegularFile(runs.resolve("embedded-iwae-k1").resolve(seed).resolve("model.safetensors")), seed);
+            assertTrue(!Files.exists(runs.resolve("embedded-iwae-k1").resolve(seed).resolve("eval.json")), "--train-only evaluated " + seed);
+        }
+        assertTrue(!Files.exists(runs.resolve("embedded-iwae-k2")), "a cell --cells did not select was started");
+
+        plan = dryRunJson(g, "--runs", r, "--eval-only");
+        assertEquals(List.of("trained", "trained", "not_started", "not_started"), texts(plan.get("cells"), "state"));
+        assertEquals(List.of("[\"eval\"]", "[\"eval\"]", "[]", "[]"),
+                java.util.stream.StreamSupport.stream(plan.get("cells").spliterator(), false).map(c -> c.get("will_run").toString()).toList());
+        assertEquals(2, plan.get("cells").get(0).get("epochs_trained").asInt());
+        assertEquals(2, plan.get("cells").get(0).get("epochs").asInt());
+
+        assertEquals(0, SparkJvm.run(List.of("grid", g, "--master", "local[2]", "--runs", r, "--eval-only"), log, Map.of()),
+                () -> ShardedEvalTest.read(log));
+        String out = ShardedEvalTest.read(log);
+        assertTrue(out.contains("--eval-only: skipping embedded-iwae-k2/seed-3 (not started): its training is not complete"), out);
+        assertTrue(Files.isRegularFile(runs.resolve("embedded-iwae-k1/seed-4/eval.json")), out);
+        assertTrue(!Files.exists(runs.resolve("embedded-iwae-k2")), "--eval-only trained a cell");
+        assertEquals(List.of("done", "done", "not_started", "not_started"), texts(dryRunJson(g, "--runs", r).get("cells"), "state"));
+
+        // table --se over two runs: the second against the first, over the same 4 test images
+        Path a = runs.resolve("embedded-iwae-k1/seed-3"), b = runs.resolve("embedded-iwae-k1/seed-4");
+        CliRun se = CliRun.of("table", "--se", a.toString(), b.toString());
+        assertEquals(0, se.status(), se.err());
+        double[] da = nll(a), db = nll(b), diff = new double[4];
+        double mean = 0;
+        for (int i = 0; i < 4; i++) {
+            diff[i] = db[i] - da[i];
+            mean += diff[i] / 4;
+        }
+        double ss = 0;
+        for (double d : diff) {
+            ss += (d - mean) * (d - mean);
+        }
+        String row = "| " + b + " | " + a + " | test | 4 | " + String.format("%+.2f", mean) + " | " + String.format("%.2f", Math.sqrt(ss / 3) / 2) + " |";
+        assertTrue(se.out().contains(row), row + " in\n" + se.out());
+        assertTrue(se.out().contains("| " + a + " | 4 | "), se.out());
+
+        // over a grid folder: an AIWAE cell against the IWAE cell of the same dataset, K and seed
+        Path pairs = dir.resolve("pairs");
+        Files.createDirectories(pairs.resolve("embedded-aiwae-k1-t5-l5"));
+        Files.writeString(pairs.resolve(GridCommand.GRID), Json.write(Json.read(GRID.replace("\"k\": [1, 2]}",
+                "\"k\": [1]}, {\"method\": \"aiwae\", \"k\": [1], \"repeats\": 1}").getBytes(), GridSpec.class, "grid", false)));
+        copyTree(a, pairs.resolve("embedded-iwae-k1/seed-3"));
+        copyTree(b, pairs.resolve("embedded-iwae-k1/seed-4"));
+        copyTree(b, pairs.resolve("embedded-aiwae-k1-t5-l5/seed-3"));
+        CliRun gse = CliRun.of("table", "--se", pairs.toString());
+        assertEquals(0, gse.status(), gse.err());
+        assertTrue(gse.out().contains("| embedded-aiwae-k1-t5-l5/seed-3 | embedded-iwae-k1/seed-3 | test | 4 | "
+                + String.format("%+.2f", mean) + " | "), gse.out());
+
+        // --se needs the per-image lines: without them, one line naming the file
+        Files.delete(b.resolve("eval-test.jsonl"));
+        CliRun missing = CliRun.of("table", "--se", a.toString(), b.toString());
+        assertEquals(2, missing.status());
+        assertEquals(1, missing.err().lines().count(), missing.err());
+        assertTrue(missing.err().contains(b.resolve("eval-test.jsonl").toString()), missing.err());
+        Files.writeString(b.resolve("eval-test.jsonl"), "not json\n{\"image\":0}\n");
+        CliRun corrupt = CliRun.of("table", "--se", a.toString(), b.toString());
+        assertEquals(2, corrupt.status());
+        assertTrue(corrupt.err().contains(b.resolve("eval-test.jsonl").toString()) && corrupt.err().lines().count() == 1, corrupt.err());
+    }
+
+    /** Impossible combinations and patterns of the grid flags: one line naming the flag, status 2, nothing written. */
+    @Test
+    void badGridFlagsAreOneLineNamingTheFlag() throws Exception {
+        Path grid = dir.resolve("grid.json"), runs = dir.resolve("runs");
+        Files.writeString(grid, GRID);
+        Map<String, List<String>> cases = new java.util.LinkedHashMap<>();
+        cases.put("--train-only", List.of("--train-only", "--eval-only"));
+        cases.put("--json", List.of("--json"));
+        cases.put("--cells", List.of("--cells", "embedded-vae-*"));
+        cases.put("--cells:", List.of("--cells", ""));
+        for (var e : cases.entrySet()) {
+            List<String> args = new java.util.ArrayList<>(List.of("grid", grid.toString(), "--runs", runs.toString()));
+            args.addAll(e.getValue());
+            CliRun run = CliRun.of(args);
+            assertEquals(2, run.status(), e.getValue() + ": " + run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertTrue(run.err().contains(e.getKey().replace(":", "")), e.getKey() + " not named: " + run.err());
+            assertTrue(run.out().isEmpty() && !Files.exists(runs), e.getValue() + " wrote something");
+        }
+    }
+
+    private JsonNode dryRunJson(String grid, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("grid", grid, "--dry-run", "--json"));
+        args.addAll(List.of(more));
+        CliRun run = CliRun.of(args);
+        assertEquals(0, run.status(), run.err());
+        assertEquals(1, run.out().lines().count(), run.out());
+        return Json.tree(run.out().getBytes(java.nio.charset.StandardCharsets.UTF_8), "dry run");
+    }
+
+    private static List<String> texts(JsonNode array, String field) {
+        return java.util.stream.StreamSupport.stream(array.spliterator(), false).map(n -> (field == null ? n : n.get(field)).asText()).toList();
+    }
+
+    /** The test NLLs of a run's per-image lines, in image order (the header line skipped). */
+    private static double[] nll(Path run) throws Exception {
+        return Files.readAllLines(run.resolve("eval-test.jsonl")).stream().skip(1)
+                .mapToDouble(l -> Json.tree(l.getBytes(java.nio.charset.StandardCharsets.UTF_8), "line").get("nll").asDouble()).toArray();
+    }
+
+    private static void copyTree(Path from, Path to) throws Exception {
+        try (var files = Files.walk(from)) {
+            for (Path p : files.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import org.aiwae.AiwaeException;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backends;
@@ -89,7 +90,11 @@ class PerImageStreamsTest {
         assertTrue(Files.readString(f).contains("{\"image\":4,\"nll\":\"NaN\",\"nvlb\":92.0}"), Files.readString(f));
         long good = Files.size(f);
         Files.writeString(f, "{\"image\":6,\"nll\":1", StandardOpenOption.APPEND);
+        byte[] torn = Files.readAllBytes(f);
+        Map<Integer, ResultsFile.ImageResult> read = ResultsFile.read(f); // a reader: the same results, the file untouched
+        assertArrayEquals(torn, Files.readAllBytes(f));
         try (ResultsFile r = ResultsFile.open(f, header(0))) {
+            assertEquals(read, r.results());
             assertEquals(List.of(3, 4, 5), List.copyOf(r.results().keySet()));
             assertTrue(Double.isNaN(r.results().get(4).nll()) && !r.results().get(4).finite());
             assertEquals(Double.POSITIVE_INFINITY, r.results().get(5).nll());
