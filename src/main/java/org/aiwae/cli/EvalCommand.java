@@ -495,13 +495,8 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var paths = Files.walk(root)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
+        try {
+            AtomicFiles.deleteTree(root);
         } catch (IOException e) {
             System.err.println("aiwae: could not remove " + root + " (" + e.getMessage() + "); the results are merged, delete it by hand");
         }

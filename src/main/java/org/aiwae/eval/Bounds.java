@@ -5,6 +5,7 @@ import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
 import java.util.function.IntFunction;
+import org.aiwae.engine.math.LogMeanExp;
 import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.LatentVariableModel;
@@ -40,9 +41,8 @@ public final class Bounds {
             throw new IllegalArgumentException("bound needs k >= 1 and chunk >= 1, got k=" + k + " chunk=" + chunk);
         }
         int batch = x.dim(0);
-        double[] max = new double[batch];
-        double[] sum = new double[batch];
-        java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+        LogMeanExp[] bound = new LogMeanExp[batch];
+        java.util.Arrays.setAll(bound, b -> new LogMeanExp());
         try (NoGrad ignored = NoGrad.enter()) {
             Var xv = Var.constant(x);
             Posterior q = model.posterior(xv);
@@ -52,29 +52,15 @@ public final class Bounds {
                 float[] lw = Ops.sub(model.logJoint(xv, z), q.logProb(z)).value().toArray();
                 for (int i = 0; i < c; i++) {
                     for (int b = 0; b < batch; b++) {
-                        double v = lw[i * batch + b];
-                        if (v > max[b]) {
-                            sum[b] = sum[b] * StrictMath.exp(max[b] - v) + 1;
-                            max[b] = v;
-                        } else {
-                            sum[b] += StrictMath.exp(v - max[b]);
-                        }
+                        bound[b].add(lw[i * batch + b]);
                     }
                 }
             }
         }
         double[] out = new double[batch];
         for (int b = 0; b < batch; b++) {
-            out[b] = max[b] + StrictMath.log(sum[b]) - StrictMath.log(k);
+            out[b] = bound[b].value();
         }
         return out;
-    }
-
-    public static double mean(double[] v) {
-        double s = 0;
-        for (double d : v) {
-            s += d;
-        }
-        return s / v.length;
     }
 }

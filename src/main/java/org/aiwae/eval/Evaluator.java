@@ -9,6 +9,7 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.math.LogMeanExp;
 import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.model.Annealer;
 import org.aiwae.model.LatentVariableModel;
@@ -85,14 +86,11 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
                     double[] logw = annealer.run(xb, q, z0, chains, betas, StepSizes.ais(b, 0.05f), noise,
                             progress == null ? null : (t, acceptance) -> progress.accept(base + (long) b * t)).state().logWeights();
                     for (int i = 0; i < b; i++) {
-                        double max = Double.NEGATIVE_INFINITY, sum = 0;
+                        LogMeanExp px = new LogMeanExp();
                         for (int c = 0; c < chains; c++) {
-                            max = Math.max(max, logw[c * b + i]);
+                            px.add(logw[c * b + i]);
                         }
-                        for (int c = 0; c < chains; c++) {
-                            sum += StrictMath.exp(logw[c * b + i] - max);
-                        }
-                        out[from + i] = max + StrictMath.log(sum / chains);
+                        out[from + i] = px.value();
                     }
                 }
             }

@@ -12,7 +12,11 @@ package org.aiwae.eval;
 public record Sample(int n, double mean, double sd) {
     public static Sample of(double[] values) {
         int n = values.length;
-        double mean = n == 0 ? Double.NaN : java.util.Arrays.stream(values).sum() / n, ss = 0;
+        double sum = 0;
+        for (double v : values) {
+            sum += v; // in order: a bound's mean is the same bits on every run
+        }
+        double mean = n == 0 ? Double.NaN : sum / n, ss = 0;
         for (double v : values) {
             ss += (v - mean) * (v - mean);
         }

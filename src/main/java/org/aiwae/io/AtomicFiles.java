@@ -99,6 +99,18 @@ public final class AtomicFiles {
         }
     }
 
+    /** Removes {@code p} and, when it is a folder, everything under it; links are removed, never followed; absent is fine. */
+    public static void deleteTree(Path p) throws IOException {
+        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
+                for (Path c : ds) {
+                    deleteTree(c);
+                }
+            }
+        }
+        Files.deleteIfExists(p);
+    }
+
     /**
      * Forces a folder's entries (creations, renames, deletions) to the disk. File systems that
      * cannot open a folder for this (not Linux or macOS) are skipped silently.

@@ -10,6 +10,7 @@ import org.aiwae.engine.backend.ReduceOp;
 import org.aiwae.engine.backend.UnaryOp;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
+import org.aiwae.engine.math.Gaussian;
 import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.sampler.Ais;
 import org.aiwae.sampler.Hmc;
@@ -27,8 +28,6 @@ import org.aiwae.sampler.StepSizes;
  * an annealer serves a training loop as well as an evaluation.
  */
 public final class Annealer implements AutoCloseable {
-    private static final double HALF_LOG_2PI = 0.5 * StrictMath.log(2 * StrictMath.PI);
-
     private final LatentVariableModel model;
     private final Hmc hmc;
     private DecoderKernel decoder;
@@ -82,7 +81,7 @@ public final class Annealer implements AutoCloseable {
         Tensor invSigma = be.unary(UnaryOp.EXP, be.unary(UnaryOp.NEG, logSigma));
         Tensor negInvSigma = be.unary(UnaryOp.NEG, invSigma);
         Tensor constant = be.binary(BinaryOp.SUB, be.unary(UnaryOp.NEG, be.reduce(ReduceOp.SUM, logSigma, 1)),
-                (float) (latent * HALF_LOG_2PI));
+                (float) (latent * Gaussian.HALF_LOG_2PI));
         return new LogDensity() {
             @Override
             public Value at(Tensor z) {

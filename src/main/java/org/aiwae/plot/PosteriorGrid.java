@@ -3,6 +3,7 @@ package org.aiwae.plot;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.autodiff.Var;
+import org.aiwae.engine.math.LogMeanExp;
 import org.aiwae.model.LatentVariableModel;
 
 /**
@@ -74,17 +75,10 @@ public record PosteriorGrid(double[] logJoint, int size, double[] z1, double[] z
 
     /** The normalised posterior weights of the grid cells (summing to 1). */
     public double[] weights() {
-        double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (double v : logJoint) {
-            max = Math.max(max, v);
-        }
+        double logZ = LogMeanExp.of(logJoint) + StrictMath.log(logJoint.length); // log sum_i exp(logJoint_i)
         double[] w = new double[logJoint.length];
         for (int i = 0; i < w.length; i++) {
-            w[i] = StrictMath.exp(logJoint[i] - max);
-            sum += w[i];
-        }
-        for (int i = 0; i < w.length; i++) {
-            w[i] /= sum;
+            w[i] = StrictMath.exp(logJoint[i] - logZ);
         }
         return w;
     }

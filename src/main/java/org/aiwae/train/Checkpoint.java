@@ -685,14 +685,7 @@ public final class Checkpoint {
 
     private static void deleteTree(Path p) {
         try {
-            if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
-                    for (Path c : ds) {
-                        deleteTree(c);
-                    }
-                }
-            }
-            Files.deleteIfExists(p);
+            AtomicFiles.deleteTree(p);
         } catch (IOException e) {
             throw new AiwaeException("cannot delete " + p + ": " + e.getMessage());
         }

@@ -20,6 +20,7 @@ import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.optim.Adam;
 import org.aiwae.eval.Bounds;
 import org.aiwae.eval.MeanImageBaseline;
+import org.aiwae.eval.Sample;
 import org.aiwae.io.Json;
 import org.aiwae.io.Progress;
 import org.aiwae.model.MlpVae;
@@ -288,8 +289,8 @@ public final class Trainer {
             bar.finish(n, "diverged");
             return new Attempt(null, 0, 0, "NaN or infinity in " + bad + " after the last minibatch");
         }
-        double bound = Bounds.mean(Bounds.iwae(model, heldOutThere, config.evalSamples(), 50,
-                Streams.of(seed, Streams.EVAL, e, 0)));
+        double bound = Sample.of(Bounds.iwae(model, heldOutThere, config.evalSamples(), 50,
+                Streams.of(seed, Streams.EVAL, e, 0))).mean();
         if (!Double.isFinite(bound)) {
             bar.finish(n, "diverged");
             return new Attempt(null, 0, 0, "held-out bound " + bound);

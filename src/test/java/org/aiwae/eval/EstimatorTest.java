@@ -23,7 +23,7 @@ import org.aiwae.model.MlpVae;
 class EstimatorTest {
 
     private static double mean(double[] v) {
-        return Bounds.mean(v);
+        return Sample.of(v).mean();
     }
 
     private static double maxAbsDiff(double[] a, double[] b) {

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.random.RandomStream;
-import org.aiwae.eval.Bounds;
+import org.aiwae.eval.Sample;
 import org.aiwae.eval.Evaluator;
 import org.aiwae.kernels.OnEveryBackend;
 import org.aiwae.kernels.TestBackends;
@@ -32,7 +32,7 @@ class FactorModelExampleTest {
         FactorModel truth = FactorModel.random(8, 2, rng);        // the data's generator
         Tensor data = truth.sample(512, rng).to(backend);
         FactorModel model = FactorModel.random(8, 2, new RandomStream(1)).to(backend);
-        double before = Bounds.mean(model.exactLogMarginal(data));
+        double before = Sample.of(model.exactLogMarginal(data)).mean();
 
         // --- README snippet: train with AIWAE (K=5, T=5, L=5), then estimate log p(x) by AIS
         TrainingStep step = new TrainingStep(model, new Aiwae(5, 5, 5, Schedule.linear(), backend));
@@ -44,10 +44,10 @@ class FactorModelExampleTest {
         double[] logPx = ais.logLikelihood(model, data.rows(0, 20), 7); // seed 7: each image has its own streams
         // ---
 
-        double after = Bounds.mean(model.exactLogMarginal(data));
+        double after = Sample.of(model.exactLogMarginal(data)).mean();
         assertTrue(after > before + 1, "training should raise the exact log-likelihood: " + before + " -> " + after);
         double[] exact = model.exactLogMarginal(data.rows(0, 20));
         // a trained encoder makes AIS tight: 0.05 on the mean of 20 images (see EstimatorTest for the reasoning)
-        assertEquals(Bounds.mean(exact), Bounds.mean(logPx), 0.05, "AIS vs closed form");
+        assertEquals(Sample.of(exact).mean(), Sample.of(logPx).mean(), 0.05, "AIS vs closed form");
     }
 }

@@ -12,6 +12,7 @@ import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.RandomStream;
+import org.aiwae.eval.Sample;
 import org.aiwae.model.DiagonalGaussian;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.MlpVae;
@@ -149,18 +150,11 @@ class EncoderKlTest {
     }
 
     private static double mean(double[] v) {
-        double s = 0;
-        for (double x : v) {
-            s += x;
-        }
-        return s / v.length;
+        return Sample.of(v).mean();
     }
 
     private static double variance(double[] v) {
-        double m = mean(v), s = 0;
-        for (double x : v) {
-            s += (x - m) * (x - m);
-        }
-        return s / (v.length - 1);
+        double sd = Sample.of(v).sd();
+        return sd * sd;
     }
 }

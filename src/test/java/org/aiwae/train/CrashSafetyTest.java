@@ -23,6 +23,7 @@ import org.aiwae.AiwaeException;
 import org.aiwae.cli.CliRun;
 import org.aiwae.data.Datasets;
 import org.aiwae.engine.backend.Backends;
+import org.aiwae.io.AtomicFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,7 +84,7 @@ class CrashSafetyTest {
             } else {
                 assertEquals(0, p.exitValue(), "a run that was not killed succeeds");
                 assertSameFiles(reference, random);
-                deleteTree(random);
+                AtomicFiles.deleteTree(random);
                 completed++;
             }
         }
@@ -209,14 +210,6 @@ class CrashSafetyTest {
             }
         }
         return m;
-    }
-
-    private static void deleteTree(Path root) throws Exception {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     /** Starts {@link CrashChild} in a fresh JVM with this test's class path and the project's JVM flags. */

@@ -29,6 +29,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.BinaryOp;
+import org.aiwae.engine.backend.ReduceOp;
+import org.aiwae.engine.backend.UnaryOp;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.engine.random.ChainNoise;
@@ -89,6 +92,37 @@ class KernelSourceTest {
                 });
             }
             assertTrue(out.put(m.group(1), kinds) == null, "kernel " + m.group(1) + " declared twice");
+        }
+        return out;
+    }
+
+    /**
+     * The body's op codes are what the host passes: {@code U_*}, {@code B_*} and {@code R_*} the ordinals of
+     * {@link UnaryOp}, {@link BinaryOp} and {@link ReduceOp} (no more, no fewer), {@code EPI_*} sgemm's epilogue codes.
+     */
+    @Test
+    void theBodysOpCodesAreTheJavaEnums() {
+        String body = KernelSource.body();
+        assertEquals(codes(UnaryOp.values(), UnaryOp::ordinal), defines(body, "U_"), "U_* against UnaryOp");
+        assertEquals(codes(BinaryOp.values(), BinaryOp::ordinal), defines(body, "B_"), "B_* against BinaryOp");
+        assertEquals(codes(ReduceOp.values(), ReduceOp::ordinal), defines(body, "R_"), "R_* against ReduceOp");
+        assertEquals(codes(Kernels.Epilogue.values(), e -> e.code), defines(body, "EPI_"), "EPI_* against Kernels.Epilogue");
+    }
+
+    /** The body's integer {@code #define}s whose names start with {@code prefix}: the rest of the name to the value. */
+    private static Map<String, Integer> defines(String body, String prefix) {
+        Map<String, Integer> out = new TreeMap<>();
+        Matcher m = Pattern.compile("(?m)^#define " + prefix + "([A-Z0-9_]+) (\\d+)\\b").matcher(body);
+        while (m.find()) {
+            assertTrue(out.put(m.group(1), Integer.parseInt(m.group(2))) == null, "#define " + prefix + m.group(1) + " twice");
+        }
+        return out;
+    }
+
+    private static <E extends Enum<E>> Map<String, Integer> codes(E[] values, java.util.function.ToIntFunction<E> code) {
+        Map<String, Integer> out = new TreeMap<>();
+        for (E e : values) {
+            out.put(e.name(), code.applyAsInt(e));
         }
         return out;
     }

@@ -13,6 +13,7 @@ import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.backend.BinaryOp;
 import org.aiwae.engine.backend.ReduceOp;
 import org.aiwae.engine.backend.UnaryOp;
+import org.aiwae.engine.math.Gaussian;
 
 /**
  * The differentiable operations. Each op computes its forward value with the primitives of the
@@ -22,8 +23,6 @@ import org.aiwae.engine.backend.UnaryOp;
  * to its shape.
  */
 public final class Ops {
-    private static final float HALF_LOG_2PI = (float) (0.5 * StrictMath.log(2 * StrictMath.PI));
-
     private Ops() {}
 
     private static Backend of3(String op, Var a, Var b, Var c) {
@@ -307,7 +306,7 @@ public final class Ops {
         Tensor terms = be.binary(SUB, be.binary(MUL, be.unary(UnaryOp.SQUARE, u), -0.5f), logSigma.value());
         Tensor sum = be.reduce(ReduceOp.SUM, terms, -1);
         int zDim = u.dim(-1);
-        Tensor y = be.binary(SUB, sum, zDim * HALF_LOG_2PI);
+        Tensor y = be.binary(SUB, sum, zDim * (float) Gaussian.HALF_LOG_2PI);
         int[] keep = Shapes.insertOne(y.shape(), y.rank());
         return Var.result("gaussianLogProb", y, g -> {
             Tensor gk = g.reshape(keep);
@@ -352,7 +351,7 @@ public final class Ops {
     public static Var standardNormalLogProb(Var z) {
         Backend be = Backends.of(z.value());
         Tensor sq = be.reduce(ReduceOp.SUM, be.unary(UnaryOp.SQUARE, z.value()), -1);
-        Tensor y = be.binary(SUB, be.binary(MUL, sq, -0.5f), z.value().dim(-1) * HALF_LOG_2PI);
+        Tensor y = be.binary(SUB, be.binary(MUL, sq, -0.5f), z.value().dim(-1) * (float) Gaussian.HALF_LOG_2PI);
         int[] keep = Shapes.insertOne(y.shape(), y.rank());
         return Var.result("standardNormalLogProb", y,
                 g -> z.accumulate(be.unary(UnaryOp.NEG, be.binary(MUL, z.value(), g.reshape(keep)))), z);

@@ -8,14 +8,13 @@ import jdk.incubator.vector.FloatVector;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
+import org.aiwae.engine.math.Gaussian;
 
 /**
  * The CPU form of the fused decoder log-density: each thread takes a range of rows through the
  * whole network (forward, Bernoulli log-likelihood, backward to z) in buffers allocated once.
  */
 final class CpuDecoderKernel implements DecoderKernel {
-    private static final float HALF_LOG_2PI = (float) (0.5 * StrictMath.log(2 * StrictMath.PI));
-
     private final TanhMlpDecoder decoder;
     private final int maxRows;
     private final int layers;
@@ -153,7 +152,7 @@ final class CpuDecoderKernel implements DecoderKernel {
             for (int j = 0, zo = z.offset() + r * zDim; j < zDim; j++) {
                 prior += z.data()[zo + j] * z.data()[zo + j];
             }
-            logp.data()[logp.offset() + r] = (float) (VectorMath.sum(terms, 0, d) - 0.5 * prior - zDim * HALF_LOG_2PI);
+            logp.data()[logp.offset() + r] = (float) (VectorMath.sum(terms, 0, d) - 0.5 * prior - zDim * (float) Gaussian.HALF_LOG_2PI);
         }
     }
 
