@@ -108,7 +108,8 @@ class ReadersRejectTest {
 
     @Test
     void hostileJsonIsOneLineNamingTheSource() {
-        for (String bad : new String[] {"[".repeat(100_000) + "]".repeat(100_000), "{\"a\":1,\"a\":2}", "\"\\x\"", "[\u0001]", "{\"a\":"}) {
+        for (String bad : new String[] {"[".repeat(100_000) + "]".repeat(100_000), "{\"a\":" + "{\"a\":".repeat(100_000) + "1" + "}".repeat(100_001),
+                "{\"a\":\"" + "x".repeat(2 << 20) + "\"}", "{\"a\":1,\"a\":2}", "\"\\x\"", "[\u0001]", "{\"a\":"}) {
             AiwaeException e = assertThrows(AiwaeException.class, () -> Json.tree(bad.getBytes(StandardCharsets.UTF_8), "hostile.json"));
             assertTrue(e.getMessage().startsWith("hostile.json: ") && !e.getMessage().contains("\n"), e.getMessage());
         }
