@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.aiwae.io.Json;
+import org.aiwae.train.CheckpointFiles;
 import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
 import org.junit.jupiter.api.Test;
@@ -156,9 +157,9 @@ class GridTest {
         Files.createDirectories(pairs.resolve("embedded-aiwae-k1-t5-l5"));
         Files.writeString(pairs.resolve(GridCommand.GRID), Json.write(Json.read(GRID.replace("\"k\": [1, 2]}",
                 "\"k\": [1]}, {\"method\": \"aiwae\", \"k\": [1], \"repeats\": 1}").getBytes(), GridSpec.class, "grid", false)));
-        copyTree(a, pairs.resolve("embedded-iwae-k1/seed-3"));
-        copyTree(b, pairs.resolve("embedded-iwae-k1/seed-4"));
-        copyTree(b, pairs.resolve("embedded-aiwae-k1-t5-l5/seed-3"));
+        CheckpointFiles.copy(a, pairs.resolve("embedded-iwae-k1/seed-3"));
+        CheckpointFiles.copy(b, pairs.resolve("embedded-iwae-k1/seed-4"));
+        CheckpointFiles.copy(b, pairs.resolve("embedded-aiwae-k1-t5-l5/seed-3"));
         CliRun gse = CliRun.of("table", "--se", pairs.toString());
         assertEquals(0, gse.status(), gse.err());
         assertTrue(gse.out().contains("| embedded-aiwae-k1-t5-l5/seed-3 | embedded-iwae-k1/seed-3 | test | 4 | "
@@ -214,19 +215,6 @@ class GridTest {
     private static double[] nll(Path run) throws Exception {
         return Files.readAllLines(run.resolve("eval-test.jsonl")).stream().skip(1)
                 .mapToDouble(l -> Json.tree(l.getBytes(java.nio.charset.StandardCharsets.UTF_8), "line").get("nll").asDouble()).toArray();
-    }
-
-    private static void copyTree(Path from, Path to) throws Exception {
-        try (var files = Files.walk(from)) {
-            for (Path p : files.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
     }
 
     @Test
