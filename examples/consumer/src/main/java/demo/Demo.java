@@ -4,6 +4,7 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.eval.Bounds;
+import org.aiwae.eval.Sample;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Aiwae;
 import org.aiwae.sampler.Schedule;
@@ -18,12 +19,12 @@ public final class Demo {
         for (int i = 0; i < x.size(); i++) {
             x.data()[i] = x.data()[i] < 0.13f ? 1 : 0;
         }
-        double before = Bounds.mean(Bounds.iwae(model, x, 50, 50, new RandomStream(1)));
+        double before = Sample.of(Bounds.iwae(model, x, 50, 50, new RandomStream(1))).mean();
         TrainingStep step = new TrainingStep(model, new Aiwae(5, 5, 5, Schedule.linear(), Backends.cpu()));
         for (int i = 0; i < 20; i++) {
             step.run(x, rng, 1e-3);
         }
-        double after = Bounds.mean(Bounds.iwae(model, x, 50, 50, new RandomStream(1)));
+        double after = Sample.of(Bounds.iwae(model, x, 50, 50, new RandomStream(1))).mean();
         System.out.printf("L_50 %.2f -> %.2f%n", before, after);
         if (!(after > before)) {
             throw new IllegalStateException("training did not improve the bound");
