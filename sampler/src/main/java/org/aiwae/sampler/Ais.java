@@ -9,6 +9,7 @@ import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.backend.ReduceOp;
 import org.aiwae.engine.random.ChainNoise;
+import org.aiwae.engine.random.Key;
 
 /**
  * Annealed importance sampling (Neal 2001) along the {@link Tempered} path from {@code base} to
@@ -79,6 +80,61 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
         public int divergences() {
             return Math.round(Backends.of(divergent).reduce(ReduceOp.SUM, divergent, 0).item());
         }
+
+        /**
+         * The estimate of {@code log Z = log integral f1 / integral f0} when every chain anneals the same pair of
+         * densities: the log of the mean importance weight, {@code log mean exp(log w)}, in double (a host read).
+         */
+        public double logZ() {
+            return Weights.of(state.logWeights()).logMean();
+        }
+
+        /**
+         * The standard error of {@link #logZ()} by the delta method, {@code sd(w) / (sqrt(N) mean(w))}: reliable when the
+         * weights' {@link #effectiveSampleSize()} is large (a host read).
+         */
+        public double standardError() {
+            return Weights.of(state.logWeights()).standardErrorOfLogMean();
+        }
+
+        /** Kish's effective sample size of the weights, {@code (sum w)^2 / sum w^2}, between 1 and N (a host read). */
+        public double effectiveSampleSize() {
+            return Weights.of(state.logWeights()).effectiveSampleSize();
+        }
+    }
+
+    /** Importance weights {@code exp(log w)} scaled by their largest, so that none overflows. */
+    private record Weights(double max, double[] scaled) {
+        static Weights of(double[] logWeights) {
+            double max = java.util.Arrays.stream(logWeights).max().orElseThrow();
+            return new Weights(max, java.util.Arrays.stream(logWeights).map(l -> Math.exp(l - max)).toArray());
+        }
+
+        double mean() {
+            return java.util.Arrays.stream(scaled).average().orElseThrow();
+        }
+
+        double logMean() {
+            return max + Math.log(mean());
+        }
+
+        double standardErrorOfLogMean() {
+            double m = mean(), ss = 0;
+            for (double w : scaled) {
+                ss += (w - m) * (w - m);
+            }
+            int n = scaled.length;
+            return Math.sqrt(ss / (n - 1)) / (Math.sqrt(n) * m);
+        }
+
+        double effectiveSampleSize() {
+            double s = 0, s2 = 0;
+            for (double w : scaled) {
+                s += w;
+                s2 += w * w;
+            }
+            return s * s / s2;
+        }
     }
 
     /** Chains at {@code position [N, D]} (draws from the base density), at beta 0 with log weights 0. */
@@ -111,6 +167,14 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
      * acceptance, all in the chains' memory: nothing is read back unless {@code progress} is given (one
      * count per temperature). The returned state's tensors were made before the loop and are updated in
      * place; every temperature's temporaries go back to the backend's pool as soon as it is done.
+     */
+    public Result run(State start, double[] betas, StepSizes stepSizes, Key key, Progress progress) {
+        return run(start, betas, stepSizes, new ChainNoise.Shared(key.stream()), progress);
+    }
+
+    /**
+     * {@link #run(State, double[], StepSizes, Key, Progress)} drawing from {@code noise} (the application's annealing
+     * keeps one stream per minibatch or one per data point).
      */
     public Result run(State start, double[] betas, StepSizes stepSizes, ChainNoise noise, Progress progress) {
         Backend be = Backends.of(start.logWeight());

@@ -1,5 +1,6 @@
 package org.aiwae.sampler;
 
+import org.aiwae.engine.Shapes;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
@@ -29,6 +30,67 @@ public record Hmc(int leapfrogSteps) {
         }
     }
 
+    /**
+     * The settings of a {@link #kernel}: {@code leapfrogSteps} steps of size {@code stepSize} per transition and the
+     * diagonal of the inverse mass matrix ({@code null}: the identity), as BlackJAX's {@code hmc(logdensity_fn,
+     * step_size, inverse_mass_matrix, num_integration_steps)}.
+     */
+    public record Options(double stepSize, float[] inverseMassDiagonal, int leapfrogSteps) {
+        public Options {
+            if (!(stepSize > 0) || Double.isInfinite(stepSize)) {
+                throw new IllegalArgumentException("the step size must be positive and finite, got " + stepSize);
+            }
+            if (leapfrogSteps < 1) {
+                throw new IllegalArgumentException("HMC needs at least one leapfrog step, got " + leapfrogSteps);
+            }
+            if (inverseMassDiagonal != null) {
+                inverseMassDiagonal = inverseMassDiagonal.clone();
+                for (float m : inverseMassDiagonal) {
+                    if (!(m > 0) || Float.isInfinite(m)) {
+                        throw new IllegalArgumentException("the inverse mass matrix's diagonal must be positive and finite, got " + m);
+                    }
+                }
+            }
+        }
+
+        /** An identity mass matrix. */
+        public Options(double stepSize, int leapfrogSteps) {
+            this(stepSize, null, leapfrogSteps);
+        }
+
+        @Override
+        public float[] inverseMassDiagonal() {
+            return inverseMassDiagonal == null ? null : inverseMassDiagonal.clone();
+        }
+
+        /** The same with another step size. */
+        public Options withStepSize(double size) {
+            return new Options(size, inverseMassDiagonal, leapfrogSteps);
+        }
+
+        /** The same with another inverse mass matrix diagonal. */
+        public Options withInverseMass(float[] diagonal) {
+            return new Options(stepSize, diagonal, leapfrogSteps);
+        }
+    }
+
+    /**
+     * HMC on {@code target} shaped as a BlackJAX kernel: {@link HmcKernel#init} a state, then
+     * {@link HmcKernel#step}{@code (key, state) -> (state, info)}.
+     */
+    public static HmcKernel kernel(LogDensity target, Options options) {
+        return new HmcKernel(target, options);
+    }
+
+    /** Checks that {@code stepSize} is {@code [1, 1]} or {@code [N, 1]} for N chains, naming both shapes when it is not. */
+    static void checkStepSize(Tensor stepSize, int chains) {
+        int[] s = stepSize.shape();
+        if (s.length != 2 || s[1] != 1 || (s[0] != 1 && s[0] != chains)) {
+            throw new IllegalArgumentException("step size must be [1, 1] or [N, 1] = [" + chains + ", 1] for " + chains
+                    + " chains, got " + Shapes.str(s));
+        }
+    }
+
     /** A transition's outcome. */
     public record Step(HmcState state, HmcInfo info) {}
 
@@ -53,6 +115,7 @@ public record Hmc(int leapfrogSteps) {
     public Proposal propose(ChainNoise noise, Potential potential, HmcState state, Tensor stepSize, Tensor divergentInto) {
         Tensor z = state.position();
         int n = state.chains(), d = state.dim();
+        checkStepSize(stepSize, n);
         Backend be = Backends.of("hmc", z, stepSize);
         Tensor p0 = noise.momenta(z.placement(), n, d);
         Tensor u = noise.uniforms(z.placement(), n);

@@ -13,6 +13,29 @@ import org.aiwae.engine.backend.ReduceOp;
  */
 public record HmcInfo(Tensor accepted, Tensor divergent, Tensor energyChange) {
 
+    /**
+     * Each chain's Metropolis acceptance probability {@code min(1, exp(-energyChange))}, 0 where the energy change
+     * is NaN (a host read).
+     */
+    public double[] acceptanceProbabilities() {
+        float[] dh = energyChange.toArray();
+        double[] p = new double[dh.length];
+        for (int i = 0; i < dh.length; i++) {
+            p[i] = Float.isNaN(dh[i]) ? 0 : Math.min(1, Math.exp(-(double) dh[i]));
+        }
+        return p;
+    }
+
+    /** The chains' mean acceptance probability (a host read): what a step-size adaptation averages. */
+    public double meanAcceptanceProbability() {
+        double sum = 0;
+        double[] p = acceptanceProbabilities();
+        for (double v : p) {
+            sum += v;
+        }
+        return sum / p.length;
+    }
+
     /** The fraction of chains that accepted (a host read). */
     public double acceptance() {
         return Backends.of(accepted).reduce(ReduceOp.SUM, accepted, 0).item() / accepted.size();

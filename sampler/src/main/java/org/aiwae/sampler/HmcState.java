@@ -22,6 +22,14 @@ public record HmcState(Tensor position, List<Tensor> logDensities, List<Tensor> 
         }
     }
 
+    /** The log density {@code [N]} of a state of one log density (an {@link HmcKernel}'s). */
+    public Tensor logDensity() {
+        if (logDensities.size() != 1) {
+            throw new IllegalStateException("this state has " + logDensities.size() + " log-density terms; read logDensities()");
+        }
+        return logDensities.get(0);
+    }
+
     public int chains() {
         return position.dim(0);
     }

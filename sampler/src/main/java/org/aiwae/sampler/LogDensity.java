@@ -1,6 +1,7 @@
 package org.aiwae.sampler;
 
 import java.util.function.UnaryOperator;
+import org.aiwae.engine.Shapes;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Autograd;
 import org.aiwae.engine.autodiff.Ops;
@@ -39,8 +40,13 @@ public interface LogDensity {
         return position -> {
             Var z = Var.input(position, true);
             Tensor[] value = new Tensor[1];
+            int chains = position.dim(0);
             Autograd.Result r = Autograd.grad(() -> {
                 Var v = f.apply(z);
+                if (v.value().size() != chains || v.value().rank() > 2 || v.value().rank() == 2 && v.value().dim(0) != chains) {
+                    throw new IllegalArgumentException("the log density must return [N] for N = " + chains + " chains, got "
+                            + Shapes.str(v.shape()));
+                }
                 value[0] = v.value();
                 return Ops.sum(v);
             }, z);

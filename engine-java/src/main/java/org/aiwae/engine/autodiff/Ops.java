@@ -194,6 +194,36 @@ public final class Ops {
         return Var.result("reshape", y, g -> a.accumulate(g.reshape(original)), a);
     }
 
+    /**
+     * Elements {@code [from, to)} of the last axis: {@code [..., D]} to {@code [..., to - from]}. Computed on
+     * every backend as a product with a 0/1 selector {@code [D, to - from]} (exact for finite values; a NaN or
+     * infinity elsewhere in a row spreads to the row's slice); the backward is the product with its transpose,
+     * which puts the gradient back in the sliced places and zeros elsewhere.
+     */
+    public static Var slice(Var a, int from, int to) {
+        int[] shape = a.shape();
+        int d = shape.length == 0 ? 0 : shape[shape.length - 1];
+        if (shape.length == 0 || from < 0 || to > d || from >= to) {
+            throw new IllegalArgumentException("slice: [" + from + ", " + to + ") of the last axis of " + Shapes.str(shape));
+        }
+        Backend be = Backends.of(a.value());
+        int width = to - from, rows = a.value().size() / d;
+        Tensor selector = Tensor.zeros(d, width);
+        for (int j = 0; j < width; j++) {
+            selector.set(1f, from + j, j);
+        }
+        Tensor select = selector.to(a.value().placement());
+        Tensor y = be.empty(rows, width); // written in full by the product
+        be.matmul(a.value().reshape(rows, d), false, select, false, y, false);
+        int[] out = shape.clone();
+        out[out.length - 1] = width;
+        return Var.result("slice", y.reshape(out), g -> {
+            Tensor ga = be.empty(rows, d); // written in full by the product
+            be.matmul(g.reshape(rows, width), false, select, true, ga, false);
+            a.accumulate(ga.reshape(shape));
+        }, a);
+    }
+
     // ---------------------------------------------------------------- linear algebra
 
     /** {@code op(a) @ op(b)} for 2-d operands, {@code op} transposing where the flag is set. */

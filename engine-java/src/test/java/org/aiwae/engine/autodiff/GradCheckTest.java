@@ -2,6 +2,7 @@ package org.aiwae.engine.autodiff;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -129,6 +130,33 @@ class GradCheckTest {
                 check("matmul ta=" + ta + " tb=" + tb, v -> Ops.matmul(v[0], ta, v[1], tb), r -> r[0].matmul(ta, r[1], tb), a, b);
             }
         }
+    }
+
+    @Test
+    void sliceOfTheLastAxis() {
+        Tensor a = randn(2, 3, 6);
+        check("slice [1, 4)", v -> Ops.slice(v[0], 1, 4), r -> {
+            double[] out = new double[2 * 3 * 3];
+            for (int row = 0; row < 6; row++) {
+                for (int j = 0; j < 3; j++) {
+                    out[row * 3 + j] = r[0].v()[row * 6 + 1 + j];
+                }
+            }
+            return new Ref(out, new int[] {2, 3, 3});
+        }, a);
+        // two slices of one variable: each sends its gradient to its own places
+        check("slices summed", v -> Ops.add(Ops.slice(v[0], 0, 2), Ops.slice(v[0], 4, 6)), r -> {
+            double[] out = new double[6 * 2];
+            for (int row = 0; row < 6; row++) {
+                for (int j = 0; j < 2; j++) {
+                    out[row * 2 + j] = r[0].v()[row * 6 + j] + r[0].v()[row * 6 + 4 + j];
+                }
+            }
+            return new Ref(out, new int[] {2, 3, 2});
+        }, a);
+        Var x = Var.param(randn(2, 6));
+        assertThrows(IllegalArgumentException.class, () -> Ops.slice(x, 4, 7));
+        assertThrows(IllegalArgumentException.class, () -> Ops.slice(x, 3, 3));
     }
 
     @Test

@@ -1,0 +1,227 @@
+package org.aiwae.sampler;
+
+import static org.aiwae.sampler.Layout.block;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import org.aiwae.engine.Placement;
+import org.aiwae.engine.Tensor;
+import org.aiwae.engine.autodiff.Ops;
+import org.aiwae.engine.autodiff.Var;
+import org.aiwae.engine.random.Key;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Window-adapted HMC against posteriordb's reference posteriors (stan-dev/posteriordb; the models, data and
+ * reference means and sds are in the test resources, posteriordb/). Each model's log density is written here in
+ * the unconstrained space with the engine's ops, as Stan defines it (a {@code <lower=0>} parameter {@code s} as
+ * {@code exp(u)} plus the log-Jacobian {@code u}). For every parameter: the posterior mean within 4 Monte Carlo
+ * standard errors of the reference (the run's own {@code sd / sqrt(ESS)} plus the reference's {@code sd / 100}),
+ * the sd within 10%, rank-normalised split R-hat below 1.01 and a bulk ESS of at least 400.
+ */
+class PosteriorDbTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CHAINS = 8, WARMUP = 1000, DRAWS = 1000;
+
+    private static JsonNode read(String file) {
+        try (InputStream in = PosteriorDbTest.class.getResourceAsStream("/posteriordb/" + file)) {
+            return JSON.readTree(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static float[] floats(JsonNode array) {
+        float[] out = new float[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) array.get(i).asDouble();
+        }
+        return out;
+    }
+
+    /** A constant row {@code [1, n]}. */
+    private static Var row(float... values) {
+        return Var.constant(Tensor.of(values, 1, values.length));
+    }
+
+    /** {@code log N(x | mu, sigma)} summed over the last axis, every operand broadcasting; {@code logSigma} a variable. */
+    private static Var normal(Var x, Var mu, Var logSigma) {
+        return Ops.gaussianLogProb(x, mu, logSigma);
+    }
+
+    /** {@code log N(x | mu, sigma)} with constant mu and sigma, summed over the last axis. */
+    private static Var normal(Var x, float mu, float sigma) {
+        return Ops.gaussianLogProb(x, row(mu), row((float) Math.log(sigma)));
+    }
+
+    /** A half-Cauchy(0, scale) log density of {@code s = exp(u)} up to a constant, with the log-Jacobian {@code u}: [N]. */
+    private static Var halfCauchyOfExp(Var u, float scale) {
+        Var s = Ops.mul(Ops.exp(u), 1 / scale);
+        return Ops.sum(Ops.sub(u, Ops.log(Ops.add(Ops.square(s), 1f))), 1);
+    }
+
+    /** What a check measured for one parameter. */
+    record Row(String name, double mean, double ref, double mcse, double sdRatio, double rhat, double ess) {
+        double z() {
+            return Math.abs(mean - ref) / mcse;
+        }
+    }
+
+    private static List<Row> check(String posterior, Layout layout, Function<Map<String, Var>, Var> logDensity, int leapfrog,
+                                   Map<String, ToDoubleFunction<double[]>> parameters) {
+        JsonNode reference = read(posterior + ".reference.json").get("reference");
+        long start = System.nanoTime();
+        Key[] keys = Key.of(2021).split(3);
+        Tensor init = keys[0].uniform(Placement.HOST, CHAINS, layout.dim());
+        for (int i = 0; i < init.size(); i++) {
+            init.data()[i] = 4 * init.data()[i] - 2; // Stan's inits: uniform(-2, 2) in the unconstrained space
+        }
+        WindowAdaptation.Result warm = new WindowAdaptation(layout.logDensity(logDensity), leapfrog, 0.8).run(keys[1], init, WARMUP);
+        Trace trace = warm.kernel().sample(keys[2], warm.state(), DRAWS);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        List<Row> rows = new ArrayList<>();
+        Iterator<String> names = reference.fieldNames();
+        double minEss = Double.POSITIVE_INFINITY;
+        while (names.hasNext()) {
+            String name = names.next();
+            ToDoubleFunction<double[]> f = parameters.get(name);
+            assertTrue(f != null, posterior + ": no function for reference parameter " + name);
+            double[][] draws = trace.derive(f);
+            double refMean = reference.get(name).get("mean").asDouble(), refSd = reference.get(name).get("sd").asDouble();
+            double sd = Diagnostics.sd(draws), ess = Diagnostics.essBulk(draws);
+            double mcse = Diagnostics.mcseMean(draws) + refSd / 100;
+            Row r = new Row(name, Diagnostics.mean(draws), refMean, mcse, sd / refSd, Diagnostics.rhat(draws), ess);
+            rows.add(r);
+            minEss = Math.min(minEss, ess);
+        }
+        System.out.printf("%s: %d chains, %d warm-up + %d draws, L=%d, step %.4g, acceptance %.3f, %d divergences, %.1f s, min bulk ESS %.0f"
+                        + " (%.0f/s)%n", posterior, CHAINS, WARMUP, DRAWS, leapfrog, warm.kernel().options().stepSize(),
+                trace.meanAcceptance(), trace.divergences(), seconds, minEss, minEss / seconds);
+        for (Row r : rows) {
+            System.out.printf("  %-10s mean %.5g ref %.5g |d|/mcse %.2f sd ratio %.3f rhat %.4f ess %.0f%n", r.name(), r.mean(), r.ref(),
+                    r.z(), r.sdRatio(), r.rhat(), r.ess());
+        }
+        for (Row r : rows) {
+            assertTrue(r.z() < 4, posterior + " " + r + ": mean more than 4 MCSE from the reference");
+            assertTrue(Math.abs(r.sdRatio() - 1) < 0.1, posterior + " " + r + ": sd more than 10% off");
+            assertTrue(r.rhat() < 1.01, posterior + " " + r + ": R-hat");
+            assertTrue(r.ess() > 400, posterior + " " + r + ": bulk ESS");
+        }
+        return rows;
+    }
+
+    /** Parameters read straight from coordinates, Stan-named ({@code beta[1]}, {@code sigma}), with {@code transforms} for the rest. */
+    private static Map<String, ToDoubleFunction<double[]>> coordinates(Layout layout, Map<String, ToDoubleFunction<double[]>> transforms) {
+        Map<String, ToDoubleFunction<double[]>> out = new LinkedHashMap<>();
+        List<String> names = layout.coordinates();
+        for (int j = 0; j < names.size(); j++) {
+            int jj = j;
+            out.put(names.get(j), z -> z[jj]);
+        }
+        out.putAll(transforms);
+        return out;
+    }
+
+    @Test
+    void eightSchoolsNoncentered() {
+        JsonNode data = read("eight_schools-eight_schools_noncentered.data.json");
+        float[] y = floats(data.get("y")), sigma = floats(data.get("sigma"));
+        float[] logSigma = new float[sigma.length];
+        for (int j = 0; j < sigma.length; j++) {
+            logSigma[j] = (float) Math.log(sigma[j]);
+        }
+        Layout layout = Layout.of(block("theta_trans", 8), block("mu", 1), block("log_tau", 1));
+        Map<String, ToDoubleFunction<double[]>> params = coordinates(layout, Map.of("tau", z -> Math.exp(z[9])));
+        for (int j = 0; j < 8; j++) {
+            int jj = j;
+            params.put("theta[" + (j + 1) + "]", z -> z[jj] * Math.exp(z[9]) + z[8]);
+        }
+        check("eight_schools-eight_schools_noncentered", layout, p -> {
+            Var thetaTrans = p.get("theta_trans"), mu = p.get("mu"), logTau = p.get("log_tau");
+            Var theta = Ops.add(Ops.mul(thetaTrans, Ops.exp(logTau)), mu);
+            return Ops.add(Ops.add(Ops.standardNormalLogProb(thetaTrans), normal(row(y), theta, row(logSigma))),
+                    Ops.add(normal(mu, 0, 5), halfCauchyOfExp(logTau, 5)));
+        }, 10, params);
+    }
+
+    /** {@code y ~ normal(b1 + b2 x, sigma)} over the data, {@code beta [N, 2]}, {@code log sigma [N, 1]}: [N]. */
+    private static Var simpleRegression(Var beta, Var logSigma, float[] x, float[] y) {
+        Var mu = Ops.add(Ops.slice(beta, 0, 1), Ops.mul(Ops.slice(beta, 1, 2), row(x)));
+        return normal(row(y), mu, logSigma);
+    }
+
+    @Test
+    void kidiqKidscoreMomiq() {
+        JsonNode data = read("kidiq-kidscore_momiq.data.json");
+        float[] kid = floats(data.get("kid_score")), iq = floats(data.get("mom_iq"));
+        Layout layout = Layout.of(block("beta", 2), block("log_sigma", 1));
+        check("kidiq-kidscore_momiq", layout, p -> Ops.add(simpleRegression(p.get("beta"), p.get("log_sigma"), iq, kid),
+                halfCauchyOfExp(p.get("log_sigma"), 2.5f)), 64, coordinates(layout, Map.of("sigma", z -> Math.exp(z[2]))));
+    }
+
+    @Test
+    void earningsLogearnHeight() {
+        JsonNode data = read("earnings-logearn_height.data.json");
+        float[] earn = floats(data.get("earn")), height = floats(data.get("height"));
+        float[] logEarn = new float[earn.length];
+        for (int i = 0; i < earn.length; i++) {
+            logEarn[i] = (float) Math.log(earn[i]);
+        }
+        Layout layout = Layout.of(block("beta", 2), block("log_sigma", 1));
+        // flat priors on beta and sigma > 0: the likelihood and the log-Jacobian
+        check("earnings-logearn_height", layout, p -> Ops.add(simpleRegression(p.get("beta"), p.get("log_sigma"), height, logEarn),
+                Ops.sum(p.get("log_sigma"), 1)), 64, coordinates(layout, Map.of("sigma", z -> Math.exp(z[2]))));
+    }
+
+    @Test
+    void sblriBlr() {
+        JsonNode data = read("sblri-blr.data.json");
+        int n = data.get("N").asInt(), d = data.get("D").asInt();
+        float[] y = floats(data.get("y")), x = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < d; j++) {
+                x[i * d + j] = (float) data.get("X").get(i).get(j).asDouble();
+            }
+        }
+        Var design = Var.constant(Tensor.of(x, n, d));
+        Layout layout = Layout.of(block("beta", d), block("log_sigma", 1));
+        check("sblri-blr", layout, p -> {
+            Var beta = p.get("beta"), logSigma = p.get("log_sigma");
+            Var fit = normal(row(y), Ops.matmul(beta, false, design, true), logSigma);
+            return Ops.add(Ops.add(fit, normal(beta, 0, 10)), Ops.add(normal(Ops.exp(logSigma), 0, 10), Ops.sum(logSigma, 1)));
+        }, 16, coordinates(layout, Map.of("sigma", z -> Math.exp(z[d]))));
+    }
+
+    @Test
+    void arK() {
+        JsonNode data = read("arK-arK.data.json");
+        int k = data.get("K").asInt(), t = data.get("T").asInt();
+        float[] y = floats(data.get("y"));
+        float[] lags = new float[k * (t - k)], tail = new float[t - k];
+        for (int s = k; s < t; s++) {
+            tail[s - k] = y[s];
+            for (int j = 1; j <= k; j++) {
+                lags[(j - 1) * (t - k) + s - k] = y[s - j];
+            }
+        }
+        Var lagged = Var.constant(Tensor.of(lags, k, t - k));
+        Layout layout = Layout.of(block("alpha", 1), block("beta", k), block("log_sigma", 1));
+        check("arK-arK", layout, p -> {
+            Var alpha = p.get("alpha"), beta = p.get("beta"), logSigma = p.get("log_sigma");
+            Var mu = Ops.add(alpha, Ops.matmul(beta, lagged));
+            return Ops.add(Ops.add(normal(row(tail), mu, logSigma), Ops.add(normal(alpha, 0, 10), normal(beta, 0, 10))),
+                    halfCauchyOfExp(logSigma, 2.5f));
+        }, 16, coordinates(layout, Map.of("sigma", z -> Math.exp(z[k + 1]))));
+    }
+}
