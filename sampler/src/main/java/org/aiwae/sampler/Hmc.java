@@ -1,10 +1,12 @@
 package org.aiwae.sampler;
 
+import org.aiwae.engine.Placement;
 import org.aiwae.engine.Shapes;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.ChainNoise;
+import org.aiwae.engine.random.Key;
 
 /**
  * Hamiltonian Monte Carlo with an identity mass matrix, written once over the engine's primitives
@@ -31,46 +33,136 @@ public record Hmc(int leapfrogSteps) {
     }
 
     /**
-     * The settings of a {@link #kernel}: {@code leapfrogSteps} steps of size {@code stepSize} per transition and the
-     * diagonal of the inverse mass matrix ({@code null}: the identity), as BlackJAX's {@code hmc(logdensity_fn,
-     * step_size, inverse_mass_matrix, num_integration_steps)}.
+     * The settings of a {@link #kernel}, as BlackJAX's {@code hmc(logdensity_fn, step_size, inverse_mass_matrix,
+     * num_integration_steps)}: {@code leapfrogSteps} steps per transition of size {@code stepSizes} (one value shared
+     * by every chain, or one per chain) with the diagonal of the inverse mass matrix {@code inverseMass} ({@code null}:
+     * the identity; else one diagonal shared by every chain, or one per chain). What a window adaptation returns has
+     * one of each per chain, as Stan adapts each chain on its own. With {@code jitter} j > 0 each transition
+     * multiplies each chain's step size by a uniform factor in [1 - j, 1 + j] (Neal 2011, section 5.4.2.2): a
+     * fixed trajectory length can come back near its start on a Gaussian-like target and stall a coordinate.
      */
-    public record Options(double stepSize, float[] inverseMassDiagonal, int leapfrogSteps) {
+    public record Options(float[] stepSizes, float[][] inverseMass, int leapfrogSteps, double jitter) {
         public Options {
-            if (!(stepSize > 0) || Double.isInfinite(stepSize)) {
-                throw new IllegalArgumentException("the step size must be positive and finite, got " + stepSize);
+            if (!(jitter >= 0 && jitter < 1)) {
+                throw new IllegalArgumentException("step-size jitter must be in [0, 1), got " + jitter);
             }
             if (leapfrogSteps < 1) {
                 throw new IllegalArgumentException("HMC needs at least one leapfrog step, got " + leapfrogSteps);
             }
-            if (inverseMassDiagonal != null) {
-                inverseMassDiagonal = inverseMassDiagonal.clone();
-                for (float m : inverseMassDiagonal) {
-                    if (!(m > 0) || Float.isInfinite(m)) {
-                        throw new IllegalArgumentException("the inverse mass matrix's diagonal must be positive and finite, got " + m);
+            if (stepSizes == null || stepSizes.length == 0) {
+                throw new IllegalArgumentException("HMC needs a step size");
+            }
+            stepSizes = stepSizes.clone();
+            for (float e : stepSizes) {
+                if (!(e > 0) || Float.isInfinite(e)) {
+                    throw new IllegalArgumentException("a step size must be positive and finite, got " + e);
+                }
+            }
+            if (inverseMass != null) {
+                if (inverseMass.length == 0) {
+                    throw new IllegalArgumentException("an inverse mass matrix needs a diagonal");
+                }
+                float[][] copy = new float[inverseMass.length][];
+                for (int c = 0; c < copy.length; c++) {
+                    copy[c] = inverseMass[c].clone();
+                    if (copy[c].length != inverseMass[0].length) {
+                        throw new IllegalArgumentException("the chains' inverse mass diagonals differ in length: " + copy[0].length + " and "
+                                + copy[c].length);
+                    }
+                    for (float m : copy[c]) {
+                        if (!(m > 0) || Float.isInfinite(m)) {
+                            throw new IllegalArgumentException("the inverse mass matrix's diagonal must be positive and finite, got " + m);
+                        }
                     }
                 }
+                inverseMass = copy;
             }
         }
 
-        /** An identity mass matrix. */
+        /** One step size and an identity mass matrix for every chain. */
         public Options(double stepSize, int leapfrogSteps) {
-            this(stepSize, null, leapfrogSteps);
+            this(new float[] {(float) stepSize}, null, leapfrogSteps, 0);
+        }
+
+        /** One step size and one inverse mass diagonal for every chain. */
+        public Options(double stepSize, float[] inverseMassDiagonal, int leapfrogSteps) {
+            this(new float[] {(float) stepSize}, inverseMassDiagonal == null ? null : new float[][] {inverseMassDiagonal}, leapfrogSteps, 0);
         }
 
         @Override
-        public float[] inverseMassDiagonal() {
-            return inverseMassDiagonal == null ? null : inverseMassDiagonal.clone();
+        public float[] stepSizes() {
+            return stepSizes.clone();
         }
 
-        /** The same with another step size. */
-        public Options withStepSize(double size) {
-            return new Options(size, inverseMassDiagonal, leapfrogSteps);
+        @Override
+        public float[][] inverseMass() {
+            if (inverseMass == null) {
+                return null;
+            }
+            float[][] copy = new float[inverseMass.length][];
+            for (int c = 0; c < copy.length; c++) {
+                copy[c] = inverseMass[c].clone();
+            }
+            return copy;
         }
 
-        /** The same with another inverse mass matrix diagonal. */
-        public Options withInverseMass(float[] diagonal) {
-            return new Options(stepSize, diagonal, leapfrogSteps);
+        /** The same with other step sizes (one, or one per chain). */
+        public Options withStepSizes(float[] sizes) {
+            return new Options(sizes, inverseMass, leapfrogSteps, jitter);
+        }
+
+        /** The same with other inverse mass diagonals (one, or one per chain). */
+        public Options withInverseMass(float[][] diagonals) {
+            return new Options(stepSizes, diagonals, leapfrogSteps, jitter);
+        }
+
+        /** The same with another number of leapfrog steps. */
+        public Options withLeapfrogSteps(int steps) {
+            return new Options(stepSizes, inverseMass, steps, jitter);
+        }
+
+        /** The same with another step-size jitter. */
+        public Options withJitter(double j) {
+            return new Options(stepSizes, inverseMass, leapfrogSteps, j);
+        }
+
+        /**
+         * The step sizes as {@link #step} takes them for {@code chains} chains, {@code [1, 1]} or {@code [N, 1]}; with
+         * jitter, {@code [N, 1]} with each chain's factor from {@code key}'s uniforms.
+         */
+        Tensor stepSizeTensor(int chains, Key key) {
+            if (stepSizes.length != 1 && stepSizes.length != chains) {
+                throw new IllegalArgumentException("step sizes: 1 or one per chain (" + chains + ") values, got " + stepSizes.length);
+            }
+            if (jitter == 0) {
+                return Tensor.of(stepSizes.clone(), stepSizes.length, 1);
+            }
+            float[] u = key.uniform(Placement.HOST, chains).toArray(), e = new float[chains];
+            for (int c = 0; c < chains; c++) {
+                e[c] = (float) (stepSizes[stepSizes.length == 1 ? 0 : c] * (1 + jitter * (2 * u[c] - 1)));
+            }
+            return Tensor.of(e, chains, 1);
+        }
+
+        /**
+         * The square roots of the inverse mass diagonals, {@code [1, D]} or {@code [N, D]}, for {@code chains} chains of
+         * dimension {@code dim}; null for the identity.
+         */
+        Tensor scales(int chains, int dim) {
+            if (inverseMass == null) {
+                return null;
+            }
+            if ((inverseMass.length != 1 && inverseMass.length != chains) || inverseMass[0].length != dim) {
+                throw new IllegalArgumentException("inverse mass matrix: [1, D] or [N, D] = [" + chains + ", " + dim + "] values, got ["
+                        + inverseMass.length + ", " + inverseMass[0].length + "]");
+            }
+            float[] s = new float[inverseMass.length * dim];
+            for (int c = 0; c < inverseMass.length; c++) {
+                for (int j = 0; j < dim; j++) {
+                    s[c * dim + j] = (float) Math.sqrt(inverseMass[c][j]);
+                }
+            }
+            return Tensor.of(s, inverseMass.length, dim);
         }
     }
 

@@ -13,7 +13,7 @@ import org.aiwae.engine.random.Key;
  * HMC on one log density, shaped like a BlackJAX kernel: {@link #init}{@code (position) -> state} evaluates the
  * target at N chains' positions {@code [N, D]}; {@link #step}{@code (key, state) -> (state, info)} is one
  * transition of every chain, its randomness all from {@code key} (N*D momenta then N Metropolis uniforms, the
- * first values of the key's stream). States are immutable; a state's tensors live where its positions do.
+ * first values of the key's stream; with step-size jitter, N uniforms of the key's first split child). States are immutable; a state's tensors live where its positions do.
  *
  * <p>A diagonal inverse mass matrix {@code M^-1 = diag(s^2)} is HMC with an identity mass on {@code y = z / s}:
  * the kernel runs {@link Hmc}'s transition (the same backend primitives as the application's annealing) on
@@ -30,11 +30,8 @@ public record HmcKernel(LogDensity target, Hmc.Options options) {
         if (position.rank() != 2) {
             throw new IllegalArgumentException("positions must be [N, D] (N chains), got " + java.util.Arrays.toString(position.shape()));
         }
-        float[] m = options.inverseMassDiagonal();
-        if (m != null && m.length != position.dim(1)) {
-            throw new IllegalArgumentException("the inverse mass matrix's diagonal has " + m.length + " values for positions of dimension "
-                    + position.dim(1));
-        }
+        options.stepSizeTensor(position.dim(0), Key.of(0));
+        options.scales(position.dim(0), position.dim(1));
         return Potential.of(target).at(position);
     }
 
@@ -46,20 +43,12 @@ public record HmcKernel(LogDensity target, Hmc.Options options) {
         Hmc hmc = new Hmc(options.leapfrogSteps());
         ChainNoise noise = new ChainNoise.Shared(key.stream());
         Placement where = state.position().placement();
-        Tensor eps = Tensor.full((float) options.stepSize(), 1, 1).to(where);
-        float[] m = options.inverseMassDiagonal();
-        if (m == null) {
+        Tensor eps = options.stepSizeTensor(state.chains(), key.split(1)[0]).to(where);
+        Tensor scales = options.scales(state.chains(), state.dim());
+        if (scales == null) {
             return hmc.step(noise, Potential.of(target), state, eps);
         }
-        if (m.length != state.dim()) {
-            throw new IllegalArgumentException("the inverse mass matrix's diagonal has " + m.length + " values for positions of dimension "
-                    + state.dim());
-        }
-        float[] sd = new float[m.length];
-        for (int i = 0; i < m.length; i++) {
-            sd[i] = (float) Math.sqrt(m[i]);
-        }
-        Tensor s = Tensor.of(sd, 1, sd.length).to(where);
+        Tensor s = scales.to(where);
         Backend be = Backends.of(where);
         LogDensity scaled = new LogDensity() {
             @Override

@@ -12,14 +12,16 @@ import org.aiwae.engine.random.Key;
  * the draws in slow windows of doubling length (25, 50, 100, ...) between a fast initial buffer (75) and a fast
  * terminal buffer (50); under 150 steps the buffers are 15% and 10% and one window takes the rest. After each
  * window the variances are regularised toward 1e-3 as in Stan ({@code n / (n + 5) var + 1e-3 * 5 / (n + 5)}),
- * the step size is searched again from the current one and the dual averaging restarts. The chains are
- * adapted together: one step size and one mass matrix, from every chain's acceptance and draws.
+ * the step size is searched again from the current one and the dual averaging restarts. As in Stan, each chain
+ * adapts on its own (its acceptance, its draws): the chains are moved together, each with its step size and
+ * mass matrix ({@link Hmc.Options} per chain), so that a chain still far from the others does not set theirs.
  *
  * @param target           the log density
  * @param leapfrogSteps    leapfrog steps per transition (a fixed number, as BlackJAX's {@code hmc})
  * @param targetAcceptance the mean acceptance probability to reach, in (0, 1) (Stan: 0.8)
+ * @param jitter           the step-size jitter of the kernel, during the warm-up and after ({@link Hmc.Options})
  */
-public record WindowAdaptation(LogDensity target, int leapfrogSteps, double targetAcceptance) {
+public record WindowAdaptation(LogDensity target, int leapfrogSteps, double targetAcceptance, double jitter) {
     private static final double GAMMA = 0.05, T0 = 10, KAPPA = 0.75;
 
     public WindowAdaptation {
@@ -44,44 +46,50 @@ public record WindowAdaptation(LogDensity target, int leapfrogSteps, double targ
         }
         Key[] keys = key.split(2);
         Key transitions = keys[0], searches = keys[1];
-        HmcKernel kernel = Hmc.kernel(target, new Hmc.Options(1, null, leapfrogSteps));
+        int n = position.dim(0), d = position.rank() == 2 ? position.dim(1) : 0;
+        float[] ones = new float[n];
+        java.util.Arrays.fill(ones, 1f);
+        HmcKernel kernel = Hmc.kernel(target, new Hmc.Options(ones, null, leapfrogSteps, jitter));
         HmcState state = kernel.init(position);
-        int d = state.dim();
         List<int[]> windows = windows(steps);
         int window = 0, searchCount = 0;
-        kernel = kernel.with(kernel.options().withStepSize(search(kernel, state, searches.fold(searchCount++))));
-        DualAveraging da = new DualAveraging(kernel.options().stepSize());
-        double[] sum = new double[d], sumSq = new double[d];
-        long count = 0;
+        kernel = kernel.with(kernel.options().withStepSizes(search(kernel, state, searches.fold(searchCount++))));
+        DualAveraging da = new DualAveraging(kernel.options().stepSizes());
+        double[][] sum = new double[n][d], sumSq = new double[n][d];
+        int count = 0;
         for (int i = 0; i < steps; i++) {
             Hmc.Step step = kernel.step(transitions.fold(i), state);
             state = step.state();
-            da.observe(step.info().meanAcceptanceProbability(), targetAcceptance);
-            kernel = kernel.with(kernel.options().withStepSize(da.current()));
+            kernel = kernel.with(kernel.options().withStepSizes(da.observe(step.info().acceptanceProbabilities(), targetAcceptance)));
             if (window < windows.size() && i >= windows.get(window)[0]) {
                 float[] z = state.position().toArray();
-                for (int k = 0; k < z.length; k++) {
-                    sum[k % d] += z[k];
-                    sumSq[k % d] += (double) z[k] * z[k];
-                }
-                count += state.chains();
-                if (i == windows.get(window)[1] - 1) {
-                    float[] inverseMass = new float[d];
+                for (int c = 0; c < n; c++) {
                     for (int j = 0; j < d; j++) {
-                        double mean = sum[j] / count, var = (sumSq[j] - count * mean * mean) / (count - 1);
-                        inverseMass[j] = (float) (count / (count + 5.0) * Math.max(var, 0) + 1e-3 * 5 / (count + 5.0));
+                        double v = z[c * d + j];
+                        sum[c][j] += v;
+                        sumSq[c][j] += v * v;
                     }
-                    java.util.Arrays.fill(sum, 0);
-                    java.util.Arrays.fill(sumSq, 0);
+                }
+                count++;
+                if (i == windows.get(window)[1] - 1) {
+                    float[][] inverseMass = new float[n][d];
+                    for (int c = 0; c < n; c++) {
+                        for (int j = 0; j < d; j++) {
+                            double mean = sum[c][j] / count, var = Math.max(0, (sumSq[c][j] - count * mean * mean) / (count - 1));
+                            inverseMass[c][j] = (float) (count / (count + 5.0) * var + 1e-3 * 5 / (count + 5.0));
+                        }
+                        java.util.Arrays.fill(sum[c], 0);
+                        java.util.Arrays.fill(sumSq[c], 0);
+                    }
                     count = 0;
                     window++;
                     kernel = kernel.with(kernel.options().withInverseMass(inverseMass));
-                    kernel = kernel.with(kernel.options().withStepSize(search(kernel, state, searches.fold(searchCount++))));
-                    da = new DualAveraging(kernel.options().stepSize());
+                    kernel = kernel.with(kernel.options().withStepSizes(search(kernel, state, searches.fold(searchCount++))));
+                    da = new DualAveraging(kernel.options().stepSizes());
                 }
             }
         }
-        return new Result(kernel.with(kernel.options().withStepSize(da.averaged())), state);
+        return new Result(kernel.with(kernel.options().withStepSizes(da.averaged())), state);
     }
 
     /** The slow windows {@code [start, end)} of a warm-up of {@code steps} transitions, as Stan lays them out. */
@@ -107,51 +115,103 @@ public record WindowAdaptation(LogDensity target, int leapfrogSteps, double targ
     }
 
     /**
-     * Stan's initial step-size search: from {@code eps}, doubles (or halves) the size while one leapfrog step's mean
-     * acceptance probability stays above (or below) 0.8, and returns the last size before it crosses.
+     * Stan's initial step-size search, chain by chain: from the chain's step size, doubles (or halves) it while one
+     * leapfrog step's acceptance probability stays above (or below) 0.8, and keeps the last size before it crosses.
      */
-    private static double search(HmcKernel kernel, HmcState state, Key key) {
-        HmcKernel one = kernel.with(new Hmc.Options(kernel.options().stepSize(), kernel.options().inverseMassDiagonal(), 1));
-        double eps = kernel.options().stepSize();
-        double a = one.step(key.fold(0), state).info().meanAcceptanceProbability();
-        int direction = a > 0.8 ? 1 : -1;
+    private static float[] search(HmcKernel kernel, HmcState state, Key key) {
+        HmcKernel one = kernel.with(kernel.options().withLeapfrogSteps(1).withJitter(0));
+        float[] eps = kernel.options().stepSizes();
+        int n = eps.length;
+        double[] a = one.step(key.fold(0), state).info().acceptanceProbabilities();
+        int[] direction = new int[n];
+        boolean[] done = new boolean[n];
+        for (int c = 0; c < n; c++) {
+            direction[c] = a[c] > 0.8 ? 1 : -1;
+        }
         for (int i = 1; i <= 60; i++) {
-            double next = direction > 0 ? eps * 2 : eps / 2;
-            a = one.with(one.options().withStepSize(next)).step(key.fold(i), state).info().meanAcceptanceProbability();
-            if (direction > 0 ? !(a > 0.8) : a > 0.8) {
-                return direction > 0 ? eps : next;
+            float[] next = eps.clone();
+            boolean any = false;
+            for (int c = 0; c < n; c++) {
+                if (!done[c]) {
+                    next[c] = direction[c] > 0 ? eps[c] * 2 : eps[c] / 2;
+                    any = true;
+                }
             }
-            eps = next;
+            if (!any || Float.isInfinite(max(next)) || min(next) == 0) {
+                break;
+            }
+            a = one.with(one.options().withStepSizes(next)).step(key.fold(i), state).info().acceptanceProbabilities();
+            for (int c = 0; c < n; c++) {
+                if (!done[c]) {
+                    boolean crossed = direction[c] > 0 ? !(a[c] > 0.8) : a[c] > 0.8;
+                    if (crossed) {
+                        done[c] = true;
+                        if (direction[c] < 0) {
+                            eps[c] = next[c];
+                        }
+                    } else {
+                        eps[c] = next[c];
+                    }
+                }
+            }
         }
         return eps;
     }
 
-    /** Dual averaging of log step sizes (Hoffman and Gelman 2014, Algorithm 5, with Stan's constants). */
+    private static float max(float[] x) {
+        float m = x[0];
+        for (float v : x) {
+            m = Math.max(m, v);
+        }
+        return m;
+    }
+
+    private static float min(float[] x) {
+        float m = x[0];
+        for (float v : x) {
+            m = Math.min(m, v);
+        }
+        return m;
+    }
+
+    /** Dual averaging of each chain's log step size (Hoffman and Gelman 2014, Algorithm 5, with Stan's constants). */
     private static final class DualAveraging {
-        private final double mu;
-        private double hBar, logEps, logEpsBar;
+        private final double[] mu, hBar, logEps, logEpsBar;
         private int t;
 
-        DualAveraging(double eps) {
-            mu = Math.log(10 * eps);
-            logEps = Math.log(eps);
+        DualAveraging(float[] eps) {
+            int n = eps.length;
+            mu = new double[n];
+            hBar = new double[n];
+            logEps = new double[n];
+            logEpsBar = new double[n];
+            for (int c = 0; c < n; c++) {
+                mu[c] = Math.log(10 * eps[c]);
+                logEps[c] = Math.log(eps[c]);
+            }
         }
 
-        void observe(double acceptance, double target) {
+        /** Takes each chain's acceptance probability and returns the step sizes for the next transition. */
+        float[] observe(double[] acceptance, double target) {
             t++;
-            double eta = 1 / (t + T0);
-            hBar = (1 - eta) * hBar + eta * (target - acceptance);
-            logEps = mu - Math.sqrt(t) / GAMMA * hBar;
-            double w = Math.pow(t, -KAPPA);
-            logEpsBar = w * logEps + (1 - w) * logEpsBar;
+            double eta = 1 / (t + T0), w = Math.pow(t, -KAPPA);
+            float[] out = new float[mu.length];
+            for (int c = 0; c < mu.length; c++) {
+                hBar[c] = (1 - eta) * hBar[c] + eta * (target - acceptance[c]);
+                logEps[c] = mu[c] - Math.sqrt(t) / GAMMA * hBar[c];
+                logEpsBar[c] = w * logEps[c] + (1 - w) * logEpsBar[c];
+                out[c] = (float) Math.exp(logEps[c]);
+            }
+            return out;
         }
 
-        double current() {
-            return Math.exp(logEps);
-        }
-
-        double averaged() {
-            return t == 0 ? Math.exp(logEps) : Math.exp(logEpsBar);
+        /** The averaged step sizes: what sampling uses after the warm-up. */
+        float[] averaged() {
+            float[] out = new float[mu.length];
+            for (int c = 0; c < mu.length; c++) {
+                out[c] = (float) Math.exp(t == 0 ? logEps[c] : logEpsBar[c]);
+            }
+            return out;
         }
     }
 }

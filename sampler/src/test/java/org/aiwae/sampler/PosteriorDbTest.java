@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class PosteriorDbTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int CHAINS = 8, WARMUP = 1000, DRAWS = 1000;
+    private static final int CHAINS = 8;
 
     private static JsonNode read(String file) {
         try (InputStream in = PosteriorDbTest.class.getResourceAsStream("/posteriordb/" + file)) {
@@ -78,8 +78,12 @@ class PosteriorDbTest {
         }
     }
 
-    private static List<Row> check(String posterior, Layout layout, Function<Map<String, Var>, Var> logDensity, int leapfrog,
+    /** Warm-up and sampling lengths: Stan's 1000 + 1000, or less where long trajectories make each transition dear. */
+    record Run(int leapfrog, int warmup, int draws) {}
+
+    private static List<Row> check(String posterior, Layout layout, Function<Map<String, Var>, Var> logDensity, Run run,
                                    Map<String, ToDoubleFunction<double[]>> parameters) {
+        int leapfrog = run.leapfrog(), warmup = run.warmup(), draws = run.draws();
         JsonNode reference = read(posterior + ".reference.json").get("reference");
         long start = System.nanoTime();
         Key[] keys = Key.of(2021).split(3);
@@ -87,8 +91,8 @@ class PosteriorDbTest {
         for (int i = 0; i < init.size(); i++) {
             init.data()[i] = 4 * init.data()[i] - 2; // Stan's inits: uniform(-2, 2) in the unconstrained space
         }
-        WindowAdaptation.Result warm = new WindowAdaptation(layout.logDensity(logDensity), leapfrog, 0.8).run(keys[1], init, WARMUP);
-        Trace trace = warm.kernel().sample(keys[2], warm.state(), DRAWS);
+        WindowAdaptation.Result warm = new WindowAdaptation(layout.logDensity(logDensity), leapfrog, 0.8, 0.2).run(keys[1], init, warmup);
+        Trace trace = warm.kernel().sample(keys[2], warm.state(), draws);
         double seconds = (System.nanoTime() - start) / 1e9;
         List<Row> rows = new ArrayList<>();
         Iterator<String> names = reference.fieldNames();
@@ -97,16 +101,16 @@ class PosteriorDbTest {
             String name = names.next();
             ToDoubleFunction<double[]> f = parameters.get(name);
             assertTrue(f != null, posterior + ": no function for reference parameter " + name);
-            double[][] draws = trace.derive(f);
+            double[][] values = trace.derive(f);
             double refMean = reference.get(name).get("mean").asDouble(), refSd = reference.get(name).get("sd").asDouble();
-            double sd = Diagnostics.sd(draws), ess = Diagnostics.essBulk(draws);
-            double mcse = Diagnostics.mcseMean(draws) + refSd / 100;
-            Row r = new Row(name, Diagnostics.mean(draws), refMean, mcse, sd / refSd, Diagnostics.rhat(draws), ess);
+            double sd = Diagnostics.sd(values), ess = Diagnostics.essBulk(values);
+            double mcse = Diagnostics.mcseMean(values) + refSd / 100;
+            Row r = new Row(name, Diagnostics.mean(values), refMean, mcse, sd / refSd, Diagnostics.rhat(values), ess);
             rows.add(r);
             minEss = Math.min(minEss, ess);
         }
-        System.out.printf("%s: %d chains, %d warm-up + %d draws, L=%d, step %.4g, acceptance %.3f, %d divergences, %.1f s, min bulk ESS %.0f"
-                        + " (%.0f/s)%n", posterior, CHAINS, WARMUP, DRAWS, leapfrog, warm.kernel().options().stepSize(),
+        System.out.printf("%s: %d chains, %d warm-up + %d draws, L=%d, steps %s, acceptance %.3f, %d divergences, %.1f s, min bulk ESS %.0f"
+                        + " (%.0f/s)%n", posterior, CHAINS, warmup, draws, leapfrog, java.util.Arrays.toString(warm.kernel().options().stepSizes()),
                 trace.meanAcceptance(), trace.divergences(), seconds, minEss, minEss / seconds);
         for (Row r : rows) {
             System.out.printf("  %-10s mean %.5g ref %.5g |d|/mcse %.2f sd ratio %.3f rhat %.4f ess %.0f%n", r.name(), r.mean(), r.ref(),
@@ -152,7 +156,7 @@ class PosteriorDbTest {
             Var theta = Ops.add(Ops.mul(thetaTrans, Ops.exp(logTau)), mu);
             return Ops.add(Ops.add(Ops.standardNormalLogProb(thetaTrans), normal(row(y), theta, row(logSigma))),
                     Ops.add(normal(mu, 0, 5), halfCauchyOfExp(logTau, 5)));
-        }, 10, params);
+        }, new Run(10, 1000, 1000), params);
     }
 
     /** {@code y ~ normal(b1 + b2 x, sigma)} over the data, {@code beta [N, 2]}, {@code log sigma [N, 1]}: [N]. */
@@ -167,7 +171,7 @@ class PosteriorDbTest {
         float[] kid = floats(data.get("kid_score")), iq = floats(data.get("mom_iq"));
         Layout layout = Layout.of(block("beta", 2), block("log_sigma", 1));
         check("kidiq-kidscore_momiq", layout, p -> Ops.add(simpleRegression(p.get("beta"), p.get("log_sigma"), iq, kid),
-                halfCauchyOfExp(p.get("log_sigma"), 2.5f)), 64, coordinates(layout, Map.of("sigma", z -> Math.exp(z[2]))));
+                halfCauchyOfExp(p.get("log_sigma"), 2.5f)), new Run(32, 500, 500), coordinates(layout, Map.of("sigma", z -> Math.exp(z[2]))));
     }
 
     @Test
@@ -181,7 +185,7 @@ class PosteriorDbTest {
         Layout layout = Layout.of(block("beta", 2), block("log_sigma", 1));
         // flat priors on beta and sigma > 0: the likelihood and the log-Jacobian
         check("earnings-logearn_height", layout, p -> Ops.add(simpleRegression(p.get("beta"), p.get("log_sigma"), height, logEarn),
-                Ops.sum(p.get("log_sigma"), 1)), 64, coordinates(layout, Map.of("sigma", z -> Math.exp(z[2]))));
+                Ops.sum(p.get("log_sigma"), 1)), new Run(40, 500, 1000), coordinates(layout, Map.of("sigma", z -> Math.exp(z[2]))));
     }
 
     @Test
@@ -200,7 +204,7 @@ class PosteriorDbTest {
             Var beta = p.get("beta"), logSigma = p.get("log_sigma");
             Var fit = normal(row(y), Ops.matmul(beta, false, design, true), logSigma);
             return Ops.add(Ops.add(fit, normal(beta, 0, 10)), Ops.add(normal(Ops.exp(logSigma), 0, 10), Ops.sum(logSigma, 1)));
-        }, 16, coordinates(layout, Map.of("sigma", z -> Math.exp(z[d]))));
+        }, new Run(16, 1000, 1000), coordinates(layout, Map.of("sigma", z -> Math.exp(z[d]))));
     }
 
     @Test
@@ -222,6 +226,6 @@ class PosteriorDbTest {
             Var mu = Ops.add(alpha, Ops.matmul(beta, lagged));
             return Ops.add(Ops.add(normal(row(tail), mu, logSigma), Ops.add(normal(alpha, 0, 10), normal(beta, 0, 10))),
                     halfCauchyOfExp(logSigma, 2.5f));
-        }, 16, coordinates(layout, Map.of("sigma", z -> Math.exp(z[k + 1]))));
+        }, new Run(16, 1000, 1000), coordinates(layout, Map.of("sigma", z -> Math.exp(z[k + 1]))));
     }
 }
