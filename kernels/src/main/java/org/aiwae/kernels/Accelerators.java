@@ -12,27 +12,48 @@ public final class Accelerators {
     /** One line of {@code aiwae devices}. */
     public record Status(String backend, boolean usable, String detail) {}
 
-    /** {@code opencl} (a GPU when there is one, else any OpenCL device) or {@code cuda}; throws with the reason otherwise. */
+    /**
+     * {@code opencl} (a GPU when there is one, else any OpenCL device) or {@code cuda}; throws
+     * {@link BackendUnavailableException} with the reason otherwise, a missing JOCL or JCuda jar included (both are
+     * optional at run time for a program that computes on the CPU).
+     */
     public static DeviceBackend open(String api) {
         return switch (api) {
-            case "opencl" -> new DeviceBackend(OpenClDevice.open(false));
-            case "cuda" -> new DeviceBackend(CudaDevice.open());
+            case "opencl" -> openCl(false);
+            case "cuda" -> cuda(0);
             default -> throw new IllegalArgumentException("unknown device backend " + api);
         };
     }
 
     /** CUDA device {@code ordinal} (0 is what {@code open("cuda")} opens); throws with the reason otherwise. */
     public static DeviceBackend cuda(int ordinal) {
-        return new DeviceBackend(CudaDevice.open(ordinal));
+        try {
+            return new DeviceBackend(CudaDevice.open(ordinal));
+        } catch (NoClassDefFoundError e) {
+            throw missing("CUDA", "JCuda (org.jcuda:jcuda)", e);
+        }
+    }
+
+    private static DeviceBackend openCl(boolean gpuOnly) {
+        try {
+            return new DeviceBackend(OpenClDevice.open(gpuOnly));
+        } catch (NoClassDefFoundError e) {
+            throw missing("OpenCL", "JOCL (org.jocl:jocl)", e);
+        }
+    }
+
+    /** The one line for a device library that is not on the class path (a class of it failed to load). */
+    private static BackendUnavailableException missing(String api, String library, NoClassDefFoundError e) {
+        return new BackendUnavailableException(api + ": " + library + " is not on the class path (" + e.getMessage() + " not found)");
     }
 
     /** {@code auto}: CUDA, then an OpenCL GPU; null when neither is usable (the caller takes the CPU). */
     public static DeviceBackend auto() {
         try {
-            return new DeviceBackend(CudaDevice.open());
+            return cuda(0);
         } catch (BackendUnavailableException e) {
             try {
-                return new DeviceBackend(OpenClDevice.open(true));
+                return openCl(true);
             } catch (BackendUnavailableException e2) {
                 return null;
             }
@@ -46,6 +67,8 @@ public final class Accelerators {
             out.add(new Status("cuda", true, d.name()));
         } catch (BackendUnavailableException e) {
             out.add(new Status("cuda", false, e.getMessage()));
+        } catch (NoClassDefFoundError e) {
+            out.add(new Status("cuda", false, missing("CUDA", "JCuda (org.jcuda:jcuda)", e).getMessage()));
         }
         try {
             List<OpenClDevice.Found> found = OpenClDevice.devices();
@@ -57,6 +80,8 @@ public final class Accelerators {
             }
         } catch (BackendUnavailableException e) {
             out.add(new Status("opencl", false, e.getMessage()));
+        } catch (NoClassDefFoundError e) {
+            out.add(new Status("opencl", false, missing("OpenCL", "JOCL (org.jocl:jocl)", e).getMessage()));
         }
         return out;
     }
