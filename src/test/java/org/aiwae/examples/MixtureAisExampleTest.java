@@ -11,7 +11,7 @@ import org.aiwae.sampler.Ais;
 import org.aiwae.sampler.Hmc;
 import org.aiwae.sampler.HmcState;
 import org.aiwae.sampler.LogDensity;
-import org.aiwae.sampler.Potential;
+import org.aiwae.sampler.Target;
 import org.aiwae.sampler.Schedule;
 import org.aiwae.sampler.StepSizes;
 import org.junit.jupiter.api.Test;
@@ -102,7 +102,7 @@ class MixtureAisExampleTest {
         int n = 400;
         RandomStream rng = new RandomStream(2);
         Tensor start = Tensor.full(4f, n, 2);
-        Potential target = Potential.of(MixtureAisExampleTest::mixture);
+        Target target = Target.of(MixtureAisExampleTest::mixture);
         HmcState state = target.at(start);
         Hmc hmc = new Hmc(10);
         ChainNoise noise = new ChainNoise.Shared(rng);

@@ -40,7 +40,7 @@ class SamplerTest {
     void hmcLeavesItsTargetInvariant(String name) {
         Backend be = TestBackends.get(name);
         int n = 2000, d = 3;
-        Potential target = Potential.of(scaledGaussian(d, 1.5, 0.5, 0));
+        Target target = Target.of(scaledGaussian(d, 1.5, 0.5, 0));
         RandomStream rng = new RandomStream(3);
         // start exactly at the target
         HmcState state = target.at(be.binary(org.aiwae.engine.backend.BinaryOp.ADD,

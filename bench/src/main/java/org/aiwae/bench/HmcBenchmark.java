@@ -29,7 +29,7 @@ public class HmcBenchmark extends OnBackend {
 
     private ModelFixture f;
     private Hmc hmc;
-    private Tempered potential;
+    private Tempered target;
     private Tensor eps;
     private ChainNoise noise;
 
@@ -38,7 +38,7 @@ public class HmcBenchmark extends OnBackend {
         open();
         f = new ModelFixture(be, batch, 5);
         hmc = new Hmc(5);
-        potential = new Tempered(f.ais.base(), f.ais.target(), 0.5);
+        target = new Tempered(f.ais.base(), f.ais.target(), 0.5);
         eps = be.full(0.05f, 1, 1);
         noise = new ChainNoise.Shared(new RandomStream(3));
     }
@@ -56,7 +56,7 @@ public class HmcBenchmark extends OnBackend {
     public double transition() {
         try (Backend.Reclaim temporaries = be.reclaim()) {
             // reading the acceptance waits for a device, as a sampler adapting its step size does
-            return hmc.step(noise, potential, f.state.chains(), eps).info().acceptance();
+            return hmc.step(noise, target, f.state.chains(), eps).info().acceptance();
         }
     }
 }

@@ -11,7 +11,7 @@ import org.aiwae.engine.random.Key;
 /**
  * Hamiltonian Monte Carlo with an identity mass matrix, written once over the engine's primitives
  * so that it runs wherever the chains' tensors live (host or device), shaped like a sampler
- * library's kernel: {@code step(noise, potential, state, stepSize) -> (state, info)}. One transition
+ * library's kernel: {@code step(noise, target, state, stepSize) -> (state, info)}. One transition
  * draws fresh momenta, takes {@code leapfrogSteps} leapfrog steps with per-chain step sizes, and
  * accepts or rejects each chain's proposal by a Metropolis test on the energy change. A proposal
  * whose energy rose by more than {@value #DIVERGENCE} (or became NaN) is rejected and counted as
@@ -190,12 +190,12 @@ public record Hmc(int leapfrogSteps) {
     public record Proposal(HmcState proposal, HmcInfo info) {}
 
     /**
-     * One transition of the chains in {@code state} (evaluated by {@code potential}, or by a potential
-     * with the same terms) on {@code potential}. {@code stepSize} is {@code [N, 1]} (one per chain) or
+     * One transition of the chains in {@code state} (evaluated by {@code target}, or by a target
+     * with the same terms) on {@code target}. {@code stepSize} is {@code [N, 1]} (one per chain) or
      * {@code [1, 1]}, in the chains' memory.
      */
-    public Step step(ChainNoise noise, Potential potential, HmcState state, Tensor stepSize) {
-        Proposal p = propose(noise, potential, state, stepSize, null);
+    public Step step(ChainNoise noise, Target target, HmcState state, Tensor stepSize) {
+        Proposal p = propose(noise, target, state, stepSize, null);
         return new Step(p.proposal().where(p.info().accepted(), state), p.info());
     }
 
@@ -204,7 +204,7 @@ public record Hmc(int leapfrogSteps) {
      * ({@code step} selects between the two; a loop that keeps one set of buffers selects in place with
      * {@link HmcState#acceptInto}). Divergences are also added to {@code divergentInto} when it is not null.
      */
-    public Proposal propose(ChainNoise noise, Potential potential, HmcState state, Tensor stepSize, Tensor divergentInto) {
+    public Proposal propose(ChainNoise noise, Target target, HmcState state, Tensor stepSize, Tensor divergentInto) {
         Tensor z = state.position();
         int n = state.chains(), d = state.dim();
         checkStepSize(stepSize, n);
@@ -214,13 +214,13 @@ public record Hmc(int leapfrogSteps) {
         // a half step of momentum with the state's cached gradient, then L position steps, each followed by
         // a momentum step (a half one at the end); only the trajectory's end is evaluated in full: the steps
         // between need the gradient alone
-        Backend.Leapfrog s = be.kickDrift(p0, stepSize, 0.5f, potential.gradient(state), z);
+        Backend.Leapfrog s = be.kickDrift(p0, stepSize, 0.5f, target.gradient(state), z);
         for (int l = 1; l < leapfrogSteps; l++) {
-            s = be.kickDrift(s.momentum(), stepSize, 1f, potential.gradientAt(s.position()), s.position());
+            s = be.kickDrift(s.momentum(), stepSize, 1f, target.gradientAt(s.position()), s.position());
         }
-        HmcState proposal = potential.at(s.position());
-        Tensor p = be.kickDrift(s.momentum(), stepSize, 0.5f, potential.gradient(proposal), null).momentum();
-        Backend.Metropolis m = be.metropolis(potential.logDensity(state), p0, potential.logDensity(proposal), p, u, DIVERGENCE,
+        HmcState proposal = target.at(s.position());
+        Tensor p = be.kickDrift(s.momentum(), stepSize, 0.5f, target.gradient(proposal), null).momentum();
+        Backend.Metropolis m = be.metropolis(target.logDensity(state), p0, target.logDensity(proposal), p, u, DIVERGENCE,
                 divergentInto);
         return new Proposal(proposal, new HmcInfo(m.accepted(), m.divergent(), m.energyChange()));
     }

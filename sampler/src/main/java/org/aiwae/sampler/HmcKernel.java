@@ -32,7 +32,7 @@ public record HmcKernel(LogDensity target, Hmc.Options options) {
         }
         options.stepSizeTensor(position.dim(0), Key.of(0));
         options.scales(position.dim(0), position.dim(1));
-        return Potential.of(target).at(position);
+        return Target.of(target).at(position);
     }
 
     /** One transition of every chain in {@code state}; the same key gives the same transition. */
@@ -46,7 +46,7 @@ public record HmcKernel(LogDensity target, Hmc.Options options) {
         Tensor eps = options.stepSizeTensor(state.chains(), key.split(1)[0]).to(where);
         Tensor scales = options.scales(state.chains(), state.dim());
         if (scales == null) {
-            return hmc.step(noise, Potential.of(target), state, eps);
+            return hmc.step(noise, Target.of(target), state, eps);
         }
         Tensor s = scales.to(where);
         Backend be = Backends.of(where);
@@ -64,7 +64,7 @@ public record HmcKernel(LogDensity target, Hmc.Options options) {
         };
         HmcState y = new HmcState(be.binary(BinaryOp.DIV, state.position(), s), state.logDensities(),
                 List.of(be.binary(BinaryOp.MUL, state.gradients().get(0), s)));
-        Hmc.Proposal p = hmc.propose(noise, Potential.of(scaled), y, eps, null);
+        Hmc.Proposal p = hmc.propose(noise, Target.of(scaled), y, eps, null);
         HmcState proposal = p.proposal();
         // the proposal's position times s is where the target was evaluated (the same product, the same bits)
         HmcState back = new HmcState(be.binary(BinaryOp.MUL, proposal.position(), s), proposal.logDensities(),

@@ -7,8 +7,8 @@ import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 
 /**
- * Where N chains are, with what their {@link Potential} computed there: the position {@code [N, D]}
- * and, for each of the potential's terms, its log-density {@code [N]} and gradient {@code [N, D]}.
+ * Where N chains are, with what their {@link Target} computed there: the position {@code [N, D]}
+ * and, for each of the target's terms, its log-density {@code [N]} and gradient {@code [N, D]}.
  * Kept with the position so that neither a Metropolis test nor a change of temperature evaluates
  * the densities again. Immutable: a step returns a new state.
  */

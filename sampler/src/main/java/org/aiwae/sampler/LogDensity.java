@@ -33,8 +33,9 @@ public interface LogDensity {
 
     /**
      * The log-density that {@code f} computes from positions {@code [N, D]} (a variable that requires
-     * its gradient) as {@code [N]}, its gradient by reverse-mode autodiff. Only the positions are
-     * differentiated: tensors {@code f} captures are constants.
+     * its gradient) as {@code [N]} (or N values in another shape, read in order), its gradient by
+     * reverse-mode autodiff. Only the positions are differentiated: tensors {@code f} captures are
+     * constants. Any other number of values is an error naming N.
      */
     static LogDensity autodiff(UnaryOperator<Var> f) {
         return position -> {
@@ -43,7 +44,7 @@ public interface LogDensity {
             int chains = position.dim(0);
             Autograd.Result r = Autograd.grad(() -> {
                 Var v = f.apply(z);
-                if (v.value().size() != chains || v.value().rank() > 2 || v.value().rank() == 2 && v.value().dim(0) != chains) {
+                if (v.value().size() != chains) { // [N], or N values in another layout (the annealer's [K, B])
                     throw new IllegalArgumentException("the log density must return [N] for N = " + chains + " chains, got "
                             + Shapes.str(v.shape()));
                 }

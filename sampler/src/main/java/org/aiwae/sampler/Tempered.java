@@ -11,7 +11,7 @@ import org.aiwae.engine.backend.Backends;
  * is {@code p(x, z)}. A state keeps both terms ({@code logDensities = [log f0, log f1]}), so moving to
  * the next temperature ({@link #at(double)}) costs no evaluation.
  */
-public record Tempered(LogDensity base, LogDensity target, double beta) implements Potential {
+public record Tempered(LogDensity base, LogDensity target, double beta) implements Target {
 
     public Tempered {
         if (!(beta >= 0 && beta <= 1)) {

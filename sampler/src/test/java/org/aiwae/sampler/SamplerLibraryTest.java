@@ -41,7 +41,7 @@ class SamplerLibraryTest {
         assertArrayEquals(a, b);
         assertFalse(Arrays.equals(a, c));
         // the key's transition is Hmc.step drawing from the key's stream: one formula for both
-        float[] viaNoise = new Hmc(5).step(new ChainNoise.Shared(Key.of(5).stream()), Potential.of(kernel.target()), s0,
+        float[] viaNoise = new Hmc(5).step(new ChainNoise.Shared(Key.of(5).stream()), Target.of(kernel.target()), s0,
                 Tensor.full(0.3f, 1, 1)).state().position().toArray();
         assertArrayEquals(a, viaNoise);
     }
@@ -49,9 +49,9 @@ class SamplerLibraryTest {
     @Test
     void badShapesAreNamedOnEntry() {
         LogDensity f = gaussian(new float[] {0, 0, 0, 0, 0}, new float[] {1, 1, 1, 1, 1});
-        HmcState s = Potential.of(f).at(Tensor.zeros(64, 5));
+        HmcState s = Target.of(f).at(Tensor.zeros(64, 5));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Hmc(3).step(new ChainNoise.Shared(Key.of(0).stream()), Potential.of(f), s, Tensor.full(0.1f, 64)));
+                () -> new Hmc(3).step(new ChainNoise.Shared(Key.of(0).stream()), Target.of(f), s, Tensor.full(0.1f, 64)));
         assertEquals("step size must be [1, 1] or [N, 1] = [64, 1] for 64 chains, got [64]", e.getMessage());
         LogDensity wrong = LogDensity.autodiff(z -> Ops.mul(z, 2f));
         e = assertThrows(IllegalArgumentException.class, () -> wrong.at(Tensor.zeros(3, 2)));

@@ -7,15 +7,16 @@ import org.aiwae.engine.Tensor;
  * The log-density HMC moves on, as a weighted sum of terms evaluated together:
  * {@code log f = sum_i c_i log f_i}. One term with weight 1 is a plain target ({@link #of}); two are
  * a tempered path ({@link Tempered}). {@link #at} evaluates every term; {@link #logDensity} and
- * {@link #gradient} combine a state's cached terms, so a potential with other weights reads the same
- * state without evaluating anything again.
+ * {@link #gradient} combine a state's cached terms, so a target with other weights reads the same
+ * state without evaluating anything again. A target is a log density, not an energy: HMC's potential
+ * energy is {@code U = -log f}.
  */
-public interface Potential {
+public interface Target {
 
     /** Evaluates every term at {@code position [N, D]}. */
     HmcState at(Tensor position);
 
-    /** {@code log f} of each chain of a state this potential's terms evaluated, {@code [N]}. */
+    /** {@code log f} of each chain of a state this target's terms evaluated, {@code [N]}. */
     Tensor logDensity(HmcState state);
 
     /** {@code d log f / dz} of each chain, {@code [N, D]}. */
@@ -30,8 +31,8 @@ public interface Potential {
     }
 
     /** A single log-density. */
-    static Potential of(LogDensity density) {
-        return new Potential() {
+    static Target of(LogDensity density) {
+        return new Target() {
             @Override
             public HmcState at(Tensor position) {
                 LogDensity.Value v = density.at(position);
