@@ -8,6 +8,7 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.backend.ReduceOp;
+import org.aiwae.engine.math.LogMeanExp;
 import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.Key;
 
@@ -86,7 +87,7 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
          * densities: the log of the mean importance weight, {@code log mean exp(log w)}, in double (a host read).
          */
         public double logZ() {
-            return Weights.of(state.logWeights()).logMean();
+            return LogMeanExp.of(state.logWeights());
         }
 
         /**
@@ -103,19 +104,15 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
         }
     }
 
-    /** Importance weights {@code exp(log w)} scaled by their largest, so that none overflows. */
-    private record Weights(double max, double[] scaled) {
+    /** Importance weights {@code exp(log w)} divided by the largest, so that none overflows. */
+    private record Weights(double[] scaled) {
         static Weights of(double[] logWeights) {
             double max = java.util.Arrays.stream(logWeights).max().orElseThrow();
-            return new Weights(max, java.util.Arrays.stream(logWeights).map(l -> Math.exp(l - max)).toArray());
+            return new Weights(java.util.Arrays.stream(logWeights).map(l -> Math.exp(l - max)).toArray());
         }
 
         double mean() {
             return java.util.Arrays.stream(scaled).average().orElseThrow();
-        }
-
-        double logMean() {
-            return max + Math.log(mean());
         }
 
         double standardErrorOfLogMean() {
