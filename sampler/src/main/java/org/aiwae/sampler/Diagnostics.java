@@ -177,8 +177,8 @@ public final class Diagnostics {
         for (t = 0; t < maxT; t++) {
             sum += rho[t];
         }
-        double tau = -1 + 2 * sum + rho[maxT + 1];
-        return Math.min(total / tau, total * Math.log10(total));
+        double tau = Math.max(-1 + 2 * sum + rho[maxT + 1], 1 / Math.log10(total)); // Stan's floor: ESS <= S log10 S
+        return total / tau;
     }
 
     private static double meanAcov(double[][] acov, int lag) {

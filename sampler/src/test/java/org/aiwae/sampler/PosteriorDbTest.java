@@ -156,7 +156,7 @@ class PosteriorDbTest {
             Var theta = Ops.add(Ops.mul(thetaTrans, Ops.exp(logTau)), mu);
             return Ops.add(Ops.add(Ops.standardNormalLogProb(thetaTrans), normal(row(y), theta, row(logSigma))),
                     Ops.add(normal(mu, 0, 5), halfCauchyOfExp(logTau, 5)));
-        }, new Run(10, 1000, 1000), params);
+        }, new Run(5, 1000, 2000), params);
     }
 
     /** {@code y ~ normal(b1 + b2 x, sigma)} over the data, {@code beta [N, 2]}, {@code log sigma [N, 1]}: [N]. */
@@ -204,7 +204,7 @@ class PosteriorDbTest {
             Var beta = p.get("beta"), logSigma = p.get("log_sigma");
             Var fit = normal(row(y), Ops.matmul(beta, false, design, true), logSigma);
             return Ops.add(Ops.add(fit, normal(beta, 0, 10)), Ops.add(normal(Ops.exp(logSigma), 0, 10), Ops.sum(logSigma, 1)));
-        }, new Run(16, 1000, 1000), coordinates(layout, Map.of("sigma", z -> Math.exp(z[d]))));
+        }, new Run(8, 1000, 1000), coordinates(layout, Map.of("sigma", z -> Math.exp(z[d]))));
     }
 
     @Test
