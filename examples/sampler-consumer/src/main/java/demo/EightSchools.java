@@ -53,6 +53,7 @@ public final class EightSchools {
             System.out.printf("%-14s %8.3f %8.3f %8.0f %7.4f%n", names.get(j), trace.mean(j), trace.sd(j), trace.essBulk(j), trace.rhat(j));
         }
         double[][] tau = trace.derive(z -> Math.exp(z[9]));
+        System.out.printf("tau %.3f, ESS %.0f, R-hat %.4f%n", Diagnostics.mean(tau), Diagnostics.essBulk(tau), Diagnostics.rhat(tau));
         System.out.printf("%-14s %8.3f %8.3f %8.0f %7.4f%n", "tau", Diagnostics.mean(tau), Diagnostics.sd(tau), Diagnostics.essBulk(tau),
                 Diagnostics.rhat(tau));
         System.out.printf("acceptance %.3f, %d divergences%n", trace.meanAcceptance(), trace.divergences());

@@ -160,4 +160,21 @@ class SamplerLibraryTest {
         Ais.Result is = ais.run(ais.init(keys[0].normal(Placement.HOST, n, d)), new double[] {0, 1}, StepSizes.ais(1, 0.2f), keys[1], null);
         assertTrue(is.effectiveSampleSize() < r.effectiveSampleSize() / 4, "importance sampling ESS " + is.effectiveSampleSize());
     }
+
+    /** The quick start in docs/api.md is lines of examples/sampler-consumer's program (which bin/check-artifacts runs). */
+    @Test
+    void theQuickStartIsTheExamplesCode() throws java.io.IOException {
+        java.nio.file.Path root = java.nio.file.Path.of("").toAbsolutePath().getParent();
+        String docs = java.nio.file.Files.readString(root.resolve("docs/api.md"));
+        String example = java.nio.file.Files.readString(root.resolve("examples/sampler-consumer/src/main/java/demo/EightSchools.java"));
+        int from = docs.indexOf("```java", docs.indexOf("**Quick start.**"));
+        String snippet = docs.substring(from + "```java".length(), docs.indexOf("```", from + 1));
+        java.util.Set<String> lines = example.lines().map(String::strip).collect(java.util.stream.Collectors.toSet());
+        int checked = 0;
+        for (String line : snippet.lines().map(String::strip).filter(l -> !l.isEmpty()).toList()) {
+            assertTrue(lines.contains(line), "docs/api.md's quick start has a line the example does not: " + line);
+            checked++;
+        }
+        assertTrue(checked > 10, "the quick start has " + checked + " lines");
+    }
 }
