@@ -17,38 +17,55 @@ import org.aiwae.engine.backend.BinaryOp;
  * temperature shares ({@code slots = 1, groups = B}).
  */
 public final class StepSizes {
+    /**
+     * The multiplicative rule: after each observation a group's size is multiplied by {@code up} when its
+     * acceptance was at least {@code target}, else by {@code down}, and kept in [{@code min}, {@code max}].
+     * Also a {@link WindowAdaptation} choice (one group per chain).
+     */
+    public record Rule(double target, float up, float down, float min, float max) implements WindowAdaptation.StepSizeRule {
+        /** The paper's AIWAE rule: x1.002 at acceptance >= 0.6 else x0.998, in [0.001, 0.3]. */
+        public static final Rule AIWAE = new Rule(0.6, 1.002f, 0.998f, 0.001f, 0.3f);
+        /** AIS evaluation's rule: x1.02 at acceptance >= 0.6 else x0.98, in [1e-4, 0.5]. */
+        public static final Rule AIS = new Rule(0.6, 1.02f, 0.98f, 1e-4f, 0.5f);
+
+        public Rule {
+            if (!(min > 0 && min <= max) || !(up >= 1 && down > 0 && down <= 1) || !(target > 0 && target <= 1)) {
+                throw new IllegalArgumentException("StepSizes.Rule: need 0 < min <= max, up >= 1 >= down > 0 and a target in (0, 1], got "
+                        + "target " + target + ", up " + up + ", down " + down + ", [" + min + ", " + max + "]");
+            }
+        }
+    }
+
     private final int slots;
     private final int groups;
-    private final double target;
-    private final float up;
-    private final float down;
-    private final float min;
-    private final float max;
+    private final Rule rule;
     /** The sizes {@code [slots, groups]}, in the memory of the chains they were last used with. */
     private Tensor table;
 
-    public StepSizes(int slots, int groups, float initial, double target, float up, float down, float min, float max) {
-        if (slots < 1 || groups < 1 || !(min > 0 && min <= initial && initial <= max) || !(up >= 1 && down > 0 && down <= 1)) {
-            throw new IllegalArgumentException("StepSizes: need slots, groups >= 1, 0 < min <= initial <= max, up >= 1 >= down > 0");
+    /** A {@code slots x groups} table of sizes, each starting at {@code initial} (within the rule's bounds), adapted by {@code rule}. */
+    public StepSizes(int slots, int groups, float initial, Rule rule) {
+        if (slots < 1 || groups < 1 || !(rule.min() <= initial && initial <= rule.max())) {
+            throw new IllegalArgumentException("StepSizes: need slots, groups >= 1 and min <= initial <= max, got " + slots + " x " + groups
+                    + " from " + initial + " for " + rule);
         }
         this.slots = slots;
         this.groups = groups;
         this.table = Tensor.full(initial, slots, groups);
-        this.target = target;
-        this.up = up;
-        this.down = down;
-        this.min = min;
-        this.max = max;
+        this.rule = rule;
     }
 
-    /** The paper's AIWAE rule: one size per temperature, from 0.1, x1.002 at acceptance >= 0.6 else x0.998, in [0.001, 0.3]. */
+    /** The paper's AIWAE adaptation: one size per temperature, from 0.1, by {@link Rule#AIWAE}. */
     public static StepSizes aiwae(int temperatures) {
-        return new StepSizes(temperatures - 1, 1, 0.1f, 0.6, 1.002f, 0.998f, 0.001f, 0.3f);
+        return new StepSizes(temperatures - 1, 1, 0.1f, Rule.AIWAE);
     }
 
-    /** AIS evaluation: one size per image, adapted after every temperature toward acceptance 0.6 (x1.02 / x0.98). */
+    /** AIS evaluation: one size per image, adapted after every temperature by {@link Rule#AIS}. */
     public static StepSizes ais(int images, float initial) {
-        return new StepSizes(1, images, initial, 0.6, 1.02f, 0.98f, 1e-4f, 0.5f);
+        return new StepSizes(1, images, initial, Rule.AIS);
+    }
+
+    public Rule rule() {
+        return rule;
     }
 
     public int slots() {
@@ -107,8 +124,8 @@ public final class StepSizes {
         if (n % groups != 0) {
             throw new IllegalArgumentException(n + " chains are not a multiple of " + groups + " step-size groups");
         }
-        Backends.of("step sizes", accepted, countInto).adaptStepSizes(accepted, groups, threshold(n / groups), up, down, min, max,
-                row(slot, accepted.placement()), countInto);
+        Backends.of("step sizes", accepted, countInto).adaptStepSizes(accepted, groups, threshold(n / groups), rule.up(), rule.down(),
+                rule.min(), rule.max(), row(slot, accepted.placement()), countInto);
     }
 
     /** {@link #observe(int, Tensor, Tensor)} that returns the fraction of chains that accepted (a host read on a device). */
@@ -124,7 +141,7 @@ public final class StepSizes {
      */
     private int threshold(int per) {
         for (int c = 0; c <= per; c++) {
-            if ((double) c / per >= target) {
+            if ((double) c / per >= rule.target()) {
                 return c;
             }
         }

@@ -18,19 +18,40 @@ import org.aiwae.engine.random.Key;
  *
  * @param target           the log density
  * @param leapfrogSteps    leapfrog steps per transition (a fixed number, as BlackJAX's {@code hmc})
- * @param targetAcceptance the mean acceptance probability to reach, in (0, 1) (Stan: 0.8)
- * @param jitter           the step-size jitter of the kernel, during the warm-up and after ({@link Hmc.Options})
+ * <p>The step size's rule is a choice ({@link StepSizeRule}): Stan's {@link DualAveraging}, or the paper's
+ * multiplicative rule ({@link StepSizes.Rule}: each chain's size times {@code up} after a transition it accepted,
+ * else times {@code down}, through {@link StepSizes} with one group per chain, the application's formula).
+ *
+ * @param target        the log density
+ * @param leapfrogSteps leapfrog steps per transition (a fixed number, as BlackJAX's {@code hmc})
+ * @param stepSizes     how the step sizes adapt
+ * @param jitter        the step-size jitter of the kernel, during the warm-up and after ({@link Hmc.Options})
  */
-public record WindowAdaptation(LogDensity target, int leapfrogSteps, double targetAcceptance, double jitter) {
+public record WindowAdaptation(LogDensity target, int leapfrogSteps, StepSizeRule stepSizes, double jitter) {
     private static final double GAMMA = 0.05, T0 = 10, KAPPA = 0.75;
 
-    public WindowAdaptation {
-        if (!(targetAcceptance > 0 && targetAcceptance < 1)) {
-            throw new IllegalArgumentException("the target acceptance must be in (0, 1), got " + targetAcceptance);
+    /** How a warm-up adapts the step sizes. */
+    public sealed interface StepSizeRule permits DualAveraging, StepSizes.Rule {}
+
+    /** Stan's dual averaging toward a mean acceptance probability in (0, 1) (Stan: 0.8). */
+    public record DualAveraging(double targetAcceptance) implements StepSizeRule {
+        public DualAveraging {
+            if (!(targetAcceptance > 0 && targetAcceptance < 1)) {
+                throw new IllegalArgumentException("the target acceptance must be in (0, 1), got " + targetAcceptance);
+            }
         }
+    }
+
+    /** Stan's warm-up: dual averaging toward {@code targetAcceptance}. */
+    public WindowAdaptation(LogDensity target, int leapfrogSteps, double targetAcceptance, double jitter) {
+        this(target, leapfrogSteps, new DualAveraging(targetAcceptance), jitter);
+    }
+
+    public WindowAdaptation {
         if (leapfrogSteps < 1) {
             throw new IllegalArgumentException("HMC needs at least one leapfrog step, got " + leapfrogSteps);
         }
+        java.util.Objects.requireNonNull(stepSizes, "stepSizes");
     }
 
     /** The adapted kernel and the chains' state at the end of the warm-up. */
@@ -54,13 +75,13 @@ public record WindowAdaptation(LogDensity target, int leapfrogSteps, double targ
         List<int[]> windows = windows(steps);
         int window = 0, searchCount = 0;
         kernel = kernel.with(kernel.options().withStepSizes(search(kernel, state, searches.fold(searchCount++))));
-        DualAveraging da = new DualAveraging(kernel.options().stepSizes());
+        Adapter adapter = adapter(kernel.options().stepSizes());
         double[][] sum = new double[n][d], sumSq = new double[n][d];
         int count = 0;
         for (int i = 0; i < steps; i++) {
             Hmc.Step step = kernel.step(transitions.fold(i), state);
             state = step.state();
-            kernel = kernel.with(kernel.options().withStepSizes(da.observe(step.info().acceptanceProbabilities(), targetAcceptance)));
+            kernel = kernel.with(kernel.options().withStepSizes(adapter.observe(step.info())));
             if (window < windows.size() && i >= windows.get(window)[0]) {
                 float[] z = state.position().toArray();
                 for (int c = 0; c < n; c++) {
@@ -85,11 +106,52 @@ public record WindowAdaptation(LogDensity target, int leapfrogSteps, double targ
                     window++;
                     kernel = kernel.with(kernel.options().withInverseMass(inverseMass));
                     kernel = kernel.with(kernel.options().withStepSizes(search(kernel, state, searches.fold(searchCount++))));
-                    da = new DualAveraging(kernel.options().stepSizes());
+                    adapter = adapter(kernel.options().stepSizes());
                 }
             }
         }
-        return new Result(kernel.with(kernel.options().withStepSizes(da.averaged())), state);
+        return new Result(kernel.with(kernel.options().withStepSizes(adapter.result())), state);
+    }
+
+    /** A warm-up's step sizes between two searches: what each transition's outcome makes of them. */
+    private interface Adapter {
+        /** The step sizes for the next transition after {@code info}. */
+        float[] observe(HmcInfo info);
+
+        /** The step sizes sampling uses. */
+        float[] result();
+    }
+
+    private Adapter adapter(float[] start) {
+        return switch (stepSizes) {
+            case DualAveraging d -> new Averaging(start, d.targetAcceptance());
+            case StepSizes.Rule r -> new Multiplicative(start, r);
+        };
+    }
+
+    /** The paper's rule, one group per chain: {@link StepSizes#observe} on each transition's accepted chains. */
+    private static final class Multiplicative implements Adapter {
+        private final StepSizes table;
+
+        Multiplicative(float[] start, StepSizes.Rule rule) {
+            table = new StepSizes(1, start.length, rule.min(), rule);
+            float[] clamped = new float[start.length];
+            for (int c = 0; c < start.length; c++) {
+                clamped[c] = Math.min(rule.max(), Math.max(rule.min(), start[c]));
+            }
+            table.load(clamped);
+        }
+
+        @Override
+        public float[] observe(HmcInfo info) {
+            table.observe(0, info.accepted());
+            return table.slot(0);
+        }
+
+        @Override
+        public float[] result() {
+            return table.slot(0);
+        }
     }
 
     /** The slow windows {@code [start, end)} of a warm-up of {@code steps} transitions, as Stan lays them out. */
@@ -175,11 +237,13 @@ public record WindowAdaptation(LogDensity target, int leapfrogSteps, double targ
     }
 
     /** Dual averaging of each chain's log step size (Hoffman and Gelman 2014, Algorithm 5, with Stan's constants). */
-    private static final class DualAveraging {
+    private static final class Averaging implements Adapter {
         private final double[] mu, hBar, logEps, logEpsBar;
+        private final double target;
         private int t;
 
-        DualAveraging(float[] eps) {
+        Averaging(float[] eps, double target) {
+            this.target = target;
             int n = eps.length;
             mu = new double[n];
             hBar = new double[n];
@@ -192,7 +256,9 @@ public record WindowAdaptation(LogDensity target, int leapfrogSteps, double targ
         }
 
         /** Takes each chain's acceptance probability and returns the step sizes for the next transition. */
-        float[] observe(double[] acceptance, double target) {
+        @Override
+        public float[] observe(HmcInfo info) {
+            double[] acceptance = info.acceptanceProbabilities();
             t++;
             double eta = 1 / (t + T0), w = Math.pow(t, -KAPPA);
             float[] out = new float[mu.length];
@@ -206,7 +272,8 @@ public record WindowAdaptation(LogDensity target, int leapfrogSteps, double targ
         }
 
         /** The averaged step sizes: what sampling uses after the warm-up. */
-        float[] averaged() {
+        @Override
+        public float[] result() {
             float[] out = new float[mu.length];
             for (int c = 0; c < mu.length; c++) {
                 out[c] = (float) Math.exp(t == 0 ? logEps[c] : logEpsBar[c]);

@@ -50,6 +50,15 @@ class PosteriorDbTest {
         return out;
     }
 
+    /** The logs of {@code values}, in double then rounded. */
+    private static float[] logs(float[] values) {
+        float[] out = new float[values.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) Math.log(values[i]);
+        }
+        return out;
+    }
+
     /** A constant row {@code [1, n]}. */
     private static Var row(float... values) {
         return Var.constant(Tensor.of(values, 1, values.length));
@@ -140,11 +149,7 @@ class PosteriorDbTest {
     @Test
     void eightSchoolsNoncentered() {
         JsonNode data = read("eight_schools-eight_schools_noncentered.data.json");
-        float[] y = floats(data.get("y")), sigma = floats(data.get("sigma"));
-        float[] logSigma = new float[sigma.length];
-        for (int j = 0; j < sigma.length; j++) {
-            logSigma[j] = (float) Math.log(sigma[j]);
-        }
+        float[] y = floats(data.get("y")), logSigma = logs(floats(data.get("sigma")));
         Layout layout = Layout.of(block("theta_trans", 8), block("mu", 1), block("log_tau", 1));
         Map<String, ToDoubleFunction<double[]>> params = coordinates(layout, Map.of("tau", z -> Math.exp(z[9])));
         for (int j = 0; j < 8; j++) {
@@ -177,11 +182,7 @@ class PosteriorDbTest {
     @Test
     void earningsLogearnHeight() {
         JsonNode data = read("earnings-logearn_height.data.json");
-        float[] earn = floats(data.get("earn")), height = floats(data.get("height"));
-        float[] logEarn = new float[earn.length];
-        for (int i = 0; i < earn.length; i++) {
-            logEarn[i] = (float) Math.log(earn[i]);
-        }
+        float[] logEarn = logs(floats(data.get("earn"))), height = floats(data.get("height"));
         Layout layout = Layout.of(block("beta", 2), block("log_sigma", 1));
         // flat priors on beta and sigma > 0: the likelihood and the log-Jacobian
         check("earnings-logearn_height", layout, p -> Ops.add(simpleRegression(p.get("beta"), p.get("log_sigma"), height, logEarn),

@@ -85,24 +85,35 @@ class SamplerLibraryTest {
 
     @Test
     void windowAdaptationLearnsScalesFourOrdersApart() {
-        float[] mean = {3, -1, 0}, sd = {0.01f, 1, 100};
-        LogDensity f = gaussian(mean, sd);
-        WindowAdaptation.Result warm = new WindowAdaptation(f, 8, 0.8, 0.2).run(Key.of(3), Key.of(4).normal(Placement.HOST, 8, 3), 600);
-        float[][] m = warm.kernel().options().inverseMass();
-        for (float[] chain : m) {
-            for (int j = 0; j < 3; j++) {
-                double ratio = chain[j] / (sd[j] * sd[j]);
-                assertTrue(ratio > 0.5 && ratio < 2, "inverse mass " + chain[j] + " for a variance of " + sd[j] * sd[j]);
+        for (WindowAdaptation.StepSizeRule rule : new WindowAdaptation.StepSizeRule[] {new WindowAdaptation.DualAveraging(0.8),
+            new StepSizes.Rule(0.6, 1.05f, 0.95f, 1e-4f, 1f)}) {
+            float[] mean = {3, -1, 0}, sd = {0.01f, 1, 100};
+            LogDensity f = gaussian(mean, sd);
+            WindowAdaptation.Result warm = new WindowAdaptation(f, 8, rule, 0.2).run(Key.of(3), Key.of(4).normal(Placement.HOST, 8, 3), 600);
+            float[][] m = warm.kernel().options().inverseMass();
+            for (float[] chain : m) {
+                for (int j = 0; j < 3; j++) {
+                    double ratio = chain[j] / (sd[j] * sd[j]);
+                    assertTrue(ratio > 0.5 && ratio < 2, rule + ": inverse mass " + chain[j] + " for a variance of " + sd[j] * sd[j]);
+                }
             }
+            Trace t = warm.kernel().sample(Key.of(5), warm.state(), 1000);
+            for (int j = 0; j < 3; j++) {
+                assertEquals(mean[j], t.mean(j), 4 * t.mcseMean(j), rule + ": mean of coordinate " + j);
+                assertEquals(sd[j], t.sd(j), 0.1 * sd[j], rule + ": sd of coordinate " + j);
+                assertTrue(t.rhat(j) < 1.01, rule + ": R-hat " + t.rhat(j));
+                assertTrue(t.essBulk(j) > 500, rule + ": bulk ESS " + t.essBulk(j));
+            }
+            assertEquals(0, t.divergences());
         }
-        Trace t = warm.kernel().sample(Key.of(5), warm.state(), 1000);
-        for (int j = 0; j < 3; j++) {
-            assertEquals(mean[j], t.mean(j), 4 * t.mcseMean(j), "mean of coordinate " + j);
-            assertEquals(sd[j], t.sd(j), 0.1 * sd[j], "sd of coordinate " + j);
-            assertTrue(t.rhat(j) < 1.01, "R-hat " + t.rhat(j));
-            assertTrue(t.essBulk(j) > 500, "bulk ESS " + t.essBulk(j));
+        // the paper's rule keeps each chain's size in its bounds
+        StepSizes.Rule tight = new StepSizes.Rule(0.6, 1.5f, 0.5f, 0.01f, 0.02f);
+        WindowAdaptation.Result warm = new WindowAdaptation(gaussian(new float[] {0}, new float[] {1}), 4, tight, 0)
+                .run(Key.of(1), Tensor.zeros(4, 1), 100);
+        for (float e : warm.kernel().options().stepSizes()) {
+            assertTrue(e >= 0.01f && e <= 0.02f, "step size " + e + " outside the rule's [0.01, 0.02]");
         }
-        assertEquals(0, t.divergences());
+        assertThrows(IllegalArgumentException.class, () -> new StepSizes.Rule(0.6, 0.9f, 0.5f, 0.01f, 0.02f));
     }
 
     @Test
