@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
+import org.aiwae.FaultInjector;
 import org.aiwae.data.Images;
 import org.aiwae.data.Split;
 import org.aiwae.engine.Tensor;
@@ -25,7 +26,6 @@ import org.aiwae.io.Progress;
 import org.aiwae.model.MlpVae;
 import org.aiwae.engine.Shapes;
 import org.aiwae.train.Checkpoint;
-import org.aiwae.train.KillPoint;
 import org.aiwae.train.RunLock;
 import org.aiwae.train.TrainConfig;
 import picocli.CommandLine.Command;
@@ -117,11 +117,6 @@ final class EvalCommand implements Callable<Integer> {
             description = "with --master: a Spark setting, as spark-submit's --conf (repeatable; docs/cluster.md)")
     Map<String, String> conf = new LinkedHashMap<>();
 
-    @Option(names = "--test-pause-once", hidden = true,
-            description = "test hook: once, after the first batch is written, wait to be killed (marker file .test-paused-once "
-                    + "in --out, holding pid@host)")
-    boolean pauseOnce;
-
     @Mixin
     BackendOption backendOption;
 
@@ -150,7 +145,7 @@ final class EvalCommand implements Callable<Integer> {
      */
     record Options(Path checkpoint, Path out, boolean resume, boolean force, List<String> splits, int limit, int[] range,
                    int chains, int temperatures, int leapfrog, int nvlbSamples, int batch, long seed, String backend,
-                   Path dataDir, String master, int shards, Map<String, String> conf, boolean pauseOnce) {}
+                   Path dataDir, String master, int shards, Map<String, String> conf) {}
 
     @Override
     public Integer call() throws Exception {
@@ -196,7 +191,7 @@ final class EvalCommand implements Callable<Integer> {
         return new Options(dir, where, resume, force,
                 split.equals("both") ? List.of("test", "train") : List.of(split), limit == null ? 0 : limit, range, chains,
                 temperatures, leapfrog, nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards == null ? 0 : shards,
-                Map.copyOf(conf), pauseOnce);
+                Map.copyOf(conf));
     }
 
     /**
@@ -278,8 +273,7 @@ final class EvalCommand implements Callable<Integer> {
                 Map<Integer, ImageResult> results;
                 try (ResultsFile file = openResults(out.resolve(resultsName(s)), header(s, run, ev, seed, backendName, images))) {
                     if (cluster == null) {
-                        evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s,
-                                o.pauseOnce() ? out.resolve(TrainCommand.PAUSED) : null);
+                        evaluate(ev, run.model(), images, idx, ImageStreams.of(seed, s), file, s, out);
                     } else {
                         evaluateSharded(cluster, o, idx, s, file);
                     }
@@ -384,7 +378,7 @@ final class EvalCommand implements Callable<Integer> {
 
     /** Evaluates the images of {@code idx} that {@code file} does not hold yet, in batches, appending each batch. */
     private static void evaluate(Evaluator ev, MlpVae model, Images images, int[] idx, ImageStreams streams, ResultsFile file,
-                                 String split, Path pauseMarker) {
+                                 String split, Path out) {
         List<Integer> todo = new ArrayList<>();
         for (int i : idx) {
             if (!file.results().containsKey(i)) {
@@ -413,9 +407,7 @@ final class EvalCommand implements Callable<Integer> {
                 rs.add(new ImageResult(b[i], -lp[i], -lb[i]));
             }
             file.append(rs);
-            if (pauseMarker != null) {
-                KillPoint.once(pauseMarker);
-            }
+            FaultInjector.reach(new FaultInjector.Point.BatchWritten(out));
             bar.update(base + perImage * b.length, "");
         }
         bar.finish(perImage * idx.length, "");
@@ -453,9 +445,6 @@ final class EvalCommand implements Callable<Integer> {
                     "--backend", o.backend()));
             if (o.dataDir() != null) {
                 argv.addAll(List.of("--data-dir", o.dataDir().toAbsolutePath().toString()));
-            }
-            if ((split + " images " + from + ":" + to).equals(System.getenv("AIWAE_TEST_PAUSE_ONCE"))) {
-                argv.add("--test-pause-once"); // test hook: the kill tests' shard
             }
             tasks.add(new TaskRunner.Task(split + " images " + from + ":" + to, List.of(argv), shard.resolve(resultsName(split)).toString()));
         }

@@ -125,8 +125,6 @@ final class GridCommand implements Callable<Integer> {
         }
         claim(root, grid);
 
-        String failOnce = System.getenv("AIWAE_TEST_FAIL_ONCE"); // test hooks: CONFIG/seed-S of one cell
-        String pauseOnce = System.getenv("AIWAE_TEST_PAUSE_ONCE");
         List<TaskRunner.Task> tasks = new ArrayList<>();
         List<String> untrained = new ArrayList<>();
         for (GridSpec.Cell c : cells) {
@@ -142,14 +140,7 @@ final class GridCommand implements Callable<Integer> {
             List<List<String>> commands = new ArrayList<>();
             if (steps.contains(Step.TRAIN)) {
                 // --resume-if-started: a rerun, or Spark's retry of a failed attempt, continues the run folder it finds
-                List<String> train = grid.trainArgs(c, root, data, true);
-                if (failOnce != null && failOnce.equals(c.name())) {
-                    train.addAll(List.of("--test-fail-once-after-epoch", "1"));
-                }
-                if (pauseOnce != null && pauseOnce.equals(c.name())) {
-                    train.addAll(List.of("--test-pause-once-in-epoch", "2"));
-                }
-                commands.add(train);
+                commands.add(grid.trainArgs(c, root, data, true));
             }
             if (steps.contains(Step.EVAL)) {
                 commands.add(grid.evalArgs(c, root, data));

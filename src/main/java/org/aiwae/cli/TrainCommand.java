@@ -39,15 +39,12 @@ final class TrainCommand implements Callable<Integer> {
     static final int EMBEDDED_EPOCHS = 20;
     static final double EMBEDDED_LEARNING_RATE = 3e-3;
 
-    /** The marker file of the kill-test hooks of train and eval ({@link org.aiwae.train.KillPoint}). */
-    static final String PAUSED = ".test-paused-once";
-
     /** The learning curves train writes at the end of a run. */
     static final String CURVES = "curves.png";
 
     /** Flags that --resume may change; every other flag must equal the run's config.json. */
     static final Set<String> CHANGEABLE_ON_RESUME = Set.of("--resume", "--out", "--epochs", "--schedule", "--budget", "--backend", "--data-dir",
-            "--test-fail-once-after-epoch", "--test-pause-once-in-epoch", "--resume-if-started", "--resume-from-last-good");
+            "--resume-if-started", "--resume-from-last-good");
 
     @Spec
     CommandSpec spec;
@@ -100,15 +97,6 @@ final class TrainCommand implements Callable<Integer> {
                     + "SHA256SUMS, LATEST missing or corrupt) continue from the newest intact one, saying which; without it such a run is refused")
     boolean resumeFromLastGood;
 
-    @Option(names = "--test-fail-once-after-epoch", paramLabel = "E", hidden = true,
-            description = "test hook: fail once after epoch E's checkpoint (marker file .test-failed-once in the run folder)")
-    Integer failOnceAfter;
-
-    @Option(names = "--test-pause-once-in-epoch", paramLabel = "E", hidden = true,
-            description = "test hook: once, after epoch E's first minibatch, wait to be killed (marker file .test-paused-once "
-                    + "in the run folder, holding pid@host)")
-    Integer pauseOnceIn;
-
     @Mixin
     GraphOption graph;
 
@@ -135,12 +123,6 @@ final class TrainCommand implements Callable<Integer> {
         try (Backend b = BackendOption.open(config.backend())) {
             Split data = dataDir.load(config.dataset());
             Trainer trainer = Flags.checked(spec, () -> new Trainer(config, data, b, out, resume, System.err)).graphs(graph.on());
-            if (failOnceAfter != null) {
-                trainer.failOnceAfterEpoch(failOnceAfter, out.resolve(".test-failed-once"));
-            }
-            if (pauseOnceIn != null) {
-                trainer.pauseOnceInEpoch(pauseOnceIn, out.resolve(PAUSED));
-            }
             if (resumeFromLastGood) {
                 trainer.resumeFromLastGood();
             }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.aiwae.AiwaeException;
+import org.aiwae.FaultInjector;
 import org.aiwae.data.Binarizer;
 import org.aiwae.data.Images;
 import org.aiwae.data.Split;
@@ -94,43 +95,6 @@ public final class Trainer {
         // what a model that ignores z reaches on the same images: the reference for test_bound
         this.meanImageBound = MeanImageBaseline.logLikelihood(train, heldOut);
         this.initial = snapshot(0, List.of());
-    }
-
-    /**
-     * Test hook for retry tests across processes and cluster tasks: once epoch {@code epoch}'s checkpoint is
-     * published, fails with an {@link IllegalStateException} unless {@code marker} exists, which it creates
-     * first; so the first attempt fails and the next one resumes from that checkpoint.
-     */
-    public Trainer failOnceAfterEpoch(int epoch, Path marker) {
-        return hooks(new TrainHooks() {
-            @Override
-            public void probe(String point) {
-                if (point.equals(epoch + "/pruned") && !java.nio.file.Files.exists(marker)) {
-                    try {
-                        java.nio.file.Files.createFile(marker);
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                    throw new IllegalStateException("injected failure after epoch " + epoch + " (test hook)");
-                }
-            }
-        });
-    }
-
-    /**
-     * Test hook for kill tests across processes and cluster tasks: in epoch {@code epoch} (1-based), after its
-     * first minibatch, waits once to be killed ({@link KillPoint}, marker file {@code marker}); the attempt that
-     * follows the kill resumes from the checkpoint of epoch {@code epoch - 1}.
-     */
-    public Trainer pauseOnceInEpoch(int epoch, Path marker) {
-        return hooks(new TrainHooks() {
-            @Override
-            public void afterStep(Trainer trainer, int e, int attempt, int batch, int batches) {
-                if (e == epoch - 1 && batch == 0) {
-                    KillPoint.once(marker);
-                }
-            }
-        });
     }
 
     /**
@@ -227,6 +191,7 @@ public final class Trainer {
                         Instant.now().toString());
                 Checkpoint.appendTiming(out, Json.write(t));
                 Checkpoint.publish(out, config, s, point -> hooks.probe((e + 1) + "/" + point));
+                FaultInjector.reach(new FaultInjector.Point.Published(out, e + 1));
                 epoch = e + 1;
                 metrics = s.metrics();
                 return;
@@ -274,6 +239,9 @@ public final class Trainer {
                 return new Attempt(null, 0, 0, totals.diverged());
             }
             hooks.afterStep(this, e, attempt, i, batches);
+            if (i == 0) {
+                FaultInjector.reach(new FaultInjector.Point.EpochBegun(out, e + 1));
+            }
             seen = done;
         }
         StepTotals.Sums sums = totals.read();

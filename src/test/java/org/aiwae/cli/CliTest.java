@@ -216,9 +216,7 @@ class CliTest {
             CliRun h = run(args);
             assertEquals(0, h.status(), String.join(" ", args) + ": " + h.err());
             for (picocli.CommandLine.Model.OptionSpec o : c.getCommandSpec().options()) {
-                if (o.hidden()) {
-                    continue; // test hooks (train --test-fail-once-after-epoch) are not for users
-                }
+                assertFalse(o.hidden(), String.join(" ", args) + " hides " + o.longestName()); // no flag is only for tests
                 assertTrue(h.out().contains(o.longestName()), String.join(" ", args) + " does not list " + o.longestName());
                 assertTrue(o.description().length > 0 && !o.description()[0].isBlank(), o.longestName() + " has no description");
             }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.aiwae.train.InjectedFaults;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -116,7 +117,7 @@ class ClusterTest {
         try (var all = Files.walk(root)) {
             for (Path p : all.filter(Files::isRegularFile).toList()) {
                 String name = p.getFileName().toString();
-                if (!name.equals("timings.jsonl") && !name.equals("lock") && !name.equals(TrainCommand.PAUSED)) {
+                if (!name.equals("timings.jsonl") && !name.equals("lock") && !name.equals(InjectedFaults.PAUSED)) {
                     m.put(root.relativize(p).toString(), java.util.HexFormat.of().formatHex(
                             java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
                 }
@@ -208,9 +209,11 @@ class ClusterTest {
         Map<String, String> want = files(localGrid());
         String victim = CELLS.get(0);
         Path log = tmp.resolve("kill-grid.log");
-        Process driver = SparkJvm.start(gridArgs(cluster.master), log, Map.of("AIWAE_TEST_PAUSE_ONCE", victim));
+        String fault = InjectedFaults.option(InjectedFaults.pauseInEpoch(2, victim));
+        Process driver = SparkJvm.start(gridArgs(cluster.master, "--conf", "spark.executor.extraJavaOptions=" + fault), log, Map.of(),
+                List.of(fault));
         try {
-            long pid = awaitPause(runs().resolve(victim).resolve(TrainCommand.PAUSED), driver, log);
+            long pid = awaitPause(runs().resolve(victim).resolve(InjectedFaults.PAUSED), driver, log);
             int worker = cluster.workerOf(pid);
             assertTrue(worker > 0, "pid " + pid + " is no worker's executor");
 
@@ -252,9 +255,12 @@ class ClusterTest {
         Path run = localGrid().resolve(CELLS.get(1)), want = unshardedEval(), out = tmp.resolve("eval-killed");
         Path log = tmp.resolve("kill-eval.log");
         String shard = "test images 0:3";
-        Process driver = SparkJvm.start(shardedEvalArgs(run, out), log, Map.of("AIWAE_TEST_PAUSE_ONCE", shard));
+        String fault = InjectedFaults.option(InjectedFaults.pauseAfterBatch(EvalCommand.SHARDS + "/test-0-3"));
+        List<String> args = new java.util.ArrayList<>(shardedEvalArgs(run, out));
+        args.addAll(List.of("--conf", "spark.executor.extraJavaOptions=" + fault));
+        Process driver = SparkJvm.start(args, log, Map.of(), List.of(fault));
         try {
-            long pid = awaitPause(out.resolve(EvalCommand.SHARDS).resolve("test-0-3").resolve(TrainCommand.PAUSED), driver, log);
+            long pid = awaitPause(out.resolve(EvalCommand.SHARDS).resolve("test-0-3").resolve(InjectedFaults.PAUSED), driver, log);
             int worker = cluster.workerOf(pid);
             assertTrue(worker > 0, "pid " + pid + " is no worker's executor");
             cluster.killWorker(worker);

@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.aiwae.io.Json;
 import org.aiwae.train.CheckpointFiles;
+import org.aiwae.train.InjectedFaults;
 import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
 import org.junit.jupiter.api.Test;
@@ -41,7 +42,8 @@ class GridTest {
         Path grid = dir.resolve("grid.json"), runs = dir.resolve("runs"), log = dir.resolve("log");
         Files.writeString(grid, GRID);
         List<String> args = List.of("grid", grid.toString(), "--master", "local[2]", "--runs", runs.toString());
-        assertEquals(0, SparkJvm.run(args, log, Map.of("AIWAE_TEST_FAIL_ONCE", "embedded-iwae-k2/seed-4")),
+        assertEquals(0, SparkJvm.run(args, log, Map.of(),
+                        List.of(InjectedFaults.option(InjectedFaults.failAfterEpoch(1, "embedded-iwae-k2/seed-4")))),
                 () -> ShardedEvalTest.read(log));
         String out = ShardedEvalTest.read(log);
         assertTrue(out.contains("4 of 4 cells to run"), out);
@@ -51,7 +53,7 @@ class GridTest {
             assertTrue(Files.isRegularFile(runs.resolve(cell).resolve("eval.json")), cell + " has no eval.json: " + out);
         }
         Path failed = runs.resolve("embedded-iwae-k2/seed-4");
-        assertTrue(Files.exists(failed.resolve(".test-failed-once")));
+        assertTrue(Files.exists(failed.resolve(InjectedFaults.FAILED)));
         String tables = Files.readString(runs.resolve(GridCommand.TABLES));
         assertTrue(tables.contains("Table 1 layout") && tables.contains("Table 3 layout"), tables);
         assertTrue(tables.contains("| IWAE K=1 | IWAE K=2 |"), tables);

@@ -530,7 +530,7 @@ class HostileInputTest {
         ProcessBuilder pb = new ProcessBuilder(javaCommand(Main.class.getName(), args)).directory(root.toFile());
         Path out = logs.resolve(n + ".out"), err = logs.resolve(n + ".err");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        for (String v : List.of("JAVA_TOOL_OPTIONS", "AIWAE_THREADS", "AIWAE_PROGRESS_SECONDS", "AIWAE_DEBUG", "AIWAE_TEST_FAIL_ONCE")) {
+        for (String v : List.of("JAVA_TOOL_OPTIONS", "AIWAE_THREADS", "AIWAE_PROGRESS_SECONDS", "AIWAE_DEBUG")) {
             pb.environment().remove(v);
         }
         pb.environment().put("AIWAE_DATA", root.resolve("no-data").toString());

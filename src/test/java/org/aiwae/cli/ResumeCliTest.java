@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.aiwae.train.CheckpointFiles;
+import org.aiwae.train.InjectedFaults;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -90,13 +91,15 @@ class ResumeCliTest {
     @Test
     void aLostLatestIsRefusedAndResumeFromLastGoodContinuesToTheSameBytes() throws Exception {
         Path run = CheckpointFiles.copy(reference, dir.resolve("lost"));
-        // a 3-epoch run stopped after epoch 2 (the test hook fails it once there), then its pointer is lost
-        Path twoEpochs = dir.resolve("two");
-        CliRun stopped = CliRun.of(train(twoEpochs, "--epochs", "3", "--test-fail-once-after-epoch", "2"));
-        assertTrue(stopped.status() != 0 && stopped.err().contains("injected failure after epoch 2"), stopped.err());
+        // a 3-epoch run stopped after epoch 2 (in a JVM of its own, whose fault injector fails it there), then its pointer is lost
+        Path twoEpochs = dir.resolve("two"), log = dir.resolve("stopped.log");
+        int stopped = SparkJvm.run(train(twoEpochs, "--epochs", "3"), log, Map.of(),
+                List.of(InjectedFaults.option(InjectedFaults.failAfterEpoch(2, twoEpochs.getFileName().toString()))));
+        String stoppedErr = Files.readString(log);
+        assertTrue(stopped != 0 && stoppedErr.contains("injected failure after epoch 2"), stoppedErr);
         assertEquals("epoch-0002\n", Files.readString(twoEpochs.resolve("LATEST")));
         Files.delete(twoEpochs.resolve("LATEST"));
-        Files.delete(twoEpochs.resolve(".test-failed-once"));
+        Files.delete(twoEpochs.resolve(InjectedFaults.FAILED));
         Map<String, byte[]> before = everything(twoEpochs);
         CliRun refused = CliRun.of(train(twoEpochs, "--epochs", "3", "--resume"));
         refusedInOneLine(refused, twoEpochs.resolve("LATEST") + " is missing", "checkpoints/epoch-0002", "--resume-from-last-good");

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import org.aiwae.cluster.Classpaths;
+import org.aiwae.train.InjectedFaults;
 
 /**
  * {@code aiwae} in a fresh JVM with Spark's jars (the test classpath has them) and the JDK packages
@@ -28,7 +29,12 @@ final class SparkJvm {
 
     /** Runs {@code aiwae args} and returns its exit status; its output goes to {@code log}. */
     static int run(List<String> args, Path log, Map<String, String> env) throws Exception {
-        Process p = start(args, log, env);
+        return run(args, log, env, List.of());
+    }
+
+    /** {@link #run} with JVM options, e.g. {@link org.aiwae.train.InjectedFaults#option}. */
+    static int run(List<String> args, Path log, Map<String, String> env, List<String> jvmOptions) throws Exception {
+        Process p = start(args, log, env, jvmOptions);
         if (!p.waitFor(300, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             assertTrue(false, "aiwae " + args + " did not finish in 300 s: " + Files.readString(log));
@@ -42,6 +48,11 @@ final class SparkJvm {
      * application's is a jar of this module's classes ({@link #applicationJar}) and its runtime dependencies.
      */
     static Process start(List<String> args, Path log, Map<String, String> env) throws Exception {
+        return start(args, log, env, List.of());
+    }
+
+    /** {@link #start} with JVM options, e.g. {@link org.aiwae.train.InjectedFaults#option}. */
+    static Process start(List<String> args, Path log, Map<String, String> env, List<String> jvmOptions) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Xmx1g", "-Daiwae.threads=1", "-Djdk.reflect.useDirectMethodHandle=false",
@@ -55,6 +66,7 @@ final class SparkJvm {
         if (Runtime.version().feature() >= 24) {
             cmd.add("--sun-misc-unsafe-memory-access=allow");
         }
+        cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -66,20 +78,29 @@ final class SparkJvm {
 
     private static Path jar;
 
+    private static void add(JarOutputStream out, String name, Path file) throws IOException {
+        out.putNextEntry(new JarEntry(name));
+        Files.copy(file, out);
+        out.closeEntry();
+    }
+
     /**
      * The application jar, built once per test JVM from this module's classes (target/classes; the package phase,
-     * which makes the real one, comes after the tests): what a cluster's executors fetch from the driver.
+     * which makes the real one, comes after the tests) and the tests' fault injector ({@link InjectedFaults#files}):
+     * what a cluster's executors fetch from the driver.
      */
     static synchronized Path applicationJar() throws IOException {
         if (jar == null) {
             Path dir = Files.createTempDirectory("aiwae-test-jar");
             Path j = dir.resolve("aiwae-test.jar");
             Path classes = Path.of("target", "classes");
+            Path testClasses = Path.of("target", "test-classes");
             try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(j)); var files = Files.walk(classes)) {
                 for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                    out.putNextEntry(new JarEntry(classes.relativize(f).toString().replace(File.separatorChar, '/')));
-                    Files.copy(f, out);
-                    out.closeEntry();
+                    add(out, classes.relativize(f).toString().replace(File.separatorChar, '/'), f);
+                }
+                for (String name : InjectedFaults.files()) {
+                    add(out, name, testClasses.resolve(name));
                 }
             }
             j.toFile().deleteOnExit();
