@@ -169,6 +169,147 @@ KERNEL void bernoulli_rows(int N, int D, int B, int Z,
     }
 }
 
+// Backend.bernoulliScore: y[i] = (x - sigmoid(l)) g[r] for element i of row r = i / D of the logits (from loff), with data
+// row r mod B of x [B, D] (from xoff) and one upstream value per row in g (from goff).
+KERNEL void bernoulli_score(int n, int D, int B, GLOBAL const float* RESTRICT L, int loff, GLOBAL const float* RESTRICT X, int xoff,
+                            GLOBAL const float* RESTRICT g, int goff, GLOBAL float* RESTRICT y) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        const int r = i / D, d = i - r * D;
+        y[i] = bernoulli_grad(X[xoff + (r % B) * D + d], L[loff + i]) * g[goff + r];
+    }
+}
+
+// Backend.gaussianKl for row r < rows of mu and logSigma [rows, d] (from muoff, lsoff): var = exp(2 logSigma) into var,
+// kl[r] = sum over j of (mu^2 + var - 1) / 2 - logSigma, added in double in index order.
+KERNEL void gaussian_kl_rows(int rows, int d, GLOBAL const float* RESTRICT mu, int muoff, GLOBAL const float* RESTRICT ls, int lsoff,
+                             GLOBAL float* RESTRICT kl, GLOBAL float* RESTRICT var) {
+    const int r = GLOBAL_ID_X;
+    if (r < rows) {
+        double acc = 0.0;
+        for (int j = 0; j < d; j++) {
+            const int i = r * d + j;
+            const float m = mu[muoff + i], l = ls[lsoff + i];
+            const float v = expf(l * 2.0f);
+            var[i] = v;
+            acc += ((m * m + v) - 1.0f) * 0.5f - l;
+        }
+        kl[r] = (float) acc;
+    }
+}
+
+// Backend.gaussianKlGrad: dmu[i] = mu[i] g[r], dls[i] = (var[i] - 1) g[r] for element i of row r = i / d.
+KERNEL void gaussian_kl_grad(int n, int d, GLOBAL const float* RESTRICT mu, int muoff, GLOBAL const float* RESTRICT var, int varoff,
+                             GLOBAL const float* RESTRICT g, int goff, GLOBAL float* RESTRICT dmu, GLOBAL float* RESTRICT dls) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        const float gi = g[goff + i / d];
+        dmu[i] = mu[muoff + i] * gi;
+        dls[i] = (var[varoff + i] - 1.0f) * gi;
+    }
+}
+
+// Backend.gaussianLogDensity for row r < rows of z [rows, d] (from zoff) with row b = r mod batch of mu and logSigma
+// [batch, d] (from muoff, lsoff): inv = exp(-logSigma) (written by the rows r < batch), u = (z - mu) inv, and
+// y[r] = (sum over j of u^2 (-1/2) - logSigma, added in double in index order) - d log(2 pi) / 2.
+KERNEL void gaussian_log_rows(int rows, int d, int batch, GLOBAL const float* RESTRICT z, int zoff, GLOBAL const float* RESTRICT mu,
+                              int muoff, GLOBAL const float* RESTRICT ls, int lsoff, GLOBAL float* RESTRICT y, GLOBAL float* RESTRICT u,
+                              GLOBAL float* RESTRICT inv) {
+    const int r = GLOBAL_ID_X;
+    if (r < rows) {
+        const int b = r % batch;
+        double acc = 0.0;
+        for (int j = 0; j < d; j++) {
+            const float l = ls[lsoff + b * d + j];
+            const float iv = expf(-l);
+            if (r < batch) {
+                inv[b * d + j] = iv;
+            }
+            const float uu = (z[zoff + r * d + j] - mu[muoff + b * d + j]) * iv;
+            u[r * d + j] = uu;
+            acc += uu * uu * -0.5f - l;
+        }
+        y[r] = (float) acc - d * HALF_LOG_2PI;
+    }
+}
+
+// Backend.gaussianLogGrad for rows [per, batch, d] of u with inv [batch, d] and g [per, batch] (from goff): one work-item per
+// element t = (b, j) of [batch, d]; for each k in order, with i the element (k, b, j) and dz = u_i inv_t g_kb:
+// gz[i] = -dz (when wantZ), and gmu[t] = sum of dz, gls[t] = sum of (u_i^2 - 1) g_kb, added in double.
+KERNEL void gaussian_log_grad(int per, int batch, int d, GLOBAL const float* RESTRICT u, GLOBAL const float* RESTRICT inv,
+                              GLOBAL const float* RESTRICT g, int goff, GLOBAL float* RESTRICT gz, int wantZ, GLOBAL float* RESTRICT gmu,
+                              GLOBAL float* RESTRICT gls) {
+    const int t = GLOBAL_ID_X;
+    if (t < batch * d) {
+        const int b = t / d;
+        double accMu = 0.0, accLs = 0.0;
+        for (int k = 0; k < per; k++) {
+            const int i = (k * batch) * d + t;
+            const float gk = g[goff + k * batch + b], ui = u[i];
+            const float dz = (ui * inv[t]) * gk;
+            if (wantZ) {
+                gz[i] = -dz;
+            }
+            accMu += dz;
+            accLs += (ui * ui - 1.0f) * gk;
+        }
+        gmu[t] = (float) accMu;
+        gls[t] = (float) accLs;
+    }
+}
+
+// Backend.reparameterize: z[i] = mu[j] + exp(logSigma[j]) eps[i], j = i mod inner (mu and logSigma of inner values broadcast
+// over eps's leading dimensions, from muoff, lsoff; eps from eoff), and sigma[j] = exp(logSigma[j]) (written by i < inner).
+KERNEL void reparameterize(int n, int inner, GLOBAL const float* RESTRICT mu, int muoff, GLOBAL const float* RESTRICT ls, int lsoff,
+                           GLOBAL const float* RESTRICT eps, int eoff, GLOBAL float* RESTRICT z, GLOBAL float* RESTRICT sigma) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        const int j = i % inner;
+        const float s = expf(ls[lsoff + j]);
+        if (i < inner) {
+            sigma[j] = s;
+        }
+        z[i] = mu[muoff + j] + s * eps[eoff + i];
+    }
+}
+
+// Backend.reparameterizeGrad for g and eps [per, inner] (from goff, eoff): one work-item per t < inner, summing over k in
+// order in double: dmu[t] = sum of g, dls[t] = (sum of g eps) sigma[t].
+KERNEL void reparameterize_grad(int per, int inner, GLOBAL const float* RESTRICT g, int goff, GLOBAL const float* RESTRICT eps, int eoff,
+                                GLOBAL const float* RESTRICT sigma, GLOBAL float* RESTRICT dmu, GLOBAL float* RESTRICT dls) {
+    const int t = GLOBAL_ID_X;
+    if (t < inner) {
+        double accMu = 0.0, accLs = 0.0;
+        for (int k = 0; k < per; k++) {
+            const float gk = g[goff + k * inner + t];
+            accMu += gk;
+            accLs += gk * eps[eoff + k * inner + t];
+        }
+        dmu[t] = (float) accMu;
+        dls[t] = (float) accLs * sigma[t];
+    }
+}
+
+// Backend.gaussianTerms for row r < rows of logSigma [rows, d] (from lsoff): a = exp(-logSigma), s = -a, and
+// c[r] = -(sum over j of logSigma, added in double in index order) - offset (Backend's constant: `constant` is an address
+// space in OpenCL C).
+KERNEL void gaussian_terms(int rows, int d, GLOBAL const float* RESTRICT ls, int lsoff, float offset, GLOBAL float* RESTRICT a,
+                           GLOBAL float* RESTRICT s, GLOBAL float* RESTRICT c) {
+    const int r = GLOBAL_ID_X;
+    if (r < rows) {
+        double acc = 0.0;
+        for (int j = 0; j < d; j++) {
+            const int i = r * d + j;
+            const float l = ls[lsoff + i];
+            const float e = expf(-l);
+            a[i] = e;
+            s[i] = -e;
+            acc += l;
+        }
+        c[r] = -((float) acc) - offset;
+    }
+}
+
 // ---------------------------------------------------------------- the fused decoder in one launch
 // decoder_rows: log p(x, z) and d/dz of the decoder z -> tanh(W1 z + b1) -> tanh(W2 h1 + b2) -> logits W3 h2 + b3
 // (Bernoulli outputs, standard normal prior; W [out, in] row-major) for DEC_ROWS rows per group of DEC_THREADS
@@ -371,15 +512,19 @@ KERNEL void philox_fill(int n, uint seedLo, uint seedHi, uint idLo, uint idHi, i
 }
 
 // philox_fill with the stream's key read from device memory: key[koff..koff+3] = seedLo, seedHi, idLo, idHi (as the
-// bits of floats), so that a recorded step replays with the stream its caller wrote there.
-KERNEL void philox_fill_keyed(int n, GLOBAL const uint* key, int koff, int64 position, int normal, GLOBAL float* out) {
-    const int b = GLOBAL_ID_X;
-    if (4 * b >= n) return;
+// bits of floats), so that a recorded step replays with the stream its caller wrote there. Then n2 uniforms into out2
+// from the blocks that follow (Backend.philoxNormalsThenUniforms: a transition's momenta and Metropolis uniforms).
+KERNEL void philox_fill_keyed(int n, GLOBAL const uint* key, int koff, int64 position, int normal, GLOBAL float* out, int n2,
+                              GLOBAL float* out2) {
+    const int b = GLOBAL_ID_X, blocks = (n + 3) / 4;
+    const int first = b < blocks, k = first ? b : b - blocks, count = first ? n : n2;
+    if (4 * k >= count) return;
     const uint64 ctr = (uint64) position + (uint64) b;
     float v[4];
-    philox_values(philox((uint) ctr, (uint) (ctr >> 32), key[koff + 2], key[koff + 3], key[koff], key[koff + 1]), normal, v);
-    for (int j = 0; j < 4 && 4 * b + j < n; j++) {
-        out[4 * b + j] = v[j];
+    philox_values(philox((uint) ctr, (uint) (ctr >> 32), key[koff + 2], key[koff + 3], key[koff], key[koff + 1]), first ? normal : 0, v);
+    GLOBAL float* o = first ? out : out2;
+    for (int j = 0; j < 4 && 4 * k + j < count; j++) {
+        o[4 * k + j] = v[j];
     }
 }
 
@@ -510,6 +655,46 @@ KERNEL void reduce_axis(int outer, int n, int inner, int op, GLOBAL const float*
     }
 }
 
+// Backend.logSumExp: x viewed as [outer, n, inner] from xoff: with m the maximum over i of x[o, i, j] (a NaN wins, as in
+// reduce_axis), y[o, j] = log(sum over i of exp(x[o, i, j] - m), added in double in index order) + m. One work-item per output.
+KERNEL void logsumexp_axis(int outer, int n, int inner, GLOBAL const float* RESTRICT x, int xoff, GLOBAL float* RESTRICT y) {
+    const int t = GLOBAL_ID_X;
+    if (t < outer * inner) {
+        const int o = t / inner, j = t - o * inner;
+        GLOBAL const float* p = x + xoff + (int64) o * n * inner + j;
+        float m = p[0];
+        for (int i = 1; i < n; i++) {
+            const float v = p[(int64) i * inner];
+            m = (v > m || v != v) ? v : m;
+        }
+        double acc = 0.0;
+        for (int i = 0; i < n; i++) {
+            acc += expf(p[(int64) i * inner] - m);
+        }
+        y[t] = logf((float) acc) + m;
+    }
+}
+
+// Backend.logSumExpGrad: out[o, i, j] = exp(x[o, i, j] - y[o, j]) g[o, j] for x viewed as [outer, n, inner] from xoff.
+KERNEL void logsumexp_grad(int outer, int n, int inner, GLOBAL const float* RESTRICT x, int xoff, GLOBAL const float* RESTRICT y, int yoff,
+                           GLOBAL const float* RESTRICT g, int goff, GLOBAL float* RESTRICT out) {
+    const int t = GLOBAL_ID_X;
+    if (t < outer * n * inner) {
+        const int o = t / (n * inner), j = t % inner;
+        const int k = o * inner + j;
+        out[t] = expf(x[xoff + t] - y[yoff + k]) * g[goff + k];
+    }
+}
+
+// Backend.expand: y viewed as [outer, n, inner]: y[o, i, j] = g[goff + o inner + j].
+KERNEL void expand_axis(int outer, int n, int inner, GLOBAL const float* RESTRICT g, int goff, GLOBAL float* RESTRICT y) {
+    const int t = GLOBAL_ID_X;
+    if (t < outer * n * inner) {
+        const int o = t / (n * inner), j = t % inner;
+        y[t] = g[goff + o * inner + j];
+    }
+}
+
 // x viewed as [rows, n] from xoff: y[r] = sum (in double) or max of row r; one group of ROW_THREADS per
 // row, each work-item striding over the row, then a fixed tree over the group (same order every run).
 KERNEL void reduce_rows(int rows, int n, int op, GLOBAL const float* RESTRICT x, int xoff, GLOBAL float* RESTRICT y) {
@@ -532,6 +717,40 @@ KERNEL void reduce_rows(int rows, int n, int op, GLOBAL const float* RESTRICT x,
     }
     if (lid == 0 && r < rows) {
         y[r] = (float) part[0];
+    }
+}
+
+// Backend.scaledSum: y[0] = scale sum over i < n of a[aoff + i] w[woff + i] (of a alone unless hasW), each product rounded to
+// float and added in double as reduce_rows adds one row: one group of ROW_THREADS, a fixed tree.
+KERNEL void scaled_sum(int n, GLOBAL const float* RESTRICT a, int aoff, GLOBAL const float* RESTRICT w, int woff, int hasW, float scale,
+                       GLOBAL float* RESTRICT y) {
+    LOCAL double part[ROW_THREADS];
+    const int lid = LOCAL_ID_X;
+    double acc = 0.0;
+    for (int i = lid; i < n; i += ROW_THREADS) {
+        const float v = hasW ? a[aoff + i] * w[woff + i] : a[aoff + i];
+        acc += v;
+    }
+    part[lid] = acc;
+    LOCAL_BARRIER();
+    for (int s = ROW_THREADS / 2; s > 0; s >>= 1) {
+        if (lid < s) {
+            part[lid] += part[lid + s];
+        }
+        LOCAL_BARRIER();
+    }
+    if (lid == 0) {
+        y[0] = (float) part[0] * scale;
+    }
+}
+
+// Backend.scaledSumGrad: y[i] = (g[goff] scale) w[woff + i] (or g[goff] scale unless hasW) for i < n.
+KERNEL void scaled_sum_grad(int n, GLOBAL const float* RESTRICT g, int goff, float scale, GLOBAL const float* RESTRICT w, int woff, int hasW,
+                            GLOBAL float* RESTRICT y) {
+    const int i = GLOBAL_ID_X;
+    if (i < n) {
+        const float gs = g[goff] * scale;
+        y[i] = hasW ? gs * w[woff + i] : gs;
     }
 }
 
@@ -592,15 +811,29 @@ KERNEL void diagonal_gaussian(int n, int d, int batch, GLOBAL const float* RESTR
     }
 }
 
-// Backend.kickDrift over chains [n / d, d]: p' = p + (eps_r scale) g with eps_r = eps[eoff + r] for chain r when
+// Backend.kickDrift and Backend.temperedKickDrift over chains [n / d, d]: the gradient g (from goff) or, when gaussian,
+// a diagonal Gaussian's score ((z - mu_j) a_j) s_j at z, j = i mod inner (Backend.scaledDifference); when tempered, mixed
+// with g1 as g b0 + g1 b1 (Backend.mix); then p' = p + (eps_r scale) g with eps_r = eps[eoff + r] for chain r when
 // perChain, else eps[eoff]; then, when drift, z' = z + eps_r p'. pOut may alias p, zOut may alias z.
 KERNEL void hmc_kick_drift(int n, int d, GLOBAL const float* eps, int eoff, int perChain, float scale,
-                           GLOBAL const float* p, int poff, GLOBAL const float* g, int goff, GLOBAL float* pOut,
-                           GLOBAL const float* z, int zoff, GLOBAL float* zOut, int drift) {
+                           GLOBAL const float* p, int poff, GLOBAL const float* g, int goff,
+                           int gaussian, int inner, GLOBAL const float* mu, int muoff, GLOBAL const float* a, int aoff,
+                           GLOBAL const float* s, int soff, int tempered, float b0, GLOBAL const float* g1, int g1off, float b1,
+                           GLOBAL float* pOut, GLOBAL const float* z, int zoff, GLOBAL float* zOut, int drift) {
     const int i = GLOBAL_ID_X;
     if (i < n) {
         const float e = eps[eoff + (perChain ? i / d : 0)];
-        const float pn = p[poff + i] + (scale == 1.0f ? e : e * scale) * g[goff + i];
+        float gi;
+        if (gaussian) {
+            const int j = i % inner;
+            gi = ((z[zoff + i] - mu[muoff + j]) * a[aoff + j]) * s[soff + j];
+        } else {
+            gi = g[goff + i];
+        }
+        if (tempered) {
+            gi = gi * b0 + g1[g1off + i] * b1;
+        }
+        const float pn = p[poff + i] + (scale == 1.0f ? e : e * scale) * gi;
         pOut[i] = pn;
         if (drift) {
             zOut[i] = z[zoff + i] + e * pn;
@@ -608,12 +841,14 @@ KERNEL void hmc_kick_drift(int n, int d, GLOBAL const float* eps, int eoff, int 
     }
 }
 
-// Backend.metropolis for chain r < n of dimension d: H = |p|^2 / 2 - log f at the start (p0, logf0) and at the
-// proposal (p1, logf1), dH = H1 - H0, accepted = u < exp(-dH), divergent = 0 if dH < limit else 1 (also for a NaN),
-// each |p|^2 summed in double in index order; divergentSum (if not null) += divergent.
+// Backend.metropolis and Backend.temperedMetropolis for chain r < n of dimension d: H = |p|^2 / 2 - log f at the start
+// (p0, logf0) and at the proposal (p1, logf1), where log f is, when tempered, logf b0 + logg b1 (Backend.mix of the two terms
+// logf0, logg0 and logf1, logg1); dH = H1 - H0, accepted = u < exp(-dH), divergent = 0 if dH < limit else 1 (also for a
+// NaN), each |p|^2 summed in double in index order; divergentSum (if not null) += divergent.
 KERNEL void hmc_metropolis(int n, int d, GLOBAL const float* RESTRICT p0, int p0off, GLOBAL const float* RESTRICT logf0, int l0off,
                            GLOBAL const float* RESTRICT p1, int p1off, GLOBAL const float* RESTRICT logf1, int l1off,
-                           GLOBAL const float* RESTRICT u, int uoff, float limit, GLOBAL float* RESTRICT accepted,
+                           int tempered, GLOBAL const float* RESTRICT logg0, int g0off, GLOBAL const float* RESTRICT logg1, int g1off,
+                           float b0, float b1, GLOBAL const float* RESTRICT u, int uoff, float limit, GLOBAL float* RESTRICT accepted,
                            GLOBAL float* RESTRICT divergent, GLOBAL float* RESTRICT energyChange, GLOBAL float* divergentSum, int addDivergent) {
     const int r = GLOBAL_ID_X;
     if (r < n) {
@@ -623,7 +858,12 @@ KERNEL void hmc_metropolis(int n, int d, GLOBAL const float* RESTRICT p0, int p0
             k0 += a * a;
             k1 += b * b;
         }
-        const float h0 = (float) k0 * 0.5f - logf0[l0off + r], h1 = (float) k1 * 0.5f - logf1[l1off + r];
+        float f0 = logf0[l0off + r], f1 = logf1[l1off + r];
+        if (tempered) {
+            f0 = f0 * b0 + logg0[g0off + r] * b1;
+            f1 = f1 * b0 + logg1[g1off + r] * b1;
+        }
+        const float h0 = (float) k0 * 0.5f - f0, h1 = (float) k1 * 0.5f - f1;
         const float dh = h1 - h0;
         accepted[r] = u[uoff + r] < expf(-dh) ? 1.0f : 0.0f;
         const float div = dh < limit ? 0.0f : 1.0f;
@@ -635,12 +875,25 @@ KERNEL void hmc_metropolis(int n, int d, GLOBAL const float* RESTRICT p0, int p0
     }
 }
 
-// Backend.selectRowsInto: y[yoff + i] = a[aoff + i] where mask[moff + i / inner] != 0, else y is left as it is.
-KERNEL void select_rows_into(int n, int inner, GLOBAL const float* RESTRICT mask, int moff, GLOBAL const float* RESTRICT a, int aoff,
-                             GLOBAL float* RESTRICT y, int yoff) {
+// Backend.selectInto and Backend.selectAllInto over rows r < rows: where mask[moff + r] != 0, row r of each slot's a (from
+// aoffs, rows of inners elements) is copied into y (from yoffs), else y is left as it is; a slot with inner 0 is absent.
+// Work-item i takes element j = i mod width of row i / width of every slot with j < inner (width: the widest slot).
+KERNEL void select_rows_into(int rows, int width, GLOBAL const float* RESTRICT mask, int moff,
+                             int inner0, GLOBAL const float* RESTRICT a0, int aoff0, GLOBAL float* RESTRICT y0, int yoff0,
+                             int inner1, GLOBAL const float* RESTRICT a1, int aoff1, GLOBAL float* RESTRICT y1, int yoff1,
+                             int inner2, GLOBAL const float* RESTRICT a2, int aoff2, GLOBAL float* RESTRICT y2, int yoff2,
+                             int inner3, GLOBAL const float* RESTRICT a3, int aoff3, GLOBAL float* RESTRICT y3, int yoff3,
+                             int inner4, GLOBAL const float* RESTRICT a4, int aoff4, GLOBAL float* RESTRICT y4, int yoff4) {
     const int i = GLOBAL_ID_X;
-    if (i < n && mask[moff + i / inner] != 0.0f) {
-        y[yoff + i] = a[aoff + i];
+    if (i < rows * width) {
+        const int r = i / width, j = i - r * width;
+        if (mask[moff + r] != 0.0f) {
+            if (j < inner0) y0[yoff0 + r * inner0 + j] = a0[aoff0 + r * inner0 + j];
+            if (j < inner1) y1[yoff1 + r * inner1 + j] = a1[aoff1 + r * inner1 + j];
+            if (j < inner2) y2[yoff2 + r * inner2 + j] = a2[aoff2 + r * inner2 + j];
+            if (j < inner3) y3[yoff3 + r * inner3 + j] = a3[aoff3 + r * inner3 + j];
+            if (j < inner4) y4[yoff4 + r * inner4 + j] = a4[aoff4 + r * inner4 + j];
+        }
     }
 }
 
@@ -701,18 +954,38 @@ KERNEL void adam_clock(GLOBAL float* clock, float beta1, float beta2, float eps,
     }
 }
 
-// Backend.adamUpdate of n parameters w (from woff) with gradients g (from goff) and moments m, v, unless the gate
-// is closed: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g g, w -= stepSize m / (sqrt(v) + epsHat), the scalars from clock.
-KERNEL void adam_update(int n, GLOBAL float* RESTRICT w, int woff, GLOBAL const float* RESTRICT g, int goff, GLOBAL float* RESTRICT m,
-                        GLOBAL float* RESTRICT v, float beta1, float beta2, GLOBAL const float* RESTRICT clock,
-                        GLOBAL const float* ga, int hasA, GLOBAL const float* gb, int hasB) {
-    const int i = GLOBAL_ID_X;
-    if (i < n && gate_open(ga, hasA, gb, hasB)) {
-        const float gi = g[goff + i];
-        const float mi = beta1 * m[i] + (1.0f - beta1) * gi;
-        const float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[woff + i] -= clock[1] * mi / (sqrtf(vi) + clock[2]);
+// One element of Adam's update: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g g, w -= stepSize m / (sqrt(v) + epsHat),
+// the scalars from clock.
+FUNC void adam_element(GLOBAL float* w, GLOBAL const float* g, GLOBAL float* m, GLOBAL float* v, int i, float beta1, float beta2,
+                       GLOBAL const float* clock) {
+    const float gi = g[i];
+    const float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+    const float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] -= clock[1] * mi / (sqrtf(vi) + clock[2]);
+}
+
+// Backend.adamUpdate (Backend.adamUpdateAll) of up to four parameter tensors in one launch, unless the gate is closed:
+// slot s holds ns parameters ws (from woffs) with gradients gs (from goffs) and moments ms, vs (a slot with ns = 0 is
+// absent); work-item i updates element i of the slots laid end to end.
+KERNEL void adam_update(int n0, GLOBAL float* w0, int woff0, GLOBAL const float* g0, int goff0, GLOBAL float* m0, GLOBAL float* v0,
+                        int n1, GLOBAL float* w1, int woff1, GLOBAL const float* g1, int goff1, GLOBAL float* m1, GLOBAL float* v1,
+                        int n2, GLOBAL float* w2, int woff2, GLOBAL const float* g2, int goff2, GLOBAL float* m2, GLOBAL float* v2,
+                        int n3, GLOBAL float* w3, int woff3, GLOBAL const float* g3, int goff3, GLOBAL float* m3, GLOBAL float* v3,
+                        float beta1, float beta2, GLOBAL const float* clock, GLOBAL const float* ga, int hasA, GLOBAL const float* gb,
+                        int hasB) {
+    int i = GLOBAL_ID_X;
+    if (i >= n0 + n1 + n2 + n3 || !gate_open(ga, hasA, gb, hasB)) {
+        return;
+    }
+    if (i < n0) {
+        adam_element(w0 + woff0, g0 + goff0, m0, v0, i, beta1, beta2, clock);
+    } else if ((i -= n0) < n1) {
+        adam_element(w1 + woff1, g1 + goff1, m1, v1, i, beta1, beta2, clock);
+    } else if ((i -= n1) < n2) {
+        adam_element(w2 + woff2, g2 + goff2, m2, v2, i, beta1, beta2, clock);
+    } else {
+        adam_element(w3 + woff3, g3 + goff3, m3, v3, i - n2, beta1, beta2, clock);
     }
 }

@@ -1,12 +1,15 @@
 package org.aiwae.cli;
 
 import java.lang.management.ManagementFactory;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.aiwae.data.Binarizer;
 import org.aiwae.data.Images;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Parallel;
+import org.aiwae.kernels.DeviceBackend;
 import org.aiwae.kernels.WorkAudit;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Objective;
@@ -46,6 +49,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "seconds of timed steps (0-3600); default: ${DEFAULT-VALUE}")
     int seconds;
 
+    @Option(names = "--work-breakdown", description = "on a device: also print the device operations per step by kind "
+            + "(launches per kernel, copies, fills), most first")
+    boolean workBreakdown;
+
     @Mixin
     BackendOption backendOption;
 
@@ -84,6 +91,7 @@ final class BenchCommand implements Callable<Integer> {
                 timed(step, xs, warmup, config.seed());
                 long bytes0 = allocatedBytes(), cpu0 = threadCpuNanos();
                 WorkAudit audit = WorkAudit.start(backend);
+                Map<String, Long> kinds0 = backend instanceof DeviceBackend d ? d.workByKind() : Map.of();
                 long[] stepsAndNanos = timed(step, xs, seconds, config.seed());
                 long bytes = allocatedBytes() - bytes0, cpu = threadCpuNanos() - cpu0;
                 WorkAudit.Ran ran;
@@ -100,6 +108,9 @@ final class BenchCommand implements Callable<Integer> {
                         bytes < 0 ? Double.NaN : bytes / 1e6 / stepsAndNanos[0]);
                 if (ran.device() != null) {
                     System.out.println(ran.device().perStep(stepsAndNanos[0]));
+                    if (workBreakdown) {
+                        printBreakdown(kinds0, ((DeviceBackend) backend).workByKind(), stepsAndNanos[0]);
+                    }
                     System.out.printf("host time per step: %.3f ms on the calling thread's CPU, %.3f ms wall%n",
                             cpu / 1e6 / stepsAndNanos[0], stepsAndNanos[1] / 1e6 / stepsAndNanos[0]);
                 }
@@ -121,6 +132,17 @@ final class BenchCommand implements Callable<Integer> {
         } while (System.nanoTime() - start < seconds * 1e9);
         last.loss(); // one host read: the device has finished every step
         return new long[] {steps, System.nanoTime() - start};
+    }
+
+    /** The device operations per step by kind between two {@link DeviceBackend#workByKind()} counts, most first. */
+    private static void printBreakdown(Map<String, Long> before, Map<String, Long> after, long steps) {
+        after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+                .forEach(e -> System.out.printf(Locale.ROOT, "  %-24s %s%n", e.getKey(),
+                        e.getValue() % steps == 0 ? Long.toString(e.getValue() / steps) : String.format(Locale.ROOT, "%.1f",
+                                (double) e.getValue() / steps)));
     }
 
     /** CPU time of the calling thread so far (it issues every launch of a device step), or 0 where unsupported. */

@@ -5,9 +5,6 @@ import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
-import org.aiwae.engine.backend.BinaryOp;
-import org.aiwae.engine.backend.ReduceOp;
-import org.aiwae.engine.backend.UnaryOp;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.engine.math.Gaussian;
@@ -41,7 +38,8 @@ public final class Annealer implements AutoCloseable {
     /**
      * Runs AIS over {@code betas} for the {@code samples} chains per row of {@code x [B, D]} that start
      * at {@code z0 [K, B, Z]} (drawn from {@code q}, which must hold constants), all in x's memory;
-     * adapts slot t-1 of {@code stepSizes} at temperature t.
+     * adapts slot t-1 of {@code stepSizes} at temperature t. The chains move in {@code z0}'s memory: it holds the final
+     * positions afterwards (the result's).
      */
     public Ais.Result run(Tensor x, Posterior q, Tensor z0, int samples, double[] betas, StepSizes stepSizes, ChainNoise noise,
                           Ais.Progress progress) {
@@ -52,7 +50,7 @@ public final class Annealer implements AutoCloseable {
         }
         Backends.of("annealing", x, z0);
         Ais ais = ais(x, q, samples);
-        return ais.run(ais.init(z0.reshape(chains, latent)), betas, stepSizes, noise, progress);
+        return ais.runInPlace(ais.init(z0.reshape(chains, latent)), betas, stepSizes, noise, progress); // a fresh state: no copy
     }
 
     /**
@@ -78,10 +76,8 @@ public final class Annealer implements AutoCloseable {
         Tensor mu = q.mu().value(), logSigma = q.logSigma().value();
         int batch = mu.dim(0), latent = mu.dim(1);
         Backend be = Backends.of("gaussian", mu, logSigma);
-        Tensor invSigma = be.unary(UnaryOp.EXP, be.unary(UnaryOp.NEG, logSigma));
-        Tensor negInvSigma = be.unary(UnaryOp.NEG, invSigma);
-        Tensor constant = be.binary(BinaryOp.SUB, be.unary(UnaryOp.NEG, be.reduce(ReduceOp.SUM, logSigma, 1)),
-                (float) (latent * Gaussian.HALF_LOG_2PI));
+        Backend.GaussianTerms terms = be.gaussianTerms(logSigma, (float) (latent * Gaussian.HALF_LOG_2PI));
+        Tensor invSigma = terms.a(), negInvSigma = terms.s(), constant = terms.constant();
         return new LogDensity() {
             @Override
             public Value at(Tensor z) {
@@ -92,6 +88,11 @@ public final class Annealer implements AutoCloseable {
             @Override
             public Tensor gradient(Tensor z) {
                 return be.scaledDifference(z.reshape(samples, batch, latent), mu, invSigma, negInvSigma).reshape(samples * batch, latent);
+            }
+
+            @Override
+            public Backend.GaussianScore gaussianScore() {
+                return new Backend.GaussianScore(mu, invSigma, negInvSigma);
             }
         };
     }

@@ -24,7 +24,7 @@ public record DiagonalGaussian(Var mu, Var logSigma) implements Posterior {
 
     @Override
     public Var sample(Tensor noise) {
-        return Ops.add(mu, Ops.mul(Ops.exp(logSigma), Var.constant(noise)));
+        return Ops.reparameterize(mu, logSigma, noise);
     }
 
     @Override

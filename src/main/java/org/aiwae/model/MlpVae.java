@@ -94,7 +94,8 @@ public final class MlpVae implements LatentVariableModel {
 
     /** Bernoulli logits of p(x|z), {@code [..., Z] -> [..., D]}. */
     public Var decode(Var z) {
-        return decOut.apply(Ops.tanh(dec2.apply(Ops.tanh(dec1.apply(z)))));
+        return Ops.tanhMlp(z, List.of(dec1.weight(), dec2.weight(), decOut.weight()), List.of(dec1.bias(), dec2.bias(), decOut.bias()),
+                false);
     }
 
     @Override
@@ -113,7 +114,7 @@ public final class MlpVae implements LatentVariableModel {
 
     @Override
     public DiagonalGaussian posterior(Var x) {
-        Var h = Ops.tanh(enc2.apply(Ops.tanh(enc1.apply(x))));
+        Var h = Ops.tanhMlp(x, List.of(enc1.weight(), enc2.weight()), List.of(enc1.bias(), enc2.bias()), true);
         return new DiagonalGaussian(encMu.apply(h), encLogSigma.apply(h));
     }
 

@@ -121,13 +121,14 @@ public final class Aiwae implements Objective {
         // 2. decoder: ascend sum_k w_k log p(x, z_k) with normalised AIS weights
         Tensor z = ais.state().chains().position().reshape(samples, batch, latent);
         Var xv = Var.constant(x);
-        Var decoderLoss = Autograd.backward(model.generativeParameters(), () -> Ops.mul(
-                Ops.sum(Ops.mul(model.logJoint(xv, Var.constant(z)), Var.constant(weights))), -1f / batch));
+        Var decoderLoss = Autograd.backward(model.generativeParameters(),
+                () -> Ops.scaledSum(model.logJoint(xv, Var.constant(z)), weights, -1f / batch)); // -sum w log p / B
         // 3. encoder: ascend the ELBO with one reparameterised sample
         Tensor noise = rng.normal(x.placement(), 1, batch, latent);
         Var encoderLoss = Autograd.backward(model.inferenceParameters(), () -> {
             Posterior q = model.posterior(xv);
-            return Ops.neg(Ops.mean(encoderKl.elbo(model, xv, q, q.sample(noise))));
+            Var elbo = encoderKl.elbo(model, xv, q, q.sample(noise));
+            return Ops.scaledSum(elbo, null, -(1f / elbo.value().size())); // -mean, the same bits
         });
         return new StepResult(decoderLoss.value(), encoderLoss.value(), ais.acceptedCounts(), samples * batch);
     }

@@ -24,7 +24,7 @@ public record Iwae(int samples) implements Objective {
     public StepResult step(LatentVariableModel model, Tensor x, RandomStream rng) {
         Var lw = Vae.logWeights(model, x, samples, rng);
         Var bound = Ops.add(Ops.logsumexp(lw, 0), (float) -StrictMath.log(samples));
-        Var loss = Ops.neg(Ops.mean(bound));
+        Var loss = Ops.scaledSum(bound, null, -(1f / bound.value().size())); // -mean, the same bits
         loss.backward();
         return StepResult.of(loss.value());
     }

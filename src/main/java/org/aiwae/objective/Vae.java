@@ -23,7 +23,8 @@ public record Vae(int samples) implements Objective {
 
     @Override
     public StepResult step(LatentVariableModel model, Tensor x, RandomStream rng) {
-        Var loss = Ops.neg(Ops.mean(logWeights(model, x, samples, rng)));
+        Var lw = logWeights(model, x, samples, rng);
+        Var loss = Ops.scaledSum(lw, null, -(1f / lw.value().size())); // -mean, the same bits
         loss.backward();
         return StepResult.of(loss.value());
     }

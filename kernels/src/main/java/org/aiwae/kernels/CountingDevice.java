@@ -1,6 +1,10 @@
 package org.aiwae.kernels;
 
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A {@link Device} that counts the work it passes on ({@link DeviceWork}): launches, copies, fills, host reads
@@ -12,6 +16,10 @@ final class CountingDevice implements Device {
     private final AtomicLong launches = new AtomicLong(), copies = new AtomicLong(), fills = new AtomicLong();
     private final AtomicLong up = new AtomicLong(), upFloats = new AtomicLong(), down = new AtomicLong(), downFloats = new AtomicLong();
     private final AtomicLong replays = new AtomicLong();
+    /** Launches per kernel name, and the copies and fills under {@link #COPY} and {@link #FILL}. */
+    private final Map<String, LongAdder> byKind = new ConcurrentHashMap<>();
+    /** The names {@link #byKind()} gives device copies and fills (no kernel is named so). */
+    static final String COPY = "(copy)", FILL = "(fill)";
     /** The thread recording ({@link #record}) and what it has recorded so far, or null. */
     private volatile Thread recorder;
     private Recorded recorded;
@@ -25,9 +33,28 @@ final class CountingDevice implements Device {
                 replays.get());
     }
 
+    /**
+     * The device operations issued so far by kind: launches per kernel name, copies under {@code (copy)}, fills
+     * under {@code (fill)}; the values add up to {@link DeviceWork#ops()}. Sorted by name.
+     */
+    Map<String, Long> byKind() {
+        Map<String, Long> m = new TreeMap<>();
+        byKind.forEach((k, n) -> m.put(k, n.sum()));
+        return m;
+    }
+
+    private void count(String kind, long n) {
+        byKind.computeIfAbsent(kind, k -> new LongAdder()).add(n);
+    }
+
     /** The device work of one replay of a recording. */
     private static final class Recorded {
         long launches, copies, fills;
+        final Map<String, Long> byKind = new java.util.HashMap<>();
+
+        void add(String kind) {
+                byKind.merge(kind, 1L, Long::sum);
+        }
     }
 
     /** What the calling thread is recording, or null when it issues work to run now. */
@@ -89,8 +116,10 @@ final class CountingDevice implements Device {
             Recorded r = recording();
             if (r != null) {
                 r.copies++;
+                r.add(COPY);
             } else {
                 copies.incrementAndGet();
+                count(COPY, 1);
             }
         }
         d.copy(src, srcOff, dst, dstOff, n);
@@ -102,8 +131,10 @@ final class CountingDevice implements Device {
             Recorded r = recording();
             if (r != null) {
                 r.fills++;
+                r.add(FILL);
             } else {
                 fills.incrementAndGet();
+                count(FILL, 1);
             }
         }
         d.fill(dst, off, n, value);
@@ -115,8 +146,10 @@ final class CountingDevice implements Device {
             Recorded r = recording();
             if (r != null) {
                 r.launches++;
+                r.add(call.name());
             } else {
                 launches.incrementAndGet();
+                count(call.name(), 1);
             }
         }
         d.launch(call);
@@ -163,6 +196,7 @@ final class CountingDevice implements Device {
             launches.addAndGet(work.launches);
             copies.addAndGet(work.copies);
             fills.addAndGet(work.fills);
+            work.byKind.forEach(CountingDevice.this::count);
             replays.incrementAndGet();
         }
 

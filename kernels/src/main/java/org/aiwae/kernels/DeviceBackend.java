@@ -81,6 +81,15 @@ public final class DeviceBackend implements Backend {
         return device.work();
     }
 
+    /**
+     * The device operations issued so far on this backend by kind, sorted by name: launches per kernel name
+     * ({@code aiwae_body.h}'s), device copies under {@code (copy)} and fills under {@code (fill)}; the counts add up
+     * to {@link #work()}'s {@link DeviceWork#ops() ops}. {@code bin/aiwae bench --work-breakdown} prints it per step.
+     */
+    public java.util.Map<String, Long> workByKind() {
+        return device.byKind();
+    }
+
     /** Device allocations and pool reuses so far. */
     public BufferPool.Stats pool() {
         return pool.stats();
@@ -199,6 +208,12 @@ public final class DeviceBackend implements Backend {
     @Override
     public Tensor zeros(int... shape) {
         return empty(shape).fill(0f);
+    }
+
+    /** One fill. */
+    @Override
+    public Tensor full(float value, int... shape) {
+        return empty(shape).fill(value);
     }
 
     @Override
@@ -338,6 +353,17 @@ public final class DeviceBackend implements Backend {
         return y;
     }
 
+    /** One launch. */
+    @Override
+    public Draws philoxNormalsThenUniforms(Tensor key, long position, int[] normalShape, int[] uniformShape) {
+        if (key.size() != 4) {
+            throw new IllegalArgumentException("philox: a stream key is 4 words, got shape " + Shapes.str(key.shape()));
+        }
+        Tensor normals = empty(normalShape), uniforms = empty(uniformShape);
+        kernels.philoxFillKeyed(normals.size(), buffer(key), key.offset(), position, true, buffer(normals), uniforms.size(), buffer(uniforms));
+        return new Draws(normals, uniforms);
+    }
+
     /** The stream ids last uploaded for {@link #philox(long, long[], long, boolean, int, int)}, per thread. */
     private final ThreadLocal<Ids> groupIds = new ThreadLocal<>();
 
@@ -383,6 +409,259 @@ public final class DeviceBackend implements Backend {
 
     // ---------------------------------------------------------------- fused forms of fixed patterns (one launch each)
 
+    /** One launch: the product with the tanh derivative as its epilogue. */
+    @Override
+    public Tensor denseBackTanh(Tensor g, Tensor w, Tensor h) {
+        if (g.rank() != 2 || w.rank() != 2 || h.rank() != 2 || g.dim(1) != w.dim(0) || h.dim(0) != g.dim(0) || h.dim(1) != w.dim(1)) {
+            throw new IllegalArgumentException("denseBackTanh: gradient " + Shapes.str(g.shape()) + ", weight " + Shapes.str(w.shape())
+                    + ", hidden layer " + Shapes.str(h.shape()));
+        }
+        if (h.offset() != 0) { // the epilogue reads the hidden layer from its buffer's start
+            return Backend.super.denseBackTanh(g, w, h);
+        }
+        int m = g.dim(0), n = w.dim(1), k = w.dim(0);
+        Tensor y = empty(m, n);
+        kernels.sgemm(m, n, k, new Kernels.Matrix(buffer(g), g.offset(), k, false), new Kernels.Matrix(buffer(w), w.offset(), n, false),
+                new Kernels.Matrix(buffer(y), 0, n, false), false, Kernels.Epilogue.TANH_GRAD, null, buffer(h));
+        return y;
+    }
+
+    /** Whether {@code x}'s shape ends {@code l}'s (x broadcasts over l's leading dimensions), with a last dimension of at least 1. */
+    private static boolean trailing(Tensor x, Tensor l) {
+        int[] xs = x.shape(), ls = l.shape();
+        if (xs.length == 0 || xs.length > ls.length || xs[xs.length - 1] == 0) {
+            return false;
+        }
+        for (int i = 1; i <= xs.length; i++) {
+            if (xs[xs.length - i] != ls[ls.length - i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One launch (gaussian_log_rows) where mu and logSigma have one shape that ends z's; else the composition. */
+    @Override
+    public GaussianLog gaussianLogDensity(Tensor z, Tensor mu, Tensor logSigma) {
+        if (!mu.sameShape(logSigma) || !trailing(mu, z)) {
+            return Backend.super.gaussianLogDensity(z, mu, logSigma);
+        }
+        int d = z.dim(-1);
+        Tensor y = empty(Shapes.drop(z.shape(), z.rank() - 1)), u = empty(z.shape()), inv = empty(mu.shape());
+        kernels.gaussianLog(z.size() / d, d, mu.size() / d, buffer(z), z.offset(), buffer(mu), mu.offset(), buffer(logSigma),
+                logSigma.offset(), buffer(y), buffer(u), buffer(inv));
+        return new GaussianLog(y, u, inv);
+    }
+
+    /** One launch (gaussian_log_grad) where the value came from one launch and mu and logSigma are wanted; else the composition. */
+    @Override
+    public GaussianLogGradient gaussianLogGrad(GaussianLog value, Tensor g, int[] zShape, int[] muShape, int[] logSigmaShape) {
+        Tensor u = value.u(), inv = value.invSigma();
+        int d = u.rank() == 0 ? 0 : u.dim(-1);
+        boolean fused = d > 0 && u.offset() == 0 && inv.offset() == 0 && trailing(inv, u) && g.size() == u.size() / d
+                && (zShape == null || Arrays.equals(zShape, u.shape())) && Arrays.equals(muShape, inv.shape())
+                && Arrays.equals(logSigmaShape, inv.shape());
+        if (!fused) {
+            return Backend.super.gaussianLogGrad(value, g, zShape, muShape, logSigmaShape);
+        }
+        int batch = inv.size() / d;
+        Tensor gz = zShape == null ? null : empty(zShape), gmu = empty(muShape), gls = empty(logSigmaShape);
+        kernels.gaussianLogGrad(u.size() / inv.size(), batch, d, buffer(u), buffer(inv), buffer(g), g.offset(), gz == null ? null : buffer(gz),
+                buffer(gmu), buffer(gls));
+        return new GaussianLogGradient(gz, gmu, gls);
+    }
+
+    /** One launch (reparameterize) where mu and logSigma have one shape that ends eps's; else the composition. */
+    @Override
+    public Reparameterized reparameterize(Tensor mu, Tensor logSigma, Tensor eps) {
+        if (!mu.sameShape(logSigma) || !trailing(mu, eps)) {
+            return Backend.super.reparameterize(mu, logSigma, eps);
+        }
+        Tensor z = empty(eps.shape()), sigma = empty(mu.shape());
+        kernels.reparameterize(eps.size(), mu.size(), buffer(mu), mu.offset(), buffer(logSigma), logSigma.offset(), buffer(eps), eps.offset(),
+                buffer(z), buffer(sigma));
+        return new Reparameterized(z, sigma);
+    }
+
+    /** One launch (reparameterize_grad) where mu's shape is sigma's and ends g's and eps's (one shape); else the composition. */
+    @Override
+    public ReparameterizedGradient reparameterizeGrad(Tensor g, Tensor eps, Tensor sigma, int[] muShape) {
+        if (!g.sameShape(eps) || !Arrays.equals(muShape, sigma.shape()) || !trailing(sigma, g) || sigma.offset() != 0) {
+            return Backend.super.reparameterizeGrad(g, eps, sigma, muShape);
+        }
+        Tensor dmu = empty(muShape), dls = empty(muShape);
+        kernels.reparameterizeGrad(g.size() / sigma.size(), sigma.size(), buffer(g), g.offset(), buffer(eps), eps.offset(), buffer(sigma),
+                buffer(dmu), buffer(dls));
+        return new ReparameterizedGradient(dmu, dls);
+    }
+
+    /** One launch (gaussian_kl_rows) where mu and logSigma have one shape; else the composition. */
+    @Override
+    public Kl gaussianKl(Tensor mu, Tensor logSigma) {
+        if (!mu.sameShape(logSigma) || mu.rank() == 0 || mu.dim(-1) == 0) {
+            return Backend.super.gaussianKl(mu, logSigma);
+        }
+        int d = mu.dim(-1);
+        Tensor kl = empty(Shapes.drop(mu.shape(), mu.rank() - 1)), var = empty(mu.shape());
+        kernels.gaussianKl(mu.size() / d, d, buffer(mu), mu.offset(), buffer(logSigma), logSigma.offset(), buffer(kl), buffer(var));
+        return new Kl(kl, var);
+    }
+
+    /** One launch (gaussian_kl_grad) where g holds one value per row; else the composition. */
+    @Override
+    public KlGradient gaussianKlGrad(Tensor mu, Tensor variance, Tensor g) {
+        int d = mu.rank() == 0 ? 0 : mu.dim(-1);
+        if (!mu.sameShape(variance) || d == 0 || g.size() != mu.size() / d) {
+            return Backend.super.gaussianKlGrad(mu, variance, g);
+        }
+        Tensor dmu = empty(mu.shape()), dls = empty(mu.shape());
+        kernels.gaussianKlGrad(mu.size(), d, buffer(mu), mu.offset(), buffer(variance), variance.offset(), buffer(g), g.offset(),
+                buffer(dmu), buffer(dls));
+        return new KlGradient(dmu, dls);
+    }
+
+    /** One launch (gaussian_terms). */
+    @Override
+    public GaussianTerms gaussianTerms(Tensor logSigma, float offset) {
+        if (logSigma.rank() != 2) {
+            throw new IllegalArgumentException("gaussianTerms: log standard deviations of shape " + Shapes.str(logSigma.shape())
+                    + "; they must be [B, Z]");
+        }
+        Tensor a = empty(logSigma.shape()), s = empty(logSigma.shape()), constant = empty(logSigma.dim(0));
+        kernels.gaussianTerms(logSigma.dim(0), logSigma.dim(1), buffer(logSigma), logSigma.offset(), offset, buffer(a), buffer(s),
+                buffer(constant));
+        return new GaussianTerms(a, s, constant);
+    }
+
+    /** One launch (scaled_sum). */
+    @Override
+    public Tensor scaledSum(Tensor a, Tensor w, float scale) {
+        if (w != null && w.size() != a.size()) {
+            throw new IllegalArgumentException("scaledSum: weights of shape " + Shapes.str(w.shape()) + " for " + Shapes.str(a.shape()));
+        }
+        Tensor y = empty();
+        kernels.scaledSum(a.size(), buffer(a), a.offset(), w == null ? null : buffer(w), w == null ? 0 : w.offset(), scale, buffer(y));
+        return y;
+    }
+
+    /** One launch (scaled_sum_grad). */
+    @Override
+    public Tensor scaledSumGrad(Tensor g, Tensor w, float scale, int[] shape) {
+        int n = Shapes.size(shape);
+        if (g.size() != 1 || (w != null && w.size() != n)) {
+            throw new IllegalArgumentException("scaledSumGrad: a gradient of shape " + Shapes.str(g.shape()) + " for " + Shapes.str(shape)
+                    + (w == null ? "" : " with weights of shape " + Shapes.str(w.shape())));
+        }
+        Tensor y = empty(shape);
+        kernels.scaledSumGrad(n, buffer(g), g.offset(), scale, w == null ? null : buffer(w), w == null ? 0 : w.offset(), buffer(y));
+        return y;
+    }
+
+    /** One launch (expand_axis). */
+    @Override
+    public Tensor expand(Tensor g, int axis, int[] shape) {
+        int ax = Shapes.axis("expand", axis, shape.length);
+        if (!Arrays.equals(g.shape(), Shapes.drop(shape, ax))) {
+            throw new IllegalArgumentException("expand: " + Shapes.str(g.shape()) + " along axis " + ax + " to " + Shapes.str(shape));
+        }
+        int n = shape[ax], inner = 1;
+        for (int d = ax + 1; d < shape.length; d++) {
+            inner *= shape[d];
+        }
+        Tensor y = empty(shape);
+        kernels.expand(n * inner == 0 ? 0 : y.size() / (n * inner), n, inner, buffer(g), g.offset(), buffer(y));
+        return y;
+    }
+
+    /** One launch (logsumexp_axis): one work-item per output. */
+    @Override
+    public Tensor logSumExp(Tensor a, int axis) {
+        int ax = Shapes.axis("logsumexp", axis, a.rank());
+        int[] shape = a.shape();
+        int n = shape[ax], inner = 1;
+        for (int d = ax + 1; d < shape.length; d++) {
+            inner *= shape[d];
+        }
+        if (n == 0) {
+            throw new IllegalArgumentException("logsumexp: empty axis " + ax + " of shape " + Shapes.str(shape));
+        }
+        Tensor y = empty(Shapes.drop(shape, ax));
+        kernels.logSumExp(inner == 0 ? 0 : a.size() / (n * inner), n, inner, buffer(a), a.offset(), buffer(y));
+        return y;
+    }
+
+    /** One launch (logsumexp_grad). */
+    @Override
+    public Tensor logSumExpGrad(Tensor a, Tensor y, Tensor g, int axis) {
+        int ax = Shapes.axis("logsumexp", axis, a.rank());
+        int[] shape = a.shape();
+        if (!Arrays.equals(y.shape(), Shapes.drop(shape, ax)) || g.size() != y.size()) {
+            throw new IllegalArgumentException("logSumExpGrad: " + Shapes.str(shape) + " over axis " + ax + " with a result of shape "
+                    + Shapes.str(y.shape()) + " and a gradient of " + Shapes.str(g.shape()));
+        }
+        int n = shape[ax], inner = 1;
+        for (int d = ax + 1; d < shape.length; d++) {
+            inner *= shape[d];
+        }
+        Tensor out = empty(shape);
+        kernels.logSumExpGrad(n * inner == 0 ? 0 : a.size() / (n * inner), n, inner, buffer(a), a.offset(), buffer(y), y.offset(), buffer(g),
+                g.offset(), buffer(out));
+        return out;
+    }
+
+    /** One launch of bernoulli_rows (with no prior) where x broadcasts over the logits' leading dimensions; else the composition. */
+    @Override
+    public Tensor bernoulliLogLikelihood(Tensor l, Tensor x) {
+        if (!trailing(x, l) || l.offset() != 0 || x.offset() != 0) {
+            return Backend.super.bernoulliLogLikelihood(l, x);
+        }
+        int d = l.dim(-1);
+        Tensor y = empty(Shapes.drop(l.shape(), l.rank() - 1));
+        kernels.bernoulliRows(l.size() / d, d, x.size() / d, 0, buffer(l), buffer(x), null, null, buffer(y), false);
+        return y;
+    }
+
+    /** One launch (bernoulli_score) where x broadcasts over the logits' leading dimensions; else the composition. */
+    @Override
+    public Tensor bernoulliScore(Tensor l, Tensor x, Tensor g) {
+        int d = l.rank() == 0 ? 0 : l.dim(-1);
+        if (!trailing(x, l) || d == 0 || g.size() != l.size() / d) {
+            return Backend.super.bernoulliScore(l, x, g);
+        }
+        Tensor y = empty(l.shape());
+        kernels.bernoulliScore(l.size(), d, x.size() / d, buffer(l), l.offset(), buffer(x), x.offset(), buffer(g), g.offset(), buffer(y));
+        return y;
+    }
+
+    /** One launch of bernoulli_rows with no data, only the prior. */
+    @Override
+    public Tensor standardNormalLogDensity(Tensor z) {
+        if (z.rank() == 0 || z.offset() != 0) {
+            return Backend.super.standardNormalLogDensity(z);
+        }
+        int d = z.dim(-1);
+        Tensor y = empty(Shapes.drop(z.shape(), z.rank() - 1));
+        kernels.bernoulliRows(d == 0 ? y.size() : z.size() / d, 0, 1, d, null, null, buffer(z), null, buffer(y), false);
+        return y;
+    }
+
+    @Override
+    public Tensor dense(Tensor x, Tensor w, Tensor b, boolean tanh) {
+        if (b.offset() != 0) { // the epilogue reads the bias from its buffer's start
+            return Backend.super.dense(x, w, b, tanh);
+        }
+        if (x.rank() != 2 || w.rank() != 2 || x.dim(1) != w.dim(1) || b.size() != w.dim(0)) {
+            throw new IllegalArgumentException("dense: input " + Shapes.str(x.shape()) + ", weight " + Shapes.str(w.shape())
+                    + ", bias " + Shapes.str(b.shape()));
+        }
+        int m = x.dim(0), n = w.dim(0), k = w.dim(1);
+        Tensor y = empty(m, n);
+        kernels.sgemm(m, n, k, new Kernels.Matrix(buffer(x), x.offset(), k, false), new Kernels.Matrix(buffer(w), w.offset(), k, true),
+                new Kernels.Matrix(buffer(y), 0, n, false), false, tanh ? Kernels.Epilogue.BIAS_TANH : Kernels.Epilogue.BIAS,
+                at(b), null);
+        return y;
+    }
+
     @Override
     public Tensor mix(Tensor a, float ca, Tensor b, float cb) {
         requireSameShape("mix", a, b);
@@ -427,6 +706,28 @@ public final class DeviceBackend implements Backend {
     @Override
     public Leapfrog kickDrift(Tensor p, Tensor eps, float scale, Tensor g, Tensor z) {
         requireSameShape("kickDrift", p, g);
+        return kick(p, eps, scale, g, null, 1f, null, 0f, z);
+    }
+
+    @Override
+    public Leapfrog temperedKickDrift(Tensor p, Tensor eps, float scale, Tensor g0, GaussianScore q0, float b0, Tensor g1, float b1,
+                                      Tensor z) {
+        requireSameShape("temperedKickDrift", p, g1);
+        if (g0 != null) {
+            requireSameShape("temperedKickDrift", p, g0);
+        } else {
+            Tensor mu = q0.mu();
+            if (z == null || mu.rank() != 2 || !q0.a().sameShape(mu) || !q0.s().sameShape(mu) || p.rank() != 2 || p.dim(1) != mu.dim(1)
+                    || p.dim(0) % mu.dim(0) != 0) {
+                throw new IllegalArgumentException("temperedKickDrift: a Gaussian score of shape " + Shapes.str(mu.shape()) + " for chains "
+                        + Shapes.str(p.shape()) + (z == null ? " with no position" : "") + "; it must be [B, Z] for chains [K B, Z]");
+            }
+        }
+        return kick(p, eps, scale, g0, q0, b0, g1, b1, z);
+    }
+
+    /** One hmc_kick_drift launch: gradient g0 or the score q0, mixed with g1 when g1 is not null. */
+    private Leapfrog kick(Tensor p, Tensor eps, float scale, Tensor g0, GaussianScore q0, float b0, Tensor g1, float b1, Tensor z) {
         int d = p.dim(p.rank() - 1), chains = p.size() / Math.max(d, 1);
         boolean perChain = perChain("kickDrift", eps, chains);
         Tensor momentum = empty(p.shape());
@@ -435,18 +736,33 @@ public final class DeviceBackend implements Backend {
             requireSameShape("kickDrift", p, z);
             position = empty(z.shape());
         }
-        kernels.hmcKickDrift(p.size(), d, buffer(eps), eps.offset(), perChain, scale, buffer(p), p.offset(), buffer(g), g.offset(),
-                buffer(momentum), z == null ? null : buffer(z), z == null ? 0 : z.offset(), position == null ? null : buffer(position),
-                z != null);
+        Kernels.Score score = q0 == null ? null : new Kernels.Score(q0.mu().size(), buffer(q0.mu()), q0.mu().offset(), buffer(q0.a()),
+                q0.a().offset(), buffer(q0.s()), q0.s().offset());
+        Kernels.Tempered tempered = g1 == null ? null : new Kernels.Tempered(b0, buffer(g1), g1.offset(), b1);
+        kernels.hmcKickDrift(p.size(), d, buffer(eps), eps.offset(), perChain, scale, buffer(p), p.offset(), g0 == null ? null : buffer(g0),
+                g0 == null ? 0 : g0.offset(), score, tempered, buffer(momentum), z == null ? null : buffer(z), z == null ? 0 : z.offset(),
+                position == null ? null : buffer(position), z != null);
         return new Leapfrog(momentum, position);
     }
 
     @Override
     public Metropolis metropolis(Tensor logf0, Tensor p0, Tensor logf1, Tensor p1, Tensor u, float limit, Tensor divergentInto) {
+        return metropolisTest(logf0, null, p0, logf1, null, p1, 1f, 0f, u, limit, divergentInto);
+    }
+
+    @Override
+    public Metropolis temperedMetropolis(Tensor l00, Tensor l01, Tensor p0, Tensor l10, Tensor l11, Tensor p1, float b0, float b1,
+                                         Tensor u, float limit, Tensor divergentInto) {
+        return metropolisTest(l00, l01, p0, l10, l11, p1, b0, b1, u, limit, divergentInto);
+    }
+
+    /** One hmc_metropolis launch: on logf0 and logf1, or the tempered mixes with logg0 and logg1 when those are not null. */
+    private Metropolis metropolisTest(Tensor logf0, Tensor logg0, Tensor p0, Tensor logf1, Tensor logg1, Tensor p1, float b0, float b1,
+                                      Tensor u, float limit, Tensor divergentInto) {
         requireSameShape("metropolis", p0, p1);
         int n = p0.dim(0), d = p0.size() / Math.max(n, 1);
-        for (Tensor t : new Tensor[] {logf0, logf1, u}) {
-            if (t.size() != n) {
+        for (Tensor t : new Tensor[] {logf0, logf1, u, logg0, logg1}) {
+            if (t != null && t.size() != n) {
                 throw new IllegalArgumentException("metropolis: " + n + " chains but a per-chain operand of shape " + Shapes.str(t.shape()));
             }
         }
@@ -455,16 +771,39 @@ public final class DeviceBackend implements Backend {
         }
         Tensor accepted = empty(n), divergent = empty(n), energyChange = empty(n);
         kernels.hmcMetropolis(n, d, buffer(p0), p0.offset(), buffer(logf0), logf0.offset(), buffer(p1), p1.offset(), buffer(logf1),
-                logf1.offset(), buffer(u), u.offset(), limit, buffer(accepted), buffer(divergent), buffer(energyChange),
-                divergentInto == null ? null : at(divergentInto));
+                logf1.offset(), logg0 == null ? null : buffer(logg0), logg0 == null ? 0 : logg0.offset(), logg1 == null ? null : buffer(logg1),
+                logg1 == null ? 0 : logg1.offset(), b0, b1, buffer(u), u.offset(), limit, buffer(accepted), buffer(divergent),
+                buffer(energyChange), divergentInto == null ? null : at(divergentInto));
         return new Metropolis(accepted, divergent, energyChange);
     }
 
     @Override
     public void selectInto(Tensor mask, Tensor a, Tensor into) {
-        requireSameShape("selectInto", a, into);
-        int inner = CpuBackend.whereInner(mask, a, into);
-        kernels.selectRowsInto(a.size(), Math.max(inner, 1), buffer(mask), mask.offset(), buffer(a), a.offset(), buffer(into), into.offset());
+        selectAllInto(mask, List.of(a), List.of(into));
+    }
+
+    /** {@link Kernels#SELECT_SLOTS} tensors per launch. */
+    @Override
+    public void selectAllInto(Tensor mask, List<Tensor> a, List<Tensor> into) {
+        if (a.size() != into.size()) {
+            throw new IllegalArgumentException("selectAllInto: " + a.size() + " tensors into " + into.size());
+        }
+        int rows = mask.size();
+        for (int i = 0; i < a.size(); i++) {
+            CpuBackend.whereInner(mask, a.get(i), into.get(i)); // the mask leads each tensor's shape, as where has it
+        }
+        if (rows == 0) {
+            return;
+        }
+        List<Kernels.Selected> slots = new ArrayList<>(Kernels.SELECT_SLOTS);
+        for (int i = 0; i < a.size(); i++) {
+            Tensor ai = a.get(i), yi = into.get(i);
+            slots.add(new Kernels.Selected(ai.size() / rows, buffer(ai), ai.offset(), buffer(yi), yi.offset()));
+            if (slots.size() == Kernels.SELECT_SLOTS || i == a.size() - 1) {
+                kernels.selectRowsInto(rows, buffer(mask), mask.offset(), slots);
+                slots.clear();
+            }
+        }
     }
 
     @Override
@@ -500,12 +839,30 @@ public final class DeviceBackend implements Backend {
 
     @Override
     public void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float beta1, float beta2, Tensor clock, Tensor... gates) {
+        adamUpdateAll(List.of(w), List.of(g), List.of(m), List.of(v), beta1, beta2, clock, gates);
+    }
+
+    /** {@link Kernels#ADAM_SLOTS} parameter tensors per launch. */
+    @Override
+    public void adamUpdateAll(List<Tensor> w, List<Tensor> g, List<Tensor> m, List<Tensor> v, float beta1, float beta2, Tensor clock,
+                              Tensor... gates) {
         if (g.size() != w.size() || m.size() != w.size() || v.size() != w.size()) {
-            throw new IllegalArgumentException("adamUpdate: parameters of shape " + Shapes.str(w.shape()) + " with a gradient of "
-                    + Shapes.str(g.shape()) + " and moments of " + Shapes.str(m.shape()) + ", " + Shapes.str(v.shape()));
+            throw new IllegalArgumentException("adamUpdateAll: " + w.size() + " parameter tensors with " + g.size() + " gradients and "
+                    + m.size() + ", " + v.size() + " moments");
         }
-        kernels.adamUpdate(w.size(), buffer(w), w.offset(), buffer(g), g.offset(), at(m), at(v), beta1, beta2, at(clock),
-                gate(gates, 0), gate(gates, 1));
+        List<Kernels.AdamSlot> slots = new ArrayList<>(Kernels.ADAM_SLOTS);
+        for (int i = 0; i < w.size(); i++) {
+            Tensor wi = w.get(i), gi = g.get(i), mi = m.get(i), vi = v.get(i);
+            if (gi.size() != wi.size() || mi.size() != wi.size() || vi.size() != wi.size()) {
+                throw new IllegalArgumentException("adamUpdate: parameters of shape " + Shapes.str(wi.shape()) + " with a gradient of "
+                        + Shapes.str(gi.shape()) + " and moments of " + Shapes.str(mi.shape()) + ", " + Shapes.str(vi.shape()));
+            }
+            slots.add(new Kernels.AdamSlot(wi.size(), buffer(wi), wi.offset(), buffer(gi), gi.offset(), at(mi), at(vi)));
+            if (slots.size() == Kernels.ADAM_SLOTS || i == w.size() - 1) {
+                kernels.adamUpdate(slots, beta1, beta2, at(clock), gate(gates, 0), gate(gates, 1));
+                slots.clear();
+            }
+        }
     }
 
     /** Gate {@code i} of at most two one-element tensors at offset 0, or null. */

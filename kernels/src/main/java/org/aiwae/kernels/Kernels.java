@@ -1,5 +1,7 @@
 package org.aiwae.kernels;
 
+import java.util.List;
+
 import org.aiwae.kernels.Device.Buffer;
 import org.aiwae.kernels.KernelCall.Grid;
 
@@ -102,6 +104,87 @@ public final class Kernels {
                 .build());
     }
 
+    /**
+     * {@code y = (x - sigmoid(logits)) g} for the {@code n} logits (from {@code loff}) of rows of {@code data}, row r with data row
+     * {@code r mod batch} of {@code x} (from {@code xoff}) and {@code g[goff + r]}.
+     */
+    public void bernoulliScore(int n, int data, int batch, Buffer logits, int loff, Buffer x, int xoff, Buffer g, int goff, Buffer y) {
+        device.launch(KernelCall.of("bernoulli_score", Grid.linear(n)).i32(n).i32(data).i32(batch).buf(logits).i32(loff).buf(x).i32(xoff)
+                .buf(g).i32(goff).buf(y).build());
+    }
+
+    /** Log-sum-exp over the middle axis of {@code x} viewed as {@code [outer, n, inner]} from {@code xoff}: one work-item per output. */
+    public void logSumExp(int outer, int n, int inner, Buffer x, int xoff, Buffer y) {
+        device.launch(KernelCall.of("logsumexp_axis", Grid.linear(outer * inner)).i32(outer).i32(n).i32(inner).buf(x).i32(xoff).buf(y)
+                .build());
+    }
+
+    /** {@code out = exp(x - y) g} with {@code y} and {@code g} broadcast along the middle axis of {@code x} ({@code [outer, n, inner]}). */
+    public void logSumExpGrad(int outer, int n, int inner, Buffer x, int xoff, Buffer y, int yoff, Buffer g, int goff, Buffer out) {
+        device.launch(KernelCall.of("logsumexp_grad", Grid.linear(outer * n * inner)).i32(outer).i32(n).i32(inner).buf(x).i32(xoff)
+                .buf(y).i32(yoff).buf(g).i32(goff).buf(out).build());
+    }
+
+    /** The Gaussian KL of each of {@code rows} rows of {@code d} (see the kernel), and the variances. */
+    public void gaussianKl(int rows, int d, Buffer mu, int muoff, Buffer logSigma, int lsoff, Buffer kl, Buffer variance) {
+        device.launch(KernelCall.of("gaussian_kl_rows", Grid.linear(rows)).i32(rows).i32(d).buf(mu).i32(muoff).buf(logSigma).i32(lsoff)
+                .buf(kl).buf(variance).build());
+    }
+
+    /** The Gaussian KL's gradients times {@code g} (one value per row of {@code d}), for {@code n} elements (see the kernel). */
+    public void gaussianKlGrad(int n, int d, Buffer mu, int muoff, Buffer variance, int varoff, Buffer g, int goff, Buffer dmu, Buffer dls) {
+        device.launch(KernelCall.of("gaussian_kl_grad", Grid.linear(n)).i32(n).i32(d).buf(mu).i32(muoff).buf(variance).i32(varoff)
+                .buf(g).i32(goff).buf(dmu).buf(dls).build());
+    }
+
+    /** A diagonal Gaussian's terms from {@code rows} rows of {@code d} log standard deviations (see the kernel). */
+    public void gaussianTerms(int rows, int d, Buffer logSigma, int lsoff, float offset, Buffer a, Buffer s, Buffer constant) {
+        device.launch(KernelCall.of("gaussian_terms", Grid.linear(rows)).i32(rows).i32(d).buf(logSigma).i32(lsoff).f32(offset).buf(a).buf(s)
+                .buf(constant).build());
+    }
+
+    /** The diagonal Gaussian log-density of {@code rows} rows of {@code d} against {@code batch} rows of parameters (see the kernel). */
+    public void gaussianLog(int rows, int d, int batch, Buffer z, int zoff, Buffer mu, int muoff, Buffer logSigma, int lsoff, Buffer y,
+                            Buffer u, Buffer inv) {
+        device.launch(KernelCall.of("gaussian_log_rows", Grid.linear(rows)).i32(rows).i32(d).i32(batch).buf(z).i32(zoff).buf(mu).i32(muoff)
+                .buf(logSigma).i32(lsoff).buf(y).buf(u).buf(inv).build());
+    }
+
+    /** The diagonal Gaussian log-density's gradients for {@code per} x {@code batch} rows of {@code d} (see the kernel). */
+    public void gaussianLogGrad(int per, int batch, int d, Buffer u, Buffer inv, Buffer g, int goff, Buffer gz, Buffer gmu, Buffer gls) {
+        device.launch(KernelCall.of("gaussian_log_grad", Grid.linear(batch * d)).i32(per).i32(batch).i32(d).buf(u).buf(inv).buf(g).i32(goff)
+                .buf(gz).flag(gz != null).buf(gmu).buf(gls).build());
+    }
+
+    /** {@code y [outer, n, inner]} with {@code g [outer, inner]} (from {@code goff}) repeated along the middle axis. */
+    public void expand(int outer, int n, int inner, Buffer g, int goff, Buffer y) {
+        device.launch(KernelCall.of("expand_axis", Grid.linear(outer * n * inner)).i32(outer).i32(n).i32(inner).buf(g).i32(goff).buf(y).build());
+    }
+
+    /** Reparameterised draws of {@code n} values with {@code inner} parameters broadcast over them (see the kernel). */
+    public void reparameterize(int n, int inner, Buffer mu, int muoff, Buffer logSigma, int lsoff, Buffer eps, int eoff, Buffer z, Buffer sigma) {
+        device.launch(KernelCall.of("reparameterize", Grid.linear(n)).i32(n).i32(inner).buf(mu).i32(muoff).buf(logSigma).i32(lsoff)
+                .buf(eps).i32(eoff).buf(z).buf(sigma).build());
+    }
+
+    /** The reparameterised draws' gradients for {@code per} x {@code inner} values (see the kernel). */
+    public void reparameterizeGrad(int per, int inner, Buffer g, int goff, Buffer eps, int eoff, Buffer sigma, Buffer dmu, Buffer dls) {
+        device.launch(KernelCall.of("reparameterize_grad", Grid.linear(inner)).i32(per).i32(inner).buf(g).i32(goff).buf(eps).i32(eoff)
+                .buf(sigma).buf(dmu).buf(dls).build());
+    }
+
+    /** {@code y[0] = scale sum a w} over {@code n} elements ({@code w} null: of a alone), one group (see the kernel). */
+    public void scaledSum(int n, Buffer a, int aoff, Buffer w, int woff, float scale, Buffer y) {
+        device.launch(KernelCall.of("scaled_sum", Grid.groups(1, ROW_THREADS)).i32(n).buf(a).i32(aoff).buf(w).i32(woff).flag(w != null)
+                .f32(scale).buf(y).build());
+    }
+
+    /** {@code y = (g[goff] scale) w} over {@code n} elements ({@code w} null: {@code g[goff] scale}). */
+    public void scaledSumGrad(int n, Buffer g, int goff, float scale, Buffer w, int woff, Buffer y) {
+        device.launch(KernelCall.of("scaled_sum_grad", Grid.linear(n)).i32(n).buf(g).i32(goff).f32(scale).buf(w).i32(woff).flag(w != null)
+                .buf(y).build());
+    }
+
     /** A float array on the device: {@code buffer} from element {@code offset}. */
     public record Slice(Buffer buffer, int offset) {}
 
@@ -146,8 +229,13 @@ public final class Kernels {
 
     /** {@link #philoxFill} with the stream's (seed, id) read from {@code key[koff..koff+3]} on the device (uint words). */
     public void philoxFillKeyed(int n, Buffer key, int koff, long position, boolean normal, Buffer out) {
-        device.launch(KernelCall.of("philox_fill_keyed", Grid.linear((n + 3) / 4))
-                .i32(n).buf(key).i32(koff).i64(position).flag(normal).buf(out)
+        philoxFillKeyed(n, key, koff, position, normal, out, 0, null);
+    }
+
+    /** {@link #philoxFillKeyed}, then {@code n2} uniforms into {@code out2} from the blocks that follow, in one launch. */
+    public void philoxFillKeyed(int n, Buffer key, int koff, long position, boolean normal, Buffer out, int n2, Buffer out2) {
+        device.launch(KernelCall.of("philox_fill_keyed", Grid.linear((n + 3) / 4 + (n2 + 3) / 4))
+                .i32(n).buf(key).i32(koff).i64(position).flag(normal).buf(out).i32(n2).buf(out2)
                 .build());
     }
 
@@ -225,27 +313,65 @@ public final class Kernels {
     }
 
     /**
-     * Over chains {@code [n / d, d]}: {@code pOut = p + (eps_r scale) g}, and when {@code drift} {@code zOut = z + eps_r pOut},
-     * {@code eps_r} one per chain when {@code perChain}, else {@code eps[eoff]} for all; outputs may alias inputs.
+     * A leapfrog kick (and drift when {@code drift}) of {@code n} values of chains of dimension {@code d} (see the kernel): the
+     * gradient {@code g} from {@code goff}, or the Gaussian {@link Score} at z, mixed with {@code tempered}'s second
+     * term when that is not null.
      */
     public void hmcKickDrift(int n, int d, Buffer eps, int eoff, boolean perChain, float scale, Buffer p, int poff, Buffer g, int goff,
-                             Buffer pOut, Buffer z, int zoff, Buffer zOut, boolean drift) {
+                             Score gaussian, Tempered tempered, Buffer pOut, Buffer z, int zoff, Buffer zOut, boolean drift) {
+        Score q = gaussian == null ? new Score(1, null, 0, null, 0, null, 0) : gaussian;
+        Tempered t = tempered == null ? new Tempered(1f, null, 0, 0f) : tempered;
         device.launch(KernelCall.of("hmc_kick_drift", Grid.linear(n)).i32(n).i32(d).buf(eps).i32(eoff).flag(perChain).f32(scale)
-                .buf(p).i32(poff).buf(g).i32(goff).buf(pOut).buf(z).i32(zoff).buf(zOut).flag(drift).build());
+                .buf(p).i32(poff).buf(g).i32(goff)
+                .flag(gaussian != null).i32(q.inner()).buf(q.mu()).i32(q.muoff()).buf(q.a()).i32(q.aoff()).buf(q.s()).i32(q.soff())
+                .flag(tempered != null).f32(t.b0()).buf(t.g1()).i32(t.g1off()).f32(t.b1())
+                .buf(pOut).buf(z).i32(zoff).buf(zOut).flag(drift).build());
     }
 
-    /** The Metropolis test of {@code n} chains of dimension {@code d} (see the kernel); {@code divergentSum} may be null. */
+    /** A diagonal Gaussian's score {@code ((z - mu_j) a_j) s_j}, {@code j = i mod inner}, as {@link #scaledDifference} computes it. */
+    public record Score(int inner, Buffer mu, int muoff, Buffer a, int aoff, Buffer s, int soff) {}
+
+    /** The second term of a tempered gradient, {@code g b0 + g1 b1}. */
+    public record Tempered(float b0, Buffer g1, int g1off, float b1) {}
+
+    /**
+     * The Metropolis test of {@code n} chains of dimension {@code d} (see the kernel), on {@code logf0} and {@code logf1} or, when
+     * {@code logg0} is not null, on the tempered {@code logf b0 + logg b1}; {@code divergentSum} may be null.
+     */
     public void hmcMetropolis(int n, int d, Buffer p0, int p0off, Buffer logf0, int l0off, Buffer p1, int p1off, Buffer logf1, int l1off,
-                              Buffer u, int uoff, float limit, Buffer accepted, Buffer divergent, Buffer energyChange, Buffer divergentSum) {
+                              Buffer logg0, int g0off, Buffer logg1, int g1off, float b0, float b1, Buffer u, int uoff, float limit,
+                              Buffer accepted, Buffer divergent, Buffer energyChange, Buffer divergentSum) {
         device.launch(KernelCall.of("hmc_metropolis", Grid.linear(n)).i32(n).i32(d).buf(p0).i32(p0off).buf(logf0).i32(l0off)
-                .buf(p1).i32(p1off).buf(logf1).i32(l1off).buf(u).i32(uoff).f32(limit).buf(accepted).buf(divergent).buf(energyChange)
+                .buf(p1).i32(p1off).buf(logf1).i32(l1off).flag(logg0 != null).buf(logg0).i32(g0off).buf(logg1).i32(g1off).f32(b0).f32(b1)
+                .buf(u).i32(uoff).f32(limit).buf(accepted).buf(divergent).buf(energyChange)
                 .buf(divergentSum).flag(divergentSum != null).build());
     }
 
-    /** {@code y[yoff + i] = a[aoff + i]} where {@code mask[moff + i / inner] != 0}, for {@code i < n}; y is left elsewhere. */
-    public void selectRowsInto(int n, int inner, Buffer mask, int moff, Buffer a, int aoff, Buffer y, int yoff) {
-        device.launch(KernelCall.of("select_rows_into", Grid.linear(n)).i32(n).i32(inner).buf(mask).i32(moff).buf(a).i32(aoff)
-                .buf(y).i32(yoff).build());
+    /** One tensor of {@link #selectRowsInto}: rows of {@code inner} elements of {@code a} (from {@code aoff}) into {@code y} (from {@code yoff}). */
+    public record Selected(int inner, Buffer a, int aoff, Buffer y, int yoff) {}
+
+    /** Tensors {@link #selectRowsInto} takes in one launch. */
+    public static final int SELECT_SLOTS = 5;
+
+    /**
+     * For {@code rows} rows, each of up to {@link #SELECT_SLOTS} tensors' row copied from {@code a} into {@code y} where
+     * {@code mask[moff + row] != 0}; {@code y} is left elsewhere.
+     */
+    public void selectRowsInto(int rows, Buffer mask, int moff, List<Selected> slots) {
+        if (slots.isEmpty() || slots.size() > SELECT_SLOTS) {
+            throw new IllegalArgumentException("select_rows_into takes 1 to " + SELECT_SLOTS + " tensors, got " + slots.size());
+        }
+        int width = 0;
+        for (Selected t : slots) {
+            width = Math.max(width, t.inner());
+        }
+        KernelCall.Builder call = KernelCall.of("select_rows_into", Grid.linear(Math.multiplyExact(rows, width))).i32(rows).i32(width)
+                .buf(mask).i32(moff);
+        for (int i = 0; i < SELECT_SLOTS; i++) {
+            Selected t = i < slots.size() ? slots.get(i) : new Selected(0, null, 0, null, 0);
+            call.i32(t.inner()).buf(t.a()).i32(t.aoff()).buf(t.y()).i32(t.yoff());
+        }
+        device.launch(call.build());
     }
 
     /** AIS's compensated reweighting of {@code n} chains (see the kernel); outputs may alias {@code w} and {@code c}. */
@@ -268,10 +394,32 @@ public final class Kernels {
                 .buf(gateA).flag(gateA != null).buf(gateB).flag(gateB != null).build());
     }
 
-    /** Adam's update of {@code n} parameters with the scalars of {@code clock}, unless a gate value is not finite. */
-    public void adamUpdate(int n, Buffer w, int woff, Buffer g, int goff, Buffer m, Buffer v, float beta1, float beta2, Buffer clock,
-                           Buffer gateA, Buffer gateB) {
-        device.launch(KernelCall.of("adam_update", Grid.linear(n)).i32(n).buf(w).i32(woff).buf(g).i32(goff).buf(m).buf(v)
-                .f32(beta1).f32(beta2).buf(clock).buf(gateA).flag(gateA != null).buf(gateB).flag(gateB != null).build());
+    /** One parameter tensor of {@link #adamUpdate}: {@code n} parameters {@code w} from {@code woff}, gradients {@code g} from {@code goff}, moments {@code m}, {@code v}. */
+    public record AdamSlot(int n, Buffer w, int woff, Buffer g, int goff, Buffer m, Buffer v) {}
+
+    /** Parameter tensors {@link #adamUpdate} takes in one launch. */
+    public static final int ADAM_SLOTS = 4;
+
+    /**
+     * Adam's update of up to {@link #ADAM_SLOTS} parameter tensors in one launch with the scalars of {@code clock}, unless a
+     * gate value is not finite.
+     */
+    public void adamUpdate(List<AdamSlot> slots, float beta1, float beta2, Buffer clock, Buffer gateA, Buffer gateB) {
+        if (slots.isEmpty() || slots.size() > ADAM_SLOTS) {
+            throw new IllegalArgumentException("adam_update takes 1 to " + ADAM_SLOTS + " tensors, got " + slots.size());
+        }
+        long total = 0;
+        for (AdamSlot s : slots) {
+            total += s.n();
+        }
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("adam_update of " + total + " parameters in one launch");
+        }
+        KernelCall.Builder call = KernelCall.of("adam_update", Grid.linear((int) total));
+        for (int i = 0; i < ADAM_SLOTS; i++) {
+            AdamSlot s = i < slots.size() ? slots.get(i) : new AdamSlot(0, null, 0, null, 0, null, null);
+            call.i32(s.n()).buf(s.w()).i32(s.woff()).buf(s.g()).i32(s.goff()).buf(s.m()).buf(s.v());
+        }
+        device.launch(call.f32(beta1).f32(beta2).buf(clock).buf(gateA).flag(gateA != null).buf(gateB).flag(gateB != null).build());
     }
 }

@@ -18,7 +18,12 @@ import org.aiwae.engine.random.RandomStream;
  * The fused forms of HMC's, AIS's, the step-size rule's and Adam's fixed patterns ({@link Backend#mix},
  * {@code scaledDifference}, {@code diagonalGaussian},
  * {@code kickDrift}, {@code metropolis}, {@code selectInto}, {@code reweight}, {@code adaptStepSizes},
- * {@code adamClock}, {@code adamUpdate}): on every device, one launch each, equal to the composition from the
+ * {@code adamClock}, {@code adamUpdate}, {@code adamUpdateAll}, {@code dense}, {@code denseBackTanh}, {@code temperedKickDrift}, {@code temperedMetropolis}, {@code selectAllInto}, {@code bernoulliLogLikelihood}, {@code bernoulliScore},
+ * {@code standardNormalLogDensity}, {@code logSumExp}, {@code logSumExpGrad},
+ * {@code gaussianKl}, {@code gaussianKlGrad}, {@code gaussianTerms},
+ * {@code gaussianLogDensity}, {@code gaussianLogGrad}, {@code expand},
+ * {@code reparameterize}, {@code reparameterizeGrad},
+ * {@code philoxNormalsThenUniforms}, {@code scaledSum}, {@code scaledSumGrad}): on every device, one launch each, equal to the composition from the
  * primitives that the interface's defaults give (run on the same device through a backend that overrides
  * nothing but the primitives) and to the CPU's, to float rounding; the decisions (accept, divergent, the
  * step-size factor, Adam's gate) exactly.
@@ -102,6 +107,313 @@ class FusedOpsTest {
     }
 
     @OnEveryDevice
+    void temperedKicksAndTestsEqualTheirComposition(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream rng = new RandomStream(12);
+        int k = 3, b = 5, d = 4, n = k * b;
+        Tensor p = rng.normal(n, d), g0 = rng.normal(n, d), g1 = rng.normal(n, d), z = rng.normal(n, d);
+        Tensor mu = rng.normal(b, d), a = rng.uniform(b, d), s = rng.normal(b, d);
+        Tensor epsPerChain = rng.uniform(n, 1), epsShared = Tensor.of(new float[] {0.07f}, 1, 1);
+        float b1 = 0.3f, b0 = 1 - b1;
+        for (Tensor eps : new Tensor[] {epsPerChain, epsShared}) {
+            for (float scale : new float[] {0.5f, 1f}) {
+                for (boolean gaussian : new boolean[] {false, true}) {
+                    for (boolean drift : new boolean[] {false, true}) {
+                        if (gaussian && !drift) {
+                            continue; // the score is taken at the position the kick drifts from
+                        }
+                        Backend.GaussianScore qd = gaussian ? new Backend.GaussianScore(mu.to(dev), a.to(dev), s.to(dev)) : null;
+                        Backend.GaussianScore qc = gaussian ? new Backend.GaussianScore(mu, a, s) : null;
+                        Tensor gd = gaussian ? null : g0.to(dev), gc = gaussian ? null : g0;
+                        Tensor zd = drift ? z.to(dev) : null, zc = drift ? z : null;
+                        DeviceWork before = dev.work();
+                        Backend.Leapfrog fused = dev.temperedKickDrift(p.to(dev), eps.to(dev), scale, gd, qd, b0, g1.to(dev), b1, zd);
+                        assertEquals(1, dev.work().since(before).ops(), "one launch");
+                        Backend.Leapfrog comp = composed.temperedKickDrift(p.to(dev), eps.to(dev), scale, gd, qd, b0, g1.to(dev), b1, zd);
+                        Backend.Leapfrog cpu = cpu().temperedKickDrift(p, eps, scale, gc, qc, b0, g1, b1, zc);
+                        close(cpu.momentum(), fused.momentum(), comp.momentum());
+                        if (drift) {
+                            close(cpu.position(), fused.position(), comp.position());
+                        } else {
+                            assertEquals(null, fused.position());
+                        }
+                    }
+                }
+            }
+        }
+        // the CPU's composition is the mix, then the kick: the same bits as composing them by hand
+        Tensor byHand = cpu().kickDrift(p, epsShared, 0.5f, cpu().mix(cpu().scaledDifference(z.reshape(k, b, d), mu, a, s).reshape(n, d),
+                b0, g1, b1), z).position();
+        assertArrayEquals(byHand.toArray(),
+                cpu().temperedKickDrift(p, epsShared, 0.5f, null, new Backend.GaussianScore(mu, a, s), b0, g1, b1, z).position().toArray());
+
+        Tensor p0 = rng.normal(n, d), p1 = rng.normal(n, d), u = rng.uniform(n);
+        Tensor l00 = rng.normal(n), l01 = rng.normal(n), l10 = rng.normal(n), l11 = rng.normal(n);
+        float[] big = l11.toArray();
+        big[2] = -50000f; // divergent
+        l11 = Tensor.of(big, n);
+        Tensor divCpu = Tensor.zeros(n), divDev = divCpu.to(dev), divComp = divCpu.to(dev);
+        Backend.Metropolis cpu = cpu().temperedMetropolis(l00, l01, p0, l10, l11, p1, b0, b1, u, 1000f, divCpu);
+        DeviceWork before = dev.work();
+        Backend.Metropolis fused = dev.temperedMetropolis(l00.to(dev), l01.to(dev), p0.to(dev), l10.to(dev), l11.to(dev), p1.to(dev), b0, b1,
+                u.to(dev), 1000f, divDev);
+        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.Metropolis comp = composed.temperedMetropolis(l00.to(dev), l01.to(dev), p0.to(dev), l10.to(dev), l11.to(dev), p1.to(dev),
+                b0, b1, u.to(dev), 1000f, divComp);
+        close(cpu.energyChange(), fused.energyChange(), comp.energyChange());
+        assertArrayEquals(cpu.accepted().toArray(), fused.accepted().toArray());
+        assertArrayEquals(cpu.accepted().toArray(), comp.accepted().toArray());
+        assertArrayEquals(divCpu.toArray(), divDev.toArray());
+        assertArrayEquals(divCpu.toArray(), divComp.toArray());
+        assertEquals(1f, divDev.get(2));
+    }
+
+    @OnEveryDevice
+    void aChainsWholeStateIsSelectedInOneLaunch(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        RandomStream rng = new RandomStream(13);
+        float[] m = new float[N];
+        for (int i = 0; i < N; i++) {
+            m[i] = i % 3 == 0 ? 1 : 0;
+        }
+        Tensor mask = Tensor.of(m, N);
+        int[][] shapes = {{N, D}, {N}, {N, D}, {N}, {N, 2}, {N, D}};
+        java.util.List<Tensor> a = new java.util.ArrayList<>(), into = new java.util.ArrayList<>(), aDev = new java.util.ArrayList<>(),
+                intoDev = new java.util.ArrayList<>();
+        for (int[] sh : shapes) {
+            Tensor x = rng.normal(sh), y = rng.normal(sh);
+            a.add(x);
+            into.add(y);
+            aDev.add(x.to(dev));
+            intoDev.add(y.to(dev));
+        }
+        java.util.List<Tensor> expected = new java.util.ArrayList<>();
+        for (int i = 0; i < shapes.length; i++) {
+            expected.add(cpu().where(mask, a.get(i), into.get(i)));
+        }
+        cpu().selectAllInto(mask, a, into);
+        DeviceWork before = dev.work();
+        dev.selectAllInto(mask.to(dev), aDev, intoDev);
+        assertEquals(2, dev.work().since(before).ops(), "six tensors, five a launch");
+        for (int i = 0; i < shapes.length; i++) {
+            assertArrayEquals(expected.get(i).toArray(), into.get(i).toArray(), "cpu " + i);
+            assertArrayEquals(expected.get(i).toArray(), intoDev.get(i).toArray(), name + " " + i);
+        }
+        // a mask as wide as the tensor (one value per element) and a view into a larger tensor
+        Tensor wide = rng.uniform(N, D), src = rng.normal(N, D), dst = rng.normal(2 * N, D);
+        Tensor wideMask = cpu().binary(org.aiwae.engine.backend.BinaryOp.LESS, wide, 0.5f);
+        Tensor dstDev = dst.to(dev);
+        dev.selectInto(wideMask.to(dev), src.to(dev), dstDev.rows(N, 2 * N));
+        Tensor dstCpu = dst.copy();
+        cpu().selectInto(wideMask, src, dstCpu.rows(N, 2 * N));
+        assertArrayEquals(dstCpu.toArray(), dstDev.toArray());
+        assertThrows(IllegalArgumentException.class, () -> dev.selectAllInto(mask.to(dev), java.util.List.of(src.to(dev)),
+                java.util.List.of(dev.zeros(N + 1, D))));
+    }
+
+    @OnEveryDevice
+    void bernoulliAndPriorTermsAreOneLaunchEachAndEqualTheirComposition(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream rng = new RandomStream(14);
+        int k = 3, b = 5, d = 70;
+        Tensor x = binary(rng.uniform(b, d)), l = cpu().binary(BinaryOp.MUL, rng.normal(k, b, d), 4f), g = rng.normal(k, b, 1);
+        DeviceWork before = dev.work();
+        Tensor ll = dev.bernoulliLogLikelihood(l.to(dev), x.to(dev));
+        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        assertArrayEquals(new int[] {k, b}, ll.shape());
+        close(cpu().bernoulliLogLikelihood(l, x), ll, composed.bernoulliLogLikelihood(l.to(dev), x.to(dev)));
+        before = dev.work();
+        Tensor score = dev.bernoulliScore(l.to(dev), x.to(dev), g.to(dev));
+        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        close(cpu().bernoulliScore(l, x, g), score, composed.bernoulliScore(l.to(dev), x.to(dev), g.to(dev)));
+        Tensor z = rng.normal(k, b, 7);
+        before = dev.work();
+        Tensor prior = dev.standardNormalLogDensity(z.to(dev));
+        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        assertArrayEquals(new int[] {k, b}, prior.shape());
+        close(cpu().standardNormalLogDensity(z), prior, composed.standardNormalLogDensity(z.to(dev)));
+        // data that does not broadcast over the logits' leading dimensions (logits [B, 1, D] against data [K, D]) take the composition
+        Tensor lb = rng.normal(b, 1, d), xk = binary(rng.uniform(k, d));
+        close(cpu().bernoulliLogLikelihood(lb, xk), dev.bernoulliLogLikelihood(lb.to(dev), xk.to(dev)),
+                composed.bernoulliLogLikelihood(lb.to(dev), xk.to(dev)));
+    }
+
+    @OnEveryDevice
+    void logSumExpAndItsGradientAreOneLaunchEachAndEqualTheirComposition(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream rng = new RandomStream(15);
+        for (int[] shapeAndAxis : new int[][] {{50, 20, 0}, {2, 3, 4, 1}, {3, 5, 1}, {4, 6, 0}}) {
+            int[] shape = java.util.Arrays.copyOf(shapeAndAxis, shapeAndAxis.length - 1);
+            int axis = shapeAndAxis[shapeAndAxis.length - 1];
+            Tensor a = cpu().binary(BinaryOp.MUL, rng.normal(shape), 30f); // spread: the maximum matters
+            DeviceWork before = dev.work();
+            Tensor y = dev.logSumExp(a.to(dev), axis);
+            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Tensor yCpu = cpu().logSumExp(a, axis);
+            assertArrayEquals(yCpu.shape(), y.shape());
+            close(yCpu, y, composed.logSumExp(a.to(dev), axis));
+            Tensor g = rng.normal(yCpu.shape());
+            before = dev.work();
+            Tensor grad = dev.logSumExpGrad(a.to(dev), y, g.to(dev), axis);
+            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            close(cpu().logSumExpGrad(a, yCpu, g, axis), grad, composed.logSumExpGrad(a.to(dev), y, g.to(dev), axis));
+        }
+    }
+
+    @OnEveryDevice
+    void theGaussianKlAndItsGradientAreOneLaunchEachAndEqualTheirComposition(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream rng = new RandomStream(16);
+        Tensor mu = rng.normal(20, 50), logSigma = rng.normal(20, 50), g = rng.normal(20, 1);
+        DeviceWork before = dev.work();
+        Backend.Kl kl = dev.gaussianKl(mu.to(dev), logSigma.to(dev));
+        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.Kl klCpu = cpu().gaussianKl(mu, logSigma), klComp = composed.gaussianKl(mu.to(dev), logSigma.to(dev));
+        assertArrayEquals(new int[] {20}, kl.kl().shape());
+        close(klCpu.kl(), kl.kl(), klComp.kl());
+        close(klCpu.variance(), kl.variance(), klComp.variance());
+        before = dev.work();
+        Backend.KlGradient d = dev.gaussianKlGrad(mu.to(dev), kl.variance(), g.to(dev));
+        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.KlGradient dCpu = cpu().gaussianKlGrad(mu, klCpu.variance(), g), dComp = composed.gaussianKlGrad(mu.to(dev), kl.variance(), g.to(dev));
+        close(dCpu.mu(), d.mu(), dComp.mu());
+        close(dCpu.logSigma(), d.logSigma(), dComp.logSigma());
+    }
+
+    @OnEveryDevice
+    void aDiagonalGaussiansTermsAreOneLaunchEqualToTheirComposition(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        Tensor logSigma = new RandomStream(17).normal(20, 50);
+        DeviceWork before = dev.work();
+        Backend.GaussianTerms t = dev.gaussianTerms(logSigma.to(dev), 45.9f);
+        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.GaussianTerms c = cpu().gaussianTerms(logSigma, 45.9f), k = composed.gaussianTerms(logSigma.to(dev), 45.9f);
+        close(c.a(), t.a(), k.a());
+        close(c.s(), t.s(), k.s());
+        close(c.constant(), t.constant(), k.constant());
+    }
+
+    @OnEveryDevice
+    void theGaussianLogDensityAndItsGradientsAreOneLaunchEachAndEqualTheirComposition(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream rng = new RandomStream(18);
+        for (int k : new int[] {50, 1}) {
+            int b = 20, d = 50;
+            Tensor z = rng.normal(k, b, d), mu = rng.normal(b, d), logSigma = rng.normal(b, d), g = rng.normal(k, b, 1);
+            DeviceWork before = dev.work();
+            Backend.GaussianLog v = dev.gaussianLogDensity(z.to(dev), mu.to(dev), logSigma.to(dev));
+            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Backend.GaussianLog vCpu = cpu().gaussianLogDensity(z, mu, logSigma);
+            Backend.GaussianLog vComp = composed.gaussianLogDensity(z.to(dev), mu.to(dev), logSigma.to(dev));
+            assertArrayEquals(new int[] {k, b}, v.logDensity().shape());
+            close(vCpu.logDensity(), v.logDensity(), vComp.logDensity());
+            close(vCpu.u(), v.u(), vComp.u());
+            close(vCpu.invSigma(), v.invSigma(), vComp.invSigma());
+            for (int[] zShape : new int[][] {z.shape(), null}) {
+                before = dev.work();
+                Backend.GaussianLogGradient d1 = dev.gaussianLogGrad(v, g.to(dev), zShape, mu.shape(), logSigma.shape());
+                assertEquals(1, dev.work().since(before).ops(), "one launch");
+                Backend.GaussianLogGradient dCpu = cpu().gaussianLogGrad(vCpu, g, zShape, mu.shape(), logSigma.shape());
+                Backend.GaussianLogGradient dComp = composed.gaussianLogGrad(vComp, g.to(dev), zShape, mu.shape(), logSigma.shape());
+                if (zShape == null) {
+                    assertEquals(null, d1.z());
+                } else {
+                    close(dCpu.z(), d1.z(), dComp.z());
+                }
+                closeSums(dCpu.mu(), d1.mu(), dComp.mu());
+                closeSums(dCpu.logSigma(), d1.logSigma(), dComp.logSigma());
+            }
+        }
+    }
+
+    @OnEveryDevice
+    void reparameterisedDrawsAndTheirGradientsAreOneLaunchEachAndEqualTheirComposition(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream rng = new RandomStream(20);
+        for (int k : new int[] {50, 1}) {
+            Tensor mu = rng.normal(20, 50), logSigma = rng.normal(20, 50), eps = rng.normal(k, 20, 50), g = rng.normal(k, 20, 50);
+            DeviceWork before = dev.work();
+            Backend.Reparameterized r = dev.reparameterize(mu.to(dev), logSigma.to(dev), eps.to(dev));
+            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Backend.Reparameterized rCpu = cpu().reparameterize(mu, logSigma, eps);
+            Backend.Reparameterized rComp = composed.reparameterize(mu.to(dev), logSigma.to(dev), eps.to(dev));
+            close(rCpu.z(), r.z(), rComp.z());
+            close(rCpu.sigma(), r.sigma(), rComp.sigma());
+            before = dev.work();
+            Backend.ReparameterizedGradient d = dev.reparameterizeGrad(g.to(dev), eps.to(dev), r.sigma(), mu.shape());
+            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Backend.ReparameterizedGradient dCpu = cpu().reparameterizeGrad(g, eps, rCpu.sigma(), mu.shape());
+            Backend.ReparameterizedGradient dComp = composed.reparameterizeGrad(g.to(dev), eps.to(dev), rComp.sigma(), mu.shape());
+            closeSums(dCpu.mu(), d.mu(), dComp.mu());
+            closeSums(dCpu.logSigma(), d.logSigma(), dComp.logSigma());
+        }
+    }
+
+    @OnEveryDevice
+    void aScaledSumAndItsGradientAreOneLaunchEachAndEqualTheirComposition(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream rng = new RandomStream(23);
+        Tensor a = rng.normal(5, 128), w = rng.uniform(5, 128), g = Tensor.of(new float[] {0.7f});
+        for (Tensor wt : new Tensor[] {w, null}) {
+            Tensor wd = wt == null ? null : wt.to(dev);
+            DeviceWork before = dev.work();
+            Tensor y = dev.scaledSum(a.to(dev), wd, -1f / 128);
+            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Tensor yComp = composed.scaledSum(a.to(dev), wd, -1f / 128);
+            assertArrayEquals(yComp.toArray(), y.toArray(), "the same products and tree as the composition");
+            close(cpu().scaledSum(a, wt, -1f / 128), y, yComp);
+            before = dev.work();
+            Tensor d = dev.scaledSumGrad(g.to(dev), wd, -1f / 128, a.shape());
+            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            assertArrayEquals(composed.scaledSumGrad(g.to(dev), wd, -1f / 128, a.shape()).toArray(), d.toArray());
+            assertArrayEquals(cpu().scaledSumGrad(g, wt, -1f / 128, a.shape()).toArray(), d.toArray());
+        }
+    }
+
+    /** {@link #close} for sums of many terms of both signs: to float rounding of the terms' magnitude. */
+    private static void closeSums(Tensor expected, Tensor a, Tensor b) {
+        float[] e = expected.toArray(), x = a.toArray(), y = b.toArray();
+        for (int i = 0; i < e.length; i++) {
+            assertEquals(e[i], x[i], 1e-4f * (1 + Math.abs(e[i])), "fused [" + i + "]");
+            assertEquals(e[i], y[i], 1e-4f * (1 + Math.abs(e[i])), "composed [" + i + "]");
+        }
+    }
+
+    @OnEveryDevice
+    void aSumsGradientIsOneLaunchAndAConstantOneFill(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream rng = new RandomStream(19);
+        for (int[] shapeAndAxis : new int[][] {{640, 0}, {5, 128, 0}, {5, 128, 1}, {2, 3, 4, 1}, {2, 3, 4, 2}}) {
+            int[] shape = java.util.Arrays.copyOf(shapeAndAxis, shapeAndAxis.length - 1);
+            int axis = shapeAndAxis[shapeAndAxis.length - 1];
+            Tensor g = rng.normal(org.aiwae.engine.Shapes.drop(shape, axis));
+            DeviceWork before = dev.work();
+            Tensor y = dev.expand(g.to(dev), axis, shape);
+            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            assertArrayEquals(cpu().expand(g, axis, shape).toArray(), y.toArray());
+            assertArrayEquals(composed.expand(g.to(dev), axis, shape).toArray(), y.toArray());
+        }
+        DeviceWork before = dev.work();
+        Tensor ones = dev.full(1.5f, 3, 4);
+        assertEquals(1, dev.work().since(before).ops(), "one fill");
+        assertArrayEquals(Tensor.full(1.5f, 3, 4).toArray(), ones.toArray());
+    }
+
+    /** 0 or 1 where {@code u} is below or above 1/2. */
+    private static Tensor binary(Tensor u) {
+        return cpu().binary(BinaryOp.LESS, u, 0.5f);
+    }
+
+    @OnEveryDevice
     void compensatedReweightingEqualsItsComposition(String name) {
         DeviceBackend dev = TestBackends.device(name);
         Backend composed = new PrimitivesOnly(dev);
@@ -168,6 +480,91 @@ class FusedOpsTest {
     }
 
     @OnEveryDevice
+    void adamOverSeveralTensorsIsOneLaunchPerFourAndEqualsOneTensorAtATime(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream rng = new RandomStream(8);
+        int[][] shapes = {{7, 9}, {9}, {200, 50}, {1}, {13, 3}};
+        Tensor clockHost = Tensor.of(new float[] {2, 0, 0, 1e-3f}, 4);
+        Tensor ok = Tensor.scalar(0.5f);
+        java.util.List<Tensor> w = new java.util.ArrayList<>(), g = new java.util.ArrayList<>(), m = new java.util.ArrayList<>(),
+                v = new java.util.ArrayList<>();
+        for (int[] s : shapes) {
+            w.add(rng.normal(s));
+            g.add(rng.normal(s));
+            m.add(rng.normal(s));
+            v.add(rng.uniform(s));
+        }
+        Tensor[][] fused = new Tensor[4][shapes.length], comp = new Tensor[4][shapes.length];
+        for (Tensor[][] t : new Tensor[][][] {fused, comp}) {
+            for (int i = 0; i < shapes.length; i++) {
+                t[0][i] = w.get(i).to(dev);
+                t[1][i] = g.get(i).to(dev);
+                t[2][i] = m.get(i).to(dev);
+                t[3][i] = v.get(i).to(dev);
+            }
+        }
+        Tensor clock = clockHost.to(dev);
+        dev.adamClock(clock, 0.9f, 0.999f, 1e-4f, ok.to(dev));
+        Tensor gate = ok.to(dev);
+        DeviceWork before = dev.work();
+        dev.adamUpdateAll(java.util.List.of(fused[0]), java.util.List.of(fused[1]), java.util.List.of(fused[2]),
+                java.util.List.of(fused[3]), 0.9f, 0.999f, clock, gate);
+        assertEquals(2, dev.work().since(before).launches(), "five tensors in two launches");
+        assertEquals(0, dev.work().since(before).copies() + dev.work().since(before).fills());
+        for (int i = 0; i < shapes.length; i++) {
+            composed.adamUpdate(comp[0][i], comp[1][i], comp[2][i], comp[3][i], 0.9f, 0.999f, clock, gate);
+        }
+        for (int i = 0; i < shapes.length; i++) {
+            for (int k : new int[] {0, 2, 3}) {
+                close(comp[k][i], fused[k][i], comp[k][i]);
+            }
+            assertArrayEquals(g.get(i).toArray(), fused[1][i].toArray(), "gradients untouched");
+        }
+        Tensor nan = Tensor.scalar(Float.NaN).to(dev);
+        float[] w0 = fused[0][2].toArray();
+        dev.adamUpdateAll(java.util.List.of(fused[0]), java.util.List.of(fused[1]), java.util.List.of(fused[2]),
+                java.util.List.of(fused[3]), 0.9f, 0.999f, clock, gate, nan);
+        assertArrayEquals(w0, fused[0][2].toArray(), "a closed gate moves nothing");
+    }
+
+    @OnEveryDevice
+    void aDenseLayerIsOneLaunchEqualToItsComposition(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream rng = new RandomStream(9);
+        for (int[] mnk : new int[][] {{640, 200, 50}, {7, 5, 3}, {65, 130, 257}, {1, 1, 1}}) {
+            Tensor x = rng.normal(mnk[0], mnk[2]), w = rng.normal(mnk[1], mnk[2]), b = rng.normal(mnk[1]);
+            for (boolean tanh : new boolean[] {false, true}) {
+                DeviceWork before = dev.work();
+                Tensor fused = dev.dense(x.to(dev), w.to(dev), b.to(dev), tanh);
+                assertEquals(1, dev.work().since(before).ops(), "one launch");
+                Tensor comp = composed.dense(x.to(dev), w.to(dev), b.to(dev), tanh);
+                // the product is the CPU's in bits and the bias is added as the composition adds it; tanh is the device's
+                if (!tanh) {
+                    assertArrayEquals(comp.toArray(), fused.toArray());
+                    assertArrayEquals(cpu().dense(x, w, b, false).toArray(), fused.toArray());
+                } else {
+                    assertArrayEquals(comp.toArray(), fused.toArray());
+                    close(cpu().dense(x, w, b, true), fused, comp);
+                }
+            }
+        }
+        // the gradient at a hidden layer's pre-activation from the layer above: the product (the CPU's bits) times 1 - h^2
+        for (int[] mnk : new int[][] {{640, 200, 784}, {7, 5, 3}, {1, 1, 1}}) {
+            Tensor g = rng.normal(mnk[0], mnk[2]), w = rng.normal(mnk[2], mnk[1]);
+            Tensor h = cpu().unary(org.aiwae.engine.backend.UnaryOp.TANH, rng.normal(mnk[0], mnk[1]));
+            DeviceWork before = dev.work();
+            Tensor fused = dev.denseBackTanh(g.to(dev), w.to(dev), h.to(dev));
+            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            close(cpu().denseBackTanh(g, w, h), fused, composed.denseBackTanh(g.to(dev), w.to(dev), h.to(dev)));
+        }
+        // a bias that is a view (not at its buffer's start) takes the composition
+        Tensor x = rng.normal(4, 3), w = rng.normal(2, 3), bb = rng.normal(5);
+        assertArrayEquals(cpu().dense(x, w, bb.rows(3, 5), false).toArray(), dev.dense(x.to(dev), w.to(dev), bb.to(dev).rows(3, 5), false).toArray());
+    }
+
+    @OnEveryDevice
     void aStreamKeyedByDeviceMemoryDrawsTheStreamWhoseKeyIsThere(String name) {
         DeviceBackend dev = TestBackends.device(name);
         RandomStream a = new RandomStream(11, 12, 5), b = new RandomStream(13, 14, 5);
@@ -178,6 +575,24 @@ class FusedOpsTest {
         key.copyFrom(b.keyWords());
         assertArrayEquals(new RandomStream(13, 14, 5 + 7).uniform(5).toArray(), keyed.uniform(dev, 5).toArray(), "after 7 blocks");
         assertThrows(IllegalArgumentException.class, () -> a.keyedBy(org.aiwae.engine.Tensor.zeros(4)), "a host key");
+    }
+
+    @OnEveryDevice
+    void aTransitionsMomentaAndUniformsAreOneDrawOfTheKeyedStream(String name) {
+        DeviceBackend dev = TestBackends.device(name);
+        Backend composed = new PrimitivesOnly(dev);
+        RandomStream host = new RandomStream(21, 22, 3);
+        Tensor key = dev.zeros(4).copyFrom(host.keyWords());
+        RandomStream keyed = new RandomStream(21, 22, 3).keyedBy(key);
+        DeviceWork before = dev.work();
+        Backend.Draws d = new org.aiwae.engine.random.ChainNoise.Shared(keyed).transition(dev, 37, 11); // 407 normals: a partial block
+        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.Draws c = composed.philoxNormalsThenUniforms(key, 3, new int[] {37, 11}, new int[] {37});
+        assertArrayEquals(c.normals().toArray(), d.normals().toArray());
+        assertArrayEquals(c.uniforms().toArray(), d.uniforms().toArray());
+        assertArrayEquals(host.normal(37, 11).toArray(), d.normals().toArray(), 1e-6f);
+        assertArrayEquals(host.uniform(37).toArray(), d.uniforms().toArray(), "uniforms bit for bit");
+        assertArrayEquals(host.uniform(5).toArray(), keyed.uniform(dev, 5).toArray(), "the stream advanced past both draws");
     }
 
     private static Backend cpu() {
@@ -249,6 +664,11 @@ class FusedOpsTest {
         @Override
         public Tensor where(Tensor mask, Tensor a, Tensor b) {
             return d.where(mask, a, b);
+        }
+
+        @Override
+        public Tensor philox(Tensor key, long position, boolean normal, int... shape) {
+            return d.philox(key, position, normal, shape);
         }
 
         @Override

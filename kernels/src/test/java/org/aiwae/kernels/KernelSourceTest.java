@@ -209,11 +209,35 @@ class KernelSourceTest {
             backend.kickDrift(p, eps, 0.5f, p, p);
             Backend.Metropolis m = backend.metropolis(l, p, l, p, l, 1000f, backend.zeros(4));
             backend.selectInto(m.accepted(), p, backend.zeros(4, 3));
+            backend.temperedKickDrift(p, eps, 0.5f, p, null, 0.5f, p, 0.5f, p);
+            backend.temperedKickDrift(p, eps, 1f, null, new Backend.GaussianScore(q, q, q), 0.5f, p, 0.5f, p);
+            backend.temperedMetropolis(l, l, p, l, l, p, 0.5f, 0.5f, l, 1000f, null);
+            backend.selectAllInto(m.accepted(), java.util.List.of(p, l), java.util.List.of(backend.zeros(4, 3), backend.zeros(4)));
             backend.reweight(l, l, 0.1f, l, l, backend.zeros(4), backend.zeros(4));
             backend.adaptStepSizes(m.accepted(), 2, 1, 1.1f, 0.9f, 0.01f, 1f, backend.zeros(2), backend.zeros(1));
             Tensor clock = backend.zeros(4);
             backend.adamClock(clock, 0.9f, 0.999f, 1e-4f, backend.zeros(1));
             backend.adamUpdate(p, p, backend.zeros(4, 3), backend.zeros(4, 3), 0.9f, 0.999f, clock, backend.zeros(1));
+            backend.adamUpdateAll(java.util.List.of(p, l), java.util.List.of(p, l), java.util.List.of(backend.zeros(4, 3), backend.zeros(4)),
+                    java.util.List.of(backend.zeros(4, 3), backend.zeros(4)), 0.9f, 0.999f, clock, backend.zeros(1), backend.zeros(1));
+            backend.dense(p, q, backend.zeros(2), true);
+            backend.denseBackTanh(backend.zeros(4, 2), q, p);
+            backend.bernoulliLogLikelihood(p.reshape(2, 2, 3), q);
+            backend.bernoulliScore(p.reshape(2, 2, 3), q, l.reshape(2, 2, 1));
+            backend.standardNormalLogDensity(p);
+            Tensor lse = backend.logSumExp(p, 0);
+            backend.logSumExpGrad(p, lse, lse, 0);
+            Backend.Kl kl = backend.gaussianKl(p, p);
+            backend.gaussianKlGrad(p, kl.variance(), l.reshape(4, 1));
+            backend.gaussianTerms(p, 1f);
+            backend.expand(l, 1, new int[] {4, 3});
+            Tensor sum = backend.scaledSum(p, p, 0.5f);
+            backend.scaledSumGrad(sum, p, 0.5f, new int[] {4, 3});
+            backend.philoxNormalsThenUniforms(backend.zeros(4), 0, new int[] {5, 2}, new int[] {5});
+            Backend.Reparameterized rp = backend.reparameterize(q, q, p.reshape(2, 2, 3));
+            backend.reparameterizeGrad(p.reshape(2, 2, 3), p.reshape(2, 2, 3), rp.sigma(), new int[] {2, 3});
+            Backend.GaussianLog gl = backend.gaussianLogDensity(p.reshape(2, 2, 3), q, q);
+            backend.gaussianLogGrad(gl, l.reshape(2, 2, 1), new int[] {2, 2, 3}, new int[] {2, 3}, new int[] {2, 3});
         }
         return rec.calls;
     }
@@ -222,7 +246,7 @@ class KernelSourceTest {
     void everyLaunchPassesTheArgumentsItsKernelDeclares() {
         String body = KernelSource.body();
         Map<String, List<Kind>> signatures = bodySignatures(body);
-        assertEquals(22, signatures.size(), "kernels in the body: " + signatures.keySet());
+        assertEquals(35, signatures.size(), "kernels in the body: " + signatures.keySet());
         assertEquals(define(body, "GEMM_TILE"), Kernels.TILE, "sgemm's output block");
         assertEquals(define(body, "GEMM_THREADS"), Kernels.TILE_THREADS, "sgemm's group");
         assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");

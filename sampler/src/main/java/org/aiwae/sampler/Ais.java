@@ -174,10 +174,19 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
      * keeps one stream per minibatch or one per data point).
      */
     public Result run(State start, double[] betas, StepSizes stepSizes, ChainNoise noise, Progress progress) {
+        State copy = new State(start.chains().copy(), start.beta(), start.logWeight().copy(), start.compensation().copy());
+        return runInPlace(copy, betas, stepSizes, noise, progress);
+    }
+
+    /**
+     * {@link #run}, updating {@code start}'s tensors in place instead of copies of them (they become the result's): for a
+     * start state nothing else uses, such as a fresh {@link #init}.
+     */
+    public Result runInPlace(State start, double[] betas, StepSizes stepSizes, ChainNoise noise, Progress progress) {
         Backend be = Backends.of(start.logWeight());
         Placement where = start.logWeight().placement();
-        HmcState chains = start.chains().copy();
-        State state = new State(chains, betas[0], start.logWeight().copy(), start.compensation().copy());
+        HmcState chains = start.chains();
+        State state = new State(chains, betas[0], start.logWeight(), start.compensation());
         Tensor divergent = where.zeros(chains.chains());
         Tensor accepted = where.zeros(betas.length - 1);
         stepSizes.moveTo(where);

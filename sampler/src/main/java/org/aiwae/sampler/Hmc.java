@@ -208,20 +208,19 @@ public record Hmc(int leapfrogSteps) {
         Tensor z = state.position();
         int n = state.chains(), d = state.dim();
         checkStepSize(stepSize, n);
-        Backend be = Backends.of("hmc", z, stepSize);
-        Tensor p0 = noise.momenta(z.placement(), n, d);
-        Tensor u = noise.uniforms(z.placement(), n);
+        Backends.of("hmc", z, stepSize);
+        Backend.Draws draws = noise.transition(z.placement(), n, d);
+        Tensor p0 = draws.normals(), u = draws.uniforms();
         // a half step of momentum with the state's cached gradient, then L position steps, each followed by
         // a momentum step (a half one at the end); only the trajectory's end is evaluated in full: the steps
         // between need the gradient alone
-        Backend.Leapfrog s = be.kickDrift(p0, stepSize, 0.5f, target.gradient(state), z);
+        Backend.Leapfrog s = target.kick(p0, stepSize, 0.5f, state, z);
         for (int l = 1; l < leapfrogSteps; l++) {
-            s = be.kickDrift(s.momentum(), stepSize, 1f, target.gradientAt(s.position()), s.position());
+            s = target.kickAt(s.momentum(), stepSize, 1f, s.position());
         }
         HmcState proposal = target.at(s.position());
-        Tensor p = be.kickDrift(s.momentum(), stepSize, 0.5f, target.gradient(proposal), null).momentum();
-        Backend.Metropolis m = be.metropolis(target.logDensity(state), p0, target.logDensity(proposal), p, u, DIVERGENCE,
-                divergentInto);
+        Tensor p = target.kick(s.momentum(), stepSize, 0.5f, proposal, null).momentum();
+        Backend.Metropolis m = target.metropolis(state, p0, proposal, p, u, DIVERGENCE, divergentInto);
         return new Proposal(proposal, new HmcInfo(m.accepted(), m.divergent(), m.energyChange()));
     }
 }

@@ -51,12 +51,16 @@ public record HmcState(Tensor position, List<Tensor> logDensities, List<Tensor> 
 
     /** Chain by chain, overwrites this state's values with {@code proposal}'s where {@code accepted [N]} is nonzero, in place. */
     void acceptInto(Tensor accepted, HmcState proposal) {
-        Backend be = Backends.of("accept", accepted, position);
-        be.selectInto(accepted, proposal.position, position);
+        List<Tensor> from = new ArrayList<>(), into = new ArrayList<>();
+        from.add(proposal.position);
+        into.add(position);
         for (int i = 0; i < logDensities.size(); i++) {
-            be.selectInto(accepted, proposal.logDensities.get(i), logDensities.get(i));
-            be.selectInto(accepted, proposal.gradients.get(i), gradients.get(i));
+            from.add(proposal.logDensities.get(i));
+            into.add(logDensities.get(i));
+            from.add(proposal.gradients.get(i));
+            into.add(gradients.get(i));
         }
+        Backends.of("accept", accepted, position).selectAllInto(accepted, from, into);
     }
 
     /** A copy in fresh tensors of the same placement. */

@@ -28,6 +28,14 @@ public interface LogDensity {
         return at(position).gradient();
     }
 
+    /**
+     * Where this is a diagonal Gaussian in closed form, its score as {@link org.aiwae.engine.backend.Backend#scaledDifference}
+     * computes it (the same bits as {@link #gradient}), so that a leapfrog kick can compute it in place; else null.
+     */
+    default org.aiwae.engine.backend.Backend.GaussianScore gaussianScore() {
+        return null;
+    }
+
     /** A log-density and its gradient at N positions. */
     record Value(Tensor logDensity, Tensor gradient) {}
 

@@ -2,6 +2,8 @@ package org.aiwae.sampler;
 
 import java.util.List;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
+import org.aiwae.engine.backend.Backends;
 
 /**
  * The log-density HMC moves on, as a weighted sum of terms evaluated together:
@@ -28,6 +30,30 @@ public interface Target {
      */
     default Tensor gradientAt(Tensor position) {
         return gradient(at(position));
+    }
+
+    /**
+     * A leapfrog kick with the gradient of {@code state}'s terms, then a drift from {@code z} unless it is null:
+     * {@link Backend#kickDrift} with {@link #gradient}{@code (state)}.
+     */
+    default Backend.Leapfrog kick(Tensor p, Tensor eps, float scale, HmcState state, Tensor z) {
+        return Backends.of("kick", p, eps).kickDrift(p, eps, scale, gradient(state), z);
+    }
+
+    /**
+     * A leapfrog kick with the gradient at {@code z}, then a drift from {@code z}: {@link Backend#kickDrift} with
+     * {@link #gradientAt}{@code (z)}.
+     */
+    default Backend.Leapfrog kickAt(Tensor p, Tensor eps, float scale, Tensor z) {
+        return Backends.of("kick", p, eps).kickDrift(p, eps, scale, gradientAt(z), z);
+    }
+
+    /**
+     * HMC's Metropolis test from {@code s0} with momenta {@code p0} to {@code s1} with {@code p1}: {@link Backend#metropolis}
+     * with {@link #logDensity} of each state.
+     */
+    default Backend.Metropolis metropolis(HmcState s0, Tensor p0, HmcState s1, Tensor p1, Tensor u, float limit, Tensor divergentInto) {
+        return Backends.of("metropolis", p0, p1).metropolis(logDensity(s0), p0, logDensity(s1), p1, u, limit, divergentInto);
     }
 
     /** A single log-density. */

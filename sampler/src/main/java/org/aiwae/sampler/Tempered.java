@@ -2,6 +2,7 @@ package org.aiwae.sampler;
 
 import java.util.List;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.BinaryOp;
 import org.aiwae.engine.backend.Backends;
 
@@ -43,6 +44,36 @@ public record Tempered(LogDensity base, LogDensity target, double beta) implemen
     @Override
     public Tensor gradientAt(Tensor position) {
         return mix(base.gradient(position), target.gradient(position));
+    }
+
+    /** One launch on a device: the mix of the state's two gradients inside the kick ({@link Backend#temperedKickDrift}). */
+    @Override
+    public Backend.Leapfrog kick(Tensor p, Tensor eps, float scale, HmcState state, Tensor z) {
+        float b1 = (float) beta, b0 = 1 - b1;
+        List<Tensor> g = state.gradients();
+        return Backends.of("tempered", p, eps).temperedKickDrift(p, eps, scale, g.get(0), null, b0, g.get(1), b1, z);
+    }
+
+    /**
+     * One launch beside the target's gradient on a device: the mix inside the kick and, where the base is a diagonal Gaussian
+     * ({@link LogDensity#gaussianScore}), its score too ({@link Backend#temperedKickDrift}).
+     */
+    @Override
+    public Backend.Leapfrog kickAt(Tensor p, Tensor eps, float scale, Tensor z) {
+        float b1 = (float) beta, b0 = 1 - b1;
+        Backend be = Backends.of("tempered", p, eps);
+        Backend.GaussianScore q = base.gaussianScore();
+        Tensor g0 = q == null ? base.gradient(z) : null;
+        return be.temperedKickDrift(p, eps, scale, g0, q, b0, target.gradient(z), b1, z);
+    }
+
+    /** One launch on a device: the mixes of the two states' log-densities inside the test ({@link Backend#temperedMetropolis}). */
+    @Override
+    public Backend.Metropolis metropolis(HmcState s0, Tensor p0, HmcState s1, Tensor p1, Tensor u, float limit, Tensor divergentInto) {
+        float b1 = (float) beta, b0 = 1 - b1;
+        List<Tensor> l0 = s0.logDensities(), l1 = s1.logDensities();
+        return Backends.of("tempered", p0, p1).temperedMetropolis(l0.get(0), l0.get(1), p0, l1.get(0), l1.get(1), p1, b0, b1, u, limit,
+                divergentInto);
     }
 
     private Tensor mix(List<Tensor> terms) {

@@ -5,7 +5,7 @@ import static org.aiwae.engine.backend.BinaryOp.DIV;
 import static org.aiwae.engine.backend.BinaryOp.MUL;
 import static org.aiwae.engine.backend.BinaryOp.SUB;
 
-import java.util.Arrays;
+import java.util.List;
 import org.aiwae.engine.Shapes;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
@@ -13,7 +13,6 @@ import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.backend.BinaryOp;
 import org.aiwae.engine.backend.ReduceOp;
 import org.aiwae.engine.backend.UnaryOp;
-import org.aiwae.engine.math.Gaussian;
 
 /**
  * The differentiable operations. Each op computes its forward value with the primitives of the
@@ -33,8 +32,7 @@ public final class Ops {
 
     /** The gradient of a broadcast operand: summed back to the operand's shape. */
     private static Tensor unbroadcast(Backend be, Tensor g, Var operand) {
-        int[] shape = operand.value().shape();
-        return Arrays.equals(g.shape(), shape) ? g : be.sumTo(g, shape);
+        return be.summedTo(g, operand.value().shape());
     }
 
     // ---------------------------------------------------------------- arithmetic
@@ -148,7 +146,7 @@ public final class Ops {
         Backend be = Backends.of(a.value());
         int ax = Shapes.axis("sum", axis, a.value().rank());
         Tensor y = be.reduce(ReduceOp.SUM, a.value(), ax);
-        return Var.result("sum", y, g -> a.accumulate(expandAlong(be, g, ax, a.shape())), a);
+        return Var.result("sum", y, g -> a.accumulate(be.expand(g, ax, a.shape())), a);
     }
 
     /** Sum of every element, as a scalar. */
@@ -165,24 +163,27 @@ public final class Ops {
         return mul(sum(a), 1f / a.value().size());
     }
 
+    /**
+     * {@code scale sum a w} over every element of {@code a} (a constant {@code w} of a's shape, or null), as a scalar:
+     * {@code mul(sum(mul(a, w)), scale)} as one node (a weighted loss; {@code -mean(a)} with {@code w = null} and
+     * {@code scale = -1 / n}).
+     */
+    public static Var scaledSum(Var a, Tensor w, float scale) {
+        Backend be = w == null ? Backends.of(a.value()) : Backends.of("scaledSum", a.value(), w);
+        if (w != null && !w.sameShape(a.value())) {
+            throw new IllegalArgumentException("scaledSum: weights of shape " + Shapes.str(w.shape()) + " for " + Shapes.str(a.shape()));
+        }
+        Tensor y = be.scaledSum(a.value(), w, scale);
+        int[] shape = a.shape();
+        return Var.result("scaledSum", y, g -> a.accumulate(be.scaledSumGrad(g, w, scale, shape)), a);
+    }
+
     /** {@code log sum exp} over {@code axis} (removed), computed as {@code m + log sum exp(a - m)}. */
     public static Var logsumexp(Var a, int axis) {
         Backend be = Backends.of(a.value());
         int ax = Shapes.axis("logsumexp", axis, a.value().rank());
-        int[] keep = Shapes.insertOne(Shapes.drop(a.shape(), ax), ax);
-        Tensor max = be.reduce(ReduceOp.MAX, a.value(), ax).reshape(keep);
-        Tensor shifted = be.unary(UnaryOp.EXP, be.binary(SUB, a.value(), max));
-        Tensor y = be.binary(ADD, be.unary(UnaryOp.LOG, be.reduce(ReduceOp.SUM, shifted, ax)).reshape(keep), max)
-                .reshape(Shapes.drop(a.shape(), ax));
-        return Var.result("logsumexp", y, g -> {
-            Tensor softmax = be.unary(UnaryOp.EXP, be.binary(SUB, a.value(), y.reshape(keep)));
-            a.accumulate(be.binary(MUL, softmax, g.reshape(keep)));
-        }, a);
-    }
-
-    /** {@code g} (the shape of {@code full} without {@code axis}) repeated along {@code axis}. */
-    private static Tensor expandAlong(Backend be, Tensor g, int axis, int[] full) {
-        return be.binary(ADD, be.zeros(full), g.reshape(Shapes.insertOne(g.shape(), axis)));
+        Tensor y = be.logSumExp(a.value(), ax);
+        return Var.result("logsumexp", y, g -> a.accumulate(be.logSumExpGrad(a.value(), y, g, ax)), a);
     }
 
     // ---------------------------------------------------------------- shapes
@@ -271,18 +272,16 @@ public final class Ops {
             throw new IllegalArgumentException("linear: input " + Shapes.str(xs) + ", weight " + Shapes.str(w.shape())
                     + (b == null ? "" : ", bias " + Shapes.str(b.shape())));
         }
-        Backend be = Backends.of("linear", x.value(), w.value());
         if (b != null) {
-            Backends.of("linear", w.value(), b.value());
+            return tanhMlp(x, List.of(w), List.of(b), false);
         }
+        Backend be = Backends.of("linear", x.value(), w.value());
         Tensor x2 = x.value().reshape(-1, in);
         int rows = x2.dim(0);
-        Tensor y2 = be.empty(rows, out); // written in full by the product
-        be.matmul(x2, false, w.value(), true, y2, false);
-        Tensor y = b == null ? y2 : be.binary(ADD, y2, b.value());
+        Tensor y = be.empty(rows, out); // written in full by the product
+        be.matmul(x2, false, w.value(), true, y, false);
         int[] ys = xs.clone();
         ys[ys.length - 1] = out;
-        Var[] parents = b == null ? new Var[] {x, w} : new Var[] {x, w, b};
         return Var.result("linear", y.reshape(ys), g -> {
             Tensor g2 = g.reshape(rows, out);
             if (x.requiresGrad()) {
@@ -295,8 +294,68 @@ public final class Ops {
                 be.matmul(g2, true, x2, false, gw, false);
                 w.accumulate(gw);
             }
-            if (b != null && b.requiresGrad()) {
-                b.accumulate(be.sumTo(g2, new int[] {out}));
+        }, x, w);
+    }
+
+    /**
+     * Dense layers {@code h_i = tanh(h_{i-1} W_i^T + b_i)} from {@code h_0 = x} over its last dimension, the last layer
+     * without the tanh unless {@code lastTanh}: a multilayer perceptron as one node, whose forward is one
+     * {@link Backend#dense} per layer and whose backward takes each tanh's derivative together with the product that
+     * carries the gradient to it ({@link Backend#denseBackTanh}). The same values as composing {@link #linear} and
+     * {@link #tanh}.
+     */
+    public static Var tanhMlp(Var x, List<Var> weights, List<Var> biases, boolean lastTanh) {
+        int layers = weights.size();
+        if (layers == 0 || biases.size() != layers) {
+            throw new IllegalArgumentException("tanhMlp: " + layers + " weights and " + biases.size() + " biases");
+        }
+        int[] xs = x.shape();
+        Backend be = Backends.of("tanhMlp", x.value(), weights.get(0).value());
+        Tensor[] h = new Tensor[layers + 1];
+        int in0 = weights.get(0).value().dim(1);
+        h[0] = x.value().reshape(-1, in0);
+        int rows = h[0].dim(0);
+        for (int i = 0; i < layers; i++) {
+            Tensor w = weights.get(i).value(), b = biases.get(i).value();
+            if (w.rank() != 2 || w.dim(1) != h[i].dim(1) || b.rank() != 1 || b.dim(0) != w.dim(0)) {
+                throw new IllegalArgumentException("linear: input " + Shapes.str(h[i].shape()) + ", weight " + Shapes.str(w.shape())
+                        + ", bias " + Shapes.str(b.shape()));
+            }
+            Backends.of("tanhMlp", w, b);
+            h[i + 1] = be.dense(h[i], w, b, i < layers - 1 || lastTanh);
+        }
+        int out = h[layers].dim(1);
+        int[] ys = xs.clone();
+        ys[ys.length - 1] = out;
+        Var[] parents = new Var[1 + 2 * layers];
+        parents[0] = x;
+        for (int i = 0; i < layers; i++) {
+            parents[1 + 2 * i] = weights.get(i);
+            parents[2 + 2 * i] = biases.get(i);
+        }
+        return Var.result(layers == 1 && !lastTanh ? "linear" : "tanhMlp", h[layers].reshape(ys), g -> {
+            Tensor gpre = g.reshape(rows, out);
+            if (lastTanh) { // through the last tanh, as Ops.tanh's node would
+                gpre = be.binary(BinaryOp.TANH_GRAD, gpre, h[layers]);
+            }
+            for (int i = layers - 1; i >= 0; i--) {
+                Var w = weights.get(i), b = biases.get(i);
+                int o = w.value().dim(0), n = w.value().dim(1);
+                if (w.requiresGrad()) {
+                    Tensor gw = be.empty(o, n); // written in full by the product
+                    be.matmul(gpre, true, h[i], false, gw, false);
+                    w.accumulate(gw);
+                }
+                if (b.requiresGrad()) {
+                    b.accumulate(be.sumTo(gpre, new int[] {o}));
+                }
+                if (i > 0) {
+                    gpre = be.denseBackTanh(gpre, w.value(), h[i]);
+                } else if (x.requiresGrad()) {
+                    Tensor gx = be.empty(rows, n); // written in full by the product
+                    be.matmul(gpre, false, w.value(), false, gx, false);
+                    x.accumulate(gx);
+                }
             }
         }, parents);
     }
@@ -310,14 +369,12 @@ public final class Ops {
     public static Var bernoulliLogProb(Var logits, Var x) {
         Backend be = Backends.of("bernoulliLogProb", logits.value(), x.value());
         Tensor l = logits.value();
-        Tensor terms = be.binary(SUB, be.binary(MUL, x.value(), l), be.unary(UnaryOp.SOFTPLUS, l));
-        Tensor y = be.reduce(ReduceOp.SUM, terms, -1);
+        Tensor y = be.bernoulliLogLikelihood(l, x.value());
         int[] keep = Shapes.insertOne(y.shape(), y.rank());
         return Var.result("bernoulliLogProb", y, g -> {
             Tensor gk = g.reshape(keep);
             if (logits.requiresGrad()) { // d/dl = x - sigmoid(l)
-                Tensor d = be.binary(SUB, x.value(), be.unary(UnaryOp.SIGMOID, l));
-                logits.accumulate(unbroadcast(be, be.binary(MUL, d, gk), logits));
+                logits.accumulate(unbroadcast(be, be.bernoulliScore(l, x.value(), gk), logits));
             }
             if (x.requiresGrad()) { // d/dx = l
                 x.accumulate(unbroadcast(be, be.binary(MUL, l, gk), x));
@@ -331,27 +388,37 @@ public final class Ops {
      */
     public static Var gaussianLogProb(Var z, Var mu, Var logSigma) {
         Backend be = of3("gaussianLogProb", z, mu, logSigma);
-        Tensor invSigma = be.unary(UnaryOp.EXP, be.unary(UnaryOp.NEG, logSigma.value()));
-        Tensor u = be.binary(MUL, be.binary(SUB, z.value(), mu.value()), invSigma); // (z - mu) / sigma
-        Tensor terms = be.binary(SUB, be.binary(MUL, be.unary(UnaryOp.SQUARE, u), -0.5f), logSigma.value());
-        Tensor sum = be.reduce(ReduceOp.SUM, terms, -1);
-        int zDim = u.dim(-1);
-        Tensor y = be.binary(SUB, sum, zDim * (float) Gaussian.HALF_LOG_2PI);
+        Backend.GaussianLog value = be.gaussianLogDensity(z.value(), mu.value(), logSigma.value());
+        Tensor y = value.logDensity();
         int[] keep = Shapes.insertOne(y.shape(), y.rank());
         return Var.result("gaussianLogProb", y, g -> {
-            Tensor gk = g.reshape(keep);
-            Tensor dz = be.binary(MUL, be.binary(MUL, u, invSigma), gk); // d/dz = -(z-mu)/sigma^2, negated below
-            if (z.requiresGrad()) {
-                z.accumulate(unbroadcast(be, be.unary(UnaryOp.NEG, dz), z));
+            Backend.GaussianLogGradient d = be.gaussianLogGrad(value, g.reshape(keep), z.requiresGrad() ? z.shape() : null,
+                    mu.requiresGrad() ? mu.shape() : null, logSigma.requiresGrad() ? logSigma.shape() : null);
+            if (d.z() != null) {
+                z.accumulate(d.z());
             }
-            if (mu.requiresGrad()) {
-                mu.accumulate(unbroadcast(be, dz, mu));
+            if (d.mu() != null) {
+                mu.accumulate(d.mu());
             }
-            if (logSigma.requiresGrad()) { // d/dlogSigma = u^2 - 1
-                Tensor ds = be.binary(MUL, be.binary(SUB, be.unary(UnaryOp.SQUARE, u), 1f), gk);
-                logSigma.accumulate(unbroadcast(be, ds, logSigma));
+            if (d.logSigma() != null) {
+                logSigma.accumulate(d.logSigma());
             }
         }, z, mu, logSigma);
+    }
+
+    /**
+     * Reparameterised draws {@code mu + exp(logSigma) eps} of a diagonal Gaussian for standard normal noise {@code eps}
+     * (a constant; {@code mu} and {@code logSigma} broadcast over it): {@code add(mu, mul(exp(logSigma), eps))} as one node.
+     */
+    public static Var reparameterize(Var mu, Var logSigma, Tensor eps) {
+        Backend be = Backends.of("reparameterize", mu.value(), logSigma.value());
+        Backends.of("reparameterize", mu.value(), eps);
+        Backend.Reparameterized r = be.reparameterize(mu.value(), logSigma.value(), eps);
+        return Var.result("reparameterize", r.z(), g -> {
+            Backend.ReparameterizedGradient d = be.reparameterizeGrad(g, eps, r.sigma(), mu.shape());
+            mu.accumulate(d.mu());
+            logSigma.accumulate(d.logSigma());
+        }, mu, logSigma);
     }
 
     /**
@@ -361,18 +428,16 @@ public final class Ops {
      */
     public static Var gaussianKlToStandardNormal(Var mu, Var logSigma) {
         Backend be = Backends.of("gaussianKlToStandardNormal", mu.value(), logSigma.value());
-        Tensor var = be.unary(UnaryOp.EXP, be.binary(MUL, logSigma.value(), 2f));
-        Tensor half = be.binary(MUL, be.binary(SUB, be.binary(ADD, be.unary(UnaryOp.SQUARE, mu.value()), var),
-                1f), 0.5f);
-        Tensor y = be.reduce(ReduceOp.SUM, be.binary(SUB, half, logSigma.value()), -1);
+        Backend.Kl kl = be.gaussianKl(mu.value(), logSigma.value());
+        Tensor y = kl.kl();
         int[] keep = Shapes.insertOne(y.shape(), y.rank());
         return Var.result("gaussianKlToStandardNormal", y, g -> {
-            Tensor gk = g.reshape(keep);
+            Backend.KlGradient d = be.gaussianKlGrad(mu.value(), kl.variance(), g.reshape(keep));
             if (mu.requiresGrad()) {
-                mu.accumulate(unbroadcast(be, be.binary(MUL, mu.value(), gk), mu));
+                mu.accumulate(unbroadcast(be, d.mu(), mu));
             }
             if (logSigma.requiresGrad()) {
-                logSigma.accumulate(unbroadcast(be, be.binary(MUL, be.binary(SUB, var, 1f), gk), logSigma));
+                logSigma.accumulate(unbroadcast(be, d.logSigma(), logSigma));
             }
         }, mu, logSigma);
     }
@@ -380,8 +445,7 @@ public final class Ops {
     /** Standard normal log-density {@code sum_i log N(z_i; 0, 1)} over the last axis. */
     public static Var standardNormalLogProb(Var z) {
         Backend be = Backends.of(z.value());
-        Tensor sq = be.reduce(ReduceOp.SUM, be.unary(UnaryOp.SQUARE, z.value()), -1);
-        Tensor y = be.binary(SUB, be.binary(MUL, sq, -0.5f), z.value().dim(-1) * (float) Gaussian.HALF_LOG_2PI);
+        Tensor y = be.standardNormalLogDensity(z.value());
         int[] keep = Shapes.insertOne(y.shape(), y.rank());
         return Var.result("standardNormalLogProb", y,
                 g -> z.accumulate(be.unary(UnaryOp.NEG, be.binary(MUL, z.value(), g.reshape(keep)))), z);

@@ -1,9 +1,12 @@
 package org.aiwae.engine.backend;
 
+import java.util.List;
 import org.aiwae.engine.Placement;
+import org.aiwae.engine.Shapes;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
+import org.aiwae.engine.math.Gaussian;
 
 /**
  * What a compute backend provides: a handful of primitives that every autodiff op is built from,
@@ -68,6 +71,18 @@ public interface Backend extends Placement, AutoCloseable {
         throw new UnsupportedOperationException(name() + ": host random numbers come from RandomStream");
     }
 
+    /** Normal and uniform draws. */
+    record Draws(Tensor normals, Tensor uniforms) {}
+
+    /**
+     * {@link #philox(Tensor, long, boolean, int...)} normals of {@code normalShape} from block {@code position}, then uniforms of
+     * {@code uniformShape} from the block after them: an HMC transition's momenta and Metropolis uniforms. Devices only.
+     */
+    default Draws philoxNormalsThenUniforms(Tensor key, long position, int[] normalShape, int[] uniformShape) {
+        Tensor normals = philox(key, position, true, normalShape);
+        return new Draws(normals, philox(key, position + (normals.size() + 3) / 4, false, uniformShape));
+    }
+
     /**
      * Philox draws of one stream per group, all from block {@code position}: a {@code [per, groups, dim]}
      * tensor whose group g holds {@code per * dim} values of stream {@code (seed, ids[g])} in row-major
@@ -84,6 +99,171 @@ public interface Backend extends Placement, AutoCloseable {
     // overrides it with one kernel that does the same arithmetic in one launch (FusedOpsTest: equal on every
     // backend to float rounding). Outputs named "into" are written in place.
 
+    /**
+     * A dense layer over rows: {@code y = x w^T + b} for {@code x [N, in]}, {@code w [out, in]} and {@code b [out]},
+     * then {@code tanh(y)} when {@code tanh} (a hidden layer); {@code [N, out]}.
+     */
+    default Tensor dense(Tensor x, Tensor w, Tensor b, boolean tanh) {
+        Tensor y = empty(x.dim(0), w.dim(0)); // written in full by the product
+        matmul(x, false, w, true, y, false);
+        Tensor biased = binary(BinaryOp.ADD, y, b);
+        return tanh ? unary(UnaryOp.TANH, biased) : biased;
+    }
+
+    /**
+     * The gradient that reaches a hidden layer's pre-activation from the layer above: {@code (g w) (1 - h^2)} for the
+     * upstream gradient {@code g [N, out]}, that layer's weights {@code w [out, in]} and the hidden layer's tanh output
+     * {@code h [N, in]}.
+     */
+    default Tensor denseBackTanh(Tensor g, Tensor w, Tensor h) {
+        Tensor gh = empty(h.shape()); // written in full by the product
+        matmul(g, false, w, false, gh, false);
+        return binary(BinaryOp.TANH_GRAD, gh, h);
+    }
+
+    /**
+     * The Bernoulli log-likelihood of {@code x} under logits {@code l}, {@code sum x l - softplus(l)} over the last axis, where
+     * {@code x} broadcasts against {@code l} ({@code [B, D]} against {@code [K, B, D]}).
+     */
+    default Tensor bernoulliLogLikelihood(Tensor l, Tensor x) {
+        return reduce(ReduceOp.SUM, binary(BinaryOp.SUB, binary(BinaryOp.MUL, x, l), unary(UnaryOp.SOFTPLUS, l)), -1);
+    }
+
+    /**
+     * The gradient of {@link #bernoulliLogLikelihood} in the logits times an upstream gradient {@code g} with one value per
+     * row ({@code l}'s shape with the last dimension 1): {@code (x - sigmoid(l)) g}.
+     */
+    default Tensor bernoulliScore(Tensor l, Tensor x, Tensor g) {
+        return binary(BinaryOp.MUL, binary(BinaryOp.SUB, x, unary(UnaryOp.SIGMOID, l)), g);
+    }
+
+    /** The standard normal log-density of each row of {@code z} (over its last axis): {@code -|z|^2 / 2 - Z log(2 pi) / 2}. */
+    default Tensor standardNormalLogDensity(Tensor z) {
+        Tensor sq = reduce(ReduceOp.SUM, unary(UnaryOp.SQUARE, z), -1);
+        return binary(BinaryOp.SUB, binary(BinaryOp.MUL, sq, -0.5f), z.dim(-1) * (float) Gaussian.HALF_LOG_2PI);
+    }
+
+    /** {@code log sum exp} over {@code axis} (removed), computed as {@code m + log sum exp(a - m)} with m the maximum. */
+    default Tensor logSumExp(Tensor a, int axis) {
+        int ax = Shapes.axis("logsumexp", axis, a.rank());
+        int[] keep = Shapes.insertOne(Shapes.drop(a.shape(), ax), ax);
+        Tensor max = reduce(ReduceOp.MAX, a, ax).reshape(keep);
+        Tensor shifted = unary(UnaryOp.EXP, binary(BinaryOp.SUB, a, max));
+        return binary(BinaryOp.ADD, unary(UnaryOp.LOG, reduce(ReduceOp.SUM, shifted, ax)).reshape(keep), max)
+                .reshape(Shapes.drop(a.shape(), ax));
+    }
+
+    /**
+     * The gradient of {@link #logSumExp} over {@code axis} times an upstream gradient: {@code exp(a - y) g} with {@code y} the
+     * log-sum-exp and {@code g} of y's shape, both broadcast along {@code axis}.
+     */
+    default Tensor logSumExpGrad(Tensor a, Tensor y, Tensor g, int axis) {
+        int ax = Shapes.axis("logsumexp", axis, a.rank());
+        int[] keep = Shapes.insertOne(y.shape(), ax);
+        Tensor softmax = unary(UnaryOp.EXP, binary(BinaryOp.SUB, a, y.reshape(keep)));
+        return binary(BinaryOp.MUL, softmax, g.reshape(keep));
+    }
+
+    /** {@link #gaussianLogDensity}'s value and what its gradient needs: {@code u = (z - mu) / sigma} and {@code 1 / sigma}. */
+    record GaussianLog(Tensor logDensity, Tensor u, Tensor invSigma) {}
+
+    /**
+     * The diagonal Gaussian log-density {@code sum log N(z; mu, exp(logSigma)^2)} over the last axis (the three operands
+     * broadcast): {@code -u^2 / 2 - logSigma} summed, less {@code Z log(2 pi) / 2}, with {@code u = (z - mu) / sigma}.
+     */
+    default GaussianLog gaussianLogDensity(Tensor z, Tensor mu, Tensor logSigma) {
+        Tensor invSigma = unary(UnaryOp.EXP, unary(UnaryOp.NEG, logSigma));
+        Tensor u = binary(BinaryOp.MUL, binary(BinaryOp.SUB, z, mu), invSigma); // (z - mu) / sigma
+        Tensor terms = binary(BinaryOp.SUB, binary(BinaryOp.MUL, unary(UnaryOp.SQUARE, u), -0.5f), logSigma);
+        Tensor sum = reduce(ReduceOp.SUM, terms, -1);
+        return new GaussianLog(binary(BinaryOp.SUB, sum, u.dim(-1) * (float) Gaussian.HALF_LOG_2PI), u, invSigma);
+    }
+
+    /** {@link #gaussianLogDensity}'s gradients in z, mu and logSigma, each summed to its operand's shape (null where not asked for). */
+    record GaussianLogGradient(Tensor z, Tensor mu, Tensor logSigma) {}
+
+    /**
+     * {@link #gaussianLogDensity}'s gradients times an upstream gradient {@code g} with one value per row ({@code [..., 1]}):
+     * {@code -u / sigma g} in z, {@code u / sigma g} in mu, {@code (u^2 - 1) g} in logSigma, each summed over the dimensions
+     * its operand broadcast along ({@code zShape}, {@code muShape}, {@code logSigmaShape}; a null shape: not wanted).
+     */
+    default GaussianLogGradient gaussianLogGrad(GaussianLog value, Tensor g, int[] zShape, int[] muShape, int[] logSigmaShape) {
+        Tensor u = value.u();
+        Tensor dz = binary(BinaryOp.MUL, binary(BinaryOp.MUL, u, value.invSigma()), g); // d/dz = -(z-mu)/sigma^2, negated below
+        Tensor z = zShape == null ? null : summedTo(unary(UnaryOp.NEG, dz), zShape);
+        Tensor mu = muShape == null ? null : summedTo(dz, muShape);
+        Tensor logSigma = logSigmaShape == null ? null
+                : summedTo(binary(BinaryOp.MUL, binary(BinaryOp.SUB, unary(UnaryOp.SQUARE, u), 1f), g), logSigmaShape);
+        return new GaussianLogGradient(z, mu, logSigma);
+    }
+
+    /** {@code g}, or {@link #sumTo}{@code (g, shape)} where its shape is not {@code shape}: the gradient of a broadcast operand. */
+    default Tensor summedTo(Tensor g, int[] shape) {
+        return java.util.Arrays.equals(g.shape(), shape) ? g : sumTo(g, shape);
+    }
+
+    /** {@link #reparameterize}'s draws and the standard deviations {@code sigma} its gradient needs. */
+    record Reparameterized(Tensor z, Tensor sigma) {}
+
+    /** Reparameterised draws of a diagonal Gaussian, {@code z = mu + exp(logSigma) eps} ({@code mu}, {@code logSigma} broadcast over eps). */
+    default Reparameterized reparameterize(Tensor mu, Tensor logSigma, Tensor eps) {
+        Tensor sigma = unary(UnaryOp.EXP, logSigma);
+        return new Reparameterized(binary(BinaryOp.ADD, mu, binary(BinaryOp.MUL, sigma, eps)), sigma);
+    }
+
+    /** {@link #reparameterize}'s gradients in mu and in logSigma. */
+    record ReparameterizedGradient(Tensor mu, Tensor logSigma) {}
+
+    /**
+     * {@link #reparameterize}'s gradients for the upstream gradient {@code g} (z's shape): {@code g} summed to mu's shape, and
+     * {@code (g eps} summed to sigma's shape{@code ) sigma}.
+     */
+    default ReparameterizedGradient reparameterizeGrad(Tensor g, Tensor eps, Tensor sigma, int[] muShape) {
+        Tensor product = binary(BinaryOp.MUL, summedTo(g, Shapes.broadcast("mul", sigma.shape(), eps.shape())), eps);
+        return new ReparameterizedGradient(summedTo(g, muShape), binary(BinaryOp.MUL, summedTo(product, sigma.shape()), sigma));
+    }
+
+    /** {@link #gaussianKl}'s value per row and the variances {@code sigma^2} its gradient needs. */
+    record Kl(Tensor kl, Tensor variance) {}
+
+    /**
+     * {@code KL(N(mu, diag(exp(logSigma)^2)) || N(0, I))} in closed form, summed over the last axis:
+     * {@code sum (mu^2 + sigma^2 - 1) / 2 - logSigma}, with {@code sigma^2} ({@code mu} and {@code logSigma} broadcast).
+     */
+    default Kl gaussianKl(Tensor mu, Tensor logSigma) {
+        Tensor var = unary(UnaryOp.EXP, binary(BinaryOp.MUL, logSigma, 2f));
+        Tensor half = binary(BinaryOp.MUL, binary(BinaryOp.SUB, binary(BinaryOp.ADD, unary(UnaryOp.SQUARE, mu), var), 1f), 0.5f);
+        return new Kl(reduce(ReduceOp.SUM, binary(BinaryOp.SUB, half, logSigma), -1), var);
+    }
+
+    /** {@link #gaussianKl}'s gradients times an upstream gradient {@code g} with one value per row: in mu and in logSigma. */
+    record KlGradient(Tensor mu, Tensor logSigma) {}
+
+    /** {@code mu g} and {@code (sigma^2 - 1) g}, {@code g} broadcast along the last axis ({@code [..., 1]}). */
+    default KlGradient gaussianKlGrad(Tensor mu, Tensor variance, Tensor g) {
+        return new KlGradient(binary(BinaryOp.MUL, mu, g), binary(BinaryOp.MUL, binary(BinaryOp.SUB, variance, 1f), g));
+    }
+
+    /**
+     * {@code scale sum_i a_i w_i} over every element ({@code w} of a's shape, or null for {@code scale sum_i a_i}), as a
+     * tensor of shape {@code []}: a weighted loss, or a mean with {@code scale = 1 / n}.
+     */
+    default Tensor scaledSum(Tensor a, Tensor w, float scale) {
+        Tensor product = w == null ? a : binary(BinaryOp.MUL, a, w);
+        return binary(BinaryOp.MUL, reduce(ReduceOp.SUM, product.reshape(product.size()), 0), scale);
+    }
+
+    /** {@link #scaledSum}'s gradient in a for the upstream gradient {@code g} (shape {@code []}): {@code (g scale) w}, a's shape. */
+    default Tensor scaledSumGrad(Tensor g, Tensor w, float scale, int[] shape) {
+        Tensor each = expand(binary(BinaryOp.MUL, g, scale), 0, new int[] {Shapes.size(shape)}).reshape(shape);
+        return w == null ? each : binary(BinaryOp.MUL, each, w);
+    }
+
+    /** {@code g} repeated along a new {@code axis} to {@code shape} ({@code g}'s shape is {@code shape} without {@code axis}): a sum's gradient. */
+    default Tensor expand(Tensor g, int axis, int[] shape) {
+        return binary(BinaryOp.ADD, zeros(shape), g.reshape(Shapes.insertOne(g.shape(), axis)));
+    }
+
     /** {@code a ca + b cb} elementwise ({@code a} and {@code b} of one shape): a tempered mix of two terms. */
     default Tensor mix(Tensor a, float ca, Tensor b, float cb) {
         return binary(BinaryOp.ADD, binary(BinaryOp.MUL, a, ca), binary(BinaryOp.MUL, b, cb));
@@ -97,6 +277,19 @@ public interface Backend extends Placement, AutoCloseable {
     default Tensor scaledDifference(Tensor z, Tensor mu, Tensor a, Tensor b) {
         Tensor u = binary(BinaryOp.MUL, binary(BinaryOp.SUB, z, mu), a);
         return b == null ? u : binary(BinaryOp.MUL, u, b);
+    }
+
+    /** What {@link #diagonalGaussian} takes besides mu: {@code a = 1 / sigma}, {@code s = -1 / sigma} and a constant per row. */
+    record GaussianTerms(Tensor a, Tensor s, Tensor constant) {}
+
+    /**
+     * A diagonal Gaussian's terms from {@code logSigma [B, Z]}: {@code a = exp(-logSigma)}, {@code s = -a} and
+     * {@code constant [B] = -sum_z logSigma - offset} (offset: {@code Z log(2 pi) / 2} for a normalised density).
+     */
+    default GaussianTerms gaussianTerms(Tensor logSigma, float offset) {
+        Tensor a = unary(UnaryOp.EXP, unary(UnaryOp.NEG, logSigma));
+        Tensor constant = binary(BinaryOp.SUB, unary(UnaryOp.NEG, reduce(ReduceOp.SUM, logSigma, 1)), offset);
+        return new GaussianTerms(a, unary(UnaryOp.NEG, a), constant);
     }
 
     /** A log-density per chain and its gradient. */
@@ -127,6 +320,27 @@ public interface Backend extends Placement, AutoCloseable {
         return new Leapfrog(momentum, z == null ? null : binary(BinaryOp.ADD, z, binary(BinaryOp.MUL, eps, momentum)));
     }
 
+    /**
+     * A diagonal Gaussian's score in the form {@link #scaledDifference} takes: {@code d log q / dz = ((z - mu) a) s} with
+     * {@code mu}, {@code a = 1 / sigma} and {@code s = -1 / sigma} of one shape {@code [B, Z]}, broadcast over the chains.
+     */
+    record GaussianScore(Tensor mu, Tensor a, Tensor s) {}
+
+    /**
+     * {@link #kickDrift} on a tempered potential: the gradient is {@code b0 g0 + b1 g1} ({@link #mix}), where the base's
+     * gradient {@code g0} is given or, when {@code g0} is null, is the score {@code q0} at {@code z} (which must then be
+     * given: the kick's gradient is at the position it drifts from).
+     */
+    default Leapfrog temperedKickDrift(Tensor p, Tensor eps, float scale, Tensor g0, GaussianScore q0, float b0, Tensor g1, float b1,
+                                       Tensor z) {
+        Tensor base = g0;
+        if (base == null) {
+            int[] chains = {z.size() / q0.mu().size(), q0.mu().dim(0), q0.mu().dim(1)};
+            base = scaledDifference(z.reshape(chains), q0.mu(), q0.a(), q0.s()).reshape(z.shape());
+        }
+        return kickDrift(p, eps, scale, mix(base, b0, g1, b1), z);
+    }
+
     /** A Metropolis test's outcome per chain: accepted (1 or 0), divergent (1 or 0) and the energy change. */
     record Metropolis(Tensor accepted, Tensor divergent, Tensor energyChange) {}
 
@@ -147,6 +361,15 @@ public interface Backend extends Placement, AutoCloseable {
         return new Metropolis(accepted, divergent, energyChange);
     }
 
+    /**
+     * {@link #metropolis} on a tempered potential: {@code log f = b0 l0 + b1 l1} ({@link #mix}) at the start
+     * ({@code l00}, {@code l01}) and at the proposal ({@code l10}, {@code l11}).
+     */
+    default Metropolis temperedMetropolis(Tensor l00, Tensor l01, Tensor p0, Tensor l10, Tensor l11, Tensor p1, float b0, float b1,
+                                          Tensor u, float limit, Tensor divergentInto) {
+        return metropolis(mix(l00, b0, l01, b1), p0, mix(l10, b0, l11, b1), p1, u, limit, divergentInto);
+    }
+
     private static Tensor energy(Backend be, Tensor logf, Tensor p) {
         Tensor kinetic = be.binary(BinaryOp.MUL, be.reduce(ReduceOp.SUM, be.unary(UnaryOp.SQUARE, p), 1), 0.5f);
         return be.binary(BinaryOp.SUB, kinetic, logf);
@@ -155,6 +378,13 @@ public interface Backend extends Placement, AutoCloseable {
     /** {@code into = mask ? a : into} row by row, in place ({@link #where}'s rule for the mask). */
     default void selectInto(Tensor mask, Tensor a, Tensor into) {
         into.copyFrom(where(mask, a, into));
+    }
+
+    /** {@link #selectInto} of each {@code a.get(i)} into {@code into.get(i)} with one mask, in list order (a chain's whole state). */
+    default void selectAllInto(Tensor mask, List<Tensor> a, List<Tensor> into) {
+        for (int i = 0; i < a.size(); i++) {
+            selectInto(mask, a.get(i), into.get(i));
+        }
     }
 
     /**
@@ -223,6 +453,17 @@ public interface Backend extends Placement, AutoCloseable {
         v.copyFrom(binary(BinaryOp.ADD, binary(BinaryOp.MUL, v, beta2), binary(BinaryOp.MUL, unary(UnaryOp.SQUARE, gr), 1 - beta2)));
         Tensor denom = binary(BinaryOp.ADD, unary(UnaryOp.SQRT, v), epsHat);
         w.copyFrom(binary(BinaryOp.SUB, w, binary(BinaryOp.MUL, binary(BinaryOp.DIV, m, denom), stepSize)));
+    }
+
+    /**
+     * {@link #adamUpdate} of several parameter tensors with their gradients and moments (lists of one length), in
+     * list order: one optimiser's step over all its parameters.
+     */
+    default void adamUpdateAll(List<Tensor> w, List<Tensor> g, List<Tensor> m, List<Tensor> v,
+                               float beta1, float beta2, Tensor clock, Tensor... gates) {
+        for (int i = 0; i < w.size(); i++) {
+            adamUpdate(w.get(i), g.get(i), m.get(i), v.get(i), beta1, beta2, clock, gates);
+        }
     }
 
     private static boolean finite(Tensor... gates) {

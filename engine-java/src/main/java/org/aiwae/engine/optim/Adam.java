@@ -1,5 +1,6 @@
 package org.aiwae.engine.optim;
 
+import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -121,16 +122,23 @@ public final class Adam {
         }
     }
 
-    /** The update on a device: the clock, then one fused launch per parameter, all gated on the device. */
+    /** The update on a device: the clock, then the parameters with a gradient ({@link Backend#adamUpdateAll}), all gated on the device. */
     private void deviceStep(float lr, Tensor[] gates) {
         Backend be = Backends.of(clock);
         learningRate(lr);
         be.adamClock(clock, beta1, beta2, eps, gates);
+        List<Tensor> ws = new ArrayList<>(m.length), gs = new ArrayList<>(m.length), ms = new ArrayList<>(m.length), vs = new ArrayList<>(m.length);
         for (int i = 0; i < m.length; i++) {
             Var p = params.get(i);
             if (p.grad() != null) {
-                be.adamUpdate(p.value(), p.grad(), m[i], v[i], beta1, beta2, clock, gates);
+                ws.add(p.value());
+                gs.add(p.grad());
+                ms.add(m[i]);
+                vs.add(v[i]);
             }
+        }
+        if (!ws.isEmpty()) {
+            be.adamUpdateAll(ws, gs, ms, vs, beta1, beta2, clock, gates);
         }
     }
 

@@ -2,6 +2,7 @@ package org.aiwae.engine.random;
 
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.backend.Parallel;
 
@@ -25,8 +26,20 @@ public sealed interface ChainNoise permits ChainNoise.Shared, ChainNoise.PerGrou
     /** The Metropolis uniforms of one transition, {@code [chains]}, in {@code where}'s memory. */
     Tensor uniforms(Placement where, int chains);
 
+    /** One transition's momenta {@code [chains, dim]} then uniforms {@code [chains]}: {@link #momenta} then {@link #uniforms}. */
+    default Backend.Draws transition(Placement where, int chains, int dim) {
+        Tensor momenta = momenta(where, chains, dim);
+        return new Backend.Draws(momenta, uniforms(where, chains));
+    }
+
     /** One stream, consumed in chain order: N*Z normals then N uniforms per transition. */
     record Shared(RandomStream stream) implements ChainNoise {
+        /** The same values as the default; one device draw where the stream's key lives on the device. */
+        @Override
+        public Backend.Draws transition(Placement where, int chains, int dim) {
+            return stream.normalThenUniform(where, new int[] {chains, dim}, new int[] {chains});
+        }
+
         @Override
         public Tensor momenta(Placement where, int chains, int dim) {
             return stream.normal(where, chains, dim);

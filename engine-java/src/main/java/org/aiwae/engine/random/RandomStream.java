@@ -112,6 +112,20 @@ public final class RandomStream {
         return where.isHost() ? normal(shape) : draw(where, true, shape);
     }
 
+    /**
+     * {@link #normal(Placement, int...)} of {@code normalShape} then {@link #uniform(Placement, int...)} of {@code uniformShape}:
+     * the same values; one draw on a device when the stream's key lives there ({@link #keyedBy}).
+     */
+    public Backend.Draws normalThenUniform(Placement where, int[] normalShape, int[] uniformShape) {
+        if (where.isHost() || deviceKey == null || deviceKey.placement() != where) {
+            Tensor normals = normal(where, normalShape);
+            return new Backend.Draws(normals, uniform(where, uniformShape));
+        }
+        Backend.Draws d = Backends.of(where).philoxNormalsThenUniforms(deviceKey, position, normalShape, uniformShape);
+        position += (d.normals().size() + 3) / 4 + (d.uniforms().size() + 3) / 4;
+        return d;
+    }
+
     private Tensor draw(Placement where, boolean normal, int... shape) {
         Backend be = Backends.of(where);
         Tensor t = deviceKey != null && deviceKey.placement() == where ? be.philox(deviceKey, position, normal, shape)
