@@ -1,6 +1,7 @@
 package org.aiwae.sampler;
 
 import static org.aiwae.sampler.Layout.block;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -92,6 +93,11 @@ class PosteriorDbTest {
 
     private static List<Row> check(String posterior, Layout layout, Function<Map<String, Var>, Var> logDensity, Run run,
                                    Map<String, ToDoubleFunction<double[]>> parameters) {
+        return checkDensity(posterior, layout, layout.logDensity(logDensity), run, parameters);
+    }
+
+    private static List<Row> checkDensity(String posterior, Layout layout, LogDensity logDensity, Run run,
+                                   Map<String, ToDoubleFunction<double[]>> parameters) {
         int leapfrog = run.leapfrog(), warmup = run.warmup(), draws = run.draws();
         JsonNode reference = read(posterior + ".reference.json").get("reference");
         long start = System.nanoTime();
@@ -100,7 +106,7 @@ class PosteriorDbTest {
         for (int i = 0; i < init.size(); i++) {
             init.data()[i] = 4 * init.data()[i] - 2; // Stan's inits: uniform(-2, 2) in the unconstrained space
         }
-        WindowAdaptation.Result warm = new WindowAdaptation(layout.logDensity(logDensity), leapfrog, 0.8, 0.2).run(keys[1], init, warmup);
+        WindowAdaptation.Result warm = new WindowAdaptation(logDensity, leapfrog, 0.8, 0.2).run(keys[1], init, warmup);
         Trace trace = warm.kernel().sample(keys[2], warm.state(), draws);
         double seconds = (System.nanoTime() - start) / 1e9;
         List<Row> rows = new ArrayList<>();
@@ -228,5 +234,104 @@ class PosteriorDbTest {
             return Ops.add(Ops.add(normal(row(tail), mu, logSigma), Ops.add(normal(alpha, 0, 10), normal(beta, 0, 10))),
                     halfCauchyOfExp(logSigma, 2.5f));
         }, new Run(16, 1000, 1000), coordinates(layout, Map.of("sigma", z -> Math.exp(z[k + 1]))));
+    }
+
+    /**
+     * GARCH(1,1) with the engine's ops: mu; alpha0 = exp(a0) > 0; alpha1 = sigmoid(a1) in (0, 1);
+     * beta1 = (1 - alpha1) sigmoid(b1) in (0, 1 - alpha1), with their log-Jacobians; the recursion runs on the
+     * variances {@code v_t = sigma_t^2}: {@code sum_t log N(y_t | mu, sqrt(v_t))} up to a constant.
+     */
+    private static Var garchWithOps(Map<String, Var> p, float[] y, float sigma1) {
+        Var mu = p.get("mu"), a0 = p.get("a0"), a1 = p.get("a1"), b1 = p.get("b1");
+        Var alpha0 = Ops.exp(a0), alpha1 = Ops.sigmoid(a1), beta1 = Ops.mul(Ops.sigmoid(Ops.neg(a1)), Ops.sigmoid(b1));
+        // log-Jacobians: a0; log alpha1 (1 - alpha1) = -softplus(-a1) - softplus(a1);
+        // log (1 - alpha1) s(b1) (1 - s(b1)) = -softplus(a1) - softplus(-b1) - softplus(b1)
+        Var jacobian = Ops.sub(Ops.sub(a0, Ops.softplus(Ops.neg(a1))), Ops.mul(Ops.softplus(a1), 2f));
+        jacobian = Ops.sub(jacobian, Ops.add(Ops.softplus(Ops.neg(b1)), Ops.softplus(b1)));
+        Var residual2 = Ops.square(Ops.sub(row(y), mu)); // [N, T]
+        Var v = Var.constant(Tensor.full(sigma1 * sigma1, 1, 1));
+        Var logLik = null;
+        for (int t = 0; t < y.length; t++) {
+            if (t > 0) {
+                v = Ops.add(Ops.add(alpha0, Ops.mul(alpha1, Ops.slice(residual2, t - 1, t))), Ops.mul(beta1, v));
+            }
+            Var term = Ops.add(Ops.mul(Ops.log(v), -0.5f), Ops.mul(Ops.div(Ops.slice(residual2, t, t + 1), v), -0.5f));
+            logLik = logLik == null ? term : Ops.add(logLik, term);
+        }
+        return Ops.sum(Ops.add(logLik, jacobian), 1);
+    }
+
+    /**
+     * The same log density by hand, in double, its gradient by a reverse pass over the recursion: with the ops the
+     * 200 sequential steps are some 1,600 graph nodes per evaluation, which the sampler then spends its time on.
+     * A hand-written {@link LogDensity} is a lambda like any other; the test checks it against {@link #garchWithOps}.
+     */
+    private static LogDensity garchByHand(float[] y, float sigma1) {
+        int n = y.length;
+        return z -> {
+            int chains = z.dim(0);
+            float[] in = z.toArray(), value = new float[chains], grad = new float[chains * 4];
+            double[] v = new double[n], r = new double[n], gv = new double[n];
+            for (int c = 0; c < chains; c++) {
+                double mu = in[4 * c], a0 = in[4 * c + 1], a1 = in[4 * c + 2], b1 = in[4 * c + 3];
+                double alpha0 = Math.exp(a0), s1 = 1 / (1 + Math.exp(-a1)), sb = 1 / (1 + Math.exp(-b1));
+                double alpha1 = s1, beta1 = (1 - s1) * sb;
+                double lp = a0 - softplus(-a1) - 2 * softplus(a1) - softplus(-b1) - softplus(b1);
+                for (int t = 0; t < n; t++) {
+                    r[t] = y[t] - mu;
+                    v[t] = t == 0 ? (double) sigma1 * sigma1 : alpha0 + alpha1 * r[t - 1] * r[t - 1] + beta1 * v[t - 1];
+                    lp += -0.5 * Math.log(v[t]) - 0.5 * r[t] * r[t] / v[t];
+                }
+                double gMu = 0, gAlpha0 = 0, gAlpha1 = 0, gBeta1 = 0, carry = 0;
+                for (int t = n - 1; t >= 0; t--) {
+                    gv[t] = -0.5 / v[t] + 0.5 * r[t] * r[t] / (v[t] * v[t]) + carry;
+                    gMu += r[t] / v[t];
+                    if (t > 0) {
+                        gAlpha0 += gv[t];
+                        gAlpha1 += gv[t] * r[t - 1] * r[t - 1];
+                        gBeta1 += gv[t] * v[t - 1];
+                        gMu -= gv[t] * alpha1 * 2 * r[t - 1];
+                        carry = gv[t] * beta1;
+                    }
+                }
+                value[c] = (float) lp;
+                grad[4 * c] = (float) gMu;
+                grad[4 * c + 1] = (float) (gAlpha0 * alpha0 + 1);
+                grad[4 * c + 2] = (float) (gAlpha1 * s1 * (1 - s1) - gBeta1 * s1 * (1 - s1) * sb + 1 - 3 * s1);
+                grad[4 * c + 3] = (float) (gBeta1 * (1 - s1) * sb * (1 - sb) + 1 - 2 * sb);
+            }
+            return new LogDensity.Value(Tensor.of(value, chains), Tensor.of(grad, chains, 4));
+        };
+    }
+
+    private static double softplus(double x) {
+        return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+    }
+
+    @Test
+    void garch11() {
+        JsonNode data = read("garch-garch11.data.json");
+        float[] y = floats(data.get("y"));
+        float sigma1 = (float) data.get("sigma1").asDouble();
+        Layout layout = Layout.of(block("mu", 1), block("a0", 1), block("a1", 1), block("b1", 1));
+        LogDensity byHand = garchByHand(y, sigma1), withOps = layout.logDensity(p -> garchWithOps(p, y, sigma1));
+        Tensor points = Key.of(5).uniform(Placement.HOST, 6, 4);
+        for (int i = 0; i < points.size(); i++) {
+            points.data()[i] = 4 * points.data()[i] - 2 + (i % 4 == 0 ? 5 : 0); // mu near the series' level
+        }
+        LogDensity.Value a = byHand.at(points), b = withOps.at(points);
+        float[] va = a.logDensity().toArray(), vb = b.logDensity().toArray(), ga = a.gradient().toArray(), gb = b.gradient().toArray();
+        for (int i = 0; i < va.length; i++) {
+            assertEquals(vb[i], va[i], 1e-4 * Math.abs(vb[i]), "log density by hand and with ops, chain " + i);
+        }
+        for (int i = 0; i < ga.length; i++) {
+            assertEquals(gb[i], ga[i], 1e-3 * Math.max(1, Math.abs(gb[i])), "gradient by hand and with ops, element " + i);
+        }
+        Map<String, ToDoubleFunction<double[]>> params = new LinkedHashMap<>();
+        params.put("mu", z -> z[0]);
+        params.put("alpha0", z -> Math.exp(z[1]));
+        params.put("alpha1", z -> 1 / (1 + Math.exp(-z[2])));
+        params.put("beta1", z -> (1 - 1 / (1 + Math.exp(-z[2]))) / (1 + Math.exp(-z[3])));
+        checkDensity("garch-garch11", layout, byHand, new Run(6, 1000, 1000), params);
     }
 }
