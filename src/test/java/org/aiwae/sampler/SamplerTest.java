@@ -13,6 +13,7 @@ import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.ChainNoise;
+import org.aiwae.engine.random.Key;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.kernels.OnEveryBackend;
 import org.aiwae.kernels.TestBackends;
@@ -34,6 +35,54 @@ class SamplerTest {
     static LogDensity scaledGaussian(int d, double m, double s, double c) {
         return LogDensity.autodiff(z -> Ops.add(Ops.mul(Ops.sum(Ops.square(Ops.add(z, (float) -m)), 1), (float) (-0.5 / (s * s))),
                 (float) (c - d * HALF_LOG_2PI)));
+    }
+
+    /**
+     * The library's kernel on every backend: named blocks (sliced on the device), one step size per chain and a
+     * diagonal inverse mass matrix, keys for the randomness; started exactly at a Gaussian with sds 0.1, 1 and 10,
+     * the chains stay there.
+     */
+    @OnEveryBackend
+    void keyedKernelWithBlocksAndAMassMatrixLeavesItsTargetInvariant(String name) {
+        Backend be = TestBackends.get(name);
+        int n = 2000;
+        float[] sd = {0.1f, 1, 10}, logSd = {(float) Math.log(0.1), 0, (float) Math.log(10)};
+        Var zero2 = Var.constant(be.zeros(1, 2)), zero1 = Var.constant(be.zeros(1, 1));
+        Var logSdA = Var.constant(Tensor.of(new float[] {logSd[0], logSd[1]}, 1, 2).to(be)),
+                logSdB = Var.constant(Tensor.of(new float[] {logSd[2]}, 1, 1).to(be));
+        Layout layout = Layout.of(Layout.block("a", 2), Layout.block("b", 1));
+        LogDensity f = layout.logDensity(p -> Ops.add(Ops.gaussianLogProb(p.get("a"), zero2, logSdA),
+                Ops.gaussianLogProb(p.get("b"), zero1, logSdB)));
+        float[] start = Key.of(1).normal(org.aiwae.engine.Placement.HOST, n, 3).toArray(), steps = new float[n];
+        for (int i = 0; i < start.length; i++) {
+            start[i] *= sd[i % 3];
+        }
+        for (int c = 0; c < n; c++) {
+            steps[c] = 0.3f + 0.2f * c / n;
+        }
+        HmcKernel kernel = Hmc.kernel(f, new Hmc.Options(steps, new float[][] {{0.01f, 1, 100}}, 4, 0.1));
+        HmcState state = kernel.init(Tensor.of(start, n, 3).to(be));
+        Key key = Key.of(2);
+        double accepted = 0;
+        for (int t = 0; t < 10; t++) {
+            Hmc.Step step = kernel.step(key.fold(t), state);
+            assertEquals(0, step.info().divergences(), name);
+            accepted += step.info().acceptance() / 10;
+            state = step.state();
+        }
+        float[] z = state.position().toArray();
+        for (int j = 0; j < 3; j++) {
+            double mean = 0, var = 0;
+            for (int c = 0; c < n; c++) {
+                mean += z[c * 3 + j] / n;
+            }
+            for (int c = 0; c < n; c++) {
+                var += (z[c * 3 + j] - mean) * (z[c * 3 + j] - mean) / (n - 1);
+            }
+            assertEquals(0, mean, 4 * sd[j] / Math.sqrt(n), name + ": mean of coordinate " + j);
+            assertEquals(1, var / (sd[j] * sd[j]), 0.1, name + ": variance of coordinate " + j);
+        }
+        assertTrue(accepted > 0.9, name + ": acceptance " + accepted);
     }
 
     @OnEveryBackend
