@@ -140,6 +140,11 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
         return new State(s, 0, position.placement().zeros(s.chains()), position.placement().zeros(s.chains()));
     }
 
+    /** {@link #step(ChainNoise, State, double, Tensor)} drawing from {@code key}'s stream. */
+    public Step step(Key key, State state, double beta, Tensor stepSize) {
+        return step(new ChainNoise.Shared(key.stream()), state, beta, stepSize);
+    }
+
     /** Reweights to {@code beta} and moves the chains there; {@code stepSize} as {@link Hmc#step} takes it. */
     public Step step(ChainNoise noise, State state, double beta, Tensor stepSize) {
         Backend be = Backends.of(state.logWeight());
