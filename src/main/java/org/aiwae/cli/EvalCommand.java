@@ -25,7 +25,7 @@ import org.aiwae.io.Json;
 import org.aiwae.io.Progress;
 import org.aiwae.model.MlpVae;
 import org.aiwae.engine.Shapes;
-import org.aiwae.train.Checkpoint;
+import org.aiwae.train.CheckpointStore;
 import org.aiwae.train.RunLock;
 import org.aiwae.train.TrainConfig;
 import picocli.CommandLine.Command;
@@ -228,7 +228,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     static int run(Options o) throws Exception {
-        Checkpoint.Loaded run = RunFolder.model(o.checkpoint());
+        CheckpointStore.Loaded run = RunArgument.model(o.checkpoint());
         Split data = DataDirOption.load(run.config().dataset(), o.dataDir());
         Map<String, int[]> chosen = new LinkedHashMap<>();
         for (String s : o.splits()) {
@@ -258,7 +258,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** Evaluates the chosen images of each split into --out (whose lock is held) and writes eval.json. */
-    private static int evaluateInto(Options o, Checkpoint.Loaded run, Split data, Map<String, int[]> chosen, Evaluator ev,
+    private static int evaluateInto(Options o, CheckpointStore.Loaded run, Split data, Map<String, int[]> chosen, Evaluator ev,
                                     String backendName) {
         Path dir = o.checkpoint(), out = o.out();
         long seed = o.seed();
@@ -370,7 +370,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** What the per-image results of a split depend on; --resume refuses a file recorded with anything else. */
-    private static ResultsFile.Header header(String split, Checkpoint.Loaded run, Evaluator ev, long seed, String backend,
+    private static ResultsFile.Header header(String split, CheckpointStore.Loaded run, Evaluator ev, long seed, String backend,
                                              Images images) {
         return new ResultsFile.Header(EvalReport.FORMAT, split, run.config().dataset(), images.count(),
                 Evaluator.fingerprint(run.model()), run.epoch(), seed, backend, ev.protocol());

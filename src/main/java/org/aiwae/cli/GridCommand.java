@@ -12,7 +12,8 @@ import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
 import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
-import org.aiwae.train.Checkpoint;
+import org.aiwae.train.CheckpointStore;
+import org.aiwae.train.RunFolder;
 import org.aiwae.train.RunLock;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -223,10 +224,10 @@ final class GridCommand implements Callable<Integer> {
             if (Files.isRegularFile(dir.resolve(EvalCommand.REPORT))) {
                 return new CellState(Phase.DONE, holder, null, null, true);
             }
-            if (!Files.isRegularFile(dir.resolve(Checkpoint.CONFIG))) {
+            if (!Files.isRegularFile(dir.resolve(RunFolder.CONFIG))) {
                 return new CellState(Phase.NOT_STARTED, holder, null, null, false);
             }
-            int trained = Checkpoint.latestEpoch(dir), epochs = Checkpoint.readConfig(dir).epochs();
+            int trained = CheckpointStore.latestEpoch(dir), epochs = RunFolder.readConfig(dir).epochs();
             boolean begun = Files.exists(dir.resolve(EvalCommand.resultsName("test"))) || Files.exists(dir.resolve(EvalCommand.resultsName("train")));
             return new CellState(trained >= epochs ? Phase.TRAINED : Phase.PARTLY_TRAINED, holder, trained, epochs, begun);
         }

@@ -15,7 +15,8 @@ import org.aiwae.engine.backend.Backend;
 import org.aiwae.io.Json;
 import org.aiwae.plot.LearningCurves;
 import org.aiwae.plot.RunCurves;
-import org.aiwae.train.Checkpoint;
+import org.aiwae.train.CheckpointStore;
+import org.aiwae.train.RunFolder;
 import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
 import org.aiwae.train.Trainer;
@@ -116,7 +117,7 @@ final class TrainCommand implements Callable<Integer> {
             if (out == null) {
                 throw new ParameterException(spec.commandLine(), "--resume-if-started needs --out DIR");
             }
-            resume |= Files.isRegularFile(out.resolve(Checkpoint.CONFIG));
+            resume |= Files.isRegularFile(out.resolve(RunFolder.CONFIG));
         }
         TrainConfig config = resume ? resumed() : fresh();
         double seconds;
@@ -129,7 +130,7 @@ final class TrainCommand implements Callable<Integer> {
             long start = System.nanoTime();
             try {
                 trainer.run(); // says what it trains once it holds the folder's lock
-            } catch (Checkpoint.Damaged e) {
+            } catch (CheckpointStore.Damaged e) {
                 throw new AiwaeException(e.getMessage() + "; pass --resume-from-last-good to continue from the newest intact "
                         + "checkpoint", e);
             }
@@ -142,7 +143,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Writes RUN/curves.png and says what the run reached, where its files are and what to run next. */
     private static void summary(Path out, double seconds) {
-        RunCurves curves = RunFolder.curves(out);
+        RunCurves curves = RunArgument.curves(out);
         Path png = out.resolve(CURVES);
         String picture;
         try {
@@ -162,8 +163,8 @@ final class TrainCommand implements Callable<Integer> {
         } else {
             System.err.println();
         }
-        System.err.println("  files in " + out + ": " + Checkpoint.CONFIG + ", " + Checkpoint.MODEL + ", " + Checkpoint.METRICS
-                + picture + ", " + Checkpoint.TIMINGS + ", checkpoints/ (docs/training.md)");
+        System.err.println("  files in " + out + ": " + RunFolder.CONFIG + ", " + RunFolder.MODEL + ", " + RunFolder.METRICS
+                + picture + ", " + RunFolder.TIMINGS + ", checkpoints/ (docs/training.md)");
         System.err.println("  next:");
         System.err.println("    bin/aiwae samples --checkpoint " + out + " --out " + out.resolve("samples.png")
                 + "   # prior samples | test digits | reconstructions");
@@ -200,7 +201,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--resume needs --out DIR, the run folder to continue");
         }
         model.checkGiven(spec);
-        TrainConfig config = Checkpoint.readConfig(out);
+        TrainConfig config = RunFolder.readConfig(out);
         Map<String, Object> saved = Json.fields(config);
         for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
             String flag = o.longestName();
@@ -211,7 +212,7 @@ final class TrainCommand implements Callable<Integer> {
             String given = String.valueOf((Object) o.getValue()), was = String.valueOf(saved.get(field));
             if (!saved.containsKey(field) || !given.equals(was)) {
                 throw new ParameterException(spec.commandLine(), flag + " " + given + " conflicts with the run's " + field + " " + was
-                        + " in " + out.resolve(Checkpoint.CONFIG) + "; --resume may change only --epochs, --schedule, --budget, --backend and --data-dir");
+                        + " in " + out.resolve(RunFolder.CONFIG) + "; --resume may change only --epochs, --schedule, --budget, --backend and --data-dir");
             }
         }
         config = withLength(config);

@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.aiwae.AiwaeException;
 import org.aiwae.io.Json;
-import org.aiwae.train.Checkpoint;
 import org.aiwae.train.EpochMetrics;
+import org.aiwae.train.RunFolder;
 
 /**
  * The per-epoch series of one run folder's {@code metrics.jsonl}, ready to plot.
@@ -45,9 +45,9 @@ public record RunCurves(String name, String description, double[] epochs, double
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("run folder " + dir + " does not exist");
         }
-        Path file = dir.resolve(Checkpoint.METRICS);
+        Path file = dir.resolve(RunFolder.METRICS);
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(dir + " has no " + Checkpoint.METRICS + " (not a training run, or no epoch finished yet)");
+            throw new IllegalArgumentException(dir + " has no " + RunFolder.METRICS + " (not a training run, or no epoch finished yet)");
         }
         List<String> lines;
         try {
@@ -59,7 +59,7 @@ public record RunCurves(String name, String description, double[] epochs, double
             throw new IllegalArgumentException(file + " is empty (no epoch finished yet)");
         }
         Path folder = dir.toAbsolutePath().normalize().getFileName();
-        String description = Files.isRegularFile(dir.resolve(Checkpoint.CONFIG)) ? Checkpoint.readConfig(dir).label() : "";
+        String description = Files.isRegularFile(dir.resolve(RunFolder.CONFIG)) ? RunFolder.readConfig(dir).label() : "";
         // restart events (an epoch retrained after a divergence) sit between the epochs' lines
         List<String> epochLines = new java.util.ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {

@@ -40,7 +40,7 @@ public final class RunLock implements AutoCloseable {
      * process that writes into a run or results folder takes this one lock there.
      */
     public static RunLock acquire(Path dir, String what) {
-        Path file = dir.resolve(Checkpoint.LOCK);
+        Path file = dir.resolve(RunFolder.LOCK);
         FileChannel ch;
         try {
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -111,7 +111,7 @@ public final class RunLock implements AutoCloseable {
      * shared for an instant to find out; elsewhere the recorded pid decides, as in {@link #acquire}.
      */
     public static String holder(Path dir) {
-        Path file = dir.resolve(Checkpoint.LOCK);
+        Path file = dir.resolve(RunFolder.LOCK);
         if (!java.nio.file.Files.isRegularFile(file)) {
             return null;
         }

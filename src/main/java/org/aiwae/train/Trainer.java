@@ -31,7 +31,7 @@ import org.aiwae.objective.Objective;
 /**
  * Trains the paper's model with VAE, IWAE or AIWAE: one pass over the shuffled, dynamically
  * binarised training set per epoch, one Adam optimiser for the encoder and one for the decoder,
- * then a held-out bound, a metrics line and a checkpoint ({@link Checkpoint}).
+ * then a held-out bound, a metrics line and a checkpoint ({@link CheckpointStore}).
  *
  * <p>Divergence: a minibatch whose loss is not finite, or an epoch that ends with a NaN or an
  * infinity anywhere in the parameters, the optimisers' moments or the objective's state, is never
@@ -57,7 +57,7 @@ public final class Trainer {
     /** The held-out images where the model lives. */
     private final Tensor heldOutThere;
     private final double meanImageBound;
-    private final Snapshot initial;
+    private final Checkpoint initial;
     private int epoch;
     private List<String> metrics = List.of();
     private TrainHooks hooks = TrainHooks.NONE;
@@ -94,7 +94,7 @@ public final class Trainer {
         this.heldOutThere = heldOut.to(backend);
         // what a model that ignores z reaches on the same images: the reference for test_bound
         this.meanImageBound = MeanImageBaseline.logLikelihood(train, heldOut);
-        this.initial = snapshot(0, List.of());
+        this.initial = checkpoint(0, List.of());
     }
 
     /**
@@ -138,23 +138,23 @@ public final class Trainer {
      */
     public void run() throws IOException {
         if (!resume) {
-            Checkpoint.create(out, config);
+            RunFolder.create(out, config);
         }
         try (RunLock ignored = RunLock.acquire(out)) {
             hooks.probe("locked");
             if (resume) {
                 java.util.function.Consumer<String> note = m -> log.println("aiwae: " + m);
-                Snapshot s = fromLastGood ? Checkpoint.readLastGood(out, note) : Checkpoint.readLatest(out, note);
+                Checkpoint s = fromLastGood ? CheckpointStore.readLastGood(out, note) : CheckpointStore.readLatest(out, note);
                 apply(s == null ? initial : s); // checks everything before anything is written
                 if (epoch > config.epochs()) {
                     throw new AiwaeException(out + " has finished " + epoch + " epochs; a run is never shortened, so it cannot "
                             + "become " + config.epochs() + " epochs long (give --epochs " + epoch + " or more)");
                 }
-                Checkpoint.writeConfig(out, config);
+                RunFolder.writeConfig(out, config);
                 if (fromLastGood) {
-                    Checkpoint.pointAt(out, epoch);
+                    CheckpointStore.pointAt(out, epoch);
                 }
-                Checkpoint.repair(out);
+                CheckpointStore.repair(out);
             }
             log.printf("aiwae: training %s on %s (%d train images, batch %d, %d epochs, %s schedule, backend %s) -> %s%n",
                     config.label(), config.dataset(), train.count(), config.batchSize(), config.epochs(), config.scheduleLabel(),
@@ -184,13 +184,13 @@ public final class Trainer {
                 List<String> lines = new ArrayList<>(metrics);
                 lines.addAll(restarts);
                 lines.add(Json.write(a.line()));
-                Snapshot s = snapshot(e + 1, List.copyOf(lines));
+                Checkpoint s = checkpoint(e + 1, List.copyOf(lines));
                 // the timing first: a kill right after the checkpoint is published must not lose it (a resume drops
                 // the line again if the checkpoint was not published)
                 EpochTiming t = new EpochTiming(e + 1, attempt + 1, a.seconds(), train.count() / a.seconds(), a.boundSeconds(),
                         Instant.now().toString());
-                Checkpoint.appendTiming(out, Json.write(t));
-                Checkpoint.publish(out, config, s, point -> hooks.probe((e + 1) + "/" + point));
+                RunFolder.appendTiming(out, Json.write(t));
+                CheckpointStore.publish(out, config, s, point -> hooks.probe((e + 1) + "/" + point));
                 FaultInjector.reach(new FaultInjector.Point.Published(out, e + 1));
                 epoch = e + 1;
                 metrics = s.metrics();
@@ -207,7 +207,7 @@ public final class Trainer {
             restarts.add(Json.write(r));
             log.println("aiwae: epoch " + (e + 1) + " diverged (" + a.diverged() + "); retraining it from " + from
                     + " with fresh random streams (restart " + (attempt + 1) + " of " + MAX_RESTARTS + ")");
-            Snapshot good = e == 0 ? initial : Checkpoint.readLatest(out);
+            Checkpoint good = e == 0 ? initial : CheckpointStore.readLatest(out);
             if (good == null || good.epoch() != e) {
                 throw new AiwaeException(out + ": the last good checkpoint is not epoch " + e + "; another process wrote here");
             }
@@ -252,7 +252,7 @@ public final class Trainer {
         double lossSum = sums.loss(), encSum = sums.encoderLoss();
         double[] accSum = sums.acceptance();
         double trainSeconds = bar.seconds();
-        String bad = snapshot(e + 1, List.of()).firstNonFinite();
+        String bad = checkpoint(e + 1, List.of()).firstNonFinite();
         if (bad != null) {
             bar.finish(n, "diverged");
             return new Attempt(null, 0, 0, "NaN or infinity in " + bad + " after the last minibatch");
@@ -286,13 +286,13 @@ public final class Trainer {
     }
 
     /** The current state as a checkpoint of {@code epochs} finished epochs (copies, in a fixed order). */
-    private Snapshot snapshot(int epochs, List<String> lines) {
+    private Checkpoint checkpoint(int epochs, List<String> lines) {
         Map<String, Tensor> params = new LinkedHashMap<>();
         model.namedParameters().forEach((k, v) -> params.put(k, hostCopy(v.value())));
         Map<String, Tensor> state = new LinkedHashMap<>();
         forEachMoment((name, t) -> state.put(name, hostCopy(t)));
         new java.util.TreeMap<>(objective.state()).forEach((k, v) -> state.put(k, hostCopy(v)));
-        return new Snapshot(epochs, params, state, gen.steps(), inf.steps(), lines, null);
+        return new Checkpoint(epochs, params, state, gen.steps(), inf.steps(), lines, null);
     }
 
     /** A copy in host memory (a device tensor is read back: a checkpoint is written from the host). */
@@ -301,18 +301,18 @@ public final class Trainer {
     }
 
     /** Restores a checkpoint (or the initial state) into the model, the optimisers and the objective. */
-    private void apply(Snapshot s) {
+    private void apply(Checkpoint s) {
         Path where = s.source() == null ? out : s.source();
-        Path modelFile = where.resolve(Checkpoint.MODEL), stateFile = where.resolve(Checkpoint.STATE);
-        Checkpoint.copyInto(model.namedParameters(), s.model(), modelFile);
+        Path modelFile = where.resolve(RunFolder.MODEL), stateFile = where.resolve(RunFolder.STATE);
+        TensorRestore.copyInto(model.namedParameters(), s.model(), modelFile);
         Set<String> stateNames = new HashSet<>();
         forEachMoment((name, t) -> stateNames.add(name));
         Map<String, Tensor> own = objective.state();
         stateNames.addAll(own.keySet());
-        Checkpoint.onlyThese(stateNames, s.state(), stateFile);
-        forEachMoment((name, t) -> Checkpoint.copyInto(name, t, s.state(), stateFile));
+        TensorRestore.onlyThese(stateNames, s.state(), stateFile);
+        forEachMoment((name, t) -> TensorRestore.copyInto(name, t, s.state(), stateFile));
         for (String k : own.keySet()) {
-            Checkpoint.copyInto(k, own.get(k).copy(), s.state(), stateFile); // checks presence, shape, finiteness
+            TensorRestore.copyInto(k, own.get(k).copy(), s.state(), stateFile); // checks presence, shape, finiteness
         }
         try {
             objective.loadState(s.state());

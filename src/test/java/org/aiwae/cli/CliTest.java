@@ -92,7 +92,7 @@ class CliTest {
         assertTrue(Double.isFinite(report.test().nll()) && report.test().nvlb() > 0);
         assertTrue(report.genGap() != null && report.train().images() == 6);
         assertFalse(report.protocol().paperProtocol());
-        assertEquals(org.aiwae.train.Checkpoint.readConfig(out), report.config());
+        assertEquals(org.aiwae.train.RunFolder.readConfig(out), report.config());
         CliRun badSplit = run("eval", "--checkpoint", out.toString(), "--split", "val");
         assertEquals(2, badSplit.status());
         assertTrue(badSplit.err().contains("unknown split"), badSplit.err());

@@ -14,7 +14,7 @@ import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.EncoderKl;
 import org.aiwae.plot.RunCurves;
-import org.aiwae.train.Checkpoint;
+import org.aiwae.train.CheckpointStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +35,7 @@ class DefaultRecipeTest {
         Path run = dir.resolve("run");
         CliRun trained = CliRun.of("train", "--epochs", "5", "--out", run.toString());
         assertEquals(0, trained.status(), trained.err());
-        Checkpoint.Loaded loaded = Checkpoint.readModel(run);
+        CheckpointStore.Loaded loaded = CheckpointStore.readModel(run);
         assertEquals(20, loaded.config().batchSize(), "the embedded recipe's batch");
         assertEquals(3e-3, loaded.config().learningRate(), 1e-12);
         assertEquals(EncoderKl.ANALYTIC, loaded.config().encoderKl());

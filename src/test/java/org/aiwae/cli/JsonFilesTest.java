@@ -20,9 +20,9 @@ import org.aiwae.engine.Tensor;
 import org.aiwae.eval.Evaluator;
 import org.aiwae.io.Json;
 import org.aiwae.io.SafeTensors;
-import org.aiwae.train.Checkpoint;
 import org.aiwae.train.EpochMetrics;
 import org.aiwae.train.Method;
+import org.aiwae.train.RunFolder;
 import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
 import org.junit.jupiter.api.Test;
@@ -185,11 +185,11 @@ class JsonFilesTest {
         edits.put(good.replace("\"schedule\":\"short\"", "\"schedule\":\"paper\""), "schedule paper runs 3280 epochs");
         edits.put(good.substring(0, 40), "config.json");
         for (Map.Entry<String, String> e : edits.entrySet()) {
-            Files.writeString(run.resolve(Checkpoint.CONFIG), e.getKey());
+            Files.writeString(run.resolve(RunFolder.CONFIG), e.getKey());
             CliRun o = CliRun.of("train", "--resume", "--out", run.toString());
             assertEquals(2, o.status(), e.getKey() + " -> " + o.err());
             assertEquals(1, o.err().strip().lines().count(), o.err());
-            assertTrue(o.err().contains(run.resolve(Checkpoint.CONFIG).toString()) && o.err().contains(e.getValue()),
+            assertTrue(o.err().contains(run.resolve(RunFolder.CONFIG).toString()) && o.err().contains(e.getValue()),
                     e.getKey() + " -> " + o.err());
             try (var files = Files.list(run)) {
                 assertEquals(1, files.count(), "nothing written");

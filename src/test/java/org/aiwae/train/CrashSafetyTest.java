@@ -78,7 +78,7 @@ class CrashSafetyTest {
                 p.destroyForcibly();
                 p.waitFor();
                 kills++;
-                if (Files.exists(random.resolve(Checkpoint.CONFIG))) {
+                if (Files.exists(random.resolve(RunFolder.CONFIG))) {
                     assertReadable(random);
                 }
             } else {
@@ -103,8 +103,8 @@ class CrashSafetyTest {
     void aRunKilledBeforeItsFirstEpochCanBeResumed() throws Exception {
         Path run = dir.resolve("early");
         assertEquals(137, finish(start(run, false, "locked", false)));
-        assertTrue(Files.isRegularFile(run.resolve(Checkpoint.CONFIG)));
-        assertFalse(Files.exists(run.resolve(Checkpoint.LATEST)));
+        assertTrue(Files.isRegularFile(run.resolve(RunFolder.CONFIG)));
+        assertFalse(Files.exists(run.resolve(RunFolder.LATEST)));
         CliRun again = CliRun.of("train", "--out", run.toString());
         assertEquals(2, again.status());
         assertTrue(again.err().contains("pass --resume"), again.err());
@@ -114,11 +114,11 @@ class CrashSafetyTest {
 
         CliRun resumed = CliRun.of("train", "--resume", "--out", run.toString());
         assertEquals(0, resumed.status(), resumed.err());
-        List<String> lines = Files.readAllLines(run.resolve(Checkpoint.METRICS));
+        List<String> lines = Files.readAllLines(run.resolve(RunFolder.METRICS));
         assertEquals(CONFIG.epochs(), lines.size());
         assertTrue(lines.get(0).startsWith("{\"epoch\":1,"), lines.get(0));
-        assertEquals(Checkpoint.unitName(CONFIG.epochs()), Files.readString(run.resolve(Checkpoint.LATEST)).strip());
-        assertEquals("", Files.readString(run.resolve(Checkpoint.LOCK)), "the lock file is emptied at the end");
+        assertEquals(CheckpointStore.unitName(CONFIG.epochs()), Files.readString(run.resolve(RunFolder.LATEST)).strip());
+        assertEquals("", Files.readString(run.resolve(RunFolder.LOCK)), "the lock file is emptied at the end");
     }
 
     @Test
@@ -127,7 +127,7 @@ class CrashSafetyTest {
         Process first = start(run, false, "2/unit:renamed", true);
         try (BufferedReader r = new BufferedReader(new InputStreamReader(first.getInputStream(), StandardCharsets.UTF_8))) {
             assertEquals("paused at 2/unit:renamed", r.readLine());
-            String holder = Files.readString(run.resolve(Checkpoint.LOCK)).strip();
+            String holder = Files.readString(run.resolve(RunFolder.LOCK)).strip();
             assertTrue(holder.startsWith(first.pid() + "@"), holder);
             Map<String, byte[]> before = files(run);
 
@@ -146,11 +146,11 @@ class CrashSafetyTest {
             first.waitFor();
         }
         // the holder is dead: its pid is still in the lock file, and the next writer takes over
-        assertTrue(Files.readString(run.resolve(Checkpoint.LOCK)).startsWith(first.pid() + "@"));
+        assertTrue(Files.readString(run.resolve(RunFolder.LOCK)).startsWith(first.pid() + "@"));
         Trainer t = new Trainer(CONFIG, Datasets.embedded(), Backends.cpu(), run, true, QUIET);
         t.run();
         assertEquals(CONFIG.epochs(), t.epoch());
-        assertEquals(Checkpoint.unitName(CONFIG.epochs()), Files.readString(run.resolve(Checkpoint.LATEST)).strip());
+        assertEquals(CheckpointStore.unitName(CONFIG.epochs()), Files.readString(run.resolve(RunFolder.LATEST)).strip());
     }
 
     /**
@@ -158,25 +158,25 @@ class CrashSafetyTest {
      * a line of {@code timings.jsonl} for every published epoch (a kill right after {@code LATEST} moved keeps it).
      */
     private static void assertReadable(Path run) throws Exception {
-        int latest = Checkpoint.latestEpoch(run);
+        int latest = CheckpointStore.latestEpoch(run);
         List<Integer> timed = timedEpochs(run);
         for (int e = 1; e <= latest; e++) {
             assertTrue(timed.contains(e), "timings.jsonl lacks published epoch " + e + ": " + timed);
         }
         if (latest == 0) {
-            assertThrows(AiwaeException.class, () -> Checkpoint.readModel(run));
+            assertThrows(AiwaeException.class, () -> CheckpointStore.readModel(run));
             return;
         }
-        Snapshot s = Checkpoint.readLatest(run);
+        Checkpoint s = CheckpointStore.readLatest(run);
         assertEquals(latest, s.epoch());
         assertEquals(null, s.firstNonFinite());
         assertEquals(latest, s.metrics().size(), "one metrics line per published epoch");
-        assertEquals(latest, Checkpoint.readModel(run).epoch());
+        assertEquals(latest, CheckpointStore.readModel(run).epoch());
     }
 
     /** The epochs of the lines of {@code timings.jsonl}, in file order (none when it does not exist). */
     private static List<Integer> timedEpochs(Path run) throws Exception {
-        Path f = run.resolve(Checkpoint.TIMINGS);
+        Path f = run.resolve(RunFolder.TIMINGS);
         List<Integer> epochs = new ArrayList<>();
         if (Files.exists(f)) {
             for (String line : Files.readAllLines(f)) {
@@ -194,8 +194,8 @@ class CrashSafetyTest {
         }
         assertEquals(all, timedEpochs(actual), "one timings line per epoch");
         Map<String, byte[]> a = files(expected), b = files(actual);
-        a.remove(Checkpoint.TIMINGS);
-        b.remove(Checkpoint.TIMINGS);
+        a.remove(RunFolder.TIMINGS);
+        b.remove(RunFolder.TIMINGS);
         assertEquals(a.keySet(), b.keySet(), "the same files");
         for (String k : a.keySet()) {
             assertArrayEquals(a.get(k), b.get(k), k + " differs from the uninterrupted run's");

@@ -66,8 +66,8 @@ class DeterminismTest {
             runs.put(launch.name(), fingerprint(out));
         }
         Map<String, String> reference = runs.values().iterator().next();
-        for (String f : List.of(Checkpoint.CONFIG, Checkpoint.METRICS, Checkpoint.MODEL,
-                Checkpoint.CHECKPOINTS + "/epoch-0001/" + Checkpoint.STATE)) {
+        for (String f : List.of(RunFolder.CONFIG, RunFolder.METRICS, RunFolder.MODEL,
+                RunFolder.CHECKPOINTS + "/epoch-0001/" + RunFolder.STATE)) {
             assertTrue(reference.containsKey(f), f + " among the files compared: " + reference.keySet());
         }
         // the whole matrix in the message: which launches and files disagree, by the start of their SHA-256
@@ -130,7 +130,7 @@ class DeterminismTest {
         }
         for (Path f : files) {
             String name = run.relativize(f).toString().replace(File.separatorChar, '/');
-            if (name.equals(Checkpoint.TIMINGS) || name.equals(Checkpoint.LOCK)) {
+            if (name.equals(RunFolder.TIMINGS) || name.equals(RunFolder.LOCK)) {
                 continue;
             }
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f));

@@ -47,7 +47,7 @@ class DivergenceTest {
     }
 
     private static List<JsonNode> lines(Path run) throws Exception {
-        return Files.readAllLines(run.resolve(Checkpoint.METRICS)).stream()
+        return Files.readAllLines(run.resolve(RunFolder.METRICS)).stream()
                 .map(l -> Json.tree(l.getBytes(StandardCharsets.UTF_8), "metrics line")).toList();
     }
 
@@ -103,30 +103,30 @@ class DivergenceTest {
         AiwaeException e = assertThrows(AiwaeException.class, t::run);
         assertTrue(e.getMessage().contains("training diverged at epoch 2 4 times"), e.getMessage());
         assertTrue(e.getMessage().contains("the checkpoint of epoch 1 is intact"), e.getMessage());
-        assertEquals(1, Checkpoint.latestEpoch(run));
+        assertEquals(1, CheckpointStore.latestEpoch(run));
         assertEquals(1, lines(run).size(), "no line for an epoch that was not published");
         assertFiniteEverywhere(run);
         // the run can be resumed (here it diverges no more)
         new Trainer(CONFIG, DATA, Backends.cpu(), run, true, QUIET).run();
-        assertEquals(3, Checkpoint.latestEpoch(run));
+        assertEquals(3, CheckpointStore.latestEpoch(run));
     }
 
     @Test
     void aCheckpointHoldingNaNIsRefusedOnResume() throws Exception {
         Path run = dir.resolve("edited");
         new Trainer(CONFIG.withEpochs(1, TrainSchedule.SHORT), DATA, Backends.cpu(), run, false, QUIET).run();
-        Path state = Checkpoint.latestUnit(run).resolve(Checkpoint.STATE);
+        Path state = CheckpointStore.latestUnit(run).resolve(RunFolder.STATE);
         SafeTensors.Contents c = SafeTensors.read(state);
         Map<String, Tensor> tensors = new LinkedHashMap<>(c.tensors());
         Tensor v = tensors.get("adam.gen.v.dec.l1.weight");
         v.data()[v.offset()] = Float.NaN;
         SafeTensors.write(state, tensors, c.metadata());
         CheckpointFiles.reseal(run); // with matching sums, as if written so: the finiteness check must refuse it
-        Checkpoint.writeConfig(run, CONFIG);
+        RunFolder.writeConfig(run, CONFIG);
         AiwaeException e = assertThrows(AiwaeException.class,
                 () -> new Trainer(CONFIG, DATA, Backends.cpu(), run, true, QUIET).run());
         assertTrue(e.getMessage().contains("adam.gen.v.dec.l1.weight holds NaN"), e.getMessage());
-        assertEquals(1, Checkpoint.latestEpoch(run), "nothing was trained or written");
+        assertEquals(1, CheckpointStore.latestEpoch(run), "nothing was trained or written");
     }
 
     private static void assertFiniteEverywhere(Path run) throws Exception {
@@ -139,7 +139,7 @@ class DivergenceTest {
                 }
             }
         }
-        Snapshot s = Checkpoint.readLatest(run);
+        Checkpoint s = CheckpointStore.readLatest(run);
         assertNull(s.firstNonFinite());
     }
 }

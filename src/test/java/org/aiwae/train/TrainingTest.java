@@ -39,7 +39,7 @@ class TrainingTest {
     }
 
     static List<EpochMetrics> metrics(Path run) throws Exception {
-        return Files.readAllLines(run.resolve(Checkpoint.METRICS)).stream()
+        return Files.readAllLines(run.resolve(RunFolder.METRICS)).stream()
                 .map(l -> Json.read(l.getBytes(java.nio.charset.StandardCharsets.UTF_8), EpochMetrics.class, "metrics", false)).toList();
     }
 
@@ -73,7 +73,7 @@ class TrainingTest {
         new Trainer(c, DATA, be, a, false, QUIET).run();
         new Trainer(c.withEpochs(1, TrainSchedule.SHORT), DATA, be, b, false, QUIET).run();
         // continue b to 2 epochs: the shortened schedule of a 2-epoch run, as a has
-        Checkpoint.writeConfig(b, c);
+        RunFolder.writeConfig(b, c);
         new Trainer(c, DATA, be, b, true, QUIET).run();
         List<EpochMetrics> ma = metrics(a), mb = metrics(b);
         assertEquals(2, mb.size());
@@ -85,8 +85,8 @@ class TrainingTest {
             assertEquals(ma.get(e).stepSizes(), mb.get(e).stepSizes(), "step sizes at epoch " + (e + 1));
         }
         assertEquals(ma.get(1).lr(), mb.get(1).lr());
-        Map<String, Tensor> wa = SafeTensors.read(a.resolve(Checkpoint.MODEL)).tensors();
-        Map<String, Tensor> wb = SafeTensors.read(b.resolve(Checkpoint.MODEL)).tensors();
+        Map<String, Tensor> wa = SafeTensors.read(a.resolve(RunFolder.MODEL)).tensors();
+        Map<String, Tensor> wb = SafeTensors.read(b.resolve(RunFolder.MODEL)).tensors();
         for (String k : wa.keySet()) {
             assertArrayEquals(wa.get(k).toArray(), wb.get(k).toArray(), k);
         }
@@ -108,9 +108,9 @@ class TrainingTest {
         Path whole = dir.resolve("whole"), resumed = dir.resolve("resumed");
         new Trainer(c, DATA, Backends.cpu(), whole, false, QUIET).run();
         new Trainer(c.withEpochs(1, TrainSchedule.SHORT), DATA, Backends.cpu(), resumed, false, QUIET).run();
-        Checkpoint.writeConfig(resumed, c);
+        RunFolder.writeConfig(resumed, c);
         new Trainer(small("aiwae", 2, backend), DATA, be, resumed, true, QUIET).run();
-        assertEquals(backend, Checkpoint.readConfig(resumed).backend());
+        assertEquals(backend, RunFolder.readConfig(resumed).backend());
         EpochMetrics a = metrics(whole).get(1), b = metrics(resumed).get(1);
         assertEquals(2, metrics(resumed).size());
         // relative; measured on PoCL: 4e-8 (encoder loss), 1e-9 (bound), step sizes equal
@@ -134,19 +134,19 @@ class TrainingTest {
         Path whole = dir.resolve("whole"), resumed = dir.resolve("resumed");
         new Trainer(old, DATA, Backends.cpu(), whole, false, QUIET).run();
         new Trainer(old.withEpochs(1, TrainSchedule.SHORT), DATA, Backends.cpu(), resumed, false, QUIET).run();
-        Checkpoint.writeConfig(resumed, old);
-        Path config = resumed.resolve(Checkpoint.CONFIG);
+        RunFolder.writeConfig(resumed, old);
+        Path config = resumed.resolve(RunFolder.CONFIG);
         String json = Files.readString(config);
         String stripped = json.replaceAll(",\\s*\"encoder_kl\"\\s*:\\s*\"sample\"", "")
                 .replaceAll(",\\s*\"learning_rate\"\\s*:\\s*[0-9.eE-]+", "");
         assertTrue(!stripped.contains("encoder_kl") && !stripped.contains("learning_rate"), stripped);
         Files.writeString(config, stripped);
-        TrainConfig read = Checkpoint.readConfig(resumed);
+        TrainConfig read = RunFolder.readConfig(resumed);
         assertEquals(EncoderKl.SAMPLE, read.encoderKl());
         assertEquals(TrainConfig.PAPER_LEARNING_RATE, read.learningRate());
         new Trainer(read, DATA, Backends.cpu(), resumed, true, QUIET).run();
-        Map<String, Tensor> wa = SafeTensors.read(whole.resolve(Checkpoint.MODEL)).tensors();
-        Map<String, Tensor> wb = SafeTensors.read(resumed.resolve(Checkpoint.MODEL)).tensors();
+        Map<String, Tensor> wa = SafeTensors.read(whole.resolve(RunFolder.MODEL)).tensors();
+        Map<String, Tensor> wb = SafeTensors.read(resumed.resolve(RunFolder.MODEL)).tensors();
         for (String k : wa.keySet()) {
             assertArrayEquals(wa.get(k).toArray(), wb.get(k).toArray(), k);
         }
@@ -181,7 +181,7 @@ class TrainingTest {
     void checkpointHasPyTorchNamesShapesAndMetadata(String backend) throws Exception {
         Path run = dir.resolve("ck");
         new Trainer(small("iwae", 1, backend), DATA, TestBackends.get(backend), run, false, QUIET).run();
-        SafeTensors.Contents c = SafeTensors.read(run.resolve(Checkpoint.MODEL));
+        SafeTensors.Contents c = SafeTensors.read(run.resolve(RunFolder.MODEL));
         assertArrayEquals(new int[] {64, 784}, c.tensors().get("enc.l1.weight").shape());
         assertArrayEquals(new int[] {8, 64}, c.tensors().get("enc.mu.weight").shape());
         assertArrayEquals(new int[] {8, 64}, c.tensors().get("enc.logsigma.weight").shape());
@@ -194,7 +194,7 @@ class TrainingTest {
         try (var s = Files.list(run)) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary files left");
         }
-        Checkpoint.Loaded loaded = Checkpoint.readModel(run);
+        CheckpointStore.Loaded loaded = CheckpointStore.readModel(run);
         assertArrayEquals(c.tensors().get("dec.l2.bias").toArray(),
                 loaded.model().namedParameters().get("dec.l2.bias").value().toArray());
     }

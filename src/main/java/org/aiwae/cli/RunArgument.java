@@ -3,30 +3,30 @@ package org.aiwae.cli;
 import java.nio.file.Path;
 import org.aiwae.AiwaeException;
 import org.aiwae.plot.RunCurves;
-import org.aiwae.train.Checkpoint;
+import org.aiwae.train.CheckpointStore;
 
 /** A training run folder as the commands read it; what the user can do about a refusal is said in this command line's words. */
-final class RunFolder {
-    private RunFolder() {}
+final class RunArgument {
+    private RunArgument() {}
 
     /**
      * The model of the newest checkpoint, checked against its SHA-256 (a checkpoint of an older version
      * without sums gets a one-line warning); a run without one names the command that continues it, a
      * damaged one the command that continues from the newest intact checkpoint.
      */
-    static Checkpoint.Loaded model(Path dir) {
+    static CheckpointStore.Loaded model(Path dir) {
         if (dir.toString().isBlank()) {
             throw new AiwaeException("--checkpoint is empty; give a run folder");
         }
         try {
-            Checkpoint.Loaded loaded = Checkpoint.readModel(dir);
+            CheckpointStore.Loaded loaded = CheckpointStore.readModel(dir);
             if (loaded.unverified() != null) {
-                System.err.println("aiwae: " + Checkpoint.unchecked(loaded.unverified()));
+                System.err.println("aiwae: " + CheckpointStore.unchecked(loaded.unverified()));
             }
             return loaded;
-        } catch (Checkpoint.NoCheckpointYet e) {
+        } catch (CheckpointStore.NoCheckpointYet e) {
             throw new AiwaeException(e.getMessage() + "; 'bin/aiwae train --resume --out " + e.dir() + "' continues it", e);
-        } catch (Checkpoint.Damaged e) {
+        } catch (CheckpointStore.Damaged e) {
             throw new AiwaeException(e.getMessage() + "; 'bin/aiwae train --resume-from-last-good --out " + e.dir()
                     + "' continues the run from its newest intact checkpoint", e);
         }
