@@ -13,7 +13,8 @@ import org.aiwae.engine.random.Key;
  * HMC on one log density, shaped like a BlackJAX kernel: {@link #init}{@code (position) -> state} evaluates the
  * target at N chains' positions {@code [N, D]}; {@link #step}{@code (key, state) -> (state, info)} is one
  * transition of every chain, its randomness all from {@code key} (N*D momenta then N Metropolis uniforms, the
- * first values of the key's stream; with step-size jitter, N uniforms of the key's first split child). States are immutable; a state's tensors live where its positions do.
+ * first values of the key's stream; with step-size jitter, N uniforms of the key's first split child). States
+ * are immutable; a state's tensors live where its positions do.
  *
  * <p>A diagonal inverse mass matrix {@code M^-1 = diag(s^2)} is HMC with an identity mass on {@code y = z / s}:
  * the kernel runs {@link Hmc}'s transition (the same backend primitives as the application's annealing) on
@@ -21,7 +22,7 @@ import org.aiwae.engine.random.Key;
  * always evaluated at positions in its own coordinates.
  *
  * @param target  the log density
- * @param options step size, inverse mass matrix diagonal (null: identity), leapfrog steps
+ * @param options step sizes, inverse mass matrix diagonals (null: identity), leapfrog steps, jitter
  */
 public record HmcKernel(LogDensity target, Hmc.Options options) {
 

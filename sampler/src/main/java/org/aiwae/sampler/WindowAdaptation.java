@@ -16,8 +16,9 @@ import org.aiwae.engine.random.Key;
  * adapts on its own (its acceptance, its draws): the chains are moved together, each with its step size and
  * mass matrix ({@link Hmc.Options} per chain), so that a chain still far from the others does not set theirs.
  *
- * @param target           the log density
- * @param leapfrogSteps    leapfrog steps per transition (a fixed number, as BlackJAX's {@code hmc})
+ * <p>The number of leapfrog steps stays fixed (there is no NUTS): a step size times L near pi/2 suits a
+ * unit-scale Gaussian-like coordinate; near pi the chains come back near their start and a scale mixes slowly.
+ *
  * <p>The step size's rule is a choice ({@link StepSizeRule}): Stan's {@link DualAveraging}, or the paper's
  * multiplicative rule ({@link StepSizes.Rule}: each chain's size times {@code up} after a transition it accepted,
  * else times {@code down}, through {@link StepSizes} with one group per chain, the application's formula).
@@ -76,7 +77,7 @@ public record WindowAdaptation(LogDensity target, int leapfrogSteps, StepSizeRul
         int window = 0, searchCount = 0;
         kernel = kernel.with(kernel.options().withStepSizes(search(kernel, state, searches.fold(searchCount++))));
         Adapter adapter = adapter(kernel.options().stepSizes());
-        double[][] sum = new double[n][d], sumSq = new double[n][d];
+        double[][] mean = new double[n][d], m2 = new double[n][d]; // Welford's running mean and sum of squared deviations
         int count = 0;
         for (int i = 0; i < steps; i++) {
             Hmc.Step step = kernel.step(transitions.fold(i), state);
@@ -84,23 +85,23 @@ public record WindowAdaptation(LogDensity target, int leapfrogSteps, StepSizeRul
             kernel = kernel.with(kernel.options().withStepSizes(adapter.observe(step.info())));
             if (window < windows.size() && i >= windows.get(window)[0]) {
                 float[] z = state.position().toArray();
+                count++;
                 for (int c = 0; c < n; c++) {
                     for (int j = 0; j < d; j++) {
-                        double v = z[c * d + j];
-                        sum[c][j] += v;
-                        sumSq[c][j] += v * v;
+                        double delta = z[c * d + j] - mean[c][j];
+                        mean[c][j] += delta / count;
+                        m2[c][j] += delta * (z[c * d + j] - mean[c][j]);
                     }
                 }
-                count++;
                 if (i == windows.get(window)[1] - 1) {
                     float[][] inverseMass = new float[n][d];
                     for (int c = 0; c < n; c++) {
                         for (int j = 0; j < d; j++) {
-                            double mean = sum[c][j] / count, var = Math.max(0, (sumSq[c][j] - count * mean * mean) / (count - 1));
+                            double var = m2[c][j] / (count - 1);
                             inverseMass[c][j] = (float) (count / (count + 5.0) * var + 1e-3 * 5 / (count + 5.0));
                         }
-                        java.util.Arrays.fill(sum[c], 0);
-                        java.util.Arrays.fill(sumSq[c], 0);
+                        java.util.Arrays.fill(mean[c], 0);
+                        java.util.Arrays.fill(m2[c], 0);
                     }
                     count = 0;
                     window++;
