@@ -34,7 +34,7 @@ for config in "AIWAE K5T5L5 b128:--method aiwae --samples 5 --temperatures 5 --l
     # shellcheck disable=SC2086 # the flags are words
     out=$("$aiwae" bench --backend cuda $flags $mode --warmup 3 --seconds "$seconds" 2>/dev/null) \
       || { echo "host-cost: bench $name ${mode:-} failed: $("$aiwae" bench --backend cuda $flags $mode --warmup 0 --seconds 0 2>&1 >/dev/null | tail -n1)" >&2; exit 1; }
-    read -r ops launches copies fills reads writes < <(sed -n 's/^device work per step: \([0-9.]*\) ops (\([0-9.]*\) launches, \([0-9.]*\) copies, \([0-9.]*\) fills), \([0-9.]*\) host reads, \([0-9.]*\) host writes$/\1 \2 \3 \4 \5 \6/p' <<< "$out")
+    read -r ops launches copies fills reads writes < <(sed -n 's/^device work per step: \([0-9.]*\) ops (\([0-9.]*\) launches, \([0-9.]*\) copies, \([0-9.]*\) fills), \([0-9.]*\) host reads, \([0-9.]*\) host writes\(, [0-9.]* replays\)\{0,1\}$/\1 \2 \3 \4 \5 \6/p' <<< "$out")
     read -r cpu wall < <(sed -n 's/^host time per step: \([0-9.]*\) ms on the calling thread.s CPU, \([0-9.]*\) ms wall$/\1 \2/p' <<< "$out")
     rate=$(sed -n 's/^\([0-9.]*\) examples\/s.*/\1/p' <<< "$out")
     printf '%-20s %-12s %8s %9s %7s %6s %6s %7s %14s %10s %10s\n' "$name" "${mode:-$([ ${#modes[@]} = 1 ] && echo eager || echo default)}" "$ops" "$launches" "$copies" "$fills" "$reads" "$writes" "$cpu" "$wall" "$rate"

@@ -134,6 +134,17 @@ FUNC float bernoulli_grad(float x, float l) {
 
 #define ROW_THREADS 64
 
+// part[0] = the sum of part[0..ROW_THREADS-1], which each work-item lid of the group has written at part[lid], by a fixed
+// tree (the same order every run); every work-item of the group must reach it.
+#define GROUP_TREE_SUM(part, lid) \
+    LOCAL_BARRIER(); \
+    for (int s_ = ROW_THREADS / 2; s_ > 0; s_ >>= 1) { \
+        if ((lid) < s_) { \
+            (part)[lid] += (part)[(lid) + s_]; \
+        } \
+        LOCAL_BARRIER(); \
+    }
+
 // One group of ROW_THREADS per row n of the logits L [N, D], paired with data row n mod B of X [B, D]:
 // logp[n] = sum_d x l - softplus(l) + log N(z_n; 0, I), and G [N, D] = x - sigmoid(l) when wantGrad.
 // Launched as N groups of ROW_THREADS.
@@ -157,13 +168,7 @@ KERNEL void bernoulli_rows(int N, int D, int B, int Z,
         acc -= 0.5f * zz * zz;
     }
     part[lid] = acc;
-    LOCAL_BARRIER();
-    for (int s = ROW_THREADS / 2; s > 0; s >>= 1) {
-        if (lid < s) {
-            part[lid] += part[lid + s];
-        }
-        LOCAL_BARRIER();
-    }
+    GROUP_TREE_SUM(part, lid);
     if (lid == 0) {
         logp[n] = part[0] - Z * HALF_LOG_2PI;
     }
@@ -732,13 +737,7 @@ KERNEL void scaled_sum(int n, GLOBAL const float* RESTRICT a, int aoff, GLOBAL c
         acc += v;
     }
     part[lid] = acc;
-    LOCAL_BARRIER();
-    for (int s = ROW_THREADS / 2; s > 0; s >>= 1) {
-        if (lid < s) {
-            part[lid] += part[lid + s];
-        }
-        LOCAL_BARRIER();
-    }
+    GROUP_TREE_SUM(part, lid);
     if (lid == 0) {
         y[0] = (float) part[0] * scale;
     }
