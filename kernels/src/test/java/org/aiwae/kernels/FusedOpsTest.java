@@ -40,9 +40,7 @@ class FusedOpsTest {
         Tensor epsPerChain = rng.uniform(N, 1), epsShared = Tensor.of(new float[] {0.07f}, 1, 1);
         for (Tensor eps : new Tensor[] {epsPerChain, epsShared}) {
             for (float scale : new float[] {0.5f, 1f}) {
-                DeviceWork before = dev.work();
-                Backend.Leapfrog fused = dev.kickDrift(p.to(dev), eps.to(dev), scale, g.to(dev), z.to(dev));
-                assertEquals(1, dev.work().since(before).ops(), "one launch");
+                Backend.Leapfrog fused = oneOp(dev, () -> dev.kickDrift(p.to(dev), eps.to(dev), scale, g.to(dev), z.to(dev)));
                 Backend.Leapfrog comp = composed.kickDrift(p.to(dev), eps.to(dev), scale, g.to(dev), z.to(dev));
                 Backend.Leapfrog cpu = cpu().kickDrift(p, eps, scale, g, z);
                 close(cpu.momentum(), fused.momentum(), comp.momentum());
@@ -55,15 +53,11 @@ class FusedOpsTest {
         Tensor zs = rng.normal(3, 5, 4), mu = rng.normal(5, 4), inv = rng.uniform(5, 4), neg = rng.normal(5, 4);
         for (Tensor b : new Tensor[] {neg, null}) {
             Tensor bd = b == null ? null : b.to(dev);
-            DeviceWork before = dev.work();
-            Tensor fused = dev.scaledDifference(zs.to(dev), mu.to(dev), inv.to(dev), bd);
-            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Tensor fused = oneOp(dev, () -> dev.scaledDifference(zs.to(dev), mu.to(dev), inv.to(dev), bd));
             close(cpu().scaledDifference(zs, mu, inv, b), fused, composed.scaledDifference(zs.to(dev), mu.to(dev), inv.to(dev), bd));
         }
         Tensor constant = rng.normal(5);
-        DeviceWork before = dev.work();
-        Backend.Density fusedQ = dev.diagonalGaussian(zs.to(dev), mu.to(dev), inv.to(dev), neg.to(dev), constant.to(dev));
-        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.Density fusedQ = oneOp(dev, () -> dev.diagonalGaussian(zs.to(dev), mu.to(dev), inv.to(dev), neg.to(dev), constant.to(dev)));
         Backend.Density compQ = composed.diagonalGaussian(zs.to(dev), mu.to(dev), inv.to(dev), neg.to(dev), constant.to(dev));
         Backend.Density cpuQ = cpu().diagonalGaussian(zs, mu, inv, neg, constant);
         close(cpuQ.logDensity(), fusedQ.logDensity(), compQ.logDensity());
@@ -79,16 +73,14 @@ class FusedOpsTest {
         Backend composed = new PrimitivesOnly(dev);
         RandomStream rng = new RandomStream(4);
         Tensor p0 = rng.normal(N, D), p1 = rng.normal(N, D), u = rng.uniform(N);
-        Tensor l0 = rng.normal(N), l1 = rng.normal(N);
-        float[] big = l1.toArray();
+        Tensor l0 = rng.normal(N);
+        float[] big = rng.normal(N).toArray();
         big[3] = -5000f; // dH above the divergence limit
         big[5] = Float.NaN;
-        l1 = Tensor.of(big, N);
+        Tensor l1 = Tensor.of(big, N);
         Tensor divCpu = Tensor.full(2f, N), divDev = divCpu.to(dev), divComp = divCpu.to(dev);
         Backend.Metropolis cpu = cpu().metropolis(l0, p0, l1, p1, u, 1000f, divCpu);
-        DeviceWork before = dev.work();
-        Backend.Metropolis fused = dev.metropolis(l0.to(dev), p0.to(dev), l1.to(dev), p1.to(dev), u.to(dev), 1000f, divDev);
-        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.Metropolis fused = oneOp(dev, () -> dev.metropolis(l0.to(dev), p0.to(dev), l1.to(dev), p1.to(dev), u.to(dev), 1000f, divDev));
         Backend.Metropolis comp = composed.metropolis(l0.to(dev), p0.to(dev), l1.to(dev), p1.to(dev), u.to(dev), 1000f, divComp);
         assertArrayEquals(cpu.accepted().toArray(), fused.accepted().toArray());
         assertArrayEquals(cpu.accepted().toArray(), comp.accepted().toArray());
@@ -127,9 +119,7 @@ class FusedOpsTest {
                         Backend.GaussianScore qc = gaussian ? new Backend.GaussianScore(mu, a, s) : null;
                         Tensor gd = gaussian ? null : g0.to(dev), gc = gaussian ? null : g0;
                         Tensor zd = drift ? z.to(dev) : null, zc = drift ? z : null;
-                        DeviceWork before = dev.work();
-                        Backend.Leapfrog fused = dev.temperedKickDrift(p.to(dev), eps.to(dev), scale, gd, qd, b0, g1.to(dev), b1, zd);
-                        assertEquals(1, dev.work().since(before).ops(), "one launch");
+                        Backend.Leapfrog fused = oneOp(dev, () -> dev.temperedKickDrift(p.to(dev), eps.to(dev), scale, gd, qd, b0, g1.to(dev), b1, zd));
                         Backend.Leapfrog comp = composed.temperedKickDrift(p.to(dev), eps.to(dev), scale, gd, qd, b0, g1.to(dev), b1, zd);
                         Backend.Leapfrog cpu = cpu().temperedKickDrift(p, eps, scale, gc, qc, b0, g1, b1, zc);
                         close(cpu.momentum(), fused.momentum(), comp.momentum());
@@ -149,16 +139,14 @@ class FusedOpsTest {
                 cpu().temperedKickDrift(p, epsShared, 0.5f, null, new Backend.GaussianScore(mu, a, s), b0, g1, b1, z).position().toArray());
 
         Tensor p0 = rng.normal(n, d), p1 = rng.normal(n, d), u = rng.uniform(n);
-        Tensor l00 = rng.normal(n), l01 = rng.normal(n), l10 = rng.normal(n), l11 = rng.normal(n);
-        float[] big = l11.toArray();
+        Tensor l00 = rng.normal(n), l01 = rng.normal(n), l10 = rng.normal(n);
+        float[] big = rng.normal(n).toArray();
         big[2] = -50000f; // divergent
-        l11 = Tensor.of(big, n);
+        Tensor l11 = Tensor.of(big, n);
         Tensor divCpu = Tensor.zeros(n), divDev = divCpu.to(dev), divComp = divCpu.to(dev);
         Backend.Metropolis cpu = cpu().temperedMetropolis(l00, l01, p0, l10, l11, p1, b0, b1, u, 1000f, divCpu);
-        DeviceWork before = dev.work();
-        Backend.Metropolis fused = dev.temperedMetropolis(l00.to(dev), l01.to(dev), p0.to(dev), l10.to(dev), l11.to(dev), p1.to(dev), b0, b1,
-                u.to(dev), 1000f, divDev);
-        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.Metropolis fused = oneOp(dev, () -> dev.temperedMetropolis(l00.to(dev), l01.to(dev), p0.to(dev), l10.to(dev), l11.to(dev), p1.to(dev), b0, b1,
+                u.to(dev), 1000f, divDev));
         Backend.Metropolis comp = composed.temperedMetropolis(l00.to(dev), l01.to(dev), p0.to(dev), l10.to(dev), l11.to(dev), p1.to(dev),
                 b0, b1, u.to(dev), 1000f, divComp);
         close(cpu.energyChange(), fused.energyChange(), comp.energyChange());
@@ -219,19 +207,13 @@ class FusedOpsTest {
         RandomStream rng = new RandomStream(14);
         int k = 3, b = 5, d = 70;
         Tensor x = binary(rng.uniform(b, d)), l = cpu().binary(BinaryOp.MUL, rng.normal(k, b, d), 4f), g = rng.normal(k, b, 1);
-        DeviceWork before = dev.work();
-        Tensor ll = dev.bernoulliLogLikelihood(l.to(dev), x.to(dev));
-        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Tensor ll = oneOp(dev, () -> dev.bernoulliLogLikelihood(l.to(dev), x.to(dev)));
         assertArrayEquals(new int[] {k, b}, ll.shape());
         close(cpu().bernoulliLogLikelihood(l, x), ll, composed.bernoulliLogLikelihood(l.to(dev), x.to(dev)));
-        before = dev.work();
-        Tensor score = dev.bernoulliScore(l.to(dev), x.to(dev), g.to(dev));
-        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Tensor score = oneOp(dev, () -> dev.bernoulliScore(l.to(dev), x.to(dev), g.to(dev)));
         close(cpu().bernoulliScore(l, x, g), score, composed.bernoulliScore(l.to(dev), x.to(dev), g.to(dev)));
         Tensor z = rng.normal(k, b, 7);
-        before = dev.work();
-        Tensor prior = dev.standardNormalLogDensity(z.to(dev));
-        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Tensor prior = oneOp(dev, () -> dev.standardNormalLogDensity(z.to(dev)));
         assertArrayEquals(new int[] {k, b}, prior.shape());
         close(cpu().standardNormalLogDensity(z), prior, composed.standardNormalLogDensity(z.to(dev)));
         // data that does not broadcast over the logits' leading dimensions (logits [B, 1, D] against data [K, D]) take the composition
@@ -249,16 +231,12 @@ class FusedOpsTest {
             int[] shape = java.util.Arrays.copyOf(shapeAndAxis, shapeAndAxis.length - 1);
             int axis = shapeAndAxis[shapeAndAxis.length - 1];
             Tensor a = cpu().binary(BinaryOp.MUL, rng.normal(shape), 30f); // spread: the maximum matters
-            DeviceWork before = dev.work();
-            Tensor y = dev.logSumExp(a.to(dev), axis);
-            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Tensor y = oneOp(dev, () -> dev.logSumExp(a.to(dev), axis));
             Tensor yCpu = cpu().logSumExp(a, axis);
             assertArrayEquals(yCpu.shape(), y.shape());
             close(yCpu, y, composed.logSumExp(a.to(dev), axis));
             Tensor g = rng.normal(yCpu.shape());
-            before = dev.work();
-            Tensor grad = dev.logSumExpGrad(a.to(dev), y, g.to(dev), axis);
-            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Tensor grad = oneOp(dev, () -> dev.logSumExpGrad(a.to(dev), y, g.to(dev), axis));
             close(cpu().logSumExpGrad(a, yCpu, g, axis), grad, composed.logSumExpGrad(a.to(dev), y, g.to(dev), axis));
         }
     }
@@ -269,16 +247,12 @@ class FusedOpsTest {
         Backend composed = new PrimitivesOnly(dev);
         RandomStream rng = new RandomStream(16);
         Tensor mu = rng.normal(20, 50), logSigma = rng.normal(20, 50), g = rng.normal(20, 1);
-        DeviceWork before = dev.work();
-        Backend.Kl kl = dev.gaussianKl(mu.to(dev), logSigma.to(dev));
-        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.Kl kl = oneOp(dev, () -> dev.gaussianKl(mu.to(dev), logSigma.to(dev)));
         Backend.Kl klCpu = cpu().gaussianKl(mu, logSigma), klComp = composed.gaussianKl(mu.to(dev), logSigma.to(dev));
         assertArrayEquals(new int[] {20}, kl.kl().shape());
         close(klCpu.kl(), kl.kl(), klComp.kl());
         close(klCpu.variance(), kl.variance(), klComp.variance());
-        before = dev.work();
-        Backend.KlGradient d = dev.gaussianKlGrad(mu.to(dev), kl.variance(), g.to(dev));
-        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.KlGradient d = oneOp(dev, () -> dev.gaussianKlGrad(mu.to(dev), kl.variance(), g.to(dev)));
         Backend.KlGradient dCpu = cpu().gaussianKlGrad(mu, klCpu.variance(), g), dComp = composed.gaussianKlGrad(mu.to(dev), kl.variance(), g.to(dev));
         close(dCpu.mu(), d.mu(), dComp.mu());
         close(dCpu.logSigma(), d.logSigma(), dComp.logSigma());
@@ -289,9 +263,7 @@ class FusedOpsTest {
         DeviceBackend dev = TestBackends.device(name);
         Backend composed = new PrimitivesOnly(dev);
         Tensor logSigma = new RandomStream(17).normal(20, 50);
-        DeviceWork before = dev.work();
-        Backend.GaussianTerms t = dev.gaussianTerms(logSigma.to(dev), 45.9f);
-        assertEquals(1, dev.work().since(before).ops(), "one launch");
+        Backend.GaussianTerms t = oneOp(dev, () -> dev.gaussianTerms(logSigma.to(dev), 45.9f));
         Backend.GaussianTerms c = cpu().gaussianTerms(logSigma, 45.9f), k = composed.gaussianTerms(logSigma.to(dev), 45.9f);
         close(c.a(), t.a(), k.a());
         close(c.s(), t.s(), k.s());
@@ -306,9 +278,7 @@ class FusedOpsTest {
         for (int k : new int[] {50, 1}) {
             int b = 20, d = 50;
             Tensor z = rng.normal(k, b, d), mu = rng.normal(b, d), logSigma = rng.normal(b, d), g = rng.normal(k, b, 1);
-            DeviceWork before = dev.work();
-            Backend.GaussianLog v = dev.gaussianLogDensity(z.to(dev), mu.to(dev), logSigma.to(dev));
-            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Backend.GaussianLog v = oneOp(dev, () -> dev.gaussianLogDensity(z.to(dev), mu.to(dev), logSigma.to(dev)));
             Backend.GaussianLog vCpu = cpu().gaussianLogDensity(z, mu, logSigma);
             Backend.GaussianLog vComp = composed.gaussianLogDensity(z.to(dev), mu.to(dev), logSigma.to(dev));
             assertArrayEquals(new int[] {k, b}, v.logDensity().shape());
@@ -316,9 +286,7 @@ class FusedOpsTest {
             close(vCpu.u(), v.u(), vComp.u());
             close(vCpu.invSigma(), v.invSigma(), vComp.invSigma());
             for (int[] zShape : new int[][] {z.shape(), null}) {
-                before = dev.work();
-                Backend.GaussianLogGradient d1 = dev.gaussianLogGrad(v, g.to(dev), zShape, mu.shape(), logSigma.shape());
-                assertEquals(1, dev.work().since(before).ops(), "one launch");
+                Backend.GaussianLogGradient d1 = oneOp(dev, () -> dev.gaussianLogGrad(v, g.to(dev), zShape, mu.shape(), logSigma.shape()));
                 Backend.GaussianLogGradient dCpu = cpu().gaussianLogGrad(vCpu, g, zShape, mu.shape(), logSigma.shape());
                 Backend.GaussianLogGradient dComp = composed.gaussianLogGrad(vComp, g.to(dev), zShape, mu.shape(), logSigma.shape());
                 if (zShape == null) {
@@ -339,16 +307,12 @@ class FusedOpsTest {
         RandomStream rng = new RandomStream(20);
         for (int k : new int[] {50, 1}) {
             Tensor mu = rng.normal(20, 50), logSigma = rng.normal(20, 50), eps = rng.normal(k, 20, 50), g = rng.normal(k, 20, 50);
-            DeviceWork before = dev.work();
-            Backend.Reparameterized r = dev.reparameterize(mu.to(dev), logSigma.to(dev), eps.to(dev));
-            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Backend.Reparameterized r = oneOp(dev, () -> dev.reparameterize(mu.to(dev), logSigma.to(dev), eps.to(dev)));
             Backend.Reparameterized rCpu = cpu().reparameterize(mu, logSigma, eps);
             Backend.Reparameterized rComp = composed.reparameterize(mu.to(dev), logSigma.to(dev), eps.to(dev));
             close(rCpu.z(), r.z(), rComp.z());
             close(rCpu.sigma(), r.sigma(), rComp.sigma());
-            before = dev.work();
-            Backend.ReparameterizedGradient d = dev.reparameterizeGrad(g.to(dev), eps.to(dev), r.sigma(), mu.shape());
-            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Backend.ReparameterizedGradient d = oneOp(dev, () -> dev.reparameterizeGrad(g.to(dev), eps.to(dev), r.sigma(), mu.shape()));
             Backend.ReparameterizedGradient dCpu = cpu().reparameterizeGrad(g, eps, rCpu.sigma(), mu.shape());
             Backend.ReparameterizedGradient dComp = composed.reparameterizeGrad(g.to(dev), eps.to(dev), rComp.sigma(), mu.shape());
             closeSums(dCpu.mu(), d.mu(), dComp.mu());
@@ -364,15 +328,11 @@ class FusedOpsTest {
         Tensor a = rng.normal(5, 128), w = rng.uniform(5, 128), g = Tensor.of(new float[] {0.7f});
         for (Tensor wt : new Tensor[] {w, null}) {
             Tensor wd = wt == null ? null : wt.to(dev);
-            DeviceWork before = dev.work();
-            Tensor y = dev.scaledSum(a.to(dev), wd, -1f / 128);
-            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Tensor y = oneOp(dev, () -> dev.scaledSum(a.to(dev), wd, -1f / 128));
             Tensor yComp = composed.scaledSum(a.to(dev), wd, -1f / 128);
             assertArrayEquals(yComp.toArray(), y.toArray(), "the same products and tree as the composition");
             close(cpu().scaledSum(a, wt, -1f / 128), y, yComp);
-            before = dev.work();
-            Tensor d = dev.scaledSumGrad(g.to(dev), wd, -1f / 128, a.shape());
-            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Tensor d = oneOp(dev, () -> dev.scaledSumGrad(g.to(dev), wd, -1f / 128, a.shape()));
             assertArrayEquals(composed.scaledSumGrad(g.to(dev), wd, -1f / 128, a.shape()).toArray(), d.toArray());
             assertArrayEquals(cpu().scaledSumGrad(g, wt, -1f / 128, a.shape()).toArray(), d.toArray());
         }
@@ -396,15 +356,11 @@ class FusedOpsTest {
             int[] shape = java.util.Arrays.copyOf(shapeAndAxis, shapeAndAxis.length - 1);
             int axis = shapeAndAxis[shapeAndAxis.length - 1];
             Tensor g = rng.normal(org.aiwae.engine.Shapes.drop(shape, axis));
-            DeviceWork before = dev.work();
-            Tensor y = dev.expand(g.to(dev), axis, shape);
-            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Tensor y = oneOp(dev, () -> dev.expand(g.to(dev), axis, shape));
             assertArrayEquals(cpu().expand(g, axis, shape).toArray(), y.toArray());
             assertArrayEquals(composed.expand(g.to(dev), axis, shape).toArray(), y.toArray());
         }
-        DeviceWork before = dev.work();
-        Tensor ones = dev.full(1.5f, 3, 4);
-        assertEquals(1, dev.work().since(before).ops(), "one fill");
+        Tensor ones = oneOp(dev, () -> dev.full(1.5f, 3, 4));
         assertArrayEquals(Tensor.full(1.5f, 3, 4).toArray(), ones.toArray());
     }
 
@@ -536,9 +492,7 @@ class FusedOpsTest {
         for (int[] mnk : new int[][] {{640, 200, 50}, {7, 5, 3}, {65, 130, 257}, {1, 1, 1}}) {
             Tensor x = rng.normal(mnk[0], mnk[2]), w = rng.normal(mnk[1], mnk[2]), b = rng.normal(mnk[1]);
             for (boolean tanh : new boolean[] {false, true}) {
-                DeviceWork before = dev.work();
-                Tensor fused = dev.dense(x.to(dev), w.to(dev), b.to(dev), tanh);
-                assertEquals(1, dev.work().since(before).ops(), "one launch");
+                Tensor fused = oneOp(dev, () -> dev.dense(x.to(dev), w.to(dev), b.to(dev), tanh));
                 Tensor comp = composed.dense(x.to(dev), w.to(dev), b.to(dev), tanh);
                 // the product is the CPU's in bits and the bias is added as the composition adds it; tanh is the device's
                 if (!tanh) {
@@ -554,9 +508,7 @@ class FusedOpsTest {
         for (int[] mnk : new int[][] {{640, 200, 784}, {7, 5, 3}, {1, 1, 1}}) {
             Tensor g = rng.normal(mnk[0], mnk[2]), w = rng.normal(mnk[2], mnk[1]);
             Tensor h = cpu().unary(org.aiwae.engine.backend.UnaryOp.TANH, rng.normal(mnk[0], mnk[1]));
-            DeviceWork before = dev.work();
-            Tensor fused = dev.denseBackTanh(g.to(dev), w.to(dev), h.to(dev));
-            assertEquals(1, dev.work().since(before).ops(), "one launch");
+            Tensor fused = oneOp(dev, () -> dev.denseBackTanh(g.to(dev), w.to(dev), h.to(dev)));
             close(cpu().denseBackTanh(g, w, h), fused, composed.denseBackTanh(g.to(dev), w.to(dev), h.to(dev)));
         }
         // a bias that is a view (not at its buffer's start) takes the composition
@@ -593,6 +545,14 @@ class FusedOpsTest {
         assertArrayEquals(host.normal(37, 11).toArray(), d.normals().toArray(), 1e-6f);
         assertArrayEquals(host.uniform(37).toArray(), d.uniforms().toArray(), "uniforms bit for bit");
         assertArrayEquals(host.uniform(5).toArray(), keyed.uniform(dev, 5).toArray(), "the stream advanced past both draws");
+    }
+
+    /** What {@code op} returns, after checking that it issued exactly one device operation (a launch, or a fill). */
+    private static <T> T oneOp(DeviceBackend dev, java.util.function.Supplier<T> op) {
+        DeviceWork before = dev.work();
+        T result = op.get();
+        assertEquals(1, dev.work().since(before).ops(), "one device operation");
+        return result;
     }
 
     private static Backend cpu() {
