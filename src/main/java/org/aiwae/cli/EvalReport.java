@@ -2,7 +2,10 @@ package org.aiwae.cli;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
+import org.aiwae.eval.Evaluation;
 import org.aiwae.eval.Evaluator;
+import org.aiwae.eval.SplitResult;
+import org.aiwae.io.Json;
 import org.aiwae.train.Method;
 import org.aiwae.train.TrainConfig;
 
@@ -23,23 +26,27 @@ record EvalReport(int format, String checkpoint, String dataset, Method method, 
                   Evaluator.Protocol protocol, long seed, String backend, SplitResult test, SplitResult train, Double genGap) {
 
     /** The layout written now. */
-    static final int FORMAT = 2;
-
-    /**
-     * One split's results (means over its images in image order, in nats).
-     *
-     * @param imageRange  the images evaluated, {@code A:B} for images A to B-1
-     * @param results     the per-image file, next to eval.json
-     * @param varGap      NVLB - NLL
-     * @param diverged    images whose NLL or NVLB is not finite (then the means are NaN)
-     * @param activeUnits test split: units with A_h above 0.01
-     * @param activity    test split: A_h per latent dimension
-     */
-    @JsonInclude(JsonInclude.Include.NON_NULL)
-    record SplitResult(int images, String imageRange, String results, double nll, double nvlb, double varGap, Integer diverged,
-                       Integer activeUnits, List<Double> activity) {}
+    static final int FORMAT = Evaluation.FORMAT;
 
     SplitResult split(String name) {
         return name.equals("test") ? test : train;
+    }
+
+    /** The lines {@code aiwae eval} prints: each split's means, the generalisation gap, the protocol. */
+    String table() {
+        StringBuilder sb = new StringBuilder();
+        for (String s : List.of("test", "train")) {
+            SplitResult m = split(s);
+            if (m != null) {
+                sb.append(String.format("%-6s images %6d  NLL %8.3f  NVLB %8.3f  var gap %6.3f%s%s%n", s, m.images(), m.nll(),
+                        m.nvlb(), m.varGap(), m.activeUnits() != null ? "  active units " + m.activeUnits() : "",
+                        m.diverged() > 0 ? "  DIVERGED on " + m.diverged() + " images (NaN)" : ""));
+            }
+        }
+        if (genGap != null) {
+            sb.append(String.format("gen gap %.3f%n", genGap));
+        }
+        sb.append("protocol ").append(Json.write(protocol));
+        return sb.toString();
     }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
+import org.aiwae.eval.Evaluation;
 import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
 import org.aiwae.train.CheckpointStore;
@@ -146,7 +147,8 @@ final class GridCommand implements Callable<Integer> {
             if (steps.contains(Step.EVAL)) {
                 commands.add(grid.evalArgs(c, root, data));
             }
-            tasks.add(new TaskRunner.Task(c.name(), commands, steps.contains(Step.EVAL) ? dir.resolve(EvalCommand.REPORT).toString() : null));
+            tasks.add(new TaskRunner.Task(c.name(), new Commands(c.name(), commands,
+                    steps.contains(Step.EVAL) ? dir.resolve(EvalCommand.REPORT).toString() : null)));
         }
         for (String u : untrained) {
             System.err.println("aiwae: --eval-only: skipping " + u + ": its training is not complete");
@@ -228,7 +230,7 @@ final class GridCommand implements Callable<Integer> {
                 return new CellState(Phase.NOT_STARTED, holder, null, null, false);
             }
             int trained = CheckpointStore.latestEpoch(dir), epochs = RunFolder.readConfig(dir).epochs();
-            boolean begun = Files.exists(dir.resolve(EvalCommand.resultsName("test"))) || Files.exists(dir.resolve(EvalCommand.resultsName("train")));
+            boolean begun = Files.exists(dir.resolve(Evaluation.resultsName("test"))) || Files.exists(dir.resolve(Evaluation.resultsName("train")));
             return new CellState(trained >= epochs ? Phase.TRAINED : Phase.PARTLY_TRAINED, holder, trained, epochs, begun);
         }
 

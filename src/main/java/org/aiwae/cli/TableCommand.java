@@ -9,9 +9,11 @@ import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.aiwae.AiwaeException;
 import java.util.Map;
+import org.aiwae.eval.Evaluation;
 import org.aiwae.eval.Evaluator;
 import org.aiwae.eval.ResultsFile;
 import org.aiwae.eval.Sample;
+import org.aiwae.eval.SplitResult;
 import org.aiwae.io.Json;
 import org.aiwae.train.Method;
 import org.aiwae.train.TrainConfig;
@@ -74,7 +76,7 @@ final class TableCommand implements Callable<Integer> {
         static PerImage read(String name, Path dir, EvalReport report) {
             Map<String, Map<Integer, ResultsFile.ImageResult>> splits = new java.util.LinkedHashMap<>();
             for (String split : List.of("test", "train")) {
-                EvalReport.SplitResult s = report.split(split);
+                SplitResult s = report.split(split);
                 if (s == null) {
                     continue;
                 }
@@ -84,7 +86,7 @@ final class TableCommand implements Callable<Integer> {
                             + Json.write(s.imageRange()));
                 }
                 int from = Integer.parseInt(m.group(1)), to = Integer.parseInt(m.group(2));
-                Path file = dir.resolve(EvalCommand.resultsName(split));
+                Path file = dir.resolve(Evaluation.resultsName(split));
                 Map<Integer, ResultsFile.ImageResult> all = ResultsFile.read(file), chosen = new java.util.TreeMap<>();
                 for (int i = from; i < to; i++) {
                     if (all.containsKey(i)) {
@@ -211,18 +213,18 @@ final class TableCommand implements Callable<Integer> {
                     .append(c.method() == Method.AIWAE ? " T=" + c.temperatures() : "").append(" |");
         }
         sb.append("\n| --- |").append(" ---: |".repeat(evals.size())).append('\n');
-        row(sb, "NLL (test)", evals, e -> field(e.test(), EvalReport.SplitResult::nll));
-        row(sb, "NLL (train)", evals, e -> field(e.train(), EvalReport.SplitResult::nll));
-        row(sb, "NVLB (test)", evals, e -> field(e.test(), EvalReport.SplitResult::nvlb));
-        row(sb, "NVLB (train)", evals, e -> field(e.train(), EvalReport.SplitResult::nvlb));
-        row(sb, "var gap", evals, e -> field(e.test(), EvalReport.SplitResult::varGap));
+        row(sb, "NLL (test)", evals, e -> field(e.test(), SplitResult::nll));
+        row(sb, "NLL (train)", evals, e -> field(e.train(), SplitResult::nll));
+        row(sb, "NVLB (test)", evals, e -> field(e.test(), SplitResult::nvlb));
+        row(sb, "NVLB (train)", evals, e -> field(e.train(), SplitResult::nvlb));
+        row(sb, "var gap", evals, e -> field(e.test(), SplitResult::varGap));
         row(sb, "gen gap", evals, EvalReport::genGap);
         row(sb, "active units", evals, e -> e.test() == null ? null : e.test().activeUnits());
         sb.append('\n');
         List<String> diverged = new ArrayList<>();
         for (EvalReport e : evals) {
             for (String split : List.of("test", "train")) {
-                EvalReport.SplitResult r = e.split(split);
+                SplitResult r = e.split(split);
                 if (r != null && r.diverged() != null && r.diverged() > 0) {
                     diverged.add(r.diverged() + " " + split + " images of " + e.checkpoint());
                 }
@@ -285,11 +287,11 @@ final class TableCommand implements Callable<Integer> {
                     sb.append(' ').append(labels.get(c)).append(" |");
                 }
                 sb.append("\n| --- |").append(" ---: |".repeat(configs.size())).append('\n');
-                gridRow(sb, "NLL (test)", cols, sd, e -> field(e.test(), EvalReport.SplitResult::nll));
-                gridRow(sb, "NLL (train)", cols, sd, e -> field(e.train(), EvalReport.SplitResult::nll));
-                gridRow(sb, "NVLB (test)", cols, sd, e -> field(e.test(), EvalReport.SplitResult::nvlb));
-                gridRow(sb, "NVLB (train)", cols, sd, e -> field(e.train(), EvalReport.SplitResult::nvlb));
-                gridRow(sb, "var gap", cols, sd, e -> field(e.test(), EvalReport.SplitResult::varGap));
+                gridRow(sb, "NLL (test)", cols, sd, e -> field(e.test(), SplitResult::nll));
+                gridRow(sb, "NLL (train)", cols, sd, e -> field(e.train(), SplitResult::nll));
+                gridRow(sb, "NVLB (test)", cols, sd, e -> field(e.test(), SplitResult::nvlb));
+                gridRow(sb, "NVLB (train)", cols, sd, e -> field(e.train(), SplitResult::nvlb));
+                gridRow(sb, "var gap", cols, sd, e -> field(e.test(), SplitResult::varGap));
                 gridRow(sb, "gen gap", cols, sd, EvalReport::genGap);
                 gridRow(sb, "active units", cols, sd, e -> e.test() == null || e.test().activeUnits() == null ? null
                         : e.test().activeUnits().doubleValue());
@@ -346,7 +348,7 @@ final class TableCommand implements Callable<Integer> {
         return (p.paperProtocol() ? "the paper's (" : "reduced (") + base + ")";
     }
 
-    private static Double field(EvalReport.SplitResult s, java.util.function.ToDoubleFunction<EvalReport.SplitResult> f) {
+    private static Double field(SplitResult s, java.util.function.ToDoubleFunction<SplitResult> f) {
         return s == null ? null : f.applyAsDouble(s);
     }
 

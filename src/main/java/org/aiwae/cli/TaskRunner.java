@@ -8,18 +8,23 @@ import java.util.ServiceLoader;
 import org.aiwae.AiwaeException;
 
 /**
- * Runs {@code aiwae} command lines as parallel tasks on a cluster: the seam between the CLI and Apache
- * Spark. The implementation ({@code org.aiwae.spark}) is found with {@link ServiceLoader} only when a
+ * Runs tasks in parallel on a cluster (a grid's cells as {@code aiwae} command lines, an evaluation's image
+ * ranges): the seam between the application and Apache Spark. The implementation ({@code org.aiwae.spark}) is found with {@link ServiceLoader} only when a
  * command is given {@code --master}, so {@code train}, {@code eval} and the rest never load Spark's jars.
  */
 public interface TaskRunner extends AutoCloseable {
-    /**
-     * One task: {@code commands} (each an {@code aiwae} argument list) run in order in one executor;
-     * the task fails (and the cluster retries it) when one exits with a non-zero status. Its result is
-     * the text of {@code resultFile} afterwards (null: no result).
-     */
-    record Task(String name, List<List<String>> commands, String resultFile) implements Serializable {
+    /** One task: {@code work}, run in one executor; the task fails (and the cluster retries it) when it throws. */
+    record Task(String name, Work work) implements Serializable {
         private static final long serialVersionUID = 1L;
+    }
+
+    /** What a task does, sent to an executor and run there. */
+    interface Work extends Serializable {
+        /**
+         * Does the work and returns the task's result (null: none); {@code gpu} is the address of the GPU the cluster
+         * gave the task ({@code spark.task.resource.gpu.amount}), null when none.
+         */
+        String run(String gpu) throws Exception;
     }
 
     /** What became of a task once the cluster gave up retrying it or it succeeded. */

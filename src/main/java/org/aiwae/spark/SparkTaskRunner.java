@@ -1,10 +1,5 @@
 package org.aiwae.spark;
 
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +12,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.aiwae.AiwaeException;
-import org.aiwae.cli.Main;
 import org.aiwae.cli.TaskRunner;
 import org.aiwae.cluster.Classpaths;
 import org.apache.spark.SparkConf;
@@ -34,9 +28,8 @@ import org.apache.spark.scheduler.TaskInfo;
 
 /**
  * {@link TaskRunner} on Apache Spark: each {@link TaskRunner.Task} is a Spark job of one task, so that
- * a task that fails for good fails only itself. The task runs its {@code aiwae} commands in the
- * executor's JVM ({@link Main#run}); a non-zero status fails the attempt, with the command's last error
- * line, and Spark retries it up to {@code spark.task.maxFailures} times. Plain {@code local[N]} does not
+ * a task that fails for good fails only itself. The task's work runs in the executor's JVM; an exception
+ * fails the attempt, and Spark retries it up to {@code spark.task.maxFailures} times. Plain {@code local[N]} does not
  * retry, so it becomes {@code local[N,4]} here (a cluster's default is 4 attempts too).
  *
  * <p>On a cluster (any master but {@code local}) the executors get the application's jars from the
@@ -154,86 +147,11 @@ public final class SparkTaskRunner implements TaskRunner, TaskRunner.Factory {
         return message.lines().findFirst().orElse(message);
     }
 
-    /**
-     * Runs one task in this executor; a command's non-zero status fails the attempt with the command's last error
-     * line. A task that Spark gave a GPU ({@code spark.task.resource.gpu.amount}) runs its CUDA commands on that
-     * device: {@code --backend cuda} becomes {@code --backend cuda:N} for the task's first GPU address N.
-     */
-    static String execute(Task t) throws IOException {
+    /** Runs one task in this executor, on the first GPU Spark gave it if any. */
+    static String execute(Task t) throws Exception {
         TaskContext tc = TaskContext.get();
         ResourceInformation gpus = tc == null ? null : tc.resourcesJMap().get("gpu");
-        String gpu = gpus == null || gpus.addresses().length == 0 ? null : gpus.addresses()[0];
-        List<List<String>> commands = new ArrayList<>();
-        for (List<String> given : t.commands()) {
-            commands.add(gpu == null ? given : onDevice(given, gpu, t.name()));
-        }
-        if (!commands.equals(t.commands())) {
-            System.err.println("aiwae: " + t.name() + ": Spark gave this task GPU " + gpu + ": it runs with --backend cuda:" + gpu);
-        }
-        for (List<String> command : commands) {
-            LastLine err = new LastLine();
-            int status = Main.run(command.toArray(String[]::new), new PrintWriter(err, true));
-            if (status != 0) {
-                throw new IllegalStateException("aiwae task " + t.name() + ": " + command.get(0) + " exited with status " + status
-                        + (err.last().isEmpty() ? "" : ": " + err.last()));
-            }
-        }
-        return t.resultFile() == null ? null : Files.readString(Path.of(t.resultFile()), StandardCharsets.UTF_8);
-    }
-
-    /**
-     * {@code command} with {@code --backend cuda} (or {@code --backend=cuda}) replaced by {@code --backend cuda:GPU};
-     * the same list when it does not run on CUDA. A GPU address that is not a device ordinal fails the task.
-     */
-    static List<String> onDevice(List<String> command, String gpu, String task) {
-        List<String> out = new ArrayList<>(command);
-        boolean changed = false;
-        for (int i = 0; i < out.size(); i++) {
-            if (out.get(i).equals("--backend=cuda") || out.get(i).equals("cuda") && i > 0 && out.get(i - 1).equals("--backend")) {
-                if (!gpu.matches("\\d{1,4}")) {
-                    throw new IllegalStateException("aiwae task " + task + ": Spark gave it GPU address '" + gpu + "', which is not a "
-                            + "CUDA device ordinal; the GPU discovery script must report ordinals (nvidia-smi's index)");
-                }
-                out.set(i, out.get(i).replace("cuda", "cuda:" + gpu));
-                changed = true;
-            }
-        }
-        return changed ? out : command;
-    }
-
-    /** Passes everything to System.err (the executor's log) and keeps the last line that is not blank. */
-    private static final class LastLine extends Writer {
-        private final StringBuilder line = new StringBuilder();
-        private String last = "";
-
-        @Override
-        public void write(char[] c, int off, int len) {
-            System.err.print(new String(c, off, len));
-            for (int i = off; i < off + len; i++) {
-                if (c[i] == '\n') {
-                    if (!line.toString().isBlank()) {
-                        last = line.toString().strip();
-                    }
-                    line.setLength(0);
-                } else {
-                    line.append(c[i]);
-                }
-            }
-        }
-
-        String last() {
-            return line.toString().isBlank() ? last : line.toString().strip();
-        }
-
-        @Override
-        public void flush() {
-            System.err.flush();
-        }
-
-        @Override
-        public void close() {
-            flush();
-        }
+        return t.work().run(gpus == null || gpus.addresses().length == 0 ? null : gpus.addresses()[0]);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.aiwae.eval.Evaluation;
 import org.aiwae.train.InjectedFaults;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -183,7 +184,7 @@ class ClusterTest {
         }
         assertArrayEquals(Files.readAllBytes(whole.resolve("eval-test.jsonl")), Files.readAllBytes(sharded.resolve("eval-test.jsonl")));
         assertArrayEquals(Files.readAllBytes(whole.resolve("eval.json")), Files.readAllBytes(sharded.resolve("eval.json")));
-        assertFalse(Files.exists(sharded.resolve(EvalCommand.SHARDS)), "the shards' folders are removed once merged");
+        assertFalse(Files.exists(sharded.resolve(Evaluation.SHARDS)), "the shards' folders are removed once merged");
     }
 
     private static Path whole;
@@ -255,12 +256,12 @@ class ClusterTest {
         Path run = localGrid().resolve(CELLS.get(1)), want = unshardedEval(), out = tmp.resolve("eval-killed");
         Path log = tmp.resolve("kill-eval.log");
         String shard = "test images 0:3";
-        String fault = InjectedFaults.option(InjectedFaults.pauseAfterBatch(EvalCommand.SHARDS + "/test-0-3"));
+        String fault = InjectedFaults.option(InjectedFaults.pauseAfterBatch(Evaluation.SHARDS + "/test-0-3"));
         List<String> args = new java.util.ArrayList<>(shardedEvalArgs(run, out));
         args.addAll(List.of("--conf", "spark.executor.extraJavaOptions=" + fault));
         Process driver = SparkJvm.start(args, log, Map.of(), List.of(fault));
         try {
-            long pid = awaitPause(out.resolve(EvalCommand.SHARDS).resolve("test-0-3").resolve(InjectedFaults.PAUSED), driver, log);
+            long pid = awaitPause(out.resolve(Evaluation.SHARDS).resolve("test-0-3").resolve(InjectedFaults.PAUSED), driver, log);
             int worker = cluster.workerOf(pid);
             assertTrue(worker > 0, "pid " + pid + " is no worker's executor");
             cluster.killWorker(worker);

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import org.aiwae.AiwaeException;
 import org.aiwae.engine.Tensor;
 import org.aiwae.eval.Evaluator;
+import org.aiwae.eval.SplitResult;
 import org.aiwae.io.Json;
 import org.aiwae.io.SafeTensors;
 import org.aiwae.train.EpochMetrics;
@@ -123,9 +124,9 @@ class JsonFilesTest {
     @Test
     void evalReportRoundTripsWithFixedKeyOrder() {
         Evaluator.Protocol protocol = new Evaluator.Protocol(16, 10_000, 10, 0.6, 5000, 100, "per image", true);
-        EvalReport.SplitResult test = new EvalReport.SplitResult(100, "0:100", "eval-test.jsonl", 90.5, 92.25, 1.75, 0, 3,
+        SplitResult test = new SplitResult(100, "0:100", "eval-test.jsonl", 90.5, 92.25, 1.75, 0, 3,
                 List.of(0.5, 0.001, 1.25));
-        EvalReport.SplitResult train = new EvalReport.SplitResult(100, "0:100", "eval-train.jsonl", Double.NaN, 90.0, Double.NaN,
+        SplitResult train = new SplitResult(100, "0:100", "eval-train.jsonl", Double.NaN, 90.0, Double.NaN,
                 1, null, null);
         EvalReport both = new EvalReport(2, "runs/x", "embedded", Method.AIWAE, CONFIG, 20, protocol, 7, "cpu", test, train, Double.NaN);
         String json = Json.write(both);

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.aiwae.eval.Evaluation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,7 +45,7 @@ class ShardedEvalTest {
         assertTrue(out.contains("9 images in 3 shards on Spark"), out);
         assertArrayEquals(Files.readAllBytes(whole.resolve("eval-test.jsonl")), Files.readAllBytes(sharded.resolve("eval-test.jsonl")));
         assertArrayEquals(Files.readAllBytes(whole.resolve("eval.json")), Files.readAllBytes(sharded.resolve("eval.json")));
-        assertFalse(Files.exists(sharded.resolve(EvalCommand.SHARDS)), "the shards' folders are removed once merged");
+        assertFalse(Files.exists(sharded.resolve(Evaluation.SHARDS)), "the shards' folders are removed once merged");
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.aiwae.eval.Evaluator;
+import org.aiwae.eval.SplitResult;
 import org.aiwae.io.Json;
 import org.aiwae.train.Method;
 import org.aiwae.train.TrainConfig;
@@ -24,7 +25,7 @@ class TableTest {
     private static final Evaluator.Protocol PROTOCOL = new Evaluator.Protocol(16, 100, 10, 0.6, 50, 100, "per image", false);
 
     private static EvalReport eval(String checkpoint, double nll, double nvlb, int diverged) {
-        EvalReport.SplitResult test = new EvalReport.SplitResult(10, "0:10", "eval-test.jsonl", nll, nvlb, nvlb - nll, diverged, 7,
+        SplitResult test = new SplitResult(10, "0:10", "eval-test.jsonl", nll, nvlb, nvlb - nll, diverged, 7,
                 List.of(0.5));
         return new EvalReport(2, checkpoint, "mnist", Method.IWAE, CONFIG, 3, PROTOCOL, 0, "cpu", test, null, null);
     }

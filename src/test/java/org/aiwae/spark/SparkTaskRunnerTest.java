@@ -1,26 +1,13 @@
 package org.aiwae.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The pieces of {@link SparkTaskRunner} that need no cluster: GPU addresses to CUDA devices, masters, failure lines. */
+/** The pieces of {@link SparkTaskRunner} that need no cluster: masters, failure lines. */
 class SparkTaskRunnerTest {
-    @Test
-    void aTasksGpuBecomesTheCudaDeviceOfItsCommands() {
-        List<String> train = List.of("train", "--out", "r", "--backend", "cuda", "--seed", "1");
-        assertEquals(List.of("train", "--out", "r", "--backend", "cuda:3", "--seed", "1"), SparkTaskRunner.onDevice(train, "3", "c"));
-        assertEquals(List.of("eval", "--backend=cuda:0"), SparkTaskRunner.onDevice(List.of("eval", "--backend=cuda"), "0", "c"));
-        List<String> cpu = List.of("train", "--backend", "cpu", "--out", "cuda");
-        assertSame(cpu, SparkTaskRunner.onDevice(cpu, "1", "c"), "a command off CUDA is left alone");
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> SparkTaskRunner.onDevice(train, "GPU-8f2a", "cell"));
-        assertTrue(e.getMessage().startsWith("aiwae task cell: Spark gave it GPU address 'GPU-8f2a'"), e.getMessage());
-    }
-
     @Test
     void localMastersRetryAndFailureLinesComeFromTheTask() {
         assertEquals("local[2,4]", SparkTaskRunner.withRetries("local[2]"));
