@@ -11,6 +11,7 @@ import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.RandomStream;
 import org.aiwae.eval.Evaluator;
+import org.aiwae.eval.ImageStreams;
 import org.aiwae.kernels.DeviceBackend;
 import org.aiwae.kernels.OnEveryBackend;
 import org.aiwae.kernels.OnEveryDevice;
@@ -133,5 +134,34 @@ class BackendParityTest {
             assertEquals(4, step.floatsWritten(), "AIWAE step: " + step);
             assertEquals(0, step.hostReads(), "AIWAE step: the step sizes adapt and the losses gate Adam on the device: " + step);
         }
+    }
+
+    /**
+     * An AIS temperature of {@code aiwae eval} on a device (with the progress callback the command line gives) reads
+     * nothing back and writes nothing up: the step sizes adapt and the acceptance is counted in device memory, and the
+     * progress of a temperature is reported without waiting for the device. The work of one temperature is the
+     * difference between evaluations of 21 and 11 temperatures, over the 10 temperatures between.
+     */
+    @OnEveryDevice
+    void anAisTemperatureOnADeviceReadsNothingBack(String name) {
+        DeviceBackend be = TestBackends.device(name);
+        MlpVae model = MlpVae.create(784, 64, 10, new RandomStream(4));
+        Tensor x = TestData.binary(new RandomStream(3), 4, 784, 0.2f);
+        DeviceWork[] work = new DeviceWork[2];
+        long[] reported = new long[2];
+        int[] temperatures = {11, 21};
+        new Evaluator(4, 3, 2, 1, 100, be).logLikelihood(model, x, 2); // warm: kernels compiled, pool filled
+        for (int r = 0; r < 2; r++) {
+            int run = r;
+            DeviceWork before = be.work();
+            new Evaluator(4, temperatures[r], 10, 1, 100, be).logLikelihood(model, x, new ImageStreams(2, 0),
+                    new int[] {0, 1, 2, 3}, done -> reported[run] = done);
+            work[r] = be.work().since(before);
+        }
+        assertEquals(4L * 20, reported[1], "progress: every image-temperature reported");
+        DeviceWork perTemperature = work[1].since(work[0]);
+        System.err.println(name + " AIS temperature (4 chains x 4 images, L=10): " + perTemperature.perStep(10));
+        assertEquals(0, perTemperature.hostReads(), "an AIS temperature reads nothing back: " + perTemperature.perStep(10));
+        assertEquals(0, perTemperature.hostWrites(), "an AIS temperature writes nothing up: " + perTemperature.perStep(10));
     }
 }

@@ -3,6 +3,7 @@ package org.aiwae.sampler;
 import static org.aiwae.engine.backend.BinaryOp.SUB;
 
 import java.util.List;
+import java.util.function.DoubleSupplier;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
@@ -56,10 +57,14 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
     /** A step's outcome. */
     public record Step(State state, HmcInfo info) {}
 
-    /** Called after each temperature with its index t (1..T-1) and the fraction of chains that accepted. */
+    /**
+     * Called after each temperature's work is issued, with its index t (1..T-1) and the fraction of chains that accepted
+     * there on demand: on a device the work may still be running, and asking waits for it (a host read), so a progress
+     * report that needs no acceptance costs the device nothing.
+     */
     @FunctionalInterface
     public interface Progress {
-        void temperatureDone(int t, double acceptance);
+        void temperatureDone(int t, DoubleSupplier acceptance);
     }
 
     /**
@@ -166,9 +171,9 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
     /**
      * Runs from {@code start} through {@code betas[1..]} (from {@code betas[0] = start.beta()}), taking
      * step sizes from slot {@code t - 1} of {@code stepSizes} at temperature t and adapting it from the
-     * acceptance, all in the chains' memory: nothing is read back unless {@code progress} is given (one
-     * count per temperature). The returned state's tensors were made before the loop and are updated in
-     * place; every temperature's temporaries go back to the backend's pool as soon as it is done.
+     * acceptance, all in the chains' memory: nothing is read back unless {@code progress} asks for a temperature's
+     * acceptance (one count). The returned state's tensors were made before the loop and are updated in place; every
+     * temperature's temporaries go back to the backend's pool as soon as it is done.
      */
     public Result run(State start, double[] betas, StepSizes stepSizes, Key key, Progress progress) {
         return run(start, betas, stepSizes, new ChainNoise.Shared(key.stream()), progress);
@@ -205,7 +210,8 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
             }
             state = new State(chains, betas[t], state.logWeight(), state.compensation());
             if (progress != null) {
-                progress.temperatureDone(t, accepted.get(t - 1) / (double) chains.chains());
+                int done = t;
+                progress.temperatureDone(t, () -> accepted.get(done - 1) / (double) chains.chains());
             }
         }
         return new Result(state, accepted, divergent);
