@@ -534,13 +534,15 @@ KERNEL void philox_fill_keyed(int n, GLOBAL const uint* key, int koff, int64 pos
 }
 
 // ChainNoise.PerGroup: group g draws per*dim values from stream (seed, ids[2g] | ids[2g+1] << 32) at
-// blocks position.. (items / groups blocks each), written as out[per, groups, dim].
+// blocks position.. (items / groups blocks each), written as out[per, groups, dim]. When clock is not null (an AIS
+// temperature clock, ais_tick), the position is position + clock[0] stride.
 KERNEL void philox_fill_groups(int items, int groups, int per, int dim, uint seedLo, uint seedHi,
-                               GLOBAL const uint* ids, int64 position, int normal, GLOBAL float* out) {
+                               GLOBAL const uint* ids, int64 position, int normal, GLOBAL float* out, GLOBAL const float* clock,
+                               int clocked, int64 stride) {
     const int w = GLOBAL_ID_X;
     if (w >= items) return;
     const int blocks = items / groups, g = w / blocks, b = w % blocks, n = per * dim;
-    const uint64 ctr = (uint64) position + (uint64) b;
+    const uint64 ctr = (uint64) position + (clocked ? (uint64) clock[0] * (uint64) stride : (uint64) 0) + (uint64) b;
     float v[4];
     philox_values(philox((uint) ctr, (uint) (ctr >> 32), ids[2 * g], ids[2 * g + 1], seedLo, seedHi), normal, v);
     for (int j = 0; j < 4 && 4 * b + j < n; j++) {
@@ -810,6 +812,18 @@ KERNEL void diagonal_gaussian(int n, int d, int batch, GLOBAL const float* RESTR
     }
 }
 
+// An AIS temperature clock (DeviceBackend.clocked): clock[0] = i, the temperature step the device is at (a float, exact
+// below 2^24), then three floats per step, (b0, b1, dbeta) of step i at 1 + 3 i. The clocked kernels read their inverse
+// temperatures there instead of from their scalar arguments, and offset their count and Philox position by i, so that
+// one recorded temperature replays at every temperature; ais_tick moves the clock to the next step.
+#define AIS_CLOCK_ROW(clock) (1 + 3 * (int) (clock)[0])
+
+KERNEL void ais_tick(GLOBAL float* clock) {
+    if (GLOBAL_ID_X == 0) {
+        clock[0] = clock[0] + 1.0f;
+    }
+}
+
 // Backend.kickDrift and Backend.temperedKickDrift over chains [n / d, d]: the gradient g (from goff) or, when gaussian,
 // a diagonal Gaussian's score ((z - mu_j) a_j) s_j at z, j = i mod inner (Backend.scaledDifference); when tempered, mixed
 // with g1 as g b0 + g1 b1 (Backend.mix); then p' = p + (eps_r scale) g with eps_r = eps[eoff + r] for chain r when
@@ -818,9 +832,14 @@ KERNEL void hmc_kick_drift(int n, int d, GLOBAL const float* eps, int eoff, int 
                            GLOBAL const float* p, int poff, GLOBAL const float* g, int goff,
                            int gaussian, int inner, GLOBAL const float* mu, int muoff, GLOBAL const float* a, int aoff,
                            GLOBAL const float* s, int soff, int tempered, float b0, GLOBAL const float* g1, int g1off, float b1,
-                           GLOBAL float* pOut, GLOBAL const float* z, int zoff, GLOBAL float* zOut, int drift) {
+                           GLOBAL float* pOut, GLOBAL const float* z, int zoff, GLOBAL float* zOut, int drift,
+                           GLOBAL const float* clock, int clocked) {
     const int i = GLOBAL_ID_X;
     if (i < n) {
+        if (clocked) {
+            b0 = clock[AIS_CLOCK_ROW(clock)];
+            b1 = clock[AIS_CLOCK_ROW(clock) + 1];
+        }
         const float e = eps[eoff + (perChain ? i / d : 0)];
         float gi;
         if (gaussian) {
@@ -848,9 +867,14 @@ KERNEL void hmc_metropolis(int n, int d, GLOBAL const float* RESTRICT p0, int p0
                            GLOBAL const float* RESTRICT p1, int p1off, GLOBAL const float* RESTRICT logf1, int l1off,
                            int tempered, GLOBAL const float* RESTRICT logg0, int g0off, GLOBAL const float* RESTRICT logg1, int g1off,
                            float b0, float b1, GLOBAL const float* RESTRICT u, int uoff, float limit, GLOBAL float* RESTRICT accepted,
-                           GLOBAL float* RESTRICT divergent, GLOBAL float* RESTRICT energyChange, GLOBAL float* divergentSum, int addDivergent) {
+                           GLOBAL float* RESTRICT divergent, GLOBAL float* RESTRICT energyChange, GLOBAL float* divergentSum, int addDivergent,
+                           GLOBAL const float* RESTRICT clock, int clocked) {
     const int r = GLOBAL_ID_X;
     if (r < n) {
+        if (clocked) {
+            b0 = clock[AIS_CLOCK_ROW(clock)];
+            b1 = clock[AIS_CLOCK_ROW(clock) + 1];
+        }
         double k0 = 0.0, k1 = 0.0;
         for (int j = 0; j < d; j++) {
             const float a = p0[p0off + r * d + j], b = p1[p1off + r * d + j];
@@ -899,9 +923,13 @@ KERNEL void select_rows_into(int rows, int width, GLOBAL const float* RESTRICT m
 // Backend.reweight, Kahan's compensated sum: y = (l1 - l0) dbeta - c, s = w + y, c' = (s - w) - y, w' = s.
 // wOut may alias w and cOut c.
 KERNEL void ais_reweight(int n, GLOBAL const float* l0, int l0off, GLOBAL const float* l1, int l1off, float dbeta,
-                         GLOBAL const float* w, int woff, GLOBAL const float* c, int coff, GLOBAL float* wOut, GLOBAL float* cOut) {
+                         GLOBAL const float* w, int woff, GLOBAL const float* c, int coff, GLOBAL float* wOut, GLOBAL float* cOut,
+                         GLOBAL const float* clock, int clocked) {
     const int i = GLOBAL_ID_X;
     if (i < n) {
+        if (clocked) {
+            dbeta = clock[AIS_CLOCK_ROW(clock) + 2];
+        }
         const float inc = (l1[l1off + i] - l0[l0off + i]) * dbeta;
         const float wi = w[woff + i], y = inc - c[coff + i];
         const float s = wi + y;
@@ -914,8 +942,12 @@ KERNEL void ais_reweight(int n, GLOBAL const float* l0, int l0off, GLOBAL const 
 // size[soff + g] *= (count_g >= threshold ? up : down), kept in [lo, hi]; work-item 0 also writes the number of
 // accepting chains over all groups to count[coff].
 KERNEL void adapt_step_sizes(int groups, int per, GLOBAL const float* RESTRICT accepted, int aoff, float threshold, float up,
-                             float down, float lo, float hi, GLOBAL float* RESTRICT size, int soff, GLOBAL float* RESTRICT count, int coff) {
+                             float down, float lo, float hi, GLOBAL float* RESTRICT size, int soff, GLOBAL float* RESTRICT count, int coff,
+                             GLOBAL const float* RESTRICT clock, int clocked) {
     const int g = GLOBAL_ID_X;
+    if (clocked) {
+        coff += (int) clock[0];
+    }
     if (g < groups) {
         float c = 0.0f;
         for (int k = 0; k < per; k++) {

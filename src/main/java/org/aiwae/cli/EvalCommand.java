@@ -116,6 +116,9 @@ final class EvalCommand implements Callable<Integer> {
     BackendOption backendOption;
 
     @Mixin
+    GraphOption graph;
+
+    @Mixin
     DataDirOption dataDir;
 
     static final class Splits extends java.util.ArrayList<String> {
@@ -136,7 +139,7 @@ final class EvalCommand implements Callable<Integer> {
      */
     record Options(Path checkpoint, Path out, boolean resume, boolean force, List<String> splits, int limit, int[] range,
                    int chains, int temperatures, int leapfrog, int nvlbSamples, int batch, long seed, String backend,
-                   Path dataDir, String master, int shards, Map<String, String> conf) {}
+                   Path dataDir, String master, int shards, Map<String, String> conf, boolean graphs) {}
 
     @Override
     public Integer call() throws Exception {
@@ -182,7 +185,7 @@ final class EvalCommand implements Callable<Integer> {
         return new Options(dir, where, resume, force,
                 split.equals("both") ? List.of("test", "train") : List.of(split), limit == null ? 0 : limit, range, chains,
                 temperatures, leapfrog, nvlbSamples, batch, seed, backendOption.name, dataDir.dir, master, shards == null ? 0 : shards,
-                Map.copyOf(conf));
+                Map.copyOf(conf), graph.on());
     }
 
     /**
@@ -237,7 +240,7 @@ final class EvalCommand implements Callable<Integer> {
         // opens no device: it may have none (a cluster's login node), and on a GPU node it would take one from a task
         try (Backend backend = o.master() == null ? BackendOption.open(o.backend()) : Backends.cpu()) {
             String backendName = o.master() == null ? backend.name() : BackendOption.api(o.backend());
-            Evaluator ev = new Evaluator(o.chains(), o.temperatures(), o.leapfrog(), o.nvlbSamples(), o.batch(), backend);
+            Evaluator ev = new Evaluator(o.chains(), o.temperatures(), o.leapfrog(), o.nvlbSamples(), o.batch(), backend, o.graphs());
             try {
                 Files.createDirectories(out);
             } catch (IOException e) {

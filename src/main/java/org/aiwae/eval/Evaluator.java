@@ -28,8 +28,9 @@ import org.aiwae.sampler.StepSizes;
  * @param leapfrog     leapfrog steps per HMC transition (paper: 10)
  * @param nvlbSamples  samples of the NVLB bound (paper: 5,000)
  * @param batch        images per AIS batch
+ * @param graphs       on a device, record one AIS temperature per batch and replay it for the others (the same bits)
  */
-public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamples, int batch, Backend backend) {
+public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamples, int batch, Backend backend, boolean graphs) {
 
     public Evaluator {
         if (chains < 1 || temperatures < 2 || leapfrog < 1 || nvlbSamples < 1 || batch < 1) {
@@ -38,6 +39,16 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
                     + "NVLB samples >= 1, batch >= 1, got " + chains + ", " + temperatures + ", " + leapfrog + ", " + nvlbSamples
                     + ", " + batch);
         }
+    }
+
+    /** With graphs on (they change nothing but the device's work). */
+    public Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamples, int batch, Backend backend) {
+        this(chains, temperatures, leapfrog, nvlbSamples, batch, backend, true);
+    }
+
+    /** The same evaluation, recording the AIS temperatures on a device or not. */
+    public Evaluator withGraphs(boolean on) {
+        return new Evaluator(chains, temperatures, leapfrog, nvlbSamples, batch, backend, on);
     }
 
     /** The paper's protocol. */
@@ -74,7 +85,7 @@ public record Evaluator(int chains, int temperatures, int leapfrog, int nvlbSamp
         double[] out = new double[n];
         double[] betas = Schedule.linear().betas(temperatures);
         LatentVariableModel m = model.to(backend);
-        try (Annealer annealer = new Annealer(m, leapfrog)) {
+        try (Annealer annealer = new Annealer(m, leapfrog).graphs(graphs)) {
             for (int from = 0; from < n; from += batch) {
                 int to = Math.min(n, from + batch), b = to - from;
                 Tensor xb = x.rows(from, to).to(backend);

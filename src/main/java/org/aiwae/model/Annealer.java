@@ -9,6 +9,7 @@ import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.engine.math.Gaussian;
 import org.aiwae.engine.random.ChainNoise;
+import org.aiwae.kernels.DeviceBackend;
 import org.aiwae.sampler.Ais;
 import org.aiwae.sampler.Hmc;
 import org.aiwae.sampler.LogDensity;
@@ -29,10 +30,22 @@ public final class Annealer implements AutoCloseable {
     private final Hmc hmc;
     private DecoderKernel decoder;
     private Backend decoderBackend;
+    private boolean graphs;
 
     public Annealer(LatentVariableModel model, int leapfrog) {
         this.model = model;
         this.hmc = new Hmc(leapfrog);
+    }
+
+    /**
+     * Whether a run on a device records one temperature and replays it for the others ({@link RecordedTemperatures}; the
+     * same bits as running each directly); where it applies: chains drawing from one stream per data point
+     * ({@link ChainNoise.PerGroup}) with one step-size slot that every temperature shares ({@link StepSizes#ais}), as an AIS
+     * evaluation has. Off by default.
+     */
+    public Annealer graphs(boolean on) {
+        this.graphs = on;
+        return this;
     }
 
     /**
@@ -50,7 +63,9 @@ public final class Annealer implements AutoCloseable {
         }
         Backends.of("annealing", x, z0);
         Ais ais = ais(x, q, samples);
-        return ais.runInPlace(ais.init(z0.reshape(chains, latent)), betas, stepSizes, noise, progress); // a fresh state: no copy
+        Ais.Loop loop = graphs && Backends.of(x) instanceof DeviceBackend device && noise instanceof ChainNoise.PerGroup perImage
+                && stepSizes.slots() == 1 ? new RecordedTemperatures(device, betas, perImage) : Ais.Loop.DIRECT;
+        return ais.runInPlace(ais.init(z0.reshape(chains, latent)), betas, stepSizes, noise, progress, loop); // a fresh state: no copy
     }
 
     /**

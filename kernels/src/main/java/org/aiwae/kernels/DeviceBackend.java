@@ -188,6 +188,54 @@ public final class DeviceBackend implements Backend {
         return new DeviceGraph<>(recorded, result.value, recorded.perReplay(), r::release);
     }
 
+    /** The temperature clock this thread's launches read from ({@link #clocked}): the step the host is at, the Philox blocks per step. */
+    private record Clocked(TemperatureClock clock, int step, long blocksPerStep) {}
+
+    private final ThreadLocal<Clocked> clocked = new ThreadLocal<>();
+
+    /** A {@link #clocked} binding; closing it ends the binding. */
+    public interface ClockBinding extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Until the returned binding closes, this thread's launches take what changes from one AIS temperature to the next
+     * from {@code clock} (on the device) instead of from their arguments, so that the work of one temperature, recorded,
+     * replays at every temperature while {@link TemperatureClock#tick} advances the clock: the tempered kicks' and
+     * Metropolis tests' {@code b0, b1} and the reweighting's {@code dbeta} of the clock's step; the step-size adaptation's
+     * count at {@code offset - step + i} and the Philox draws of stream groups ({@code ChainNoise.PerGroup}) from block
+     * {@code position + (i - step) blocksPerStep}, where the clock is at step i and the host issues step {@code step}. Each
+     * scalar passed must be the clock's value at {@code step} (an {@link IllegalStateException} otherwise), so the launches
+     * compute at step {@code step} what they would compute directly; a Philox draw of another kind is an error, as its
+     * position would not advance.
+     */
+    public ClockBinding clocked(TemperatureClock clock, int step, long blocksPerStep) {
+        if (clock.backend() != this || step < 0 || step >= clock.steps() || blocksPerStep < 0) {
+            throw new IllegalArgumentException("a temperature clock of " + clock.backend().name() + " bound on " + name() + " at step " + step
+                    + " of " + clock.steps() + " (" + blocksPerStep + " Philox blocks per step)");
+        }
+        if (clocked.get() != null) {
+            throw new IllegalStateException("a temperature clock bound inside a binding on " + name());
+        }
+        clocked.set(new Clocked(clock, step, blocksPerStep));
+        return clocked::remove;
+    }
+
+    /** The bound clock's buffer after checking that {@code value} is its {@code k}-th value at the host's step; null when none is bound. */
+    private Device.Buffer clock(String what, int k, float value) {
+        Clocked c = clocked.get();
+        if (c == null) {
+            return null;
+        }
+        float expected = c.clock().value(c.step(), k);
+        if (Float.floatToRawIntBits(expected) != Float.floatToRawIntBits(value)) {
+            throw new IllegalStateException(what + " " + value + " at step " + c.step() + " of a temperature clock that holds " + expected
+                    + " there: the launch would not replay the schedule");
+        }
+        return c.clock().buffer();
+    }
+
     /** This thread's open {@link #reclaim} scopes, innermost first, each with the buffers made in it. */
     private final ThreadLocal<ArrayDeque<List<DeviceBuffer.Slot>>> scopes = ThreadLocal.withInitial(ArrayDeque::new);
 
@@ -338,6 +386,7 @@ public final class DeviceBackend implements Backend {
 
     @Override
     public Tensor philox(long seed, long id, long position, boolean normal, int... shape) {
+        requireUnclocked("a single stream's Philox draw");
         Tensor y = empty(shape);
         kernels.philoxFill(y.size(), seed, id, position, normal, buffer(y));
         return y;
@@ -356,6 +405,7 @@ public final class DeviceBackend implements Backend {
     /** One launch. */
     @Override
     public Draws philoxNormalsThenUniforms(Tensor key, long position, int[] normalShape, int[] uniformShape) {
+        requireUnclocked("a keyed stream's Philox draw");
         if (key.size() != 4) {
             throw new IllegalArgumentException("philox: a stream key is 4 words, got shape " + Shapes.str(key.shape()));
         }
@@ -394,7 +444,13 @@ public final class DeviceBackend implements Backend {
         }
         Tensor y = empty(per, ids.length, dim);
         int blocks = (per * dim + 3) / 4;
-        kernels.philoxFillGroups(ids.length, blocks, per, dim, seed, use(held.slot()), position, normal, buffer(y));
+        Clocked c = clocked.get();
+        if (c == null) {
+            kernels.philoxFillGroups(ids.length, blocks, per, dim, seed, use(held.slot()), position, normal, buffer(y));
+        } else {
+            kernels.philoxFillGroups(ids.length, blocks, per, dim, seed, use(held.slot()), position - c.step() * c.blocksPerStep(), normal,
+                    buffer(y), c.clock().buffer(), c.blocksPerStep());
+        }
         return y;
     }
 
@@ -738,7 +794,8 @@ public final class DeviceBackend implements Backend {
         }
         Kernels.Score score = q0 == null ? null : new Kernels.Score(q0.mu().size(), buffer(q0.mu()), q0.mu().offset(), buffer(q0.a()),
                 q0.a().offset(), buffer(q0.s()), q0.s().offset());
-        Kernels.Tempered tempered = g1 == null ? null : new Kernels.Tempered(b0, buffer(g1), g1.offset(), b1);
+        Kernels.Tempered tempered = g1 == null ? null
+                : new Kernels.Tempered(b0, buffer(g1), g1.offset(), b1, clocked(clock("the kick's b0", 0, b0), clock("the kick's b1", 1, b1)));
         kernels.hmcKickDrift(p.size(), d, buffer(eps), eps.offset(), perChain, scale, buffer(p), p.offset(), g0 == null ? null : buffer(g0),
                 g0 == null ? 0 : g0.offset(), score, tempered, buffer(momentum), z == null ? null : buffer(z), z == null ? 0 : z.offset(),
                 position == null ? null : buffer(position), z != null);
@@ -770,10 +827,12 @@ public final class DeviceBackend implements Backend {
             throw new IllegalArgumentException("metropolis: " + n + " chains but divergences of shape " + Shapes.str(divergentInto.shape()));
         }
         Tensor accepted = empty(n), divergent = empty(n), energyChange = empty(n);
+        Device.Buffer clock = logg0 == null ? null
+                : clocked(clock("the Metropolis test's b0", 0, b0), clock("the Metropolis test's b1", 1, b1));
         kernels.hmcMetropolis(n, d, buffer(p0), p0.offset(), buffer(logf0), logf0.offset(), buffer(p1), p1.offset(), buffer(logf1),
                 logf1.offset(), logg0 == null ? null : buffer(logg0), logg0 == null ? 0 : logg0.offset(), logg1 == null ? null : buffer(logg1),
                 logg1 == null ? 0 : logg1.offset(), b0, b1, buffer(u), u.offset(), limit, buffer(accepted), buffer(divergent),
-                buffer(energyChange), divergentInto == null ? null : at(divergentInto));
+                buffer(energyChange), divergentInto == null ? null : at(divergentInto), clock);
         return new Metropolis(accepted, divergent, energyChange);
     }
 
@@ -815,7 +874,7 @@ public final class DeviceBackend implements Backend {
             }
         }
         kernels.aisReweight(n, buffer(l0), l0.offset(), buffer(l1), l1.offset(), dbeta, buffer(w), w.offset(), buffer(c), c.offset(),
-                at(wInto), at(cInto));
+                at(wInto), at(cInto), clock("the reweighting's dbeta", 2, dbeta));
     }
 
     @Override
@@ -825,8 +884,14 @@ public final class DeviceBackend implements Backend {
             throw new IllegalArgumentException("adaptStepSizes: " + accepted.size() + " chains in " + groups + " groups with "
                     + sizes.size() + " sizes");
         }
+        Clocked c = clocked.get();
+        int step = c == null ? 0 : c.step();
+        if (countInto.offset() < step) {
+            throw new IllegalStateException("adaptStepSizes: a count at offset " + countInto.offset() + " under a temperature clock at step " + step
+                    + ": the counts of a clocked run are one per step");
+        }
         kernels.adaptStepSizes(groups, accepted.size() / groups, buffer(accepted), accepted.offset(), threshold, up, down, lo, hi,
-                buffer(sizes), sizes.offset(), buffer(countInto), countInto.offset());
+                buffer(sizes), sizes.offset(), buffer(countInto), countInto.offset() - step, c == null ? null : c.clock().buffer());
     }
 
     @Override
@@ -871,6 +936,18 @@ public final class DeviceBackend implements Backend {
             throw new IllegalArgumentException("Adam takes at most two gates, got " + gates.length);
         }
         return i < gates.length ? at(gates[i]) : null;
+    }
+
+    /** Fails while a temperature clock is bound: {@code what} has a scalar the clock does not advance. */
+    private void requireUnclocked(String what) {
+        if (clocked.get() != null) {
+            throw new IllegalStateException(what + " under a temperature clock on " + name() + ": its position would not advance from step to step");
+        }
+    }
+
+    /** The clock both checks gave (the same buffer, or both null). */
+    private static Device.Buffer clocked(Device.Buffer first, Device.Buffer second) {
+        return first == null ? second : first;
     }
 
     /** The buffer of a tensor the kernels write from its offset, which must be 0 (they take no output offsets). */

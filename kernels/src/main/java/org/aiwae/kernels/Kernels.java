@@ -245,11 +245,25 @@ public final class Kernels {
      */
     public void philoxFillGroups(int groups, int blocks, int per, int dim, long seed, Buffer ids, long position, boolean normal,
                                  Buffer out) {
+        philoxFillGroups(groups, blocks, per, dim, seed, ids, position, normal, out, null, 0);
+    }
+
+    /**
+     * {@link #philoxFillGroups}, from block {@code position + i stride} where {@code clock} (an AIS temperature clock, see
+     * {@link #aisTick}) is at step i; from {@code position} when {@code clock} is null.
+     */
+    public void philoxFillGroups(int groups, int blocks, int per, int dim, long seed, Buffer ids, long position, boolean normal,
+                                 Buffer out, Buffer clock, long stride) {
         int items = groups * blocks;
         device.launch(KernelCall.of("philox_fill_groups", Grid.linear(items))
                 .i32(items).i32(groups).i32(per).i32(dim).i32((int) seed).i32((int) (seed >>> 32))
-                .buf(ids).i64(position).flag(normal).buf(out)
+                .buf(ids).i64(position).flag(normal).buf(out).buf(clock).flag(clock != null).i64(stride)
                 .build());
+    }
+
+    /** Moves an AIS temperature clock ({@code clock[0]}, the step; then {@code (b0, b1, dbeta)} per step) to the next step. */
+    public void aisTick(Buffer clock) {
+        device.launch(KernelCall.of("ais_tick", Grid.linear(1)).buf(clock).build());
     }
 
     /** {@code y[i] = op(x[xoff + i])} for {@code i < n}; {@code op} is a {@code UnaryOp} ordinal. */
@@ -320,19 +334,22 @@ public final class Kernels {
     public void hmcKickDrift(int n, int d, Buffer eps, int eoff, boolean perChain, float scale, Buffer p, int poff, Buffer g, int goff,
                              Score gaussian, Tempered tempered, Buffer pOut, Buffer z, int zoff, Buffer zOut, boolean drift) {
         Score q = gaussian == null ? new Score(1, null, 0, null, 0, null, 0) : gaussian;
-        Tempered t = tempered == null ? new Tempered(1f, null, 0, 0f) : tempered;
+        Tempered t = tempered == null ? new Tempered(1f, null, 0, 0f, null) : tempered;
         device.launch(KernelCall.of("hmc_kick_drift", Grid.linear(n)).i32(n).i32(d).buf(eps).i32(eoff).flag(perChain).f32(scale)
                 .buf(p).i32(poff).buf(g).i32(goff)
                 .flag(gaussian != null).i32(q.inner()).buf(q.mu()).i32(q.muoff()).buf(q.a()).i32(q.aoff()).buf(q.s()).i32(q.soff())
                 .flag(tempered != null).f32(t.b0()).buf(t.g1()).i32(t.g1off()).f32(t.b1())
-                .buf(pOut).buf(z).i32(zoff).buf(zOut).flag(drift).build());
+                .buf(pOut).buf(z).i32(zoff).buf(zOut).flag(drift).buf(t.clock()).flag(t.clock() != null).build());
     }
 
     /** A diagonal Gaussian's score {@code ((z - mu_j) a_j) s_j}, {@code j = i mod inner}, as {@link #scaledDifference} computes it. */
     public record Score(int inner, Buffer mu, int muoff, Buffer a, int aoff, Buffer s, int soff) {}
 
-    /** The second term of a tempered gradient, {@code g b0 + g1 b1}. */
-    public record Tempered(float b0, Buffer g1, int g1off, float b1) {}
+    /**
+     * The second term of a tempered gradient, {@code g b0 + g1 b1}; b0 and b1 from the AIS temperature {@code clock}'s step
+     * instead where it is not null.
+     */
+    public record Tempered(float b0, Buffer g1, int g1off, float b1, Buffer clock) {}
 
     /**
      * The Metropolis test of {@code n} chains of dimension {@code d} (see the kernel), on {@code logf0} and {@code logf1} or, when
@@ -340,11 +357,11 @@ public final class Kernels {
      */
     public void hmcMetropolis(int n, int d, Buffer p0, int p0off, Buffer logf0, int l0off, Buffer p1, int p1off, Buffer logf1, int l1off,
                               Buffer logg0, int g0off, Buffer logg1, int g1off, float b0, float b1, Buffer u, int uoff, float limit,
-                              Buffer accepted, Buffer divergent, Buffer energyChange, Buffer divergentSum) {
+                              Buffer accepted, Buffer divergent, Buffer energyChange, Buffer divergentSum, Buffer clock) {
         device.launch(KernelCall.of("hmc_metropolis", Grid.linear(n)).i32(n).i32(d).buf(p0).i32(p0off).buf(logf0).i32(l0off)
                 .buf(p1).i32(p1off).buf(logf1).i32(l1off).flag(logg0 != null).buf(logg0).i32(g0off).buf(logg1).i32(g1off).f32(b0).f32(b1)
                 .buf(u).i32(uoff).f32(limit).buf(accepted).buf(divergent).buf(energyChange)
-                .buf(divergentSum).flag(divergentSum != null).build());
+                .buf(divergentSum).flag(divergentSum != null).buf(clock).flag(clock != null).build());
     }
 
     /** One tensor of {@link #selectRowsInto}: rows of {@code inner} elements of {@code a} (from {@code aoff}) into {@code y} (from {@code yoff}). */
@@ -374,18 +391,25 @@ public final class Kernels {
         device.launch(call.build());
     }
 
-    /** AIS's compensated reweighting of {@code n} chains (see the kernel); outputs may alias {@code w} and {@code c}. */
+    /**
+     * AIS's compensated reweighting of {@code n} chains (see the kernel); outputs may alias {@code w} and {@code c}; dbeta from
+     * the AIS temperature {@code clock}'s step instead where it is not null.
+     */
     public void aisReweight(int n, Buffer l0, int l0off, Buffer l1, int l1off, float dbeta, Buffer w, int woff, Buffer c, int coff,
-                            Buffer wOut, Buffer cOut) {
+                            Buffer wOut, Buffer cOut, Buffer clock) {
         device.launch(KernelCall.of("ais_reweight", Grid.linear(n)).i32(n).buf(l0).i32(l0off).buf(l1).i32(l1off).f32(dbeta)
-                .buf(w).i32(woff).buf(c).i32(coff).buf(wOut).buf(cOut).build());
+                .buf(w).i32(woff).buf(c).i32(coff).buf(wOut).buf(cOut).buf(clock).flag(clock != null).build());
     }
 
-    /** The multiplicative step-size rule for {@code groups} groups of {@code per} chains each (see the kernel). */
+    /**
+     * The multiplicative step-size rule for {@code groups} groups of {@code per} chains each (see the kernel); the count at
+     * {@code coff + i} where the AIS temperature {@code clock} (may be null) is at step i.
+     */
     public void adaptStepSizes(int groups, int per, Buffer accepted, int aoff, float threshold, float up, float down, float lo, float hi,
-                               Buffer size, int soff, Buffer count, int coff) {
+                               Buffer size, int soff, Buffer count, int coff, Buffer clock) {
         device.launch(KernelCall.of("adapt_step_sizes", Grid.linear(groups)).i32(groups).i32(per).buf(accepted).i32(aoff)
-                .f32(threshold).f32(up).f32(down).f32(lo).f32(hi).buf(size).i32(soff).buf(count).i32(coff).build());
+                .f32(threshold).f32(up).f32(down).f32(lo).f32(hi).buf(size).i32(soff).buf(count).i32(coff).buf(clock).flag(clock != null)
+                .build());
     }
 
     /** Adam's per-step scalars in {@code clock = [t, stepSize, epsHat, lr]}, unless a gate value is not finite (see the kernel). */

@@ -215,6 +215,16 @@ class KernelSourceTest {
             backend.selectAllInto(m.accepted(), java.util.List.of(p, l), java.util.List.of(backend.zeros(4, 3), backend.zeros(4)));
             backend.reweight(l, l, 0.1f, l, l, backend.zeros(4), backend.zeros(4));
             backend.adaptStepSizes(m.accepted(), 2, 1, 1.1f, 0.9f, 0.01f, 1f, backend.zeros(2), backend.zeros(1));
+            // the AIS patterns under a temperature clock (a recorded AIS temperature's), and its tick
+            TemperatureClock temperatures = new TemperatureClock(backend, new double[] {0, 0.5, 1}, 1);
+            try (DeviceBackend.ClockBinding bound = backend.clocked(temperatures, 1, 2)) {
+                backend.temperedKickDrift(p, eps, 0.5f, p, null, 0f, p, 1f, p);
+                backend.temperedMetropolis(l, l, p, l, l, p, 0f, 1f, l, 1000f, null);
+                backend.reweight(l, l, 0.5f, l, l, backend.zeros(4), backend.zeros(4));
+                backend.adaptStepSizes(m.accepted(), 2, 1, 1.1f, 0.9f, 0.01f, 1f, backend.zeros(2), backend.zeros(2).rows(1, 2));
+                new ChainNoise.PerGroup(3, new long[] {4, 5}, 2).normal(backend, 2, 3);
+            }
+            temperatures.tick();
             Tensor clock = backend.zeros(4);
             backend.adamClock(clock, 0.9f, 0.999f, 1e-4f, backend.zeros(1));
             backend.adamUpdate(p, p, backend.zeros(4, 3), backend.zeros(4, 3), 0.9f, 0.999f, clock, backend.zeros(1));
@@ -246,7 +256,7 @@ class KernelSourceTest {
     void everyLaunchPassesTheArgumentsItsKernelDeclares() {
         String body = KernelSource.body();
         Map<String, List<Kind>> signatures = bodySignatures(body);
-        assertEquals(35, signatures.size(), "kernels in the body: " + signatures.keySet());
+        assertEquals(36, signatures.size(), "kernels in the body: " + signatures.keySet());
         assertEquals(define(body, "GEMM_TILE"), Kernels.TILE, "sgemm's output block");
         assertEquals(define(body, "GEMM_THREADS"), Kernels.TILE_THREADS, "sgemm's group");
         assertEquals(define(body, "ROW_THREADS"), Kernels.ROW_THREADS, "bernoulli_rows' group");

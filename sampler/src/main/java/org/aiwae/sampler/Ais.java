@@ -4,6 +4,7 @@ import static org.aiwae.engine.backend.BinaryOp.SUB;
 
 import java.util.List;
 import java.util.function.DoubleSupplier;
+import java.util.function.IntConsumer;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
@@ -154,18 +155,41 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
     public Step step(ChainNoise noise, State state, double beta, Tensor stepSize) {
         Backend be = Backends.of(state.logWeight());
         Tensor sum = state.logWeight().placement().zeros(state.logWeight().size()), compensation = sum.placement().zeros(sum.size());
-        reweight(be, state, beta, sum, compensation);
+        reweight(be, state.chains(), state.beta(), beta, state.logWeight(), state.compensation(), sum, compensation);
         Hmc.Step move = hmc.step(noise, new Tempered(base, target, beta), state.chains(), stepSize);
         return new Step(new State(move.state(), beta, sum, compensation), move.info());
     }
 
-    /** Adds {@code (beta - state.beta) (log f1 - log f0)} to the state's log weights, into {@code sum} and {@code compensation}. */
-    private static void reweight(Backend be, State state, double beta, Tensor sum, Tensor compensation) {
-        if (beta < state.beta()) {
-            throw new IllegalArgumentException("AIS: beta must not decrease, from " + state.beta() + " to " + beta);
+    /**
+     * Adds {@code (beta - previous) (log f1 - log f0)} of {@code chains} to the log weights {@code w - c}, into {@code sum} and
+     * {@code compensation}.
+     */
+    private static void reweight(Backend be, HmcState chains, double previous, double beta, Tensor w, Tensor c, Tensor sum,
+                                 Tensor compensation) {
+        if (beta < previous) {
+            throw new IllegalArgumentException("AIS: beta must not decrease, from " + previous + " to " + beta);
         }
-        List<Tensor> logs = state.chains().logDensities();
-        be.reweight(logs.get(0), logs.get(1), (float) (beta - state.beta()), state.logWeight(), state.compensation(), sum, compensation);
+        List<Tensor> logs = chains.logDensities();
+        be.reweight(logs.get(0), logs.get(1), (float) (beta - previous), w, c, sum, compensation);
+    }
+
+    /**
+     * How a run issues its temperatures 1..{@code last}: {@code temperature.accept(t)} issues the work of temperature t (the
+     * same operations on the same buffers at every t, only the inverse temperature, the count's slot and the random
+     * numbers' position differ), {@code done.accept(t)} reports it. {@link #DIRECT} issues each in turn; on a device, a
+     * loop may record one temperature and replay it (the application's annealer does, with the schedule on the device).
+     */
+    @FunctionalInterface
+    public interface Loop {
+        void run(int last, IntConsumer temperature, IntConsumer done);
+
+        /** Each temperature issued directly, in order. */
+        Loop DIRECT = (last, temperature, done) -> {
+            for (int t = 1; t <= last; t++) {
+                temperature.accept(t);
+                done.accept(t);
+            }
+        };
     }
 
     /**
@@ -193,27 +217,31 @@ public record Ais(Hmc hmc, LogDensity base, LogDensity target) {
      * start state nothing else uses, such as a fresh {@link #init}.
      */
     public Result runInPlace(State start, double[] betas, StepSizes stepSizes, ChainNoise noise, Progress progress) {
+        return runInPlace(start, betas, stepSizes, noise, progress, Loop.DIRECT);
+    }
+
+    /** {@link #runInPlace(State, double[], StepSizes, ChainNoise, Progress)} issuing the temperatures through {@code loop}. */
+    public Result runInPlace(State start, double[] betas, StepSizes stepSizes, ChainNoise noise, Progress progress, Loop loop) {
         Backend be = Backends.of(start.logWeight());
         Placement where = start.logWeight().placement();
         HmcState chains = start.chains();
-        State state = new State(chains, betas[0], start.logWeight(), start.compensation());
+        Tensor logWeight = start.logWeight(), compensation = start.compensation();
         Tensor divergent = where.zeros(chains.chains());
         Tensor accepted = where.zeros(betas.length - 1);
         stepSizes.moveTo(where);
-        for (int t = 1; t < betas.length; t++) {
+        loop.run(betas.length - 1, t -> {
             try (Backend.Reclaim temporaries = be.reclaim()) {
                 Tensor eps = stepSizes.forChains(t - 1, where, chains.chains());
-                reweight(be, state, betas[t], state.logWeight(), state.compensation());
+                reweight(be, chains, betas[t - 1], betas[t], logWeight, compensation, logWeight, compensation);
                 Hmc.Proposal move = hmc.propose(noise, new Tempered(base, target, betas[t]), chains, eps, divergent);
                 chains.acceptInto(move.info().accepted(), move.proposal());
                 stepSizes.observe(t - 1, move.info().accepted(), accepted.rows(t - 1, t));
             }
-            state = new State(chains, betas[t], state.logWeight(), state.compensation());
+        }, t -> {
             if (progress != null) {
-                int done = t;
-                progress.temperatureDone(t, () -> accepted.get(done - 1) / (double) chains.chains());
+                progress.temperatureDone(t, () -> accepted.get(t - 1) / (double) chains.chains());
             }
-        }
-        return new Result(state, accepted, divergent);
+        });
+        return new Result(new State(chains, betas[betas.length - 1], logWeight, compensation), accepted, divergent);
     }
 }
