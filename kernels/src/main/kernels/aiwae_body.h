@@ -1,7 +1,7 @@
 // aiwae's device kernels, written once for OpenCL C and CUDA C++: this body is compiled after a dialect
 // header (dialect_opencl.h or dialect_cuda.h) that spells KERNEL, FUNC, GLOBAL, RESTRICT, LOCAL,
 // LOCAL_BARRIER(), UNROLL, GLOBAL_ID_X, LOCAL_ID_X/Y, GROUP_ID_X/Y, uint, int64, uint64, MAKE_UINT4,
-// MUL_HI and the float maths (expf, logf, sqrtf, log1pf, tanhf, fabsf, fmaxf, fminf, fmaf) in its language. Use nothing
+// MUL_HI, NO_CONTRACTION, MUL_RN and the float maths (expf, logf, sqrtf, log1pf, tanhf, fabsf, fmaxf, fminf, fmaf) in its language. Use nothing
 // else that differs between the two. The host side of every kernel (its argument order and types, its
 // launch geometry) is written once, in org.aiwae.kernels.Kernels; KernelSourceTest checks the two agree.
 //
@@ -986,12 +986,14 @@ KERNEL void adam_clock(GLOBAL float* clock, float beta1, float beta2, float eps,
 }
 
 // One element of Adam's update: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g g, w -= stepSize m / (sqrt(v) + epsHat),
-// the scalars from clock.
+// the scalars from clock; each float operation rounded on its own in the order of engine.optim.Adam on the host (no
+// contraction into an fma), so that the same inputs give the host's bits where sqrt and division are correctly rounded.
 FUNC void adam_element(GLOBAL float* w, GLOBAL const float* g, GLOBAL float* m, GLOBAL float* v, int i, float beta1, float beta2,
                        GLOBAL const float* clock) {
+    NO_CONTRACTION
     const float gi = g[i];
-    const float mi = beta1 * m[i] + (1.0f - beta1) * gi;
-    const float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+    const float mi = MUL_RN(beta1, m[i]) + MUL_RN(1.0f - beta1, gi);
+    const float vi = MUL_RN(beta2, v[i]) + MUL_RN(MUL_RN(1.0f - beta2, gi), gi);
     m[i] = mi;
     v[i] = vi;
     w[i] -= clock[1] * mi / (sqrtf(vi) + clock[2]);

@@ -19,3 +19,7 @@ typedef long long int64;                     // `long` is 32 bits on some hosts;
 typedef unsigned long long uint64;
 #define MAKE_UINT4(a, b, c, d) make_uint4((a), (b), (c), (d))
 #define MUL_HI(a, b) __umulhi((a), (b))
+
+// Float products never contracted into an fma (nvcc contracts by default; its __fmul_rn never is); see dialect_opencl.h.
+#define NO_CONTRACTION
+#define MUL_RN(a, b) __fmul_rn((a), (b))

@@ -22,6 +22,12 @@ typedef ulong uint64;
 #define MAKE_UINT4(a, b, c, d) ((uint4) ((a), (b), (c), (d)))
 #define MUL_HI(a, b) mul_hi((a), (b))
 
+// Float products that the compiler must not contract into an fma with a neighbouring sum, where a result must be
+// the host's bits (the host's Java rounds each operation): NO_CONTRACTION at the start of the block turns OpenCL's
+// contraction off there (OpenCL C allows it by default), and MUL_RN is then the plain product.
+#define NO_CONTRACTION _Pragma("OPENCL FP_CONTRACT OFF")
+#define MUL_RN(a, b) ((a) * (b))
+
 // float maths in the C99/CUDA spellings (OpenCL's overloads take and give float)
 #define expf exp
 #define logf log

@@ -441,7 +441,9 @@ public interface Backend extends Placement, AutoCloseable {
     /**
      * Adam's update in place, unless a gate is not finite: {@code m = beta1 m + (1 - beta1) g},
      * {@code v = beta2 v + (1 - beta2) g^2}, {@code w -= stepSize m / (sqrt(v) + epsHat)} with the scalars of
-     * {@code clock} ({@link #adamClock}); {@code g} has w's size.
+     * {@code clock} ({@link #adamClock}); {@code g} has w's size. The float operations in the order of the host's
+     * {@code engine.optim.Adam} ({@code ((1 - beta2) g) g}, {@code (stepSize m) / (sqrt(v) + epsHat)}), so that a backend
+     * whose primitives round each operation correctly takes the host's steps bit for bit.
      */
     default void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float beta1, float beta2, Tensor clock, Tensor... gates) {
         if (!finite(gates)) {
@@ -450,9 +452,9 @@ public interface Backend extends Placement, AutoCloseable {
         float stepSize = clock.get(1), epsHat = clock.get(2);
         Tensor gr = g.reshape(w.shape());
         m.copyFrom(binary(BinaryOp.ADD, binary(BinaryOp.MUL, m, beta1), binary(BinaryOp.MUL, gr, 1 - beta1)));
-        v.copyFrom(binary(BinaryOp.ADD, binary(BinaryOp.MUL, v, beta2), binary(BinaryOp.MUL, unary(UnaryOp.SQUARE, gr), 1 - beta2)));
+        v.copyFrom(binary(BinaryOp.ADD, binary(BinaryOp.MUL, v, beta2), binary(BinaryOp.MUL, binary(BinaryOp.MUL, gr, 1 - beta2), gr)));
         Tensor denom = binary(BinaryOp.ADD, unary(UnaryOp.SQRT, v), epsHat);
-        w.copyFrom(binary(BinaryOp.SUB, w, binary(BinaryOp.MUL, binary(BinaryOp.DIV, m, denom), stepSize)));
+        w.copyFrom(binary(BinaryOp.SUB, w, binary(BinaryOp.DIV, binary(BinaryOp.MUL, m, stepSize), denom)));
     }
 
     /**
