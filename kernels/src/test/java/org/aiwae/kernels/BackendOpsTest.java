@@ -149,6 +149,16 @@ class BackendOpsTest {
         op(be, "tanh", v -> Ops.tanh(v[0]), x);
         op(be, "sigmoid", v -> Ops.sigmoid(v[0]), x);
         op(be, "softplus", v -> Ops.softplus(v[0]), x);
+        op(be, "relu", v -> Ops.relu(v[0]), x);
+        op(be, "abs", v -> Ops.abs(v[0]), x);
+        op(be, "sqrt", v -> Ops.sqrt(v[0]), pos);
+        op(be, "pow 3", v -> Ops.pow(v[0], 3), x);
+        op(be, "pow -1.5", v -> Ops.pow(v[0], -1.5f), pos);
+        op(be, "log1p", v -> Ops.log1p(v[0]), pos);
+        op(be, "expm1", v -> Ops.expm1(v[0]), x);
+        op(be, "lgamma", v -> Ops.lgamma(v[0]), pos);
+        op(be, "gather", v -> Ops.gather(v[0], 1, 2, 0, 2), k3);
+        op(be, "concat", v -> Ops.concat(0, v[0], v[1]), k3, data(20, 1, 4, 6));
         op(be, "sum axis", v -> Ops.sum(v[0], 1), k3);
         op(be, "mean", v -> Ops.mean(v[0], 0), k3);
         op(be, "logsumexp", v -> Ops.logsumexp(v[0], 0), k3);

@@ -29,14 +29,20 @@ import org.junit.jupiter.api.Test;
  * the unconstrained space with the engine's ops, as Stan defines it (a {@code <lower=0>} parameter {@code s} as
  * {@code exp(u)} plus the log-Jacobian {@code u}). For every parameter: the posterior mean within 4 Monte Carlo
  * standard errors of the reference (the run's own {@code sd / sqrt(ESS)} plus the reference's {@code sd / 100}),
- * the sd within 10%, rank-normalised split R-hat below 1.01 and a bulk ESS of at least 400.
+ * the sd within 10%, rank-normalised split R-hat below 1.01 and a bulk ESS of at least 400. The same check runs on
+ * a Bayesian logistic regression whose reference this project made (test resources reference/: the data, the
+ * reference and the script that made both by long random-walk Metropolis runs).
  */
 class PosteriorDbTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CHAINS = 8;
 
     private static JsonNode read(String file) {
-        try (InputStream in = PosteriorDbTest.class.getResourceAsStream("/posteriordb/" + file)) {
+        return readResource("/posteriordb/" + file);
+    }
+
+    private static JsonNode readResource(String path) {
+        try (InputStream in = PosteriorDbTest.class.getResourceAsStream(path)) {
             return JSON.readTree(in);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -98,8 +104,12 @@ class PosteriorDbTest {
 
     private static List<Row> checkDensity(String posterior, Layout layout, LogDensity logDensity, Run run,
                                    Map<String, ToDoubleFunction<double[]>> parameters) {
+        return checkDensity(posterior, read(posterior + ".reference.json").get("reference"), layout, logDensity, run, parameters);
+    }
+
+    private static List<Row> checkDensity(String posterior, JsonNode reference, Layout layout, LogDensity logDensity, Run run,
+                                   Map<String, ToDoubleFunction<double[]>> parameters) {
         int leapfrog = run.leapfrog(), warmup = run.warmup(), draws = run.draws();
-        JsonNode reference = read(posterior + ".reference.json").get("reference");
         long start = System.nanoTime();
         Key[] keys = Key.of(2021).split(3);
         Tensor init = keys[0].uniform(Placement.HOST, CHAINS, layout.dim());
@@ -168,6 +178,36 @@ class PosteriorDbTest {
             return Ops.add(Ops.add(Ops.standardNormalLogProb(thetaTrans), normal(row(y), theta, row(logSigma))),
                     Ops.add(normal(mu, 0, 5), halfCauchyOfExp(logTau, 5)));
         }, new Run(5, 1000, 2000), params);
+    }
+
+    /**
+     * Bayesian logistic regression on a synthetic data set (N = 100, 3 predictors) against 12.8 million draws of
+     * random-walk Metropolis in double (test resource reference/logistic.py wrote the data, the reference and how it
+     * was made): {@code y ~ bernoulli_logit(alpha + x beta)}, {@code alpha ~ normal(0, 5)},
+     * {@code beta_j ~ student_t(3, 0, 2.5)}; the coefficients side by side with {@link Ops#concat}, the Student-t's
+     * {@code -2 log1p(beta^2 / (3 2.5^2))} with {@link Ops#log1p}.
+     */
+    @Test
+    void logisticRegression() {
+        JsonNode data = readResource("/reference/logistic.data.json");
+        int n = data.get("N").asInt(), predictors = data.get("P").asInt();
+        float[] y = floats(data.get("y")), x = new float[n * (predictors + 1)];
+        for (int i = 0; i < n; i++) {
+            x[i * (predictors + 1)] = 1;
+            for (int j = 0; j < predictors; j++) {
+                x[i * (predictors + 1) + 1 + j] = (float) data.get("X").get(i).get(j).asDouble();
+            }
+        }
+        Var design = Var.constant(Tensor.of(x, n, predictors + 1)), labels = row(y);
+        Layout layout = Layout.of(block("alpha", 1), block("beta", predictors));
+        LogDensity logDensity = layout.logDensity(p -> {
+            Var alpha = p.get("alpha"), beta = p.get("beta");
+            Var logits = Ops.matmul(Ops.concat(1, alpha, beta), false, design, true); // [N, n]
+            Var studentT = Ops.mul(Ops.sum(Ops.log1p(Ops.mul(Ops.square(beta), 1 / (3 * 2.5f * 2.5f))), 1), -2f);
+            return Ops.add(Ops.bernoulliLogProb(logits, labels), Ops.add(normal(alpha, 0, 5), studentT));
+        });
+        checkDensity("logistic", readResource("/reference/logistic.reference.json").get("reference"), layout, logDensity,
+                new Run(5, 300, 500), coordinates(layout, Map.of()));
     }
 
     /** {@code y ~ normal(b1 + b2 x, sigma)} over the data, {@code beta [N, 2]}, {@code log sigma [N, 1]}: [N]. */

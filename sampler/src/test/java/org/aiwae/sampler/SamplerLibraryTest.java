@@ -164,6 +164,8 @@ class SamplerLibraryTest {
         Key[] keys = Key.of(9).split(2);
         Ais.Result r = ais.run(ais.init(keys[0].normal(Placement.HOST, n, d)), Schedule.linear().betas(200), StepSizes.ais(1, 0.2f), keys[1],
                 null);
+        System.out.printf("AIS, %d-d Gaussian, %d chains, 200 temperatures: log Z %.4f +- %.4f (truth %.4f), weights' ESS %.1f%n", d, n,
+                r.logZ(), r.standardError(), truth, r.effectiveSampleSize());
         assertEquals(truth, r.logZ(), 3 * r.standardError(), "log Z " + r.logZ() + " +- " + r.standardError());
         assertTrue(r.standardError() < 0.1, "standard error " + r.standardError());
         assertTrue(r.effectiveSampleSize() > 0.3 * n && r.effectiveSampleSize() <= n, "ESS of the weights " + r.effectiveSampleSize());

@@ -139,6 +139,153 @@ public final class Ops {
         return Var.result("softplus", y, g -> a.accumulate(be.binary(MUL, g, be.unary(UnaryOp.SIGMOID, a.value()))), a);
     }
 
+    /** {@code max(a, 0)} (NaN stays NaN); the gradient passes where {@code a > 0}. */
+    public static Var relu(Var a) {
+        Backend be = Backends.of(a.value());
+        Tensor zeros = be.full(0f, a.shape());
+        Tensor y = be.where(be.binary(BinaryOp.LESS, a.value(), 0f), zeros, a.value());
+        Tensor positive = be.binary(BinaryOp.LESS, be.unary(UnaryOp.NEG, a.value()), 0f);
+        return Var.result("relu", y, g -> a.accumulate(be.where(positive, g, zeros)), a);
+    }
+
+    /** {@code |a|}, exactly (a times its sign); the gradient is the sign, +1 at 0. */
+    public static Var abs(Var a) {
+        Backend be = Backends.of(a.value());
+        Tensor sign = be.binary(ADD, be.binary(MUL, be.binary(BinaryOp.LESS, a.value(), 0f), -2f), 1f);
+        Tensor y = be.binary(MUL, a.value(), sign);
+        return Var.result("abs", y, g -> a.accumulate(be.binary(MUL, g, sign)), a);
+    }
+
+    public static Var sqrt(Var a) {
+        Backend be = Backends.of(a.value());
+        Tensor y = be.unary(UnaryOp.SQRT, a.value());
+        return Var.result("sqrt", y, g -> a.accumulate(be.binary(MUL, be.binary(DIV, g, y), 0.5f)), a);
+    }
+
+    /**
+     * {@code a^p}: for an integer {@code |p| <= 64} by repeated squaring (any sign of {@code a}; {@code 0^p} for
+     * {@code p < 0} is infinite), otherwise {@code exp(p log a)} (NaN for {@code a < 0}, as {@link Math#pow}). The
+     * gradient is {@code p a^(p - 1)}, computed the same way.
+     */
+    public static Var pow(Var a, float p) {
+        Backend be = Backends.of(a.value());
+        Tensor y = power(be, a.value(), p);
+        if (p == 0) { // a constant: no gradient, not 0 times a^-1 (NaN at 0)
+            return Var.result("pow", y, g -> a.accumulate(be.full(0f, a.shape())), a);
+        }
+        return Var.result("pow", y, g -> a.accumulate(be.binary(MUL, be.binary(MUL, g, power(be, a.value(), p - 1)), p)), a);
+    }
+
+    private static Tensor power(Backend be, Tensor a, float p) {
+        if (p == Math.rint(p) && Math.abs(p) <= 64) {
+            int n = (int) Math.abs(p);
+            Tensor result = null, base = a;
+            for (; n > 0; n >>= 1) {
+                if ((n & 1) != 0) {
+                    result = result == null ? base : be.binary(MUL, result, base);
+                }
+                if (n > 1) {
+                    base = be.unary(UnaryOp.SQUARE, base);
+                }
+            }
+            Tensor ones = be.full(1f, a.shape());
+            return result == null ? ones : p < 0 ? be.binary(DIV, ones, result) : result;
+        }
+        Tensor y = be.unary(UnaryOp.EXP, be.binary(MUL, be.unary(UnaryOp.LOG, a), p));
+        return be.where(be.binary(BinaryOp.LESS, a, 0f), be.full(Float.NaN, a.shape()), y);
+    }
+
+    /**
+     * {@code log(1 + a)}, accurate for small {@code a}: {@code log(u) a / (u - 1)} with {@code u = 1 + a} (the
+     * rounding of u cancels; Kahan's form), {@code a} itself where {@code u == 1} or a is infinite or NaN, NaN below -1.
+     * Gradient {@code 1 / (1 + a)}.
+     */
+    public static Var log1p(Var a) {
+        Backend be = Backends.of(a.value());
+        Tensor u = be.binary(ADD, a.value(), 1f);
+        Tensor ratio = be.binary(DIV, a.value(), be.binary(SUB, u, 1f));
+        Tensor y = be.where(be.binary(BinaryOp.LESS, a.value(), -1f), be.full(Float.NaN, a.shape()),
+                be.where(nearOne(be, ratio), be.binary(MUL, be.unary(UnaryOp.LOG, u), ratio), a.value()));
+        return Var.result("log1p", y, g -> a.accumulate(be.binary(DIV, g, u)), a);
+    }
+
+    /**
+     * {@code exp(a) - 1}, accurate for small {@code a}: {@code (u - 1) a / log u} with {@code u = exp(a)} (Kahan's
+     * form), {@code a} where {@code u == 1} and {@code u - 1} where u overflows or underflows. Gradient {@code exp(a)}.
+     */
+    public static Var expm1(Var a) {
+        Backend be = Backends.of(a.value());
+        Tensor u = be.unary(UnaryOp.EXP, a.value());
+        Tensor um1 = be.binary(SUB, u, 1f);
+        Tensor ratio = be.binary(DIV, a.value(), be.unary(UnaryOp.LOG, u));
+        Tensor far = be.where(be.binary(BinaryOp.LESS, be.unary(UnaryOp.SQUARE, a.value()), 1f), a.value(), um1);
+        Tensor y = be.where(nearOne(be, ratio), be.binary(MUL, um1, ratio), far);
+        return Var.result("expm1", y, g -> a.accumulate(be.binary(MUL, g, u)), a);
+    }
+
+    /** 1 where {@code |r - 1| < 1/2} (so not where r is infinite or NaN), 0 elsewhere. */
+    private static Tensor nearOne(Backend be, Tensor r) {
+        return be.binary(BinaryOp.LESS, be.unary(UnaryOp.SQUARE, be.binary(SUB, r, 1f)), 0.25f);
+    }
+
+    /** Below this, lgamma and digamma are shifted up by the recurrences {@code Gamma(x + 1) = x Gamma(x)}. */
+    private static final float GAMMA_SHIFT = 4f;
+
+    /**
+     * {@code log Gamma(a)} for {@code a > 0} (NaN for {@code a <= 0}): Stirling's series to {@code z^-7} at
+     * {@code z = a} for {@code a >= 4}, else at {@code z = a + 4} less {@code log(a (a+1) (a+2) (a+3))} (truncation
+     * below 1e-8; float rounding a few ulp of {@code lgamma(z)}, so near its zeros at 1 and 2 the error is ~1e-6
+     * absolute). Gradient: the digamma function, by the same shift and its asymptotic series.
+     */
+    public static Var lgamma(Var a) {
+        Backend be = Backends.of(a.value());
+        Tensor x = a.value();
+        Tensor small = be.binary(BinaryOp.LESS, x, GAMMA_SHIFT);
+        Tensor z = be.where(small, be.binary(ADD, x, GAMMA_SHIFT), x);
+        Tensor r = be.binary(DIV, be.full(1f, x.shape()), z), r2 = be.unary(UnaryOp.SQUARE, r);
+        // 1/(12 z) - 1/(360 z^3) + 1/(1260 z^5) - 1/(1680 z^7)
+        Tensor series = be.binary(MUL, r, horner(be, r2, 1 / 12f, -1 / 360f, 1 / 1260f, -1 / 1680f));
+        Tensor logZ = be.unary(UnaryOp.LOG, z);
+        Tensor stirling = be.binary(ADD, be.binary(SUB, be.binary(MUL, be.binary(SUB, z, 0.5f), logZ), z),
+                be.binary(ADD, series, (float) org.aiwae.engine.math.Gaussian.HALF_LOG_2PI));
+        Tensor product = x;
+        for (int k = 1; k < GAMMA_SHIFT; k++) {
+            product = be.binary(MUL, product, be.binary(ADD, x, k));
+        }
+        Tensor shifted = be.binary(SUB, stirling, be.unary(UnaryOp.LOG, product));
+        Tensor y = be.where(be.binary(BinaryOp.LESS, be.unary(UnaryOp.NEG, x), 0f), be.where(small, shifted, stirling),
+                be.full(Float.NaN, x.shape()));
+        return Var.result("lgamma", y, g -> a.accumulate(be.binary(MUL, g, digamma(be, x))), a);
+    }
+
+    /**
+     * The digamma function {@code d/dx log Gamma(x)} for {@code x > 0}: {@code log z - 1/(2z) - 1/(12 z^2) + 1/(120 z^4)
+     * - 1/(252 z^6) + 1/(240 z^8)} at {@code z = x} for {@code x >= 4}, else at {@code z = x + 4} less
+     * {@code sum_k 1/(x + k)}, {@code k = 0..3}.
+     */
+    private static Tensor digamma(Backend be, Tensor x) {
+        Tensor small = be.binary(BinaryOp.LESS, x, GAMMA_SHIFT);
+        Tensor z = be.where(small, be.binary(ADD, x, GAMMA_SHIFT), x);
+        Tensor ones = be.full(1f, x.shape());
+        Tensor r = be.binary(DIV, ones, z), r2 = be.unary(UnaryOp.SQUARE, r);
+        Tensor series = be.binary(MUL, r2, horner(be, r2, -1 / 12f, 1 / 120f, -1 / 252f, 1 / 240f));
+        Tensor asymptotic = be.binary(ADD, be.binary(SUB, be.unary(UnaryOp.LOG, z), be.binary(MUL, r, 0.5f)), series);
+        Tensor reciprocals = be.binary(DIV, ones, x);
+        for (int k = 1; k < GAMMA_SHIFT; k++) {
+            reciprocals = be.binary(ADD, reciprocals, be.binary(DIV, ones, be.binary(ADD, x, k)));
+        }
+        return be.where(small, be.binary(SUB, asymptotic, reciprocals), asymptotic);
+    }
+
+    /** {@code c0 + t (c1 + t (c2 + ...))}. */
+    private static Tensor horner(Backend be, Tensor t, float... c) {
+        Tensor acc = be.binary(MUL, t, c[c.length - 1]);
+        for (int i = c.length - 2; i > 0; i--) {
+            acc = be.binary(MUL, be.binary(ADD, acc, c[i]), t);
+        }
+        return be.binary(ADD, acc, c[0]);
+    }
+
     // ---------------------------------------------------------------- reductions
 
     /** Sum over {@code axis}, which is removed. */
@@ -196,10 +343,8 @@ public final class Ops {
     }
 
     /**
-     * Elements {@code [from, to)} of the last axis: {@code [..., D]} to {@code [..., to - from]}. Computed on
-     * every backend as a product with a 0/1 selector {@code [D, to - from]} (exact for finite values; a NaN or
-     * infinity elsewhere in a row spreads to the row's slice); the backward is the product with its transpose,
-     * which puts the gradient back in the sliced places and zeros elsewhere.
+     * Elements {@code [from, to)} of the last axis: {@code [..., D]} to {@code [..., to - from]}, as {@link #gather}
+     * of those indices (exact for finite values; a NaN or infinity elsewhere in a row spreads to the row's slice).
      */
     public static Var slice(Var a, int from, int to) {
         int[] shape = a.shape();
@@ -207,22 +352,130 @@ public final class Ops {
         if (shape.length == 0 || from < 0 || to > d || from >= to) {
             throw new IllegalArgumentException("slice: [" + from + ", " + to + ") of the last axis of " + Shapes.str(shape));
         }
-        Backend be = Backends.of(a.value());
-        int width = to - from, rows = a.value().size() / d;
-        Tensor selector = Tensor.zeros(d, width);
-        for (int j = 0; j < width; j++) {
-            selector.set(1f, from + j, j);
+        int[] indices = new int[to - from];
+        for (int j = 0; j < indices.length; j++) {
+            indices[j] = from + j;
         }
-        Tensor select = selector.to(a.value().placement());
-        Tensor y = be.empty(rows, width); // written in full by the product
-        be.matmul(a.value().reshape(rows, d), false, select, false, y, false);
+        return gather("slice", a, shape.length - 1, indices);
+    }
+
+    /**
+     * Indices {@code indices} of {@code axis} in that order (repeats allowed): {@code a}'s shape with that axis of
+     * length {@code indices.length}. Computed on every backend as the product of a's {@code [outer, d inner]} view
+     * with a 0/1 selector {@code [d inner, n inner]} (exact for finite values; a NaN or infinity elsewhere in a row of
+     * the view spreads to the row's result; memory {@code d n inner^2} floats, meant for parameter blocks, not for
+     * large tensors); the backward is the product with its transpose, which adds each output's gradient to the place
+     * it came from (a repeated index receives the sum).
+     */
+    public static Var gather(Var a, int axis, int... indices) {
+        return gather("gather", a, Shapes.axis("gather", axis, a.value().rank()), indices);
+    }
+
+    private static Var gather(String name, Var a, int ax, int[] indices) {
+        int[] shape = a.shape();
+        int d = shape[ax], n = indices.length;
+        for (int i : indices) {
+            if (i < 0 || i >= d) {
+                throw new IllegalArgumentException(name + ": index " + i + " of axis " + ax + " of " + Shapes.str(shape));
+            }
+        }
+        if (n == 0) {
+            throw new IllegalArgumentException(name + ": no indices of axis " + ax + " of " + Shapes.str(shape));
+        }
+        int[] targets = new int[n];
+        for (int j = 0; j < n; j++) {
+            targets[j] = j;
+        }
+        Backend be = Backends.of(a.value());
+        Block block = new Block(shape, ax);
+        Tensor select = selector(a.value(), block.inner(), d, n, indices, targets);
+        Tensor y = be.empty(block.outer(), n * block.inner()); // written in full by the product
+        be.matmul(a.value().reshape(block.outer(), d * block.inner()), false, select, false, y, false);
         int[] out = shape.clone();
-        out[out.length - 1] = width;
-        return Var.result("slice", y.reshape(out), g -> {
-            Tensor ga = be.empty(rows, d); // written in full by the product
-            be.matmul(g.reshape(rows, width), false, select, true, ga, false);
+        out[ax] = n;
+        return Var.result(name, y.reshape(out), g -> {
+            Tensor ga = be.empty(block.outer(), d * block.inner()); // written in full by the product
+            be.matmul(g.reshape(block.outer(), n * block.inner()), false, select, true, ga, false);
             a.accumulate(ga.reshape(shape));
         }, a);
+    }
+
+    /**
+     * The parts side by side along {@code axis} (their shapes equal elsewhere): each part's {@code [outer, d_p inner]}
+     * view times a 0/1 selector that places it, the products accumulated into the result (exact for finite values);
+     * the backward sends each part the product of the gradient with its selector's transpose.
+     */
+    public static Var concat(int axis, Var... parts) {
+        if (parts.length == 0) {
+            throw new IllegalArgumentException("concat: no parts");
+        }
+        int[] first = parts[0].shape();
+        int ax = Shapes.axis("concat", axis, first.length);
+        int total = 0;
+        for (Var p : parts) {
+            int[] s = p.shape();
+            boolean same = s.length == first.length;
+            for (int i = 0; same && i < s.length; i++) {
+                same = i == ax || s[i] == first[i];
+            }
+            if (!same) {
+                throw new IllegalArgumentException("concat: parts of shapes " + Shapes.str(first) + " and " + Shapes.str(s)
+                        + " differ outside axis " + ax);
+            }
+            Backends.of("concat", parts[0].value(), p.value());
+            total += s[ax];
+        }
+        Backend be = Backends.of(parts[0].value());
+        Block block = new Block(first, ax);
+        int rows = block.outer(), inner = block.inner(), width = total * inner;
+        Tensor[] selects = new Tensor[parts.length];
+        Tensor y = be.empty(rows, width); // written in full by the first product
+        for (int p = 0, offset = 0; p < parts.length; p++) {
+            int d = parts[p].value().dim(ax);
+            int[] sources = new int[d], targets = new int[d];
+            for (int i = 0; i < d; i++) {
+                sources[i] = i;
+                targets[i] = offset + i;
+            }
+            selects[p] = selector(parts[p].value(), inner, d, total, sources, targets);
+            be.matmul(parts[p].value().reshape(rows, d * inner), false, selects[p], false, y, p > 0);
+            offset += d;
+        }
+        int[] out = first.clone();
+        out[ax] = total;
+        return Var.result("concat", y.reshape(out), g -> {
+            Tensor g2 = g.reshape(rows, width);
+            for (int p = 0; p < parts.length; p++) {
+                if (parts[p].requiresGrad()) {
+                    int[] s = parts[p].shape();
+                    Tensor gp = be.empty(rows, s[ax] * inner); // written in full by the product
+                    be.matmul(g2, false, selects[p], true, gp, false);
+                    parts[p].accumulate(gp.reshape(s));
+                }
+            }
+        }, parts);
+    }
+
+    /** A shape seen as {@code [outer, axis, inner]} around one axis. */
+    private record Block(int outer, int inner) {
+        Block(int[] shape, int axis) {
+            this(Shapes.size(java.util.Arrays.copyOfRange(shape, 0, axis)), Shapes.size(java.util.Arrays.copyOfRange(shape, axis + 1, shape.length)));
+        }
+    }
+
+    /**
+     * The 0/1 matrix {@code [d inner, n inner]} that sends index {@code sources[k]} of an axis of length {@code d} to
+     * index {@code targets[k]} of one of length {@code n}, each of the {@code inner} elements after the axis to
+     * itself; on {@code like}'s placement.
+     */
+    private static Tensor selector(Tensor like, int inner, int d, int n, int[] sources, int[] targets) {
+        Tensor s = Tensor.zeros(d * inner, n * inner);
+        for (int k = 0; k < sources.length; k++) {
+            for (int t = 0; t < inner; t++) {
+                s.set(1f, sources[k] * inner + t, targets[k] * inner + t);
+            }
+        }
+        return s.to(like.placement());
     }
 
     // ---------------------------------------------------------------- linear algebra

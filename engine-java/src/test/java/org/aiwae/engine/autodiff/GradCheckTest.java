@@ -97,6 +97,131 @@ class GradCheckTest {
     }
 
     @Test
+    void functionsForOrdinaryModels() {
+        check("relu", v -> Ops.relu(v[0]), r -> r[0].map(x -> Math.max(x, 0)), randn(4, 6));
+        check("abs", v -> Ops.abs(v[0]), r -> r[0].map(Math::abs), randn(4, 6));
+        check("sqrt", v -> Ops.sqrt(v[0]), r -> r[0].map(Math::sqrt), rand(0.1, 4, 4, 6));
+        for (float p : new float[] {2, 3, -2, 0, 1, 5}) {
+            check("pow " + p, v -> Ops.pow(v[0], p), r -> r[0].map(x -> Math.pow(x, p)), p < 0 ? rand(0.5, 2, 4, 6) : randn(4, 6));
+        }
+        for (float p : new float[] {0.5f, -1.5f, 2.7f}) {
+            check("pow " + p, v -> Ops.pow(v[0], p), r -> r[0].map(x -> Math.pow(x, p)), rand(0.2, 3, 4, 6));
+        }
+        Var zero = Var.param(Tensor.of(new float[] {0f, 2f}, 2));
+        Ops.sum(Ops.pow(zero, 0)).backward();
+        assertArrayEquals(new float[] {0f, 0f}, zero.grad().toArray(), "d a^0 / da, also at 0");
+        Var z2 = Var.param(Tensor.of(new float[] {0f, -2f}, 2));
+        Ops.sum(Ops.pow(z2, 3)).backward();
+        assertArrayEquals(new float[] {0f, 12f}, z2.grad().toArray(), "d a^3 / da at 0 and -2");
+        check("log1p", v -> Ops.log1p(v[0]), r -> r[0].map(Math::log1p), rand(-0.9, 5, 4, 6));
+        check("expm1", v -> Ops.expm1(v[0]), r -> r[0].map(Math::expm1), rand(-5, 5, 4, 6));
+        check("lgamma", v -> Ops.lgamma(v[0]), r -> r[0].map(GradCheckTest::lgamma), rand(0.05, 12, 4, 6));
+        check("lgamma large", v -> Ops.lgamma(v[0]), r -> r[0].map(GradCheckTest::lgamma), rand(10, 400, 3, 5));
+    }
+
+    @Test
+    void log1pExpm1AndLgammaAreAccurateInFloat() {
+        float[] small = {1e-10f, -3e-8f, 1e-6f, -2e-4f, 0.01f, 0.3f, -0.5f, 3f, 1e6f, 1e30f};
+        float[] l1 = Ops.log1p(Var.constant(Tensor.of(small, small.length))).value().toArray();
+        float[] e1 = Ops.expm1(Var.constant(Tensor.of(small, small.length))).value().toArray();
+        for (int i = 0; i < small.length; i++) {
+            double x = small[i];
+            assertEquals(Math.log1p(x), l1[i], 4e-7 * Math.abs(Math.log1p(x)), "log1p(" + x + ")");
+            if (x < 80) {
+                assertEquals(Math.expm1(x), e1[i], 4e-7 * Math.abs(Math.expm1(x)), "expm1(" + x + ")");
+            }
+        }
+        float[] edges = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, -1f, -2f, 0f, 200f};
+        float[] l1e = Ops.log1p(Var.constant(Tensor.of(edges, edges.length))).value().toArray();
+        float[] e1e = Ops.expm1(Var.constant(Tensor.of(edges, edges.length))).value().toArray();
+        assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, Float.NaN, Float.NaN, Float.NEGATIVE_INFINITY, Float.NaN, 0f,
+                (float) Math.log1p(200)}, l1e, 1e-5f);
+        assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, -1f, Float.NaN, (float) Math.expm1(-1), (float) Math.expm1(-2), 0f,
+                Float.POSITIVE_INFINITY}, e1e, 1e-6f);
+        float[] xs = {1e-3f, 0.5f, 1f, 1.5f, 2f, 2.5f, 3.999f, 4f, 10f, 100f, 1e4f, 1e6f};
+        float[] lg = Ops.lgamma(Var.constant(Tensor.of(xs, xs.length))).value().toArray();
+        for (int i = 0; i < xs.length; i++) {
+            double ref = lgamma(xs[i]);
+            assertEquals(ref, lg[i], 3e-6 + 4e-7 * Math.abs(ref), "lgamma(" + xs[i] + ")");
+        }
+        assertEquals(0.5 * Math.log(Math.PI), lg[1], 1e-6, "lgamma(1/2) = log sqrt(pi)");
+        float[] bad = Ops.lgamma(Var.constant(Tensor.of(new float[] {0f, -1.5f}, 2))).value().toArray();
+        assertTrue(Float.isNaN(bad[0]) && Float.isNaN(bad[1]), "lgamma outside x > 0 is NaN");
+    }
+
+    private static final double[] LANCZOS = {0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+            -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7};
+
+    /** log Gamma(x) in double: Lanczos (g = 7, 9 terms; relative error ~1e-15), with the reflection below 1/2. */
+    static double lgamma(double x) {
+        if (x < 0.5) {
+            return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
+        }
+        double y = x - 1, a = LANCZOS[0], t = y + 7.5;
+        for (int i = 1; i < LANCZOS.length; i++) {
+            a += LANCZOS[i] / (y + i);
+        }
+        return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
+    }
+
+    @Test
+    void gatherAndConcatAlongAnAxis() {
+        Tensor a = randn(2, 3, 4);
+        // axis 1, with a repeat (its gradient is the sum of both places')
+        int[] idx = {2, 0, 2};
+        check("gather axis 1", v -> Ops.gather(v[0], 1, idx), r -> {
+            double[] out = new double[2 * 3 * 4];
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < 3; j++) {
+                    for (int t = 0; t < 4; t++) {
+                        out[(i * 3 + j) * 4 + t] = r[0].v()[(i * 3 + idx[j]) * 4 + t];
+                    }
+                }
+            }
+            return new Ref(out, new int[] {2, 3, 4});
+        }, a);
+        check("gather axis 0", v -> Ops.gather(v[0], 0, 1), r -> new Ref(java.util.Arrays.copyOfRange(r[0].v(), 12, 24), new int[] {1, 3, 4}), a);
+        check("gather last axis", v -> Ops.gather(v[0], -1, 3, 1), r -> {
+            double[] out = new double[6 * 2];
+            for (int row = 0; row < 6; row++) {
+                out[row * 2] = r[0].v()[row * 4 + 3];
+                out[row * 2 + 1] = r[0].v()[row * 4 + 1];
+            }
+            return new Ref(out, new int[] {2, 3, 2});
+        }, a);
+        Tensor b = randn(2, 1, 4), c = randn(2, 2, 4);
+        check("concat axis 1", v -> Ops.concat(1, v[0], v[1], v[2]), r -> {
+            double[] out = new double[2 * 6 * 4];
+            for (int i = 0; i < 2; i++) {
+                System.arraycopy(r[0].v(), i * 12, out, i * 24, 12);
+                System.arraycopy(r[1].v(), i * 4, out, i * 24 + 12, 4);
+                System.arraycopy(r[2].v(), i * 8, out, i * 24 + 16, 8);
+            }
+            return new Ref(out, new int[] {2, 6, 4});
+        }, a, b, c);
+        Tensor d = randn(1, 3, 4);
+        check("concat axis 0", v -> Ops.concat(0, v[0], v[1]), r -> {
+            double[] out = new double[3 * 3 * 4];
+            System.arraycopy(r[0].v(), 0, out, 0, 24);
+            System.arraycopy(r[1].v(), 0, out, 24, 12);
+            return new Ref(out, new int[] {3, 3, 4});
+        }, a, d);
+        check("concat last axis", v -> Ops.concat(-1, v[0], v[1]), r -> {
+            double[] out = new double[6 * 5];
+            for (int row = 0; row < 6; row++) {
+                System.arraycopy(r[0].v(), row * 4, out, row * 5, 4);
+                out[row * 5 + 4] = r[1].v()[row];
+            }
+            return new Ref(out, new int[] {2, 3, 5});
+        }, a, randn(2, 3, 1));
+        Var x = Var.param(a);
+        assertThrows(IllegalArgumentException.class, () -> Ops.gather(x, 1, 3));
+        assertThrows(IllegalArgumentException.class, () -> Ops.gather(x, 3, 0));
+        assertThrows(IllegalArgumentException.class, () -> Ops.concat(1, x, Var.param(randn(2, 3, 5))));
+        assertThrows(IllegalArgumentException.class, () -> Ops.concat(0));
+    }
+
+    @Test
     void softplusAndSigmoidStayFiniteFarOut() {
         Var x = Var.param(Tensor.of(new float[] {-200f, -90f, 90f, 200f}, 4));
         float[] sp = Ops.softplus(x).value().toArray();
