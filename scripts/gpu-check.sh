@@ -8,8 +8,9 @@
 #   inventory, devices         the GPU, driver, CPUs, Java and PyTorch; `aiwae devices`
 #   tests-cuda                 the CUDA test cases (AIWAE_TEST_BACKENDS=cuda: the CPU and OpenCL cases are CI's)
 #                              with AIWAE_REQUIRE_CUDA=1 (a CUDA that does not open fails):
-#                              the kernels module, the *ParityTest classes, SamplerTest, every JMH benchmark's
-#                              audited setup + invocation (BenchmarksOnDeviceTest), BenchCliTest
+#                              the kernels module, the *ParityTest classes, SamplerTest, AisGraphTest (replayed AIS
+#                              temperatures == direct), every JMH benchmark's audited setup + invocation
+#                              (BenchmarksOnDeviceTest), BenchCliTest
 #   tests-ptx-jit              DeviceKernelsTest, SgemmTest and the parity tests again from the JIT-compiled compute_75 PTX
 #                              (CUDA_FORCE_PTX_JIT=1), the path of GPUs older than the fatbin's sm_90 code
 #   bench-aiwae, bench-iwae    `aiwae bench --backend cuda`: AIWAE K=5 T=5 L=5 batch 128, IWAE K=50 batch 20
@@ -117,7 +118,8 @@ for c in "$B"/test-classes/app/org/aiwae/parity/*ParityTest.class; do
 done
 cd "$root/kernels"   # KernelSourceTest reads the kernel sources relative to the module, as under Maven
 TAIL=30 step tests-cuda 90 env AIWAE_REQUIRE_CUDA=1 AIWAE_TEST_BACKENDS=cuda "${junit[@]}" --select-package org.aiwae.kernels "${parity[@]}" \
-  --select-class org.aiwae.sampler.SamplerTest --select-class org.aiwae.bench.BenchmarksOnDeviceTest --select-class org.aiwae.cli.BenchCliTest
+  --select-class org.aiwae.sampler.SamplerTest --select-class org.aiwae.eval.AisGraphTest --select-class org.aiwae.bench.BenchmarksOnDeviceTest \
+  --select-class org.aiwae.cli.BenchCliTest
 TAIL=20 step tests-ptx-jit 55 env AIWAE_REQUIRE_CUDA=1 AIWAE_TEST_BACKENDS=cuda CUDA_FORCE_PTX_JIT=1 "${junit[@]}" \
   --select-class org.aiwae.kernels.DeviceKernelsTest --select-class org.aiwae.kernels.SgemmTest "${parity[@]}"
 if optional tests-suite; then

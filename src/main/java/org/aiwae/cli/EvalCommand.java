@@ -304,7 +304,8 @@ final class EvalCommand implements Callable<Integer> {
                 for (Evaluation.Range r : ranges) {
                     tasks.add(new TaskRunner.Task(r.name(), new EvalShard(o.checkpoint().toAbsolutePath().toString(),
                             o.dataDir() == null ? null : o.dataDir().toAbsolutePath().toString(), r.split(), r.from(), r.to(), o.chains(),
-                            o.temperatures(), o.leapfrog(), o.nvlbSamples(), o.batch(), o.seed(), o.backend(), r.folder().toString())));
+                            o.temperatures(), o.leapfrog(), o.nvlbSamples(), o.batch(), o.seed(), o.backend(), r.folder().toString(),
+                            o.graphs())));
                 }
                 List<TaskRunner.Outcome> outcomes = cluster.run(tasks);
                 List<String> texts = new ArrayList<>();

@@ -19,7 +19,7 @@ import org.aiwae.train.RunLock;
  * (a task is serialised to the executor).
  */
 record EvalShard(String checkpoint, String dataDir, String split, int from, int to, int chains, int temperatures, int leapfrog,
-                 int nvlbSamples, int batch, long seed, String backend, String folder) implements TaskRunner.Work {
+                 int nvlbSamples, int batch, long seed, String backend, String folder, boolean graphs) implements TaskRunner.Work {
     private static final long serialVersionUID = 1L;
 
     @Override
@@ -40,7 +40,7 @@ record EvalShard(String checkpoint, String dataDir, String split, int from, int 
         try (Backend b = BackendOption.open(on)) {
             Files.createDirectories(out);
             try (RunLock lock = RunLock.acquire(out, "folder")) {
-                Evaluator ev = new Evaluator(chains, temperatures, leapfrog, nvlbSamples, batch, b);
+                Evaluator ev = new Evaluator(chains, temperatures, leapfrog, nvlbSamples, batch, b, graphs);
                 new Evaluation(run.model(), run.config().dataset(), run.epoch(), ev, seed, b.name(), out)
                         .split(split, EvalCommand.images(data, split), idx, null, false);
             }
