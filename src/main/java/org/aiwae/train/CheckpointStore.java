@@ -453,8 +453,8 @@ public final class CheckpointStore {
                 metrics.add(line);
             }
         }
-        return new Checkpoint(epoch, model.tensors(), state.tensors(), steps(state, sf, "adam.gen.steps"),
-                steps(state, sf, "adam.inf.steps"), metrics, unit);
+        return new Checkpoint(epoch, model.tensors(), state.tensors(), steps(state, sf, AdamState.GENERATIVE_STEPS),
+                steps(state, sf, AdamState.INFERENCE_STEPS), metrics, unit);
     }
 
     private static byte[] modelBytes(TrainConfig config, Checkpoint s) {
@@ -469,8 +469,8 @@ public final class CheckpointStore {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "aiwae-train-state-1");
         meta.put("epoch", String.valueOf(s.epoch()));
-        meta.put("adam.gen.steps", String.valueOf(s.generativeSteps()));
-        meta.put("adam.inf.steps", String.valueOf(s.inferenceSteps()));
+        meta.put(AdamState.GENERATIVE_STEPS, String.valueOf(s.generativeSteps()));
+        meta.put(AdamState.INFERENCE_STEPS, String.valueOf(s.inferenceSteps()));
         return SafeTensors.encode(s.state(), meta);
     }
 

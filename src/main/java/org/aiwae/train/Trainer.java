@@ -24,31 +24,30 @@ import org.aiwae.eval.MeanImageBaseline;
 import org.aiwae.eval.Sample;
 import org.aiwae.io.Json;
 import org.aiwae.io.Progress;
+import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Aiwae;
 import org.aiwae.objective.Objective;
 
 /**
- * Trains the paper's model with VAE, IWAE or AIWAE: one pass over the shuffled, dynamically
+ * Trains a latent-variable model (the paper's by default) with VAE, IWAE or AIWAE: one pass over the shuffled, dynamically
  * binarised training set per epoch, one Adam optimiser for the encoder and one for the decoder,
  * then a held-out bound, a metrics line and a checkpoint ({@link CheckpointStore}).
  *
  * <p>Divergence: a minibatch whose loss is not finite, or an epoch that ends with a NaN or an
  * infinity anywhere in the parameters, the optimisers' moments or the objective's state, is never
  * checkpointed. The epoch is retrained from the last good checkpoint with fresh random streams, at
- * most {@value #MAX_RESTARTS} times, each restart recorded as a line of {@code metrics.jsonl};
+ * most {@value RestartPolicy#MAX_RESTARTS} times, each restart recorded as a line of {@code metrics.jsonl};
  * then the run stops with an error, the last good checkpoint intact.
  */
 public final class Trainer {
-    /** How often one epoch is retrained after a divergence before the run gives up. */
-    public static final int MAX_RESTARTS = 3;
     private final TrainConfig config;
     private final Images train;
     private final Backend backend;
     private final Path out;
     private final boolean resume;
     private final PrintStream log;
-    private final MlpVae model;
+    private final LatentVariableModel model;
     private final Objective objective;
     private final Adam gen;
     private final Adam inf;
@@ -64,11 +63,25 @@ public final class Trainer {
     private boolean fromLastGood;
 
     /**
-     * Prepares a run; nothing is read or written until {@link #run}. With {@code resume},
-     * {@link #run} continues the newest checkpoint of {@code out} (or epoch 0 if none was published);
-     * otherwise {@code out} must not exist.
+     * Prepares a run of the paper's model ({@link MlpVae} with the configuration's hidden and latent sizes, as many
+     * inputs as the images have pixels, initialised from the run's seed); nothing is read or written until
+     * {@link #run}. With {@code resume}, {@link #run} continues the newest checkpoint of {@code out} (or epoch 0 if
+     * none was published); otherwise {@code out} must not exist.
      */
     public Trainer(TrainConfig config, Split data, Backend backend, Path out, boolean resume, PrintStream log) {
+        // initialised on the host from its Philox stream (the same numbers on every backend), then moved
+        this(config, data, MlpVae.create(data.train().dim(), config.hidden(), config.latent(),
+                Streams.of(config.seed(), Streams.INIT, 0, 0)), backend, out, resume, log);
+    }
+
+    /**
+     * Prepares a run of {@code model}, any {@link LatentVariableModel} over images of {@code data}'s size (its
+     * {@code dataDim()}), moved to {@code backend}; its {@code namedParameters} name the checkpoint's tensors. The
+     * configuration's method, objective, schedule, batch size and seed apply; its hidden and latent sizes describe
+     * the paper's model only.
+     */
+    public Trainer(TrainConfig config, Split data, LatentVariableModel model, Backend backend, Path out, boolean resume,
+                   PrintStream log) {
         this.config = config;
         this.train = config.trainLimit() > 0 ? data.train().limit(config.trainLimit()) : data.train();
         this.backend = backend;
@@ -79,14 +92,12 @@ public final class Trainer {
             throw new IllegalArgumentException("batch_size " + config.batchSize() + " is larger than the " + train.count()
                     + " training images");
         }
-        if (data.train().dim() != 784) {
-            throw new AiwaeException("the model expects 784 pixels per image, the data has " + data.train().dim());
+        if (model.dataDim() != train.dim()) {
+            throw new AiwaeException("the model expects " + model.dataDim() + " pixels per image, the data has " + train.dim());
         }
-        // initialised on the host from its Philox stream (the same numbers on every backend), then moved
-        this.model = MlpVae.create(train.dim(), config.hidden(), config.latent(), Streams.of(config.seed(), Streams.INIT, 0, 0))
-                .to(backend);
+        this.model = model.to(backend);
         this.objective = TrainingStep.objective(config, backend);
-        this.step = new TrainingStep(model, objective);
+        this.step = new TrainingStep(this.model, objective);
         this.gen = step.generative();
         this.inf = step.inference();
         Images test = data.test().limit(config.evalImages());
@@ -123,7 +134,7 @@ public final class Trainer {
         return this;
     }
 
-    MlpVae model() {
+    LatentVariableModel model() {
         return model;
     }
 
@@ -196,17 +207,9 @@ public final class Trainer {
                 metrics = s.metrics();
                 return;
             }
-            String from = e == 0 ? "the initial weights" : "the checkpoint of epoch " + e;
-            if (attempt == MAX_RESTARTS) {
-                throw new AiwaeException("training diverged at epoch " + (e + 1) + " " + (MAX_RESTARTS + 1) + " times ("
-                        + a.diverged() + "), restarting from " + from + " with fresh random streams each time; "
-                        + (e == 0 ? "nothing was saved" : "the checkpoint of epoch " + e + " is intact")
-                        + "; try a smaller learning rate schedule or another seed");
-            }
-            RestartEvent r = new RestartEvent(e + 1, attempt + 2, a.diverged(), e);
+            RestartEvent r = RestartPolicy.after(e, attempt, a.diverged());
             restarts.add(Json.write(r));
-            log.println("aiwae: epoch " + (e + 1) + " diverged (" + a.diverged() + "); retraining it from " + from
-                    + " with fresh random streams (restart " + (attempt + 1) + " of " + MAX_RESTARTS + ")");
+            log.println(RestartPolicy.describe(r));
             Checkpoint good = e == 0 ? initial : CheckpointStore.readLatest(out);
             if (good == null || good.epoch() != e) {
                 throw new AiwaeException(out + ": the last good checkpoint is not epoch " + e + "; another process wrote here");
@@ -290,7 +293,7 @@ public final class Trainer {
         Map<String, Tensor> params = new LinkedHashMap<>();
         model.namedParameters().forEach((k, v) -> params.put(k, hostCopy(v.value())));
         Map<String, Tensor> state = new LinkedHashMap<>();
-        forEachMoment((name, t) -> state.put(name, hostCopy(t)));
+        moments().forEach((name, t) -> state.put(name, hostCopy(t)));
         new java.util.TreeMap<>(objective.state()).forEach((k, v) -> state.put(k, hostCopy(v)));
         return new Checkpoint(epochs, params, state, gen.steps(), inf.steps(), lines, null);
     }
@@ -305,12 +308,11 @@ public final class Trainer {
         Path where = s.source() == null ? out : s.source();
         Path modelFile = where.resolve(RunFolder.MODEL), stateFile = where.resolve(RunFolder.STATE);
         TensorRestore.copyInto(model.namedParameters(), s.model(), modelFile);
-        Set<String> stateNames = new HashSet<>();
-        forEachMoment((name, t) -> stateNames.add(name));
-        Map<String, Tensor> own = objective.state();
+        Map<String, Tensor> moments = moments(), own = objective.state();
+        Set<String> stateNames = new HashSet<>(moments.keySet());
         stateNames.addAll(own.keySet());
         TensorRestore.onlyThese(stateNames, s.state(), stateFile);
-        forEachMoment((name, t) -> TensorRestore.copyInto(name, t, s.state(), stateFile));
+        moments.forEach((name, t) -> TensorRestore.copyInto(name, t, s.state(), stateFile));
         for (String k : own.keySet()) {
             TensorRestore.copyInto(k, own.get(k).copy(), s.state(), stateFile); // checks presence, shape, finiteness
         }
@@ -325,31 +327,8 @@ public final class Trainer {
         metrics = s.metrics();
     }
 
-    private interface MomentVisitor {
-        void visit(String name, Tensor moment);
+    /** The Adam moments by their names in train-state.safetensors. */
+    private Map<String, Tensor> moments() {
+        return AdamState.moments(gen, inf, model.namedParameters());
     }
-
-    /** Visits the Adam moments as {@code adam.gen.m.<param>}, {@code adam.gen.v.<param>}, ..., {@code adam.inf.v.<param>}. */
-    private void forEachMoment(MomentVisitor v) {
-        for (Map.Entry<String, Adam> opt : Map.of("adam.gen", gen, "adam.inf", inf).entrySet().stream()
-                .sorted(Map.Entry.comparingByKey()).toList()) {
-            Adam adam = opt.getValue();
-            List<Var> params = adam.params();
-            for (int i = 0; i < params.size(); i++) {
-                String n = nameOf(params.get(i));
-                v.visit(opt.getKey() + ".m." + n, adam.firstMoments()[i]);
-                v.visit(opt.getKey() + ".v." + n, adam.secondMoments()[i]);
-            }
-        }
-    }
-
-    private String nameOf(Var v) {
-        for (Map.Entry<String, Var> e : model.namedParameters().entrySet()) {
-            if (e.getValue() == v) {
-                return e.getKey();
-            }
-        }
-        throw new IllegalStateException("optimised parameter without a name");
-    }
-
 }

@@ -10,11 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.aiwae.AiwaeException;
 import org.aiwae.data.Datasets;
+import org.aiwae.data.Images;
 import org.aiwae.data.Split;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.random.RandomStream;
+import org.aiwae.examples.FactorModel;
 import org.aiwae.io.Json;
 import org.aiwae.objective.EncoderKl;
 import org.aiwae.io.SafeTensors;
@@ -41,6 +45,43 @@ class TrainingTest {
     static List<EpochMetrics> metrics(Path run) throws Exception {
         return Files.readAllLines(run.resolve(RunFolder.METRICS)).stream()
                 .map(l -> Json.read(l.getBytes(java.nio.charset.StandardCharsets.UTF_8), EpochMetrics.class, "metrics", false)).toList();
+    }
+
+    /**
+     * Any {@link org.aiwae.model.LatentVariableModel} trains on images of any size: a factor model (not the paper's MLP)
+     * on the embedded images pooled to 14x14 raises its held-out bound, and its checkpoint holds its own parameters;
+     * a model whose size is not the images' is refused in one line.
+     */
+    @Test
+    void trainsAUserDefinedModelOnImagesOfTheirOwnSize() throws Exception {
+        Split pooled = new Split("embedded-14x14", pooled(DATA.train()), pooled(DATA.test()));
+        FactorModel model = FactorModel.random(196, 3, new RandomStream(5));
+        Path run = dir.resolve("factor");
+        new Trainer(small("iwae", 3), pooled, model, Backends.cpu(), run, false, QUIET).run();
+        List<EpochMetrics> m = metrics(run);
+        assertTrue(m.get(2).testBound() > m.get(0).testBound() + 1, "bound " + m.get(0).testBound() + " -> " + m.get(2).testBound());
+        Map<String, Tensor> saved = SafeTensors.read(run.resolve(RunFolder.MODEL)).tensors();
+        assertEquals(model.namedParameters().keySet(), saved.keySet());
+        assertArrayEquals(new int[] {196}, saved.get("dec.lognoise").shape());
+        AiwaeException e = assertThrows(AiwaeException.class, () -> new Trainer(small("iwae", 1), DATA,
+                FactorModel.random(196, 3, new RandomStream(5)), Backends.cpu(), dir.resolve("other"), false, QUIET));
+        assertEquals("the model expects 196 pixels per image, the data has 784", e.getMessage());
+    }
+
+    /** {@code images} at half the resolution: each pixel the mean of a 2x2 block. */
+    private static Images pooled(Images images) {
+        int rows = images.rows() / 2, cols = images.cols() / 2;
+        float[] p = new float[images.count() * rows * cols];
+        for (int n = 0; n < images.count(); n++) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    int at = n * images.dim() + 2 * r * images.cols() + 2 * c;
+                    p[(n * rows + r) * cols + c] = (images.pixels()[at] + images.pixels()[at + 1] + images.pixels()[at + images.cols()]
+                            + images.pixels()[at + images.cols() + 1]) / 4;
+                }
+            }
+        }
+        return new Images(images.name() + " 14x14", p, images.count(), rows, cols, images.labels());
     }
 
     /** Each method, with the model and its minibatches on the backend, raises the held-out bound L_20 within 3 epochs. */
