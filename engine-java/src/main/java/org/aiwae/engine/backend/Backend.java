@@ -140,7 +140,7 @@ public interface Backend extends Placement, AutoCloseable {
     /** The standard normal log-density of each row of {@code z} (over its last axis): {@code -|z|^2 / 2 - Z log(2 pi) / 2}. */
     default Tensor standardNormalLogDensity(Tensor z) {
         Tensor sq = reduce(ReduceOp.SUM, unary(UnaryOp.SQUARE, z), -1);
-        return binary(BinaryOp.SUB, binary(BinaryOp.MUL, sq, -0.5f), z.dim(-1) * (float) Gaussian.HALF_LOG_2PI);
+        return binary(BinaryOp.SUB, binary(BinaryOp.MUL, sq, -0.5f), Gaussian.logNormalizer(z.dim(-1)));
     }
 
     /** {@code log sum exp} over {@code axis} (removed), computed as {@code m + log sum exp(a - m)} with m the maximum. */
@@ -176,7 +176,7 @@ public interface Backend extends Placement, AutoCloseable {
         Tensor u = binary(BinaryOp.MUL, binary(BinaryOp.SUB, z, mu), invSigma); // (z - mu) / sigma
         Tensor terms = binary(BinaryOp.SUB, binary(BinaryOp.MUL, unary(UnaryOp.SQUARE, u), -0.5f), logSigma);
         Tensor sum = reduce(ReduceOp.SUM, terms, -1);
-        return new GaussianLog(binary(BinaryOp.SUB, sum, u.dim(-1) * (float) Gaussian.HALF_LOG_2PI), u, invSigma);
+        return new GaussianLog(binary(BinaryOp.SUB, sum, Gaussian.logNormalizer(u.dim(-1))), u, invSigma);
     }
 
     /** {@link #gaussianLogDensity}'s gradients in z, mu and logSigma, each summed to its operand's shape (null where not asked for). */

@@ -152,7 +152,7 @@ final class CpuDecoderKernel implements DecoderKernel {
             for (int j = 0, zo = z.offset() + r * zDim; j < zDim; j++) {
                 prior += z.data()[zo + j] * z.data()[zo + j];
             }
-            logp.data()[logp.offset() + r] = (float) (VectorMath.sum(terms, 0, d) - 0.5 * prior - zDim * (float) Gaussian.HALF_LOG_2PI);
+            logp.data()[logp.offset() + r] = (float) (VectorMath.sum(terms, 0, d) - 0.5 * prior - Gaussian.logNormalizer(zDim));
         }
     }
 
