@@ -123,13 +123,25 @@ KERNEL void sgemm(int M, int N, int K,
     }
 }
 
+// sigmoid(x) = 1 / (1 + e^-x) and softplus(x) = log(1 + e^x), the body's only spellings of them, both from e = e^-|x| (which
+// neither overflows nor loses the tail): (x >= 0 ? 1 : e) / (1 + e) and max(x, 0) + log1p(e), the CPU's forms
+// (FloatMath.sigmoidFromExp, FloatMath.softplus).
+FUNC float sigmoid_f(float x) {
+    const float e = expf(-fabsf(x));
+    return (x >= 0.0f ? 1.0f : e) / (1.0f + e);
+}
+
+FUNC float softplus_f(float x) {
+    return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
 // log Bernoulli(x | sigmoid(l)) = x l - softplus(l), and its derivative in l, x - sigmoid(l)
 FUNC float bernoulli_log(float x, float l) {
-    return x * l - (fmaxf(l, 0.0f) + log1pf(expf(-fabsf(l))));
+    return x * l - softplus_f(l);
 }
 
 FUNC float bernoulli_grad(float x, float l) {
-    return x - 1.0f / (1.0f + expf(-l));
+    return x - sigmoid_f(l);
 }
 
 #define ROW_THREADS 64
@@ -582,8 +594,8 @@ FUNC float unary_f(int op, float x) {
     case U_EXP: return expf(x);
     case U_LOG: return logf(x);
     case U_TANH: return tanhf(x);
-    case U_SIGMOID: return x >= 0.0f ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
-    case U_SOFTPLUS: return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+    case U_SIGMOID: return sigmoid_f(x);
+    case U_SOFTPLUS: return softplus_f(x);
     case U_SQUARE: return x * x;
     default: return sqrtf(x);
     }

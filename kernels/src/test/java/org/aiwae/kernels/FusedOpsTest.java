@@ -212,6 +212,12 @@ class FusedOpsTest {
         close(cpu().bernoulliLogLikelihood(l, x), ll, composed.bernoulliLogLikelihood(l.to(dev), x.to(dev)));
         Tensor score = oneOp(dev, () -> dev.bernoulliScore(l.to(dev), x.to(dev), g.to(dev)));
         close(cpu().bernoulliScore(l, x, g), score, composed.bernoulliScore(l.to(dev), x.to(dev), g.to(dev)));
+        // the kernel's score and the composed SIGMOID are one device function: equal bits, out to logits whose e^-l overflows
+        float[] wide = l.toArray();
+        float[] ends = {-200f, -95f, -88.8f, -87f, -20f, -0f, 0f, 1e-8f, 20f, 88.8f, 95f, 200f};
+        System.arraycopy(ends, 0, wide, 0, ends.length);
+        Tensor lw = Tensor.of(wide, k, b, d);
+        assertArrayEquals(composed.bernoulliScore(lw.to(dev), x.to(dev), g.to(dev)).toArray(), dev.bernoulliScore(lw.to(dev), x.to(dev), g.to(dev)).toArray());
         Tensor z = rng.normal(k, b, 7);
         Tensor prior = oneOp(dev, () -> dev.standardNormalLogDensity(z.to(dev)));
         assertArrayEquals(new int[] {k, b}, prior.shape());
