@@ -31,7 +31,10 @@ if ! "$JAVA_HOME/bin/jar" tf "$kjar" | grep -qx 'org/aiwae/kernels/cuda/aiwae.fa
   echo "gpu-bundle: $kjar has no org/aiwae/kernels/cuda/aiwae.fatbin (nvcc was not on PATH when the kernels were built); install the CUDA toolkit and rerun" >&2
   exit 1
 fi
-cp engine-java/target/aiwae-engine-0.1.0.jar "$kjar" src/target/aiwae-0.1.0.jar bench/target/aiwae-bench-0.1.0.jar "$stage/b/lib/"
+# every module's jar (the root pom's <module> list, so a new module travels too)
+for m in $(sed -n 's#.*<module>\(.*\)</module>.*#\1#p' pom.xml); do
+  cp "$m"/target/aiwae*-0.1.0.jar "$stage/b/lib/"
+done
 cp -r kernels/target/test-classes "$stage/b/test-classes/kernels"
 cp -r src/target/test-classes "$stage/b/test-classes/app"
 cp -r bench/target/test-classes "$stage/b/test-classes/bench"
