@@ -168,6 +168,9 @@ public final class LearningCurves {
         }
     }
 
+    /** The most points a curve marks one by one. */
+    static final int MARKED_EPOCHS = 60;
+
     private static XYChart chart(String title, String yTitle, Styler.LegendPosition legend) {
         XYChart c = new XYChartBuilder().width(PANEL_WIDTH).height(PANEL_HEIGHT).title(title).xAxisTitle("epoch")
                 .yAxisTitle(yTitle).build();
@@ -185,7 +188,8 @@ public final class LearningCurves {
 
     private static void line(XYChart c, String name, double[] x, double[] y, Color color, BasicStroke style, boolean markers) {
         XYSeries s = c.addSeries(name, x, y);
-        s.setMarker(markers ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+        // a marker per epoch while they stay apart; a long run's hundreds of epochs are a line
+        s.setMarker(markers && x.length <= MARKED_EPOCHS ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
         s.setLineColor(color);
         s.setLineStyle(style);
         s.setMarkerColor(color);
