@@ -187,12 +187,29 @@ public final class LearningCurves {
     }
 
     private static void line(XYChart c, String name, double[] x, double[] y, Color color, BasicStroke style, boolean markers) {
+        if (c.getSeriesMap().isEmpty() && x.length > MARKED_EPOCHS) {
+            roundTicks(c, x, y);
+        }
         XYSeries s = c.addSeries(name, x, y);
         // a marker per epoch while they stay apart; a long run's hundreds of epochs are a line
         s.setMarker(markers && x.length <= MARKED_EPOCHS ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
         s.setLineColor(color);
         s.setLineStyle(style);
         s.setMarkerColor(color);
+    }
+
+    /**
+     * Round-number epoch ticks (0, 50, 100, ...) for a long run. XChart labels every k-th data
+     * point instead when the x values, taken in the order the series were added, are equally
+     * spaced; on a few hundred epochs that puts labels edge to edge. An invisible first series
+     * from the last epoch to the first breaks that order without drawing anything.
+     */
+    private static void roundTicks(XYChart c, double[] x, double[] y) {
+        double level = Arrays.stream(y).filter(Double::isFinite).findFirst().orElse(0);
+        XYSeries s = c.addSeries(" ", new double[] {x[x.length - 1], x[0]}, new double[] {level, level});
+        s.setShowInLegend(false);
+        s.setLineStyle(SeriesLines.NONE);
+        s.setMarker(SeriesMarkers.NONE);
     }
 
     /** The largest 1, 2 or 5 times a power of ten at or below {@code v} ({@code up}: the smallest at or above). */
