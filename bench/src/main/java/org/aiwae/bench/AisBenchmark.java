@@ -1,6 +1,5 @@
 package org.aiwae.bench;
 
-import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.NoGrad;
 import org.aiwae.engine.backend.Backend;
@@ -17,12 +16,6 @@ import org.openjdk.jmh.annotations.*;
  * (inverse temperatures 0.40 .. 0.41) from fresh q(z|x) samples = 16,000 chain-temperature steps
  * ({@code images} x 160), the unit of PyTorch's anchor; the start (one evaluation in 101) is included.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class AisBenchmark extends OnBackend {
 
     /** Test images, 16 chains each (the protocol's 100; fewer for a quick run). */

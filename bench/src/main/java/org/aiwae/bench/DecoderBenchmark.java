@@ -1,6 +1,5 @@
 package org.aiwae.bench;
 
-import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.sampler.LogDensity;
 import org.openjdk.jmh.annotations.*;
@@ -11,12 +10,6 @@ import org.openjdk.jmh.annotations.*;
  * K=5 samples of a 128-image AIWAE minibatch ({@code batch}). One op = 640 (5 x batch) evaluations with gradients; a
  * leapfrog step costs exactly one.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class DecoderBenchmark extends OnBackend {
 
     /** Images, 5 chains each (an AIWAE minibatch of 128; fewer for a quick run). */

@@ -35,12 +35,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * printed after each iteration is the issuing thread's own CPU time up to the wait ({@link HostCpu}). Devices
  * only: {@code -p backend=opencl} or {@code cuda}.
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GraphBenchmark extends OnBackend {
     /** Device operations per run of the sequence: 3 products, their 3 fills, 3 bias adds, 2 tanh, sigmoid, 2 maps, a row sum. */
     static final int OPS = 15;

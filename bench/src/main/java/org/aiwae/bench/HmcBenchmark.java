@@ -1,6 +1,5 @@
 package org.aiwae.bench;
 
-import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.random.ChainNoise;
@@ -15,12 +14,6 @@ import org.openjdk.jmh.annotations.*;
  * decoder evaluations with gradients and log q by autodiff, the Metropolis test, on any backend. One op = 640
  * chain transitions (5 x {@code batch}).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class HmcBenchmark extends OnBackend {
 
     /** Images, 5 chains each (an AIWAE minibatch of 128; fewer for a quick run). */

@@ -33,12 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * iteration is the issuing thread's own CPU time ({@link HostCpu}), the host's share on either device. The CPU
  * backend has no launches: {@code -p backend=opencl} or {@code cuda}.
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class LaunchBenchmark extends OnBackend {
     static final int LAUNCHES = 256;
     private static final int SIDE = 16;

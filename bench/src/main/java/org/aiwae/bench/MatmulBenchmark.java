@@ -26,12 +26,6 @@ import org.openjdk.jmh.annotations.Warmup;
  * NN a backward product to the input ({@code [m,k] x [k,n]}), TN a weight gradient
  * ({@code [k,m]^T x [k,n]}).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class MatmulBenchmark extends OnBackend {
 
     @Param({"640x200x50:NT", "640x200x200:NT", "640x784x200:NT", "640x200x784:NN", "640x200x200:NN", "784x200x640:TN", "200x200x640:TN"})

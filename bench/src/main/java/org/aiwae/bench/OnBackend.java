@@ -5,12 +5,19 @@ import org.aiwae.engine.backend.Backends;
 import org.aiwae.kernels.Accelerators;
 import org.aiwae.kernels.DeviceBackend;
 import org.aiwae.kernels.WorkAudit;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
@@ -18,9 +25,15 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * {@code -p backend=cpu,opencl}), on which the benchmark's setup puts everything the timed work touches (model,
  * data, optimiser state, chains), and the audit of each iteration, warm-up ones included ({@link WorkAudit}): an
  * iteration in which a primitive ran on the CPU while the backend is a device, or no device op was issued, fails
- * the benchmark with one line naming what ran where, so JMH reports no figure for it.
+ * the benchmark with one line naming what ran where, so JMH reports no figure for it. Its JMH settings (throughput
+ * per second, 3 warm-up and 5 measured iterations of 1 s, one fork) hold for every benchmark that does not set its own.
  */
 @State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public abstract class OnBackend {
 
     @Param({"cpu"})

@@ -1,6 +1,5 @@
 package org.aiwae.bench;
 
-import java.util.concurrent.TimeUnit;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.random.RandomStream;
@@ -20,12 +19,8 @@ import org.openjdk.jmh.annotations.*;
  *
  * <p>{@code config} is {@code method:K:T:L:batch}.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class TrainingStepBenchmark extends OnBackend {
 
     @Param({"aiwae:5:5:5:128", "iwae:5:1:1:20", "iwae:50:1:1:20"})
