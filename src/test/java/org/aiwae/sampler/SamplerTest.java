@@ -138,21 +138,6 @@ class SamplerTest {
     }
 
     @OnEveryBackend
-    void perImageStreamsDrawTheSameNumbersOnEveryBackend(String name) {
-        Backend be = TestBackends.get(name);
-        long[] ids = {7, 123456789012L, 3};
-        ChainNoise.PerGroup host = new ChainNoise.PerGroup(5, ids, 2), dev = new ChainNoise.PerGroup(5, ids, 2);
-        float[][] a = {host.momenta(Backends.cpu(), 6, 4).toArray(), host.uniforms(Backends.cpu(), 6).toArray()};
-        float[][] b = {dev.momenta(be, 6, 4).toArray(), dev.uniforms(be, 6).toArray()};
-        assertEquals(host.position(), dev.position());
-        for (int t = 0; t < 2; t++) {
-            for (int i = 0; i < a[t].length; i++) {
-                assertEquals(a[t][i], b[t][i], 1e-6, name + ": " + (t == 0 ? "momentum " : "uniform ") + i);
-            }
-        }
-    }
-
-    @OnEveryBackend
     void aisWithOneStepIsImportanceSampling(String name) {
         Backend be = TestBackends.get(name);
         int n = 50, d = 2;

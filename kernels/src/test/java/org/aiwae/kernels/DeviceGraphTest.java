@@ -201,10 +201,10 @@ class DeviceGraphTest {
         for (int i = 0; i < 256; i++) { // more than the free buffers of this size: the pool hands out all it has
             next.add(be.buffer(be.zeros(n)));
         }
+        java.lang.ref.Reference.reachabilityFence(taken); // the buffers taken above stay out of the pool until here
         assertTrue(next.containsAll(recorded), "closing the graph returned its buffers to the pool");
         IllegalStateException stale = assertThrows(IllegalStateException.class, () -> g.result().toArray());
         assertTrue(stale.getMessage().contains("after that graph closed"), stale.getMessage());
         assertThrows(IllegalStateException.class, g::replay);
-        taken.clear();
     }
 }

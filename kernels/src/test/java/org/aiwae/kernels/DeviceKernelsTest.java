@@ -1,20 +1,19 @@
 package org.aiwae.kernels;
 
+import static org.aiwae.kernels.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.stream.Stream;
+import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.CpuBackend;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.engine.random.ChainNoise;
 import org.aiwae.engine.random.RandomStream;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every device kernel against the CPU backend, on the model's shapes and on sizes that are not
@@ -28,28 +27,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * gradient (through the device's tanhf and expf) {@code 1e-4 (1 + |cpu|)}.
  */
 class DeviceKernelsTest {
-    /** The device backends, opened once per test JVM and skipped with the reason where absent ({@link TestBackends}). */
-    static Stream<String> apis() {
-        return TestBackends.devices();
-    }
-
-    private static DeviceBackend backend(String api) {
-        return TestBackends.device(api);
-    }
-
-    private static void assertClose(float[] expected, float[] actual, double tol, String what) {
-        assertEquals(expected.length, actual.length, what + " length");
-        for (int i = 0; i < expected.length; i++) {
-            double t = tol * (1 + Math.abs(expected[i]));
-            assertTrue(Math.abs(expected[i] - actual[i]) <= t,
-                    what + "[" + i + "]: cpu " + expected[i] + " device " + actual[i]);
-        }
-    }
-
-    @ParameterizedTest
-    @MethodSource("apis")
+    @OnEveryDevice
     void matmulIsTheCpusBitsInEveryTransposition(String api) {
-        DeviceBackend dev = backend(api);
+        DeviceBackend dev = TestBackends.device(api);
         RandomStream rng = new RandomStream(3);
         int[][] shapes = {{640, 200, 50}, {640, 784, 200}, {200, 784, 640}, {37, 53, 19}, {1, 17, 5}, {33, 1, 70}};
         for (int[] s : shapes) {
@@ -88,32 +68,40 @@ class DeviceKernelsTest {
         return t;
     }
 
-    @ParameterizedTest
-    @MethodSource("apis")
-    void fusedDecoderMatchesTheCpu(String api) {
-        DeviceBackend dev = backend(api);
+    /**
+     * The fused decoder's values against the reference's (the CPU's): log p to {@code 1e-5 |log p| + 1e-3} (784 terms
+     * summed in another order), the gradient to {@code 1e-4 (1 + |reference|)} (through the device's tanhf and expf).
+     */
+    private static void assertDecoderClose(Tensor lpWant, Tensor gWant, float[] lp, float[] g, String what) {
+        for (int i = 0; i < lp.length; i++) {
+            double e = lpWant.get(i);
+            assertEquals(e, lp[i], 1e-5 * Math.abs(e) + 1e-3, what + " log p[" + i + "]");
+        }
+        assertClose(gWant.toArray(), g, 1e-4, what + " d/dz");
+    }
+
+    /**
+     * The one launch on decoders far from the model's (2 -> 13 -> 13 -> 29 for 7 rows of 3 images, 3 -> 17 -> 17 -> 40
+     * for one row) with the weights on the host: the CPU's values, and after an update of the weights and biases and
+     * refresh() the updated ones (pixel 0's logit moves by at least 4.5 in every row, so every row's log p moves).
+     */
+    @OnEveryDevice
+    void theOneLaunchTakesOtherShapesAndSeesWeightsRefreshedFromTheHost(String api) {
+        DeviceBackend dev = TestBackends.device(api);
         RandomStream rng = new RandomStream(5);
-        int[][] cases = {{50, 200, 784, 128, 5}, {2, 13, 29, 7, 3}, {3, 17, 40, 1, 1}}; // latent, hidden, data, batch, samples
+        int[][] cases = {{2, 13, 29, 7, 3}, {3, 17, 40, 1, 1}}; // latent, hidden, data, batch, samples
         for (int[] c : cases) {
             TanhMlpDecoder d = decoder(rng, c[0], c[1], c[2]);
+            assertTrue(DeviceDecoderKernel.takesOneLaunch(d), "one launch for " + c[0] + "-" + c[1] + "-" + c[2]);
             int rows = c[3] * c[4];
             Tensor z = rng.normal(rows, c[0]);
             Tensor x = TestData.binary(rng, c[3], c[2], 0.3f);
-            Tensor lpCpu = Tensor.zeros(rows), gCpu = Tensor.zeros(rows, c[0]);
-            Tensor lpDev = Tensor.zeros(rows), gDev = Tensor.zeros(rows, c[0]), lpOnly = Tensor.zeros(rows);
+            Tensor lpCpu = Tensor.zeros(rows), gCpu = Tensor.zeros(rows, c[0]), lpDev = Tensor.zeros(rows), gDev = Tensor.zeros(rows, c[0]);
             try (DecoderKernel cpu = CpuBackend.INSTANCE.decoder(d, rows + 3); DecoderKernel gpu = dev.decoder(d, rows + 3)) {
+                String what = api + " decoder " + c[0] + "-" + c[1] + "-" + c[2] + " x" + rows;
                 cpu.logJoint(z, x, lpCpu, gCpu);
                 gpu.logJoint(z, x, lpDev, gDev);
-                gpu.logJoint(z, x, lpOnly, null);
-                String what = api + " decoder " + c[0] + "-" + c[1] + "-" + c[2] + " x" + rows;
-                for (int i = 0; i < rows; i++) {
-                    double e = lpCpu.get(i);
-                    assertEquals(e, lpDev.get(i), 1e-5 * Math.abs(e) + 1e-3, what + " log p[" + i + "]");
-                    assertEquals(lpDev.get(i), lpOnly.get(i), 0.0, what + " log p without the gradient");
-                }
-                assertClose(gCpu.toArray(), gDev.toArray(), 1e-4, what + " d/dz");
-                // an update of the weights and biases becomes visible after refresh(), as on the CPU: pixel 0's logit
-                // moves by at least 4.5 in every row, so every row's log p moves
+                assertDecoderClose(lpCpu, gCpu, lpDev.toArray(), gDev.toArray(), what);
                 float[] before = lpDev.toArray();
                 d.weights().get(2).data()[0] += 0.5f;
                 d.biases().get(2).data()[0] += 5f;
@@ -121,12 +109,10 @@ class DeviceKernelsTest {
                 gpu.refresh();
                 cpu.logJoint(z, x, lpCpu, gCpu);
                 gpu.logJoint(z, x, lpDev, gDev);
+                assertDecoderClose(lpCpu, gCpu, lpDev.toArray(), gDev.toArray(), what + " after refresh");
                 for (int i = 0; i < rows; i++) {
-                    double e = lpCpu.get(i);
-                    assertEquals(e, lpDev.get(i), 1e-5 * Math.abs(e) + 1e-3, what + " log p[" + i + "] after refresh");
                     assertTrue(Math.abs(lpDev.get(i) - before[i]) > 1e-3, what + " log p[" + i + "] did not change with the weight");
                 }
-                assertClose(gCpu.toArray(), gDev.toArray(), 1e-4, what + " d/dz after refresh");
             }
         }
     }
@@ -139,13 +125,13 @@ class DeviceKernelsTest {
     /**
      * The one-launch decoder (decoder_rows) against the seven-launch sequence and the CPU on the model's 50 -> 200 -> 200
      * -> 784 for 640 rows (K=5 chains x batch 128) and for 1, 7 and 129 rows (one group, one partial group, 16 groups and
-     * a row), row n with data row n mod B, log p with the gradient and the gradient alone. With the weights, z (a view
-     * at an offset), x and the outputs on the device an evaluation is one launch and nothing else, and refresh() is
-     * nothing; with host tensors, the same values through the kernel's own buffers.
+     * a row), row n with data row n mod B: log p with the gradient, log p alone and the gradient alone (the same bits). With
+     * the weights, z (a view at an offset), x and the outputs on the device an evaluation is one launch and nothing else,
+     * and refresh() is nothing; with host tensors, the same values through the kernel's own buffers.
      */
     @OnEveryDevice
     void oneLaunchDecoderMatchesSevenLaunchesAndTheCpu(String api) {
-        DeviceBackend dev = backend(api);
+        DeviceBackend dev = TestBackends.device(api);
         RandomStream rng = new RandomStream(8);
         TanhMlpDecoder host = decoder(rng, 50, 200, 784), placed = on(dev, host);
         int[][] cases = {{640, 128}, {1, 1}, {7, 7}, {129, 43}}; // rows, batch
@@ -170,23 +156,22 @@ class DeviceKernelsTest {
                 fromHost.logJoint(z, x, null, gOnlyHost);
 
                 Tensor zd = zAll.to(dev).rows(2, rows + 2), xd = x.to(dev);
-                Tensor lpDev = dev.zeros(rows), gDev = dev.zeros(rows, 50), gOnly = dev.zeros(rows, 50);
+                Tensor lpDev = dev.zeros(rows), gDev = dev.zeros(rows, 50), lpOnly = dev.zeros(rows), gOnly = dev.zeros(rows, 50);
                 before = dev.work();
                 one.logJoint(zd, xd, lpDev, gDev);
                 assertOneLaunch(dev.work().since(before), what + ": device work of an evaluation");
+                before = dev.work();
+                one.logJoint(zd, xd, lpOnly, null);
+                assertOneLaunch(dev.work().since(before), what + ": device work of log p alone");
                 before = dev.work();
                 one.logJoint(zd, xd, null, gOnly);
                 assertOneLaunch(dev.work().since(before), what + ": device work of a gradient");
 
                 float[] lp = lpDev.toArray(), g = gDev.toArray();
-                for (int i = 0; i < rows; i++) {
-                    double e = lpCpu.get(i);
-                    assertEquals(e, lp[i], 1e-5 * Math.abs(e) + 1e-3, what + " log p[" + i + "] against the cpu");
-                    assertEquals(lpSeven.get(i), lp[i], 1e-5 * Math.abs(e) + 1e-3, what + " log p[" + i + "] against seven launches");
-                    assertEquals(lp[i], lpHost.get(i), 0.0, what + " log p[" + i + "] from host tensors");
-                }
-                assertClose(gCpu.toArray(), g, 1e-4, what + " d/dz against the cpu");
-                assertClose(gSeven.toArray(), g, 1e-4, what + " d/dz against seven launches");
+                assertDecoderClose(lpCpu, gCpu, lp, g, what + " against the cpu");
+                assertDecoderClose(lpSeven, gSeven, lp, g, what + " against seven launches");
+                assertArrayEquals(lp, lpOnly.toArray(), what + " log p without d/dz");
+                assertArrayEquals(lp, lpHost.toArray(), what + " log p from host tensors");
                 assertArrayEquals(g, gOnly.toArray(), what + " d/dz without log p");
                 assertArrayEquals(g, gHost.toArray(), what + " d/dz from host tensors");
                 assertArrayEquals(g, gOnlyHost.toArray(), what + " d/dz without log p from host tensors");
@@ -202,7 +187,7 @@ class DeviceKernelsTest {
     /** Decoders the one launch does not take run the seven launches, the same values as the CPU. */
     @OnEveryDevice
     void decodersBeyondTheOneLaunchFallBackToSeven(String api) {
-        DeviceBackend dev = backend(api);
+        DeviceBackend dev = TestBackends.device(api);
         RandomStream rng = new RandomStream(12);
         TanhMlpDecoder wide = decoder(rng, 20, 400, 30); // (20 + 400 + 800 + 256) x 8 floats: more than a group holds
         TanhMlpDecoder shallow = new TanhMlpDecoder(List.of(scaled(rng.normal(30, 20), 20)), List.of(rng.normal(30)));
@@ -216,55 +201,27 @@ class DeviceKernelsTest {
                 gpu.logJoint(z, x, lpDev, gDev);
                 assertEquals(2L * d.layers() + 1, dev.work().since(before).launches(), api + " launches of " + d.layers() + " layers");
             }
-            for (int i = 0; i < 12; i++) {
-                assertEquals(lpCpu.get(i), lpDev.get(i), 1e-5 * Math.abs(lpCpu.get(i)) + 1e-3, api + " log p[" + i + "]");
-            }
-            assertClose(gCpu.toArray(), gDev.toArray(), 1e-4, api + " d/dz");
+            assertDecoderClose(lpCpu, gCpu, lpDev.toArray(), gDev.toArray(), api + " " + d.layers() + " layers");
         }
     }
 
     /**
-     * philox_fill_groups draws what ChainNoise.PerGroup draws on the host: uniforms bit for bit, normals
-     * to float rounding (the device's double log/cos against Java's), each image's values in its own slots.
+     * Per-image streams ({@link ChainNoise.PerGroup}; philox_fill_groups on a device) draw on the device what they draw on
+     * the host and advance alike: uniforms bit for bit, normals to float rounding (the device's double log/cos against
+     * Java's), each image's values in its own slots, for ids that use all 64 bits.
      */
-    @ParameterizedTest
-    @MethodSource("apis")
-    void perImageNoiseMatchesTheHost(String api) {
-        Device d = backend(api).device();
+    @OnEveryDevice
+    void perImageStreamsDrawTheHostsNumbers(String api) {
+        DeviceBackend dev = TestBackends.device(api);
         long seed = 0x1234_5678_9ABCL;
         long[] ids = {7L << 56 | 3, 7L << 56 | 1L << 48 | 123_456, 5, -1L};
-        int per = 3, dim = 7, groups = ids.length;
-        float[] words = new float[2 * groups];
-        for (int g = 0; g < groups; g++) {
-            words[2 * g] = Float.intBitsToFloat((int) ids[g]);
-            words[2 * g + 1] = Float.intBitsToFloat((int) (ids[g] >>> 32));
-        }
-        Device.Buffer idBuf = d.alloc(words.length), out = d.alloc((long) per * groups * dim);
-        try {
-            d.write(idBuf, words, 0, words.length);
-            ChainNoise.PerGroup host = new ChainNoise.PerGroup(seed, ids, 11);
-            for (boolean normal : new boolean[] {true, false, true}) {
-                int n = normal ? dim : 1, blocks = ChainNoise.PerGroup.blocks(per * n);
-                long position = host.position();
-                float[] expected = new float[per * groups * n], actual = new float[expected.length];
-                if (normal) {
-                    host.normal(expected, per, n);
-                } else {
-                    host.uniform(expected, per, n);
-                }
-                backend(api).kernels().philoxFillGroups(groups, blocks, per, n, seed, idBuf, position, normal, out);
-                d.read(out, actual, 0, actual.length);
-                for (int i = 0; i < expected.length; i++) {
-                    if (normal) {
-                        assertEquals(expected[i], actual[i], 1e-6 * (1 + Math.abs(expected[i])), "normal " + i);
-                    } else {
-                        assertEquals(expected[i], actual[i], "uniform " + i);
-                    }
-                }
-            }
-        } finally {
-            d.free(idBuf);
-            d.free(out);
+        int chains = 3 * ids.length, dim = 7;
+        ChainNoise.PerGroup host = new ChainNoise.PerGroup(seed, ids, 11), there = new ChainNoise.PerGroup(seed, ids, 11);
+        for (int round = 0; round < 2; round++) {
+            String what = api + " round " + round;
+            assertClose(host.momenta(Placement.HOST, chains, dim).toArray(), there.momenta(dev, chains, dim).toArray(), 1e-6, what + " momenta");
+            assertArrayEquals(host.uniforms(Placement.HOST, chains).toArray(), there.uniforms(dev, chains).toArray(), what + " uniforms");
+            assertEquals(host.position(), there.position(), what + ": both streams advance alike");
         }
     }
 }

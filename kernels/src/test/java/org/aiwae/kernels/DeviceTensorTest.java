@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.stream.Stream;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.autodiff.Ops;
@@ -15,8 +14,6 @@ import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.random.RandomStream;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Tensors that live on a device: their storage belongs to one backend, ops run where the operands
@@ -24,19 +21,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * only through the explicit reads ({@code to}, {@code toArray}, {@code item}, {@code get}).
  */
 class DeviceTensorTest {
-    /** The device backends, opened once per test JVM and skipped with the reason where absent ({@link TestBackends}). */
-    static Stream<String> apis() {
-        return TestBackends.devices();
-    }
-
-    private static DeviceBackend backend(String api) {
-        return TestBackends.device(api);
-    }
-
-    @ParameterizedTest
-    @MethodSource("apis")
+    @OnEveryDevice
     void aTensorMovesOnlyWhenAskedAndKeepsItsValues(String api) {
-        DeviceBackend dev = backend(api);
+        DeviceBackend dev = TestBackends.device(api);
         Tensor host = new RandomStream(1).normal(3, 5);
         Tensor d = host.to(dev);
         assertFalse(d.onHost());
@@ -59,10 +46,9 @@ class DeviceTensorTest {
         assertTrue(noArray.getMessage().contains(api), noArray.getMessage());
     }
 
-    @ParameterizedTest
-    @MethodSource("apis")
+    @OnEveryDevice
     void opsRunWhereTheOperandsLiveAndMixingIsAnError(String api) {
-        DeviceBackend dev = backend(api);
+        DeviceBackend dev = TestBackends.device(api);
         Tensor a = new RandomStream(2).normal(4, 3), b = new RandomStream(3).normal(3);
         Var sum = Ops.add(Var.constant(a.to(dev)), Var.constant(b.to(dev)));
         assertSame(dev, sum.value().placement(), "the result stays on the device");
@@ -73,10 +59,9 @@ class DeviceTensorTest {
         assertThrows(IllegalArgumentException.class, () -> dev.matmul(a, false, a, true, Tensor.zeros(4, 4), false));
     }
 
-    @ParameterizedTest
-    @MethodSource("apis")
+    @OnEveryDevice
     void aScopeChoosesWhereCreatedTensorsLive(String api) {
-        DeviceBackend dev = backend(api);
+        DeviceBackend dev = TestBackends.device(api);
         assertSame(Backends.cpu(), Backends.current());
         try (Backends.Scope outer = Backends.using(dev)) {
             Backend b = Backends.current();
@@ -91,10 +76,9 @@ class DeviceTensorTest {
         assertSame(Backends.cpu(), Backends.current(), "a closed scope restores the CPU");
     }
 
-    @ParameterizedTest
-    @MethodSource("apis")
+    @OnEveryDevice
     void aMatmulOnDeviceTensorsCopiesNothingAndReusesPooledBuffers(String api) throws InterruptedException {
-        DeviceBackend dev = backend(api);
+        DeviceBackend dev = TestBackends.device(api);
         RandomStream rng = new RandomStream(4);
         Var x = Var.constant(rng.normal(64, 50).to(dev)), w = Var.constant(rng.normal(200, 50).to(dev));
         Ops.matmul(x, false, w, true).value().get(0, 0); // warm the pool's size classes
@@ -127,10 +111,9 @@ class DeviceTensorTest {
                 "150 products of one shape should reuse buffers: " + dev.pool());
     }
 
-    @ParameterizedTest
-    @MethodSource("apis")
+    @OnEveryDevice
     void aReclaimScopeHandsItsTemporariesBackAndForbidsTheirUse(String api) {
-        DeviceBackend dev = backend(api);
+        DeviceBackend dev = TestBackends.device(api);
         Tensor kept = dev.zeros(8, 8);
         Tensor[] escaped = new Tensor[1];
         for (int round = 0; round < 3; round++) {
@@ -154,10 +137,9 @@ class DeviceTensorTest {
      * arguments set on its kernel object and set only the changed ones), with a recording in between (which
      * sets arguments on kernel objects of its own): every launch computes with its own arguments.
      */
-    @ParameterizedTest
-    @MethodSource("apis")
+    @OnEveryDevice
     void repeatedLaunchesOfAKernelEachUseTheirOwnArguments(String api) {
-        DeviceBackend dev = backend(api);
+        DeviceBackend dev = TestBackends.device(api);
         float[] av = {1, 2, 3, 4, 5, 6}, bv = {-1, 0.5f, 8, -3, 2, 7};
         Tensor a = Tensor.of(av, 6).to(dev), b = Tensor.of(bv, 6).to(dev);
         // binary_scalar(n, op, x, xoff, c, y): each call changes one thing or nothing

@@ -1,9 +1,12 @@
 package org.aiwae.kernels;
 
+import static org.aiwae.kernels.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 import org.aiwae.engine.backend.Backend;
@@ -30,6 +33,10 @@ import org.aiwae.engine.random.RandomStream;
  */
 class FusedOpsTest {
     private static final int N = 37, D = 11;
+    /** Elementwise results: float rounding. */
+    private static final double TOL = 1e-5;
+    /** Sums of many terms of both signs: float rounding of the terms' magnitude. */
+    private static final double SUMS_TOL = 1e-4;
 
     @OnEveryDevice
     void hmcPatternsEqualTheirComposition(String name) {
@@ -43,25 +50,25 @@ class FusedOpsTest {
                 Backend.Leapfrog fused = oneOp(dev, () -> dev.kickDrift(p.to(dev), eps.to(dev), scale, g.to(dev), z.to(dev)));
                 Backend.Leapfrog comp = composed.kickDrift(p.to(dev), eps.to(dev), scale, g.to(dev), z.to(dev));
                 Backend.Leapfrog cpu = cpu().kickDrift(p, eps, scale, g, z);
-                close(cpu.momentum(), fused.momentum(), comp.momentum());
-                close(cpu.position(), fused.position(), comp.position());
+                assertBothClose(cpu.momentum(), fused.momentum(), comp.momentum());
+                assertBothClose(cpu.position(), fused.position(), comp.position());
                 assertEquals(null, dev.kickDrift(p.to(dev), eps.to(dev), scale, g.to(dev), null).position());
             }
         }
-        close(cpu().mix(g, 0.3f, g1, 0.7f), dev.mix(g.to(dev), 0.3f, g1.to(dev), 0.7f), composed.mix(g.to(dev), 0.3f, g1.to(dev), 0.7f));
+        assertBothClose(cpu().mix(g, 0.3f, g1, 0.7f), dev.mix(g.to(dev), 0.3f, g1.to(dev), 0.7f), composed.mix(g.to(dev), 0.3f, g1.to(dev), 0.7f));
         // a diagonal Gaussian's standardised values and score, [B, Z] broadcast over K chains per image
         Tensor zs = rng.normal(3, 5, 4), mu = rng.normal(5, 4), inv = rng.uniform(5, 4), neg = rng.normal(5, 4);
         for (Tensor b : new Tensor[] {neg, null}) {
             Tensor bd = b == null ? null : b.to(dev);
             Tensor fused = oneOp(dev, () -> dev.scaledDifference(zs.to(dev), mu.to(dev), inv.to(dev), bd));
-            close(cpu().scaledDifference(zs, mu, inv, b), fused, composed.scaledDifference(zs.to(dev), mu.to(dev), inv.to(dev), bd));
+            assertBothClose(cpu().scaledDifference(zs, mu, inv, b), fused, composed.scaledDifference(zs.to(dev), mu.to(dev), inv.to(dev), bd));
         }
         Tensor constant = rng.normal(5);
         Backend.Density fusedQ = oneOp(dev, () -> dev.diagonalGaussian(zs.to(dev), mu.to(dev), inv.to(dev), neg.to(dev), constant.to(dev)));
         Backend.Density compQ = composed.diagonalGaussian(zs.to(dev), mu.to(dev), inv.to(dev), neg.to(dev), constant.to(dev));
         Backend.Density cpuQ = cpu().diagonalGaussian(zs, mu, inv, neg, constant);
-        close(cpuQ.logDensity(), fusedQ.logDensity(), compQ.logDensity());
-        close(cpuQ.gradient(), fusedQ.gradient(), compQ.gradient());
+        assertBothClose(cpuQ.logDensity(), fusedQ.logDensity(), compQ.logDensity());
+        assertBothClose(cpuQ.gradient(), fusedQ.gradient(), compQ.gradient());
         assertThrows(IllegalArgumentException.class, () -> dev.scaledDifference(zs.to(dev), rng.normal(4, 5).to(dev),
                 rng.normal(4, 5).to(dev), null));
         assertThrows(IllegalArgumentException.class, () -> dev.kickDrift(p.to(dev), rng.uniform(N + 1, 1).to(dev), 1f, g.to(dev), null));
@@ -89,7 +96,7 @@ class FusedOpsTest {
         assertArrayEquals(divCpu.toArray(), divComp.toArray());
         assertEquals(3f, divDev.get(3));
         assertEquals(3f, divDev.get(5));
-        close(cpu.energyChange(), fused.energyChange(), comp.energyChange());
+        assertBothClose(cpu.energyChange(), fused.energyChange(), comp.energyChange());
 
         Tensor into = rng.normal(N, D), a = rng.normal(N, D);
         Tensor expected = cpu().where(cpu.accepted(), a, into);
@@ -122,9 +129,9 @@ class FusedOpsTest {
                         Backend.Leapfrog fused = oneOp(dev, () -> dev.temperedKickDrift(p.to(dev), eps.to(dev), scale, gd, qd, b0, g1.to(dev), b1, zd));
                         Backend.Leapfrog comp = composed.temperedKickDrift(p.to(dev), eps.to(dev), scale, gd, qd, b0, g1.to(dev), b1, zd);
                         Backend.Leapfrog cpu = cpu().temperedKickDrift(p, eps, scale, gc, qc, b0, g1, b1, zc);
-                        close(cpu.momentum(), fused.momentum(), comp.momentum());
+                        assertBothClose(cpu.momentum(), fused.momentum(), comp.momentum());
                         if (drift) {
-                            close(cpu.position(), fused.position(), comp.position());
+                            assertBothClose(cpu.position(), fused.position(), comp.position());
                         } else {
                             assertEquals(null, fused.position());
                         }
@@ -149,7 +156,7 @@ class FusedOpsTest {
                 u.to(dev), 1000f, divDev));
         Backend.Metropolis comp = composed.temperedMetropolis(l00.to(dev), l01.to(dev), p0.to(dev), l10.to(dev), l11.to(dev), p1.to(dev),
                 b0, b1, u.to(dev), 1000f, divComp);
-        close(cpu.energyChange(), fused.energyChange(), comp.energyChange());
+        assertBothClose(cpu.energyChange(), fused.energyChange(), comp.energyChange());
         assertArrayEquals(cpu.accepted().toArray(), fused.accepted().toArray());
         assertArrayEquals(cpu.accepted().toArray(), comp.accepted().toArray());
         assertArrayEquals(divCpu.toArray(), divDev.toArray());
@@ -207,11 +214,10 @@ class FusedOpsTest {
         RandomStream rng = new RandomStream(14);
         int k = 3, b = 5, d = 70;
         Tensor x = binary(rng.uniform(b, d)), l = cpu().binary(BinaryOp.MUL, rng.normal(k, b, d), 4f), g = rng.normal(k, b, 1);
-        Tensor ll = oneOp(dev, () -> dev.bernoulliLogLikelihood(l.to(dev), x.to(dev)));
-        assertArrayEquals(new int[] {k, b}, ll.shape());
-        close(cpu().bernoulliLogLikelihood(l, x), ll, composed.bernoulliLogLikelihood(l.to(dev), x.to(dev)));
-        Tensor score = oneOp(dev, () -> dev.bernoulliScore(l.to(dev), x.to(dev), g.to(dev)));
-        close(cpu().bernoulliScore(l, x, g), score, composed.bernoulliScore(l.to(dev), x.to(dev), g.to(dev)));
+        Ways<Tensor> ll = Ways.run(dev, be -> be.bernoulliLogLikelihood(l.to(be), x.to(be)));
+        assertArrayEquals(new int[] {k, b}, ll.fused().shape());
+        ll.assertClose(TOL, t -> t);
+        Ways.run(dev, be -> be.bernoulliScore(l.to(be), x.to(be), g.to(be))).assertClose(TOL, t -> t);
         // the kernel's score and the composed SIGMOID are one device function: equal bits, out to logits whose e^-l overflows
         float[] wide = l.toArray();
         float[] ends = {-200f, -95f, -88.8f, -87f, -20f, -0f, 0f, 1e-8f, 20f, 88.8f, 95f, 200f};
@@ -219,89 +225,76 @@ class FusedOpsTest {
         Tensor lw = Tensor.of(wide, k, b, d);
         assertArrayEquals(composed.bernoulliScore(lw.to(dev), x.to(dev), g.to(dev)).toArray(), dev.bernoulliScore(lw.to(dev), x.to(dev), g.to(dev)).toArray());
         Tensor z = rng.normal(k, b, 7);
-        Tensor prior = oneOp(dev, () -> dev.standardNormalLogDensity(z.to(dev)));
-        assertArrayEquals(new int[] {k, b}, prior.shape());
-        close(cpu().standardNormalLogDensity(z), prior, composed.standardNormalLogDensity(z.to(dev)));
+        Ways<Tensor> prior = Ways.run(dev, be -> be.standardNormalLogDensity(z.to(be)));
+        assertArrayEquals(new int[] {k, b}, prior.fused().shape());
+        prior.assertClose(TOL, t -> t);
         // data that does not broadcast over the logits' leading dimensions (logits [B, 1, D] against data [K, D]) take the composition
         Tensor lb = rng.normal(b, 1, d), xk = binary(rng.uniform(k, d));
-        close(cpu().bernoulliLogLikelihood(lb, xk), dev.bernoulliLogLikelihood(lb.to(dev), xk.to(dev)),
+        assertBothClose(cpu().bernoulliLogLikelihood(lb, xk), dev.bernoulliLogLikelihood(lb.to(dev), xk.to(dev)),
                 composed.bernoulliLogLikelihood(lb.to(dev), xk.to(dev)));
     }
 
     @OnEveryDevice
     void logSumExpAndItsGradientAreOneLaunchEachAndEqualTheirComposition(String name) {
         DeviceBackend dev = TestBackends.device(name);
-        Backend composed = new PrimitivesOnly(dev);
         RandomStream rng = new RandomStream(15);
         for (int[] shapeAndAxis : new int[][] {{50, 20, 0}, {2, 3, 4, 1}, {3, 5, 1}, {4, 6, 0}}) {
             int[] shape = java.util.Arrays.copyOf(shapeAndAxis, shapeAndAxis.length - 1);
             int axis = shapeAndAxis[shapeAndAxis.length - 1];
             Tensor a = cpu().binary(BinaryOp.MUL, rng.normal(shape), 30f); // spread: the maximum matters
-            Tensor y = oneOp(dev, () -> dev.logSumExp(a.to(dev), axis));
-            Tensor yCpu = cpu().logSumExp(a, axis);
-            assertArrayEquals(yCpu.shape(), y.shape());
-            close(yCpu, y, composed.logSumExp(a.to(dev), axis));
-            Tensor g = rng.normal(yCpu.shape());
-            Tensor grad = oneOp(dev, () -> dev.logSumExpGrad(a.to(dev), y, g.to(dev), axis));
-            close(cpu().logSumExpGrad(a, yCpu, g, axis), grad, composed.logSumExpGrad(a.to(dev), y, g.to(dev), axis));
+            Ways<Tensor> y = Ways.run(dev, be -> be.logSumExp(a.to(be), axis));
+            assertArrayEquals(y.host().shape(), y.fused().shape());
+            y.assertClose(TOL, t -> t);
+            Tensor g = rng.normal(y.host().shape());
+            y.then(dev, (be, yb) -> be.logSumExpGrad(a.to(be), yb, g.to(be), axis)).assertClose(TOL, t -> t);
         }
     }
 
     @OnEveryDevice
     void theGaussianKlAndItsGradientAreOneLaunchEachAndEqualTheirComposition(String name) {
         DeviceBackend dev = TestBackends.device(name);
-        Backend composed = new PrimitivesOnly(dev);
         RandomStream rng = new RandomStream(16);
         Tensor mu = rng.normal(20, 50), logSigma = rng.normal(20, 50), g = rng.normal(20, 1);
-        Backend.Kl kl = oneOp(dev, () -> dev.gaussianKl(mu.to(dev), logSigma.to(dev)));
-        Backend.Kl klCpu = cpu().gaussianKl(mu, logSigma), klComp = composed.gaussianKl(mu.to(dev), logSigma.to(dev));
-        assertArrayEquals(new int[] {20}, kl.kl().shape());
-        close(klCpu.kl(), kl.kl(), klComp.kl());
-        close(klCpu.variance(), kl.variance(), klComp.variance());
-        Backend.KlGradient d = oneOp(dev, () -> dev.gaussianKlGrad(mu.to(dev), kl.variance(), g.to(dev)));
-        Backend.KlGradient dCpu = cpu().gaussianKlGrad(mu, klCpu.variance(), g), dComp = composed.gaussianKlGrad(mu.to(dev), kl.variance(), g.to(dev));
-        close(dCpu.mu(), d.mu(), dComp.mu());
-        close(dCpu.logSigma(), d.logSigma(), dComp.logSigma());
+        Ways<Backend.Kl> kl = Ways.run(dev, be -> be.gaussianKl(mu.to(be), logSigma.to(be)));
+        assertArrayEquals(new int[] {20}, kl.fused().kl().shape());
+        kl.assertClose(TOL, Backend.Kl::kl);
+        kl.assertClose(TOL, Backend.Kl::variance);
+        Ways<Backend.KlGradient> d = kl.then(dev, (be, k) -> be.gaussianKlGrad(mu.to(be), k.variance(), g.to(be)));
+        d.assertClose(TOL, Backend.KlGradient::mu);
+        d.assertClose(TOL, Backend.KlGradient::logSigma);
     }
 
     @OnEveryDevice
     void aDiagonalGaussiansTermsAreOneLaunchEqualToTheirComposition(String name) {
         DeviceBackend dev = TestBackends.device(name);
-        Backend composed = new PrimitivesOnly(dev);
         Tensor logSigma = new RandomStream(17).normal(20, 50);
-        Backend.GaussianTerms t = oneOp(dev, () -> dev.gaussianTerms(logSigma.to(dev), 45.9f));
-        Backend.GaussianTerms c = cpu().gaussianTerms(logSigma, 45.9f), k = composed.gaussianTerms(logSigma.to(dev), 45.9f);
-        close(c.a(), t.a(), k.a());
-        close(c.s(), t.s(), k.s());
-        close(c.constant(), t.constant(), k.constant());
+        Ways<Backend.GaussianTerms> t = Ways.run(dev, be -> be.gaussianTerms(logSigma.to(be), 45.9f));
+        t.assertClose(TOL, Backend.GaussianTerms::a);
+        t.assertClose(TOL, Backend.GaussianTerms::s);
+        t.assertClose(TOL, Backend.GaussianTerms::constant);
     }
 
     @OnEveryDevice
     void theGaussianLogDensityAndItsGradientsAreOneLaunchEachAndEqualTheirComposition(String name) {
         DeviceBackend dev = TestBackends.device(name);
-        Backend composed = new PrimitivesOnly(dev);
         RandomStream rng = new RandomStream(18);
         for (int k : new int[] {50, 1}) {
             int b = 20, d = 50;
             Tensor z = rng.normal(k, b, d), mu = rng.normal(b, d), logSigma = rng.normal(b, d), g = rng.normal(k, b, 1);
-            Backend.GaussianLog v = oneOp(dev, () -> dev.gaussianLogDensity(z.to(dev), mu.to(dev), logSigma.to(dev)));
-            Backend.GaussianLog vCpu = cpu().gaussianLogDensity(z, mu, logSigma);
-            Backend.GaussianLog vComp = composed.gaussianLogDensity(z.to(dev), mu.to(dev), logSigma.to(dev));
-            assertArrayEquals(new int[] {k, b}, v.logDensity().shape());
-            close(vCpu.logDensity(), v.logDensity(), vComp.logDensity());
-            close(vCpu.u(), v.u(), vComp.u());
-            close(vCpu.invSigma(), v.invSigma(), vComp.invSigma());
+            Ways<Backend.GaussianLog> v = Ways.run(dev, be -> be.gaussianLogDensity(z.to(be), mu.to(be), logSigma.to(be)));
+            assertArrayEquals(new int[] {k, b}, v.fused().logDensity().shape());
+            v.assertClose(TOL, Backend.GaussianLog::logDensity);
+            v.assertClose(TOL, Backend.GaussianLog::u);
+            v.assertClose(TOL, Backend.GaussianLog::invSigma);
             for (int[] zShape : new int[][] {z.shape(), null}) {
-                Backend.GaussianLogGradient d1 = oneOp(dev, () -> dev.gaussianLogGrad(v, g.to(dev), zShape, mu.shape(), logSigma.shape()));
-                Backend.GaussianLogGradient dCpu = cpu().gaussianLogGrad(vCpu, g, zShape, mu.shape(), logSigma.shape());
-                Backend.GaussianLogGradient dComp = composed.gaussianLogGrad(vComp, g.to(dev), zShape, mu.shape(), logSigma.shape());
+                Ways<Backend.GaussianLogGradient> dv = v.then(dev, (be, vb) -> be.gaussianLogGrad(vb, g.to(be), zShape, mu.shape(), logSigma.shape()));
                 if (zShape == null) {
-                    assertEquals(null, d1.z());
+                    assertEquals(null, dv.fused().z());
                 } else {
-                    close(dCpu.z(), d1.z(), dComp.z());
+                    dv.assertClose(TOL, Backend.GaussianLogGradient::z);
                 }
-                closeSums(dCpu.mu(), d1.mu(), dComp.mu());
-                closeSums(dCpu.logSigma(), d1.logSigma(), dComp.logSigma());
+                dv.assertClose(SUMS_TOL, Backend.GaussianLogGradient::mu);
+                dv.assertClose(SUMS_TOL, Backend.GaussianLogGradient::logSigma);
             }
         }
     }
@@ -309,20 +302,15 @@ class FusedOpsTest {
     @OnEveryDevice
     void reparameterisedDrawsAndTheirGradientsAreOneLaunchEachAndEqualTheirComposition(String name) {
         DeviceBackend dev = TestBackends.device(name);
-        Backend composed = new PrimitivesOnly(dev);
         RandomStream rng = new RandomStream(20);
         for (int k : new int[] {50, 1}) {
             Tensor mu = rng.normal(20, 50), logSigma = rng.normal(20, 50), eps = rng.normal(k, 20, 50), g = rng.normal(k, 20, 50);
-            Backend.Reparameterized r = oneOp(dev, () -> dev.reparameterize(mu.to(dev), logSigma.to(dev), eps.to(dev)));
-            Backend.Reparameterized rCpu = cpu().reparameterize(mu, logSigma, eps);
-            Backend.Reparameterized rComp = composed.reparameterize(mu.to(dev), logSigma.to(dev), eps.to(dev));
-            close(rCpu.z(), r.z(), rComp.z());
-            close(rCpu.sigma(), r.sigma(), rComp.sigma());
-            Backend.ReparameterizedGradient d = oneOp(dev, () -> dev.reparameterizeGrad(g.to(dev), eps.to(dev), r.sigma(), mu.shape()));
-            Backend.ReparameterizedGradient dCpu = cpu().reparameterizeGrad(g, eps, rCpu.sigma(), mu.shape());
-            Backend.ReparameterizedGradient dComp = composed.reparameterizeGrad(g.to(dev), eps.to(dev), rComp.sigma(), mu.shape());
-            closeSums(dCpu.mu(), d.mu(), dComp.mu());
-            closeSums(dCpu.logSigma(), d.logSigma(), dComp.logSigma());
+            Ways<Backend.Reparameterized> r = Ways.run(dev, be -> be.reparameterize(mu.to(be), logSigma.to(be), eps.to(be)));
+            r.assertClose(TOL, Backend.Reparameterized::z);
+            r.assertClose(TOL, Backend.Reparameterized::sigma);
+            Ways<Backend.ReparameterizedGradient> d = r.then(dev, (be, rb) -> be.reparameterizeGrad(g.to(be), eps.to(be), rb.sigma(), mu.shape()));
+            d.assertClose(SUMS_TOL, Backend.ReparameterizedGradient::mu);
+            d.assertClose(SUMS_TOL, Backend.ReparameterizedGradient::logSigma);
         }
     }
 
@@ -337,19 +325,10 @@ class FusedOpsTest {
             Tensor y = oneOp(dev, () -> dev.scaledSum(a.to(dev), wd, -1f / 128));
             Tensor yComp = composed.scaledSum(a.to(dev), wd, -1f / 128);
             assertArrayEquals(yComp.toArray(), y.toArray(), "the same products and tree as the composition");
-            close(cpu().scaledSum(a, wt, -1f / 128), y, yComp);
+            assertBothClose(cpu().scaledSum(a, wt, -1f / 128), y, yComp);
             Tensor d = oneOp(dev, () -> dev.scaledSumGrad(g.to(dev), wd, -1f / 128, a.shape()));
             assertArrayEquals(composed.scaledSumGrad(g.to(dev), wd, -1f / 128, a.shape()).toArray(), d.toArray());
             assertArrayEquals(cpu().scaledSumGrad(g, wt, -1f / 128, a.shape()).toArray(), d.toArray());
-        }
-    }
-
-    /** {@link #close} for sums of many terms of both signs: to float rounding of the terms' magnitude. */
-    private static void closeSums(Tensor expected, Tensor a, Tensor b) {
-        float[] e = expected.toArray(), x = a.toArray(), y = b.toArray();
-        for (int i = 0; i < e.length; i++) {
-            assertEquals(e[i], x[i], 1e-4f * (1 + Math.abs(e[i])), "fused [" + i + "]");
-            assertEquals(e[i], y[i], 1e-4f * (1 + Math.abs(e[i])), "composed [" + i + "]");
         }
     }
 
@@ -387,8 +366,8 @@ class FusedOpsTest {
         dev.reweight(l0.to(dev), l1.to(dev), 0.013f, wd, cd, wd, cd); // in place
         Tensor wk = w.to(dev), ck = c.to(dev);
         composed.reweight(l0.to(dev), l1.to(dev), 0.013f, wk, ck, wk, ck);
-        close(wc, wd, wk);
-        close(cc, cd, ck);
+        assertBothClose(wc, wd, wk);
+        assertBothClose(cc, cd, ck);
     }
 
     @OnEveryDevice
@@ -506,7 +485,7 @@ class FusedOpsTest {
                     assertArrayEquals(cpu().dense(x, w, b, false).toArray(), fused.toArray());
                 } else {
                     assertArrayEquals(comp.toArray(), fused.toArray());
-                    close(cpu().dense(x, w, b, true), fused, comp);
+                    assertBothClose(cpu().dense(x, w, b, true), fused, comp);
                 }
             }
         }
@@ -515,7 +494,7 @@ class FusedOpsTest {
             Tensor g = rng.normal(mnk[0], mnk[2]), w = rng.normal(mnk[2], mnk[1]);
             Tensor h = cpu().unary(org.aiwae.engine.backend.UnaryOp.TANH, rng.normal(mnk[0], mnk[1]));
             Tensor fused = oneOp(dev, () -> dev.denseBackTanh(g.to(dev), w.to(dev), h.to(dev)));
-            close(cpu().denseBackTanh(g, w, h), fused, composed.denseBackTanh(g.to(dev), w.to(dev), h.to(dev)));
+            assertBothClose(cpu().denseBackTanh(g, w, h), fused, composed.denseBackTanh(g.to(dev), w.to(dev), h.to(dev)));
         }
         // a bias that is a view (not at its buffer's start) takes the composition
         Tensor x = rng.normal(4, 3), w = rng.normal(2, 3), bb = rng.normal(5);
@@ -565,18 +544,34 @@ class FusedOpsTest {
         return org.aiwae.engine.backend.Backends.cpu();
     }
 
-    /** {@code a} and {@code b} (on any placement) equal {@code expected} to float rounding. */
-    private static void close(Tensor expected, Tensor a, Tensor b) {
-        float[] e = expected.toArray(), x = a.toArray(), y = b.toArray();
-        for (int i = 0; i < e.length; i++) {
-            if (Float.isNaN(e[i])) {
-                assertEquals(Float.NaN, x[i], "fused [" + i + "]");
-                assertEquals(Float.NaN, y[i], "composed [" + i + "]");
-                continue;
-            }
-            float tol = 1e-5f * (1 + Math.abs(e[i]));
-            assertEquals(e[i], x[i], tol, "fused [" + i + "]");
-            assertEquals(e[i], y[i], tol, "composed [" + i + "]");
+    /** The fused {@code a} and the composed {@code b} (on any placement) equal {@code expected} to {@code tol (1 + |expected|)}. */
+    private static void assertBothClose(Tensor expected, Tensor a, Tensor b, double tol) {
+        assertClose(expected, a, tol, "fused");
+        assertClose(expected, b, tol, "composed");
+    }
+
+    /** {@link #assertBothClose(Tensor, Tensor, Tensor, double)} to float rounding ({@link #TOL}). */
+    private static void assertBothClose(Tensor expected, Tensor a, Tensor b) {
+        assertBothClose(expected, a, b, TOL);
+    }
+
+    /**
+     * An op run three ways: on the CPU with host tensors, fused on the device (checked to be one device operation) and
+     * composed from the device's primitives ({@link PrimitivesOnly}); the op takes the backend and moves its inputs there.
+     */
+    private record Ways<T>(T host, T fused, T composed) {
+        static <T> Ways<T> run(DeviceBackend dev, Function<Backend, T> op) {
+            return new Ways<>(op.apply(cpu()), oneOp(dev, () -> op.apply(dev)), op.apply(new PrimitivesOnly(dev)));
+        }
+
+        /** The next op, each way on its own result (the fused one checked to be one device operation). */
+        <U> Ways<U> then(DeviceBackend dev, BiFunction<Backend, T, U> op) {
+            return new Ways<>(op.apply(cpu(), host), oneOp(dev, () -> op.apply(dev, fused)), op.apply(new PrimitivesOnly(dev), composed));
+        }
+
+        /** The fused and the composed {@code part} equal the CPU's to {@code tol (1 + |cpu|)}. */
+        void assertClose(double tol, Function<T, Tensor> part) {
+            assertBothClose(part.apply(host), part.apply(fused), part.apply(composed), tol);
         }
     }
 
