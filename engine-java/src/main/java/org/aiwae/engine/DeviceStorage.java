@@ -1,11 +1,15 @@
 package org.aiwae.engine;
 
 /**
- * A buffer of floats in a device's memory, owned by the device backend that {@link #placement()}
- * names. Offsets and counts are in floats. Every method that moves data between the host and the
- * device is an explicit transfer (a device backend counts them); the others stay on the device.
+ * The memory behind a device tensor: a buffer of floats in a device's memory, owned by the device backend
+ * that {@link #placement()} names, which implements it and makes tensors on it with {@link Tensor#on}. A host
+ * tensor has a {@code float[]} instead. Offsets and counts are in floats. Every method that moves data between
+ * the host and the device is an explicit transfer (a device backend counts them); the others stay on the device.
  */
-public non-sealed interface DeviceStorage extends Storage {
+public interface DeviceStorage {
+
+    /** The device backend whose memory this is. */
+    Placement placement();
 
     /** Capacity in floats. */
     long floats();

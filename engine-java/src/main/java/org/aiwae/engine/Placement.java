@@ -1,34 +1,15 @@
 package org.aiwae.engine;
 
 /**
- * Where a tensor's storage lives: host memory ({@link #HOST}) or one device backend. Every
- * backend is a placement; a tensor on a device names its backend through {@link DeviceStorage#placement()}.
- * Moving a tensor between placements is always explicit ({@link Tensor#to}).
+ * Where a tensor's memory lives: the host ({@link #HOST}) or one device backend. Every backend is a
+ * placement (the CPU backend is a {@link Host}, computing on host memory); a tensor on a device names its
+ * backend through {@link DeviceStorage#placement()}. Moving a tensor between placements is always explicit
+ * ({@link Tensor#to}).
  */
 public interface Placement {
 
-    /** Host memory: a {@code float[]}; the CPU backend computes on it. */
-    Placement HOST = new Placement() {
-        @Override
-        public String name() {
-            return "cpu";
-        }
-
-        @Override
-        public boolean isHost() {
-            return true;
-        }
-
-        @Override
-        public Tensor zeros(int... shape) {
-            return Tensor.zeros(shape);
-        }
-
-        @Override
-        public Tensor upload(Tensor host) {
-            return host;
-        }
-
+    /** Host memory: tensors whose values are a {@code float[]} ({@link Tensor#data()}). */
+    Placement HOST = new Host() {
         @Override
         public String toString() {
             return "cpu";
@@ -56,4 +37,27 @@ public interface Placement {
 
     /** {@code host}'s values in this placement's memory (host itself when this is the host). */
     Tensor upload(Tensor host);
+
+    /** Host memory, as {@link #HOST} and the CPU backend have it: new tensors are {@code float[]} arrays. */
+    interface Host extends Placement {
+        @Override
+        default String name() {
+            return "cpu";
+        }
+
+        @Override
+        default boolean isHost() {
+            return true;
+        }
+
+        @Override
+        default Tensor zeros(int... shape) {
+            return Tensor.zeros(shape);
+        }
+
+        @Override
+        default Tensor upload(Tensor host) {
+            return host.to(HOST);
+        }
+    }
 }

@@ -162,6 +162,32 @@ public final class Shapes {
         return new Merged(Arrays.copyOf(d, r), Arrays.copyOf(x, r), Arrays.copyOf(z, r));
     }
 
+    /**
+     * A shape seen as {@code [outer, n, inner]} around its dimension {@code axis}: the product of the dimensions
+     * before it, its length, and the product of those after it; {@code outer} is 0 when the shape has no elements.
+     */
+    public record Block(int axis, int outer, int n, int inner) {}
+
+    /** {@code shape} around {@code axis} (negative counts from the end; out of range is an error naming {@code op}). */
+    public static Block block(String op, int[] shape, int axis) {
+        int ax = axis(op, axis, shape.length);
+        int n = shape[ax], inner = 1;
+        for (int d = ax + 1; d < shape.length; d++) {
+            inner *= shape[d];
+        }
+        long along = (long) n * inner;
+        return new Block(ax, along == 0 ? 0 : (int) (size(shape) / along), n, inner);
+    }
+
+    /** {@link #block} for a reduction over {@code axis}, which must hold at least one element: an error naming {@code op} otherwise. */
+    public static Block reduction(String op, int[] shape, int axis) {
+        Block b = block(op, shape, axis);
+        if (b.n() == 0) {
+            throw new IllegalArgumentException(op + ": empty axis " + b.axis() + " of shape " + str(shape));
+        }
+        return b;
+    }
+
     /** The shape with {@code axis} removed. */
     public static int[] drop(int[] shape, int axis) {
         int[] out = new int[shape.length - 1];

@@ -1,12 +1,13 @@
 package org.aiwae.engine;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A dense, row-major float32 array with a shape, in the memory of one placement: the host (a
  * {@code float[]}, computed on by the CPU backend) or one device backend ({@link DeviceStorage}).
  *
- * <p>A tensor is a window {@code [offset, offset + size)} onto its {@link Storage}; {@link #reshape}
+ * <p>A tensor is a window {@code [offset, offset + size)} onto its memory; {@link #reshape}
  * and {@link #rows} return views that share the storage, every other method that returns a tensor
  * returns a new one. Ops run on the backend their operands live on; moving between placements is
  * explicit ({@link #to}), and so are the host reads of a device tensor ({@link #item()},
@@ -14,20 +15,21 @@ import java.util.Arrays;
  * {@link #offset()} directly; a device tensor has no host array.
  */
 public final class Tensor {
-    private final Storage storage;
     /** The host array, or null on a device. */
     private final float[] data;
+    /** The device memory, or null on the host. */
+    private final DeviceStorage storage;
     private final int offset;
     private final int[] shape;
     private final int size;
 
-    private Tensor(Storage storage, int offset, int[] shape) {
+    private Tensor(float[] data, DeviceStorage storage, int offset, int[] shape) {
+        this.data = data;
         this.storage = storage;
-        this.data = storage instanceof Storage.Host h ? h.data() : null;
         this.offset = offset;
         this.shape = shape;
         this.size = Shapes.size(shape);
-        long capacity = data != null ? data.length : ((DeviceStorage) storage).floats();
+        long capacity = data != null ? data.length : storage.floats();
         if (offset < 0 || offset + (long) size > capacity) {
             throw new IllegalArgumentException("tensor of shape " + Shapes.str(shape) + " at offset " + offset
                     + " does not fit in " + capacity + " floats");
@@ -35,7 +37,12 @@ public final class Tensor {
     }
 
     private Tensor(float[] data, int offset, int[] shape) {
-        this(new Storage.Host(data), offset, shape);
+        this(data, null, offset, shape);
+    }
+
+    /** A view of the same memory. */
+    private Tensor view(int offset, int[] shape) {
+        return new Tensor(data, storage, offset, shape);
     }
 
     /** A new host tensor of zeros. */
@@ -62,7 +69,7 @@ public final class Tensor {
 
     /** A tensor of the given shape on a device buffer (for device backends). */
     public static Tensor on(DeviceStorage storage, int... shape) {
-        return new Tensor(storage, 0, Shapes.check("on", shape));
+        return new Tensor(null, Objects.requireNonNull(storage, "storage"), 0, Shapes.check("on", shape));
     }
 
     /** A copy of {@code data} as a host tensor of the given shape. */
@@ -92,11 +99,6 @@ public final class Tensor {
         return size;
     }
 
-    /** The memory behind this tensor. */
-    public Storage storage() {
-        return storage;
-    }
-
     /** Where this tensor's storage lives. */
     public Placement placement() {
         return data != null ? Placement.HOST : storage.placement();
@@ -119,12 +121,12 @@ public final class Tensor {
         return data;
     }
 
-    /** The device buffer of a device tensor. */
+    /** The device memory of a device tensor. */
     public DeviceStorage deviceStorage() {
         if (data != null) {
             throw new IllegalStateException("the tensor of shape " + Shapes.str(shape) + " is in host memory");
         }
-        return (DeviceStorage) storage;
+        return storage;
     }
 
     public int offset() {
@@ -136,7 +138,7 @@ public final class Tensor {
      * there, else a copy (an explicit transfer).
      */
     public Tensor to(Placement target) {
-        if (target.isHost() ? data != null : storage.placement() == target) {
+        if (target.isHost() ? data != null : data == null && storage.placement() == target) {
             return this;
         }
         Tensor host = data != null ? this : wrap(toArray(), shape);
@@ -145,7 +147,7 @@ public final class Tensor {
 
     /** A view with another shape of the same size; one dimension may be -1. */
     public Tensor reshape(int... newShape) {
-        return new Tensor(storage, offset, Shapes.resolveReshape(shape, newShape));
+        return view(offset, Shapes.resolveReshape(shape, newShape));
     }
 
     /** A view of rows {@code [from, to)} of the leading dimension. */
@@ -155,7 +157,7 @@ public final class Tensor {
         }
         int[] s = shape.clone();
         s[0] = to - from;
-        return new Tensor(storage, offset + from * (size / Math.max(shape[0], 1)), s);
+        return view(offset + from * (size / Math.max(shape[0], 1)), s);
     }
 
     /** Row {@code i} of the leading dimension, as a view with that dimension dropped. */

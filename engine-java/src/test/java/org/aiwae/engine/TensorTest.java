@@ -2,11 +2,13 @@ package org.aiwae.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
+import org.aiwae.engine.backend.Backends;
 import org.junit.jupiter.api.Test;
 
 class TensorTest {
@@ -22,6 +24,37 @@ class TensorTest {
         assertEquals(-1f, t.get(1, 0));
         assertArrayEquals(new float[] {8, 9, 10, 11}, t.row(2).toArray());
         assertEquals(8f, t.row(2).reshape(2, 2).get(0, 0));
+    }
+
+    @Test
+    void aShapeAroundAnAxisIsOuterLengthInner() {
+        assertEquals(new Shapes.Block(1, 2, 3, 4), Shapes.block("op", new int[] {2, 3, 4}, 1));
+        assertEquals(new Shapes.Block(2, 6, 4, 1), Shapes.block("op", new int[] {2, 3, 4}, -1));
+        assertEquals(new Shapes.Block(0, 1, 5, 1), Shapes.block("op", new int[] {5}, 0));
+        assertEquals(new Shapes.Block(1, 0, 2, 0), Shapes.block("op", new int[] {3, 2, 0}, 1), "no elements: no outer rows");
+        assertEquals(new Shapes.Block(1, 0, 0, 4), Shapes.block("op", new int[] {3, 0, 4}, 1));
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> Shapes.reduction("reduce SUM", new int[] {3, 0, 4}, 1));
+        assertEquals("reduce SUM: empty axis 1 of shape [3, 0, 4]", empty.getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Shapes.block("expand", new int[] {2, 3}, 2)).getMessage()
+                .startsWith("expand: axis 2 out of range"));
+    }
+
+    @Test
+    void theHostIsOnePlacementThatTheCpuBackendComputesOn() {
+        Tensor t = Tensor.of(new float[] {1, 2, 3}, 3);
+        assertSame(Placement.HOST, t.placement());
+        assertSame(t, t.to(Placement.HOST));
+        assertSame(t, t.to(Backends.cpu()), "the CPU backend's memory is the host's");
+        assertSame(t, Backends.cpu().upload(t));
+        assertSame(t, Placement.HOST.upload(t));
+        assertTrue(Backends.cpu().isHost() && Placement.HOST.isHost());
+        assertEquals("cpu", Backends.cpu().name());
+        assertEquals(Placement.HOST.name(), Backends.cpu().name());
+        assertSame(Backends.cpu(), Backends.of(t.placement()));
+        assertArrayEquals(new float[6], Backends.cpu().zeros(2, 3).toArray());
+        assertTrue(Placement.HOST.empty(2).onHost());
+        IllegalStateException noDevice = assertThrows(IllegalStateException.class, t::deviceStorage);
+        assertTrue(noDevice.getMessage().contains("host memory"));
     }
 
     @Test

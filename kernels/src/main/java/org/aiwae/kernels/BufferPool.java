@@ -6,14 +6,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * Device buffers for tensors, recycled: a tensor's buffer goes back to the pool when the tensor
- * (with all its views) is no longer reachable (a {@link java.lang.ref.Cleaner} hands it back), and
- * the next tensor of the same size class takes it instead of a fresh device allocation. Sizes are
- * rounded up to a power of two from 256 floats, so a training step that repeats the same shapes
- * allocates nothing new on the device after its first pass. When the buffers in use pass the
- * budget, the pool asks the JVM to collect unreachable tensors before it allocates more.
+ * A {@link DeviceBackend}'s device buffers, recycled: each is handed out as a {@link Lease}, which gives it
+ * back once (a tensor's when the tensor, with all its views, is no longer reachable or its reclaim scope
+ * closes: {@link PooledStorage}), and the next lease of the same size class takes it instead of a fresh device
+ * allocation. Sizes are rounded up to a power of two from 256 floats, so a training step that repeats the same
+ * shapes allocates nothing new on the device after its first pass. When the buffers in use pass the budget,
+ * the pool asks the JVM to collect unreachable tensors before it allocates more.
  */
-public final class BufferPool {
+final class BufferPool {
     private static final long MIN_FLOATS = 256;
 
     private final Device device;
@@ -31,9 +31,6 @@ public final class BufferPool {
         this.budgetFloats = budgetFloats;
     }
 
-    /** What the pool has done so far. */
-    public record Stats(long deviceAllocations, long reuses, long liveFloats, long cachedFloats) {}
-
     static long sizeClass(long floats) {
         long c = MIN_FLOATS;
         while (c < floats) {
@@ -42,7 +39,61 @@ public final class BufferPool {
         return c;
     }
 
-    synchronized Device.Buffer take(long floats) {
+    /**
+     * A pooled buffer and whether it went back to the pool (shared with a tensor's cleaner, which must not hold
+     * the tensor's storage), and the recordings that hold it: while any does, a release waits for the last to let go.
+     */
+    final class Lease {
+        private final Device.Buffer buffer;
+        private volatile boolean returned;
+        private int holds;
+        private boolean released;
+
+        private Lease(Device.Buffer buffer) {
+            this.buffer = buffer;
+        }
+
+        Device.Buffer buffer() {
+            return buffer;
+        }
+
+        /** Whether the buffer went back to the pool: any use afterwards is an error. */
+        boolean returned() {
+            return returned;
+        }
+
+        /** Hands the buffer back to the pool, once; while recordings hold it, when the last lets go. */
+        synchronized void release() {
+            if (returned) {
+                return;
+            }
+            if (holds > 0) {
+                released = true;
+                return;
+            }
+            returned = true;
+            giveBack(buffer);
+        }
+
+        /** A recording uses the buffer: it stays out of the pool until {@link #unhold}. */
+        synchronized void hold() {
+            holds++;
+        }
+
+        synchronized void unhold() {
+            if (--holds == 0 && released) {
+                released = false;
+                release();
+            }
+        }
+    }
+
+    /** A buffer of at least {@code floats} floats, from the pool or a new device allocation. */
+    Lease take(long floats) {
+        return new Lease(buffer(floats));
+    }
+
+    private synchronized Device.Buffer buffer(long floats) {
         drain();
         long c = sizeClass(floats);
         ArrayDeque<Device.Buffer> q = free.get(c);
@@ -75,8 +126,8 @@ public final class BufferPool {
         return b;
     }
 
-    /** Called from the cleaner thread (or directly) when a tensor's buffer is unreachable. */
-    void giveBack(Device.Buffer b) {
+    /** Called from the cleaner thread (or directly) when a lease releases its buffer. */
+    private void giveBack(Device.Buffer b) {
         returned.add(b);
     }
 
@@ -114,9 +165,9 @@ public final class BufferPool {
         cached = 0;
     }
 
-    synchronized Stats stats() {
+    synchronized DeviceBackend.PoolStats stats() {
         drain();
-        return new Stats(allocations, reuses, live, cached);
+        return new DeviceBackend.PoolStats(allocations, reuses, live, cached);
     }
 
     /** Frees every cached buffer; buffers still held by tensors die with the device's context. */

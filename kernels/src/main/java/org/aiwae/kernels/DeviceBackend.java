@@ -26,7 +26,7 @@ import org.aiwae.engine.fused.TanhMlpDecoder;
  * {@code aiwae_body.h} on device tensors and returns a device tensor (a host operand is an error
  * naming both placements: {@link Tensor#to} moves it): elementwise maps with broadcasting,
  * reductions, the masked select, Philox fills, and matrix products as the tiled sgemm on the
- * operands' buffers. Buffers come from a per-backend {@link BufferPool}. The fused decoder keeps
+ * operands' buffers. Buffers come from a per-backend pool ({@link #pool()}). The fused decoder keeps
  * its intermediates on the device; HMC and AIS are composed from the primitives ({@code org.aiwae.sampler}). Every launch, copy, fill and host/device copy goes through a counter
  * ({@link #work()}), so a test can check that nothing falls back to the host.
  */
@@ -90,8 +90,11 @@ public final class DeviceBackend implements Backend {
         return device.byKind();
     }
 
+    /** What the backend's buffer pool has done so far: device allocations, reuses, and the floats in use and cached. */
+    public record PoolStats(long deviceAllocations, long reuses, long liveFloats, long cachedFloats) {}
+
     /** Device allocations and pool reuses so far. */
-    public BufferPool.Stats pool() {
+    public PoolStats pool() {
         return pool.stats();
     }
 
@@ -101,13 +104,12 @@ public final class DeviceBackend implements Backend {
     @Override
     public Tensor empty(int... shape) {
         long n = Math.max(1, Shapes.size(shape));
-        Device.Buffer b = pool.take(n);
-        DeviceBuffer storage = new DeviceBuffer(this, b, n, pool);
-        ArrayDeque<List<DeviceBuffer.Slot>> open = scopes.get();
+        PooledStorage storage = new PooledStorage(this, pool.take(n), n);
+        ArrayDeque<List<BufferPool.Lease>> open = scopes.get();
         if (!open.isEmpty()) {
-            open.peek().add(storage.slot());
+            open.peek().add(storage.lease());
         }
-        use(storage.slot());
+        use(storage.lease());
         return Tensor.on(storage, shape);
     }
 
@@ -120,29 +122,29 @@ public final class DeviceBackend implements Backend {
 
     /** The buffers a recording holds: every pooled buffer its code made or used. */
     private static final class Recorder {
-        final Set<DeviceBuffer.Slot> held = new HashSet<>();
+        final Set<BufferPool.Lease> held = new HashSet<>();
 
-        void hold(DeviceBuffer.Slot slot) {
-            if (held.add(slot)) {
-                slot.hold();
+        void hold(BufferPool.Lease lease) {
+            if (held.add(lease)) {
+                lease.hold();
             }
         }
 
         void release() {
-            held.forEach(DeviceBuffer.Slot::unhold);
+            held.forEach(BufferPool.Lease::unhold);
             held.clear();
         }
     }
 
-    /** The buffer of {@code slot}, held by the calling thread's recording if it records. */
-    Device.Buffer use(DeviceBuffer.Slot slot) {
+    /** The buffer of {@code lease}, held by the calling thread's recording if it records. */
+    Device.Buffer use(BufferPool.Lease lease) {
         if (recording.get() != 0) {
             Recorder r = recorder.get();
             if (r != null) {
-                r.hold(slot);
+                r.hold(lease);
             }
         }
-        return slot.buffer();
+        return lease.buffer();
     }
 
     /**
@@ -237,19 +239,19 @@ public final class DeviceBackend implements Backend {
     }
 
     /** This thread's open {@link #reclaim} scopes, innermost first, each with the buffers made in it. */
-    private final ThreadLocal<ArrayDeque<List<DeviceBuffer.Slot>>> scopes = ThreadLocal.withInitial(ArrayDeque::new);
+    private final ThreadLocal<ArrayDeque<List<BufferPool.Lease>>> scopes = ThreadLocal.withInitial(ArrayDeque::new);
 
     @Override
     public Reclaim reclaim() {
-        ArrayDeque<List<DeviceBuffer.Slot>> open = scopes.get();
-        List<DeviceBuffer.Slot> made = new ArrayList<>();
+        ArrayDeque<List<BufferPool.Lease>> open = scopes.get();
+        List<BufferPool.Lease> made = new ArrayList<>();
         open.push(made);
         return () -> {
             if (open.peek() != made) {
                 throw new IllegalStateException("reclaim scopes closed out of order");
             }
             open.pop();
-            made.forEach(DeviceBuffer.Slot::release);
+            made.forEach(BufferPool.Lease::release);
         };
     }
 
@@ -277,7 +279,7 @@ public final class DeviceBackend implements Backend {
     /** The device buffer of a tensor on this backend. */
     Device.Buffer buffer(Tensor t) {
         Backends.require("device", this, t);
-        return ((DeviceBuffer) t.deviceStorage()).buffer();
+        return ((PooledStorage) t.deviceStorage()).buffer();
     }
 
     // ---------------------------------------------------------------- primitives
@@ -333,21 +335,12 @@ public final class DeviceBackend implements Backend {
     @Override
     public Tensor reduce(ReduceOp op, Tensor a, int axis) {
         int[] shape = a.shape();
-        int ax = Shapes.axis("reduce", axis, shape.length);
-        int n = shape[ax];
-        if (n == 0) {
-            throw new IllegalArgumentException("reduce " + op + ": empty axis " + ax + " of shape " + Shapes.str(shape));
-        }
-        int inner = 1;
-        for (int d = ax + 1; d < shape.length; d++) {
-            inner *= shape[d];
-        }
-        int outer = inner == 0 ? 0 : a.size() / (n * inner);
-        Tensor y = empty(Shapes.drop(shape, ax));
-        if (inner == 1) {
-            kernels.reduceRows(outer, n, op.ordinal(), buffer(a), a.offset(), buffer(y));
+        Shapes.Block k = Shapes.reduction("reduce " + op, shape, axis);
+        Tensor y = empty(Shapes.drop(shape, k.axis()));
+        if (k.inner() == 1) {
+            kernels.reduceRows(k.outer(), k.n(), op.ordinal(), buffer(a), a.offset(), buffer(y));
         } else {
-            kernels.reduceAxis(outer, n, inner, op.ordinal(), buffer(a), a.offset(), buffer(y));
+            kernels.reduceAxis(k.outer(), k.n(), k.inner(), op.ordinal(), buffer(a), a.offset(), buffer(y));
         }
         return y;
     }
@@ -418,7 +411,7 @@ public final class DeviceBackend implements Backend {
     private final ThreadLocal<Ids> groupIds = new ThreadLocal<>();
 
     /** Stream ids on the device: a pooled buffer, held like a tensor's by the recordings that use it. */
-    private record Ids(long[] ids, DeviceBuffer.Slot slot) {}
+    private record Ids(long[] ids, BufferPool.Lease lease) {}
 
     @Override
     public Tensor philox(long seed, long[] ids, long position, boolean normal, int per, int dim) {
@@ -429,26 +422,26 @@ public final class DeviceBackend implements Backend {
                 words[2 * g] = Float.intBitsToFloat((int) ids[g]);
                 words[2 * g + 1] = Float.intBitsToFloat((int) (ids[g] >>> 32));
             }
-            DeviceBuffer.Slot slot = new DeviceBuffer.Slot(pool.take(words.length), pool);
+            BufferPool.Lease lease = pool.take(words.length);
             try {
-                device.write(slot.buffer(), words, 0, words.length);
+                device.write(lease.buffer(), words, 0, words.length);
             } catch (RuntimeException e) {
-                slot.release();
+                lease.release();
                 throw e;
             }
             if (held != null) {
-                held.slot().release();
+                held.lease().release();
             }
-            held = new Ids(ids.clone(), slot);
+            held = new Ids(ids.clone(), lease);
             groupIds.set(held);
         }
         Tensor y = empty(per, ids.length, dim);
         int blocks = (per * dim + 3) / 4;
         Clocked c = clocked.get();
         if (c == null) {
-            kernels.philoxFillGroups(ids.length, blocks, per, dim, seed, use(held.slot()), position, normal, buffer(y));
+            kernels.philoxFillGroups(ids.length, blocks, per, dim, seed, use(held.lease()), position, normal, buffer(y));
         } else {
-            kernels.philoxFillGroups(ids.length, blocks, per, dim, seed, use(held.slot()), position - c.step() * c.blocksPerStep(), normal,
+            kernels.philoxFillGroups(ids.length, blocks, per, dim, seed, use(held.lease()), position - c.step() * c.blocksPerStep(), normal,
                     buffer(y), c.clock().buffer(), c.blocksPerStep());
         }
         return y;
@@ -616,51 +609,36 @@ public final class DeviceBackend implements Backend {
     /** One launch (expand_axis). */
     @Override
     public Tensor expand(Tensor g, int axis, int[] shape) {
-        int ax = Shapes.axis("expand", axis, shape.length);
-        if (!Arrays.equals(g.shape(), Shapes.drop(shape, ax))) {
-            throw new IllegalArgumentException("expand: " + Shapes.str(g.shape()) + " along axis " + ax + " to " + Shapes.str(shape));
-        }
-        int n = shape[ax], inner = 1;
-        for (int d = ax + 1; d < shape.length; d++) {
-            inner *= shape[d];
+        Shapes.Block k = Shapes.block("expand", shape, axis);
+        if (!Arrays.equals(g.shape(), Shapes.drop(shape, k.axis()))) {
+            throw new IllegalArgumentException("expand: " + Shapes.str(g.shape()) + " along axis " + k.axis() + " to " + Shapes.str(shape));
         }
         Tensor y = empty(shape);
-        kernels.expand(n * inner == 0 ? 0 : y.size() / (n * inner), n, inner, buffer(g), g.offset(), buffer(y));
+        kernels.expand(k.outer(), k.n(), k.inner(), buffer(g), g.offset(), buffer(y));
         return y;
     }
 
     /** One launch (logsumexp_axis): one work-item per output. */
     @Override
     public Tensor logSumExp(Tensor a, int axis) {
-        int ax = Shapes.axis("logsumexp", axis, a.rank());
         int[] shape = a.shape();
-        int n = shape[ax], inner = 1;
-        for (int d = ax + 1; d < shape.length; d++) {
-            inner *= shape[d];
-        }
-        if (n == 0) {
-            throw new IllegalArgumentException("logsumexp: empty axis " + ax + " of shape " + Shapes.str(shape));
-        }
-        Tensor y = empty(Shapes.drop(shape, ax));
-        kernels.logSumExp(inner == 0 ? 0 : a.size() / (n * inner), n, inner, buffer(a), a.offset(), buffer(y));
+        Shapes.Block k = Shapes.reduction("logsumexp", shape, axis);
+        Tensor y = empty(Shapes.drop(shape, k.axis()));
+        kernels.logSumExp(k.outer(), k.n(), k.inner(), buffer(a), a.offset(), buffer(y));
         return y;
     }
 
     /** One launch (logsumexp_grad). */
     @Override
     public Tensor logSumExpGrad(Tensor a, Tensor y, Tensor g, int axis) {
-        int ax = Shapes.axis("logsumexp", axis, a.rank());
         int[] shape = a.shape();
-        if (!Arrays.equals(y.shape(), Shapes.drop(shape, ax)) || g.size() != y.size()) {
-            throw new IllegalArgumentException("logSumExpGrad: " + Shapes.str(shape) + " over axis " + ax + " with a result of shape "
+        Shapes.Block k = Shapes.block("logsumexp", shape, axis);
+        if (!Arrays.equals(y.shape(), Shapes.drop(shape, k.axis())) || g.size() != y.size()) {
+            throw new IllegalArgumentException("logSumExpGrad: " + Shapes.str(shape) + " over axis " + k.axis() + " with a result of shape "
                     + Shapes.str(y.shape()) + " and a gradient of " + Shapes.str(g.shape()));
         }
-        int n = shape[ax], inner = 1;
-        for (int d = ax + 1; d < shape.length; d++) {
-            inner *= shape[d];
-        }
         Tensor out = empty(shape);
-        kernels.logSumExpGrad(n * inner == 0 ? 0 : a.size() / (n * inner), n, inner, buffer(a), a.offset(), buffer(y), y.offset(), buffer(g),
+        kernels.logSumExpGrad(k.outer(), k.n(), k.inner(), buffer(a), a.offset(), buffer(y), y.offset(), buffer(g),
                 g.offset(), buffer(out));
         return out;
     }

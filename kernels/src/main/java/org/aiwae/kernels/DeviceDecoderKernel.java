@@ -63,8 +63,8 @@ final class DeviceDecoderKernel implements DecoderKernel {
         back = new Device.Buffer[oneLaunch ? 0 : layers];
         for (int l = 0; l < layers; l++) {
             Tensor wt = decoder.weights().get(l), bt = decoder.biases().get(l);
-            w[l] = oneLaunch && DeviceBuffer.slice(device, wt) != null ? null : device.alloc(wt.size());
-            b[l] = oneLaunch && DeviceBuffer.slice(device, bt) != null ? null : device.alloc(bt.size());
+            w[l] = oneLaunch && PooledStorage.slice(device, wt) != null ? null : device.alloc(wt.size());
+            b[l] = oneLaunch && PooledStorage.slice(device, bt) != null ? null : device.alloc(bt.size());
             if (!oneLaunch) {
                 act[l] = device.alloc((long) maxRows * decoder.width(l));
                 back[l] = device.alloc((long) maxRows * decoder.width(l));
@@ -116,9 +116,9 @@ final class DeviceDecoderKernel implements DecoderKernel {
     /** Where a kernel reads {@code t}: in place when {@code own} is null, else copied (uploaded) into {@code own}. */
     private Slice read(Tensor t, Device.Buffer own) {
         if (own == null) {
-            return DeviceBuffer.slice(device, t);
+            return PooledStorage.slice(device, t);
         }
-        DeviceBuffer.put(device, own, t);
+        PooledStorage.put(device, own, t);
         return new Slice(own, 0);
     }
 
@@ -126,38 +126,38 @@ final class DeviceDecoderKernel implements DecoderKernel {
     public void logJoint(Tensor zs, Tensor xs, Tensor logpOut, Tensor gradZ) {
         int n = DecoderKernel.checkRows(this, zs, xs, logpOut, gradZ);
         if (oneLaunch) {
-            Slice zAt = DeviceBuffer.slice(device, zs), lpAt = logpOut == null ? null : DeviceBuffer.slice(device, logpOut);
-            Slice gAt = gradZ == null ? null : DeviceBuffer.slice(device, gradZ);
+            Slice zAt = PooledStorage.slice(device, zs), lpAt = logpOut == null ? null : PooledStorage.slice(device, logpOut);
+            Slice gAt = gradZ == null ? null : PooledStorage.slice(device, gradZ);
             kernels.decoderRows(n, xs.dim(0), decoder.latent(), out(0), out(1), decoder.data(), wAt[0], bAt[0], wAt[1], bAt[1], wAt[2],
                     bAt[2], zAt != null ? zAt : read(zs, z), data(xs), logpOut == null ? null : lpAt != null ? lpAt : new Slice(logp, 0),
                     gradZ == null ? null : gAt != null ? gAt : new Slice(gz, 0));
             if (gradZ != null && gAt == null) {
-                DeviceBuffer.get(device, gz, gradZ, n * decoder.latent());
+                PooledStorage.get(device, gz, gradZ, n * decoder.latent());
             }
             if (logpOut != null && lpAt == null) {
-                DeviceBuffer.get(device, logp, logpOut, n);
+                PooledStorage.get(device, logp, logpOut, n);
             }
             return;
         }
-        DeviceBuffer.put(device, z, zs);
+        PooledStorage.put(device, z, zs);
         data(xs);
         sevenLaunches(n, xs.dim(0), gradZ != null);
         if (gradZ != null) {
-            DeviceBuffer.get(device, gz, gradZ, n * decoder.latent());
+            PooledStorage.get(device, gz, gradZ, n * decoder.latent());
         }
         if (logpOut != null) {
-            DeviceBuffer.get(device, logp, logpOut, n);
+            PooledStorage.get(device, logp, logpOut, n);
         }
     }
 
     /** Where a kernel reads the data {@code xs [B, D]}: in place on this device, else uploaded unless it is the tensor uploaded last. */
     private Slice data(Tensor xs) {
-        Slice at = oneLaunch ? DeviceBuffer.slice(device, xs) : null;
+        Slice at = oneLaunch ? PooledStorage.slice(device, xs) : null;
         if (at != null) {
             return at;
         }
         if (xs != lastX || xs.dim(0) != lastXRows) {
-            DeviceBuffer.put(device, x, xs);
+            PooledStorage.put(device, x, xs);
             lastX = xs;
             lastXRows = xs.dim(0);
         }

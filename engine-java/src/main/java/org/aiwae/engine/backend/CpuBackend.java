@@ -10,9 +10,10 @@ import org.aiwae.engine.fused.TanhMlpDecoder;
 
 /**
  * The plain-Java backend: Vector API loops, rows split over {@link Parallel#threads()} threads.
- * No native code; this is the reference the device backends are tested against.
+ * No native code; this is the reference the device backends are tested against. It computes on host
+ * memory, so its placement methods are the host's ({@link Placement.Host}).
  */
-public final class CpuBackend implements Backend {
+public final class CpuBackend implements Backend, Placement.Host {
     public static final CpuBackend INSTANCE = new CpuBackend();
     /** Elementwise work below this many elements runs on the calling thread. */
     private static final int PARALLEL_GRAIN = 1 << 15;
@@ -32,28 +33,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public String name() {
-        return "cpu";
-    }
-
-    @Override
-    public boolean isHost() {
-        return true;
-    }
-
-    @Override
-    public Tensor zeros(int... shape) {
-        return Tensor.zeros(shape);
-    }
-
-    @Override
     public Tensor full(float value, int... shape) {
         return Tensor.full(value, shape);
-    }
-
-    @Override
-    public Tensor upload(Tensor host) {
-        return host.to(Placement.HOST);
     }
 
     @Override
@@ -164,20 +145,11 @@ public final class CpuBackend implements Backend {
     public Tensor reduce(ReduceOp op, Tensor a, int axis) {
         calls.increment();
         int[] shape = a.shape();
-        int ax = Shapes.axis("reduce", axis, shape.length);
-        int n = shape[ax];
-        if (n == 0) {
-            throw new IllegalArgumentException("reduce " + op + ": empty axis " + ax + " of shape " + Shapes.str(shape));
-        }
-        int inner = 1;
-        for (int d = ax + 1; d < shape.length; d++) {
-            inner *= shape[d];
-        }
-        int outer = a.size() / (n * Math.max(inner, 1));
-        Tensor out = Tensor.zeros(Shapes.drop(shape, ax));
+        Shapes.Block k = Shapes.reduction("reduce " + op, shape, axis);
+        int outer = k.outer(), n = k.n(), in = k.inner();
+        Tensor out = Tensor.zeros(Shapes.drop(shape, k.axis()));
         float[] x = a.data(), y = out.data();
         int xo = a.offset();
-        final int in = inner;
         Parallel.forRange(outer, 1, Math.max(1, PARALLEL_GRAIN / Math.max(n * in, 1)), (from, to) -> {
             double[] acc = new double[in];
             for (int o = from; o < to; o++) {

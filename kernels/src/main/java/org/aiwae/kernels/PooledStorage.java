@@ -6,85 +6,36 @@ import org.aiwae.engine.Placement;
 import org.aiwae.engine.Tensor;
 
 /**
- * A tensor's storage on a {@link DeviceBackend}: one pooled device buffer. Its buffer goes back to
- * the backend's pool once, either when no tensor refers to it any more (a cleaner) or when the
+ * A tensor's memory on a {@link DeviceBackend}: one lease of the backend's {@link BufferPool}. Its buffer goes
+ * back to the pool once, either when no tensor refers to it any more (a cleaner) or when the
  * {@link DeviceBackend#reclaim} scope it was made in closes, but not while a {@link DeviceGraph} that used
  * it is open (then when the last such graph closes); after that any use is an error.
  */
-final class DeviceBuffer implements DeviceStorage {
+final class PooledStorage implements DeviceStorage {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final DeviceBackend owner;
-    private final Device.Buffer buffer;
+    private final BufferPool.Lease lease;
     private final long floats;
-    private final Slot slot;
 
-    /**
-     * The pooled buffer and whether it went back to the pool (shared with the cleaner, which must not hold
-     * the storage), and the recordings that hold it: while any does, a release waits for the last to let go.
-     */
-    static final class Slot {
-        private final Device.Buffer buffer;
-        private final BufferPool pool;
-        private volatile boolean returned;
-        private int holds;
-        private boolean released;
-
-        Slot(Device.Buffer buffer, BufferPool pool) {
-            this.buffer = buffer;
-            this.pool = pool;
-        }
-
-        Device.Buffer buffer() {
-            return buffer;
-        }
-
-        /** Hands the buffer back to the pool, once; while recordings hold it, when the last lets go. */
-        synchronized void release() {
-            if (returned) {
-                return;
-            }
-            if (holds > 0) {
-                released = true;
-                return;
-            }
-            returned = true;
-            pool.giveBack(buffer);
-        }
-
-        /** A recording uses the buffer: it stays out of the pool until {@link #unhold}. */
-        synchronized void hold() {
-            holds++;
-        }
-
-        synchronized void unhold() {
-            if (--holds == 0 && released) {
-                released = false;
-                release();
-            }
-        }
-    }
-
-    DeviceBuffer(DeviceBackend owner, Device.Buffer buffer, long floats, BufferPool pool) {
+    PooledStorage(DeviceBackend owner, BufferPool.Lease lease, long floats) {
         this.owner = owner;
-        this.buffer = buffer;
+        this.lease = lease;
         this.floats = floats;
-        this.slot = new Slot(buffer, pool);
-        Slot s = slot;
-        CLEANER.register(this, s::release);
+        CLEANER.register(this, lease::release);
     }
 
-    Slot slot() {
-        return slot;
+    BufferPool.Lease lease() {
+        return lease;
     }
 
     /** The device buffer; while the calling thread records, the recording holds it ({@link DeviceBackend#record}). */
     Device.Buffer buffer() {
-        if (slot.returned) {
+        if (lease.returned()) {
             throw new IllegalStateException("a tensor on " + owner.name() + " used after the reclaim scope it was made in closed"
                     + " (or, if a device graph used it, after that graph closed); copy what must outlive a scope into a tensor made before it");
         }
-        return owner.use(slot);
+        return owner.use(lease);
     }
 
     @Override
@@ -114,7 +65,7 @@ final class DeviceBuffer implements DeviceStorage {
 
     @Override
     public void copy(long offset, DeviceStorage src, long srcOffset, long n) {
-        if (!(src instanceof DeviceBuffer s) || s.owner != owner) {
+        if (!(src instanceof PooledStorage s) || s.owner != owner) {
             throw new IllegalArgumentException("copy: a buffer on " + src.placement().name() + " into one on " + owner.name());
         }
         owner.device().copy(s.buffer(), srcOffset, buffer(), offset, n);
@@ -128,7 +79,7 @@ final class DeviceBuffer implements DeviceStorage {
         if (t.onHost()) {
             return null;
         }
-        if (t.deviceStorage() instanceof DeviceBuffer b && b.owner.device() == device) {
+        if (t.deviceStorage() instanceof PooledStorage b && b.owner.device() == device) {
             return new Kernels.Slice(b.buffer(), t.offset());
         }
         throw new IllegalArgumentException("a tensor on " + t.placement().name() + " given to a " + device.api() + " kernel");
@@ -138,7 +89,7 @@ final class DeviceBuffer implements DeviceStorage {
     static void put(Device device, Device.Buffer dst, Tensor src) {
         if (src.onHost()) {
             device.write(dst, src.data(), src.offset(), src.size());
-        } else if (src.deviceStorage() instanceof DeviceBuffer b) {
+        } else if (src.deviceStorage() instanceof PooledStorage b) {
             device.copy(b.buffer(), src.offset(), dst, 0, src.size());
         } else {
             throw new IllegalArgumentException("a tensor on " + src.placement().name() + " given to a " + device.api() + " kernel");
@@ -149,7 +100,7 @@ final class DeviceBuffer implements DeviceStorage {
     static void get(Device device, Device.Buffer src, Tensor dst, int n) {
         if (dst.onHost()) {
             device.read(src, dst.data(), dst.offset(), n);
-        } else if (dst.deviceStorage() instanceof DeviceBuffer b) {
+        } else if (dst.deviceStorage() instanceof PooledStorage b) {
             device.copy(src, 0, b.buffer(), dst.offset(), n);
         } else {
             throw new IllegalArgumentException("a tensor on " + dst.placement().name() + " given to a " + device.api() + " kernel");
