@@ -47,13 +47,34 @@ final class CountingDevice implements Device {
         byKind.computeIfAbsent(kind, k -> new LongAdder()).add(n);
     }
 
-    /** The device work of one replay of a recording. */
+    /** The device work of one replay of a recording: the operations by kind, as {@link #byKind()} counts them. */
     private static final class Recorded {
-        long launches, copies, fills;
         final Map<String, Long> byKind = new java.util.HashMap<>();
 
-        void add(String kind) {
-                byKind.merge(kind, 1L, Long::sum);
+        long copies() {
+            return byKind.getOrDefault(COPY, 0L);
+        }
+
+        long fills() {
+            return byKind.getOrDefault(FILL, 0L);
+        }
+
+        long launches() {
+            return byKind.values().stream().mapToLong(Long::longValue).sum() - copies() - fills();
+        }
+    }
+
+    /**
+     * One device operation of {@code kind} issued: counted now in {@code total} and {@link #byKind()}, or, while the
+     * calling thread records, counted in the recording (and added on each replay).
+     */
+    private void issued(String kind, AtomicLong total) {
+        Recorded r = recording();
+        if (r != null) {
+            r.byKind.merge(kind, 1L, Long::sum);
+        } else {
+            total.incrementAndGet();
+            count(kind, 1);
         }
     }
 
@@ -113,14 +134,7 @@ final class CountingDevice implements Device {
     @Override
     public void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long n) {
         if (n > 0) {
-            Recorded r = recording();
-            if (r != null) {
-                r.copies++;
-                r.add(COPY);
-            } else {
-                copies.incrementAndGet();
-                count(COPY, 1);
-            }
+            issued(COPY, copies);
         }
         d.copy(src, srcOff, dst, dstOff, n);
     }
@@ -128,14 +142,7 @@ final class CountingDevice implements Device {
     @Override
     public void fill(Buffer dst, long off, long n, float value) {
         if (n > 0) {
-            Recorded r = recording();
-            if (r != null) {
-                r.fills++;
-                r.add(FILL);
-            } else {
-                fills.incrementAndGet();
-                count(FILL, 1);
-            }
+            issued(FILL, fills);
         }
         d.fill(dst, off, n, value);
     }
@@ -143,14 +150,7 @@ final class CountingDevice implements Device {
     @Override
     public void launch(KernelCall call) {
         if (!call.grid().empty()) {
-            Recorded r = recording();
-            if (r != null) {
-                r.launches++;
-                r.add(call.name());
-            } else {
-                launches.incrementAndGet();
-                count(call.name(), 1);
-            }
+            issued(call.name(), launches);
         }
         d.launch(call);
     }
@@ -178,25 +178,27 @@ final class CountingDevice implements Device {
     /** A recording whose replays count as the work they run. */
     final class Counted implements Recording {
         private final Recording inner;
-        private final Recorded work;
+        private final Map<String, Long> byKind;
+        private final DeviceWork perReplay;
 
         Counted(Recording inner, Recorded work) {
             this.inner = inner;
-            this.work = work;
+            this.byKind = work.byKind;
+            this.perReplay = new DeviceWork(work.launches(), work.copies(), work.fills(), 0, 0, 0, 0, 1);
         }
 
         /** The device work one replay runs (one replay; no host reads or writes). */
         DeviceWork perReplay() {
-            return new DeviceWork(work.launches, work.copies, work.fills, 0, 0, 0, 0, 1);
+            return perReplay;
         }
 
         @Override
         public void replay() {
             inner.replay();
-            launches.addAndGet(work.launches);
-            copies.addAndGet(work.copies);
-            fills.addAndGet(work.fills);
-            work.byKind.forEach(CountingDevice.this::count);
+            launches.addAndGet(perReplay.launches());
+            copies.addAndGet(perReplay.copies());
+            fills.addAndGet(perReplay.fills());
+            byKind.forEach(CountingDevice.this::count);
             replays.incrementAndGet();
         }
 
