@@ -13,6 +13,7 @@ import org.aiwae.kernels.DeviceBackend;
 import org.aiwae.kernels.WorkAudit;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Objective;
+import org.aiwae.train.ModelRecipe;
 import org.aiwae.train.Streams;
 import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
@@ -77,7 +78,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--batch-size " + config.batchSize() + " is larger than the "
                         + train.count() + " training images");
             }
-            MlpVae vae = MlpVae.create(train.dim(), config.hidden(), config.latent(), Streams.of(config.seed(), Streams.INIT, 0, 0))
+            MlpVae vae = ModelRecipe.PAPER.create(config, train.dim())
                     .to(backend); // the model lives on the backend; each step uploads its minibatch, as in training
             try (TrainingStep step = new TrainingStep(vae, TrainingStep.objective(config, backend)).graphs(graph.on())) {
                 int batches = Math.min(train.count() / config.batchSize(), 16);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.aiwae.AiwaeException;
+import org.aiwae.data.Datasets;
 import org.aiwae.data.Images;
 import org.aiwae.data.Split;
 import org.aiwae.engine.backend.Backend;
@@ -20,7 +21,7 @@ import org.aiwae.eval.ResultsFile;
 import org.aiwae.eval.SplitResult;
 import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
-import org.aiwae.train.CheckpointStore;
+import org.aiwae.train.CheckpointReader;
 import org.aiwae.train.RunLock;
 import org.aiwae.train.TrainConfig;
 import picocli.CommandLine.Command;
@@ -159,7 +160,7 @@ final class EvalCommand implements Callable<Integer> {
         Flags.atLeast(spec, "--nll-leapfrog", leapfrog, 1);
         Flags.atLeast(spec, "--nvlb-samples", nvlbSamples, 1);
         Flags.atLeast(spec, "--batch", batch, 1);
-        checkSizes(spec, chains, batch, TrainConfig.PIXELS);
+        checkSizes(spec, chains, batch, Datasets.SIDE * Datasets.SIDE); // every dataset's images
         if (shards != null) {
             Flags.atLeast(spec, "--shards", shards, 1);
             if (master == null) {
@@ -222,14 +223,14 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     static int run(Options o) throws Exception {
-        CheckpointStore.Loaded run = RunArgument.model(o.checkpoint());
+        CheckpointReader.Loaded<?> run = RunArgument.model(o.checkpoint());
         Split data = DataDirOption.load(run.config().dataset(), o.dataDir());
         Map<String, int[]> chosen = new LinkedHashMap<>();
         for (String s : o.splits()) {
             chosen.put(s, indices(images(data, s), s, o.limit(), o.range()));
         }
         TrainConfig c = run.config();
-        checkSizes(null, o.chains(), o.batch(), Math.max(TrainConfig.PIXELS, Math.max(c.hidden(), c.latent())));
+        checkSizes(null, o.chains(), o.batch(), Math.max(c.pixels(), Math.max(c.hidden(), c.latent())));
         Path out = o.out();
         List<Path> earlier = Evaluation.existing(out, REPORT);
         if (!earlier.isEmpty() && !o.resume() && !o.force()) {

@@ -9,7 +9,7 @@ import org.aiwae.data.Split;
 import org.aiwae.engine.backend.Backend;
 import org.aiwae.eval.Evaluation;
 import org.aiwae.eval.Evaluator;
-import org.aiwae.train.CheckpointStore;
+import org.aiwae.train.CheckpointReader;
 import org.aiwae.train.RunLock;
 
 /**
@@ -30,7 +30,7 @@ record EvalShard(String checkpoint, String dataDir, String split, int from, int 
             on = Commands.cuda(gpu, range.name());
             Commands.announce(range.name(), gpu);
         }
-        CheckpointStore.Loaded run = RunArgument.model(Path.of(checkpoint));
+        CheckpointReader.Loaded<?> run = RunArgument.model(Path.of(checkpoint));
         Split data = DataDirOption.load(run.config().dataset(), dataDir == null ? null : Path.of(dataDir));
         int[] idx = new int[to - from];
         for (int i = 0; i < idx.length; i++) {

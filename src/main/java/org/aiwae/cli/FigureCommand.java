@@ -18,7 +18,7 @@ import org.aiwae.plot.Canvas;
 import org.aiwae.plot.Figures;
 import org.aiwae.plot.LearningCurves;
 import org.aiwae.plot.RunCurves;
-import org.aiwae.train.CheckpointStore;
+import org.aiwae.train.CheckpointReader;
 import org.aiwae.train.Streams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -66,7 +66,7 @@ final class FigureCommand {
             List<String> labels = new ArrayList<>();
             String dataset = null;
             for (Path d : dirs) {
-                CheckpointStore.Loaded run = RunArgument.model(d);
+                CheckpointReader.Loaded<MlpVae> run = RunArgument.model(d);
                 if (run.model().latentDim() != 2) {
                     throw new AiwaeException("posterior figures need a 2-d latent model; " + d + " has latent "
                             + run.model().latentDim() + " (train with --latent 2)");
@@ -113,7 +113,7 @@ final class FigureCommand {
         public Integer call() throws Exception {
             out.check();
             Flags.between(spec, "--grid", grid, 1, 32, "");
-            CheckpointStore.Loaded run = RunArgument.model(dir);
+            CheckpointReader.Loaded<MlpVae> run = RunArgument.model(dir);
             Images test = data.test(run.config().dataset());
             int n = Math.min(grid * grid, test.count());
             int[] idx = IntStream.range(0, n).toArray();

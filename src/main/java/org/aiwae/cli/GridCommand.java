@@ -13,7 +13,7 @@ import org.aiwae.AiwaeException;
 import org.aiwae.eval.Evaluation;
 import org.aiwae.io.AtomicFiles;
 import org.aiwae.io.Json;
-import org.aiwae.train.CheckpointStore;
+import org.aiwae.train.Checkpoints;
 import org.aiwae.train.RunFolder;
 import org.aiwae.train.RunLock;
 import picocli.CommandLine;
@@ -229,7 +229,7 @@ final class GridCommand implements Callable<Integer> {
             if (!Files.isRegularFile(dir.resolve(RunFolder.CONFIG))) {
                 return new CellState(Phase.NOT_STARTED, holder, null, null, false);
             }
-            int trained = CheckpointStore.latestEpoch(dir), epochs = RunFolder.readConfig(dir).epochs();
+            int trained = Checkpoints.latestEpoch(dir), epochs = RunFolder.readConfig(dir).epochs();
             boolean begun = Files.exists(dir.resolve(Evaluation.resultsName("test"))) || Files.exists(dir.resolve(Evaluation.resultsName("train")));
             return new CellState(trained >= epochs ? Phase.TRAINED : Phase.PARTLY_TRAINED, holder, trained, epochs, begun);
         }

@@ -15,7 +15,7 @@ import org.aiwae.engine.backend.Backend;
 import org.aiwae.io.Json;
 import org.aiwae.plot.LearningCurves;
 import org.aiwae.plot.RunCurves;
-import org.aiwae.train.CheckpointStore;
+import org.aiwae.train.DamagedCheckpoint;
 import org.aiwae.train.RunFolder;
 import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
@@ -130,7 +130,7 @@ final class TrainCommand implements Callable<Integer> {
             long start = System.nanoTime();
             try {
                 trainer.run(); // says what it trains once it holds the folder's lock
-            } catch (CheckpointStore.Damaged e) {
+            } catch (DamagedCheckpoint e) {
                 throw new AiwaeException(e.getMessage() + "; pass --resume-from-last-good to continue from the newest intact "
                         + "checkpoint", e);
             }

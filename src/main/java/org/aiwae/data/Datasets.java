@@ -21,7 +21,18 @@ public final class Datasets {
     private static final String[] IDX_FILES = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 
+    /** The side of every dataset's images: each is a 28 x 28 image. */
+    public static final int SIDE = 28;
+
     private Datasets() {}
+
+    /** Pixels per image of dataset {@code name} ({@value #SIDE} x {@value #SIDE} for each): the width of a model of its images. */
+    public static int pixels(String name) {
+        if (!NAMES.contains(name)) {
+            throw new AiwaeException("unknown dataset '" + name + "'; choose one of " + String.join(", ", NAMES));
+        }
+        return SIDE * SIDE;
+    }
 
     /** A dataset's files are not in the data folder: the message names the folders looked in. */
     public static final class NotFound extends AiwaeException {
@@ -100,9 +111,9 @@ public final class Datasets {
     }
 
     private static void checkSize(Images images) {
-        if (images.rows() != 28 || images.cols() != 28) {
+        if (images.rows() != SIDE || images.cols() != SIDE) {
             throw new AiwaeException(images.name() + ": images are " + images.rows() + "x" + images.cols()
-                    + "; the models expect 28x28");
+                    + "; the models expect " + SIDE + "x" + SIDE);
         }
     }
 

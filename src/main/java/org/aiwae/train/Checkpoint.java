@@ -6,7 +6,7 @@ import java.util.Map;
 import org.aiwae.engine.Tensor;
 
 /**
- * What one checkpoint ({@link CheckpointStore}) holds after {@code epoch} finished epochs: the model's
+ * What one checkpoint ({@link Checkpoints}) holds after {@code epoch} finished epochs: the model's
  * parameters, the optimisers' moments and the objective's state by name, the optimisers' step counts, and
  * every metrics line so far. {@code source} is where it was read from (null when taken in memory).
  */

@@ -17,7 +17,7 @@ import org.aiwae.io.Json;
  * created and again when a resume changes what may change), {@code timings.jsonl} (wall-clock times,
  * the one file that differs between runs of a seed), {@code lock} ({@link RunLock}), and the checkpoints
  * under {@code checkpoints/} with the pointer {@code LATEST} and the top-level copies of the newest
- * {@code model.safetensors} and {@code metrics.jsonl} ({@link CheckpointStore}). This class names the
+ * {@code model.safetensors} and {@code metrics.jsonl} ({@link Checkpoints}). This class names the
  * files and writes the ones outside the checkpoints.
  */
 public final class RunFolder {
@@ -101,7 +101,7 @@ public final class RunFolder {
     /**
      * Appends one line to {@code timings.jsonl} (replaced atomically; a torn line from a kill is dropped).
      * Called before the epoch's checkpoint is published, so a kill right after publishing keeps the line;
-     * {@link CheckpointStore#repair} drops it again when the checkpoint was not published.
+     * {@link CheckpointRepair#repair} drops it again when the checkpoint was not published.
      */
     static void appendTiming(Path dir, String line) {
         Path f = dir.resolve(TIMINGS);

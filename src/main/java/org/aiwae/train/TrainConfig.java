@@ -17,8 +17,6 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
                           Double learningRate, Double budget) {
 
     public static final int PAPER_EPOCHS = TrainSchedule.PAPER_EPOCHS;
-    /** Pixels per image (28 x 28): the width of the model's input and output layers. */
-    public static final int PIXELS = 784;
     /** The most inverse temperatures of AIWAE's training (the paper uses up to 11; each step runs T - 1 HMC transitions). */
     public static final int MAX_TEMPERATURES = 10_000;
     /** Appendix A's first learning rate; {@code learningRate} scales the whole schedule against it. */
@@ -68,7 +66,7 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
                 + " runs " + paperEpochs + " epochs, not " + epochs + " (give only one of epochs and schedule)");
         check(method != Method.AIWAE || temperatures <= MAX_TEMPERATURES, "temperatures (T) must be at most " + MAX_TEMPERATURES
                 + ", got " + temperatures);
-        checkSizes(samples, batchSize, latent, hidden);
+        checkSizes(samples, batchSize, latent, hidden, org.aiwae.data.Datasets.pixels(dataset));
         check(trainLimit >= 0, "train_limit must be at least 1, or 0 for all images, got " + trainLimit);
         check(backend != null && !backend.isBlank(), "backend is missing");
         check(evalSamples >= 1, "eval_samples must be at least 1, got " + evalSamples);
@@ -83,12 +81,12 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
      * weight matrices and the K x B rows of each layer. Checked before anything is created; the message
      * starts with the field that is furthest out of range.
      */
-    private static void checkSizes(int samples, int batchSize, int latent, int hidden) {
+    private static void checkSizes(int samples, int batchSize, int latent, int hidden, int pixels) {
         if (samples < 1 || batchSize < 1 || latent < 1 || hidden < 1) {
             return; // refused above with its own message
         }
-        long widest = Math.max(PIXELS, Math.max(hidden, latent));
-        long weights = Math.max(Shapes.elements(hidden, Math.max(PIXELS, hidden)), Shapes.elements(hidden, latent));
+        long widest = Math.max(pixels, Math.max(hidden, latent));
+        long weights = Math.max(Shapes.elements(hidden, Math.max(pixels, hidden)), Shapes.elements(hidden, latent));
         check(weights <= Shapes.MAX_ELEMENTS, (hidden >= latent ? "hidden " + hidden : "latent " + latent)
                 + " gives a weight matrix of " + weights + " values; one tensor holds at most " + Shapes.MAX_ELEMENTS);
         long rows = Shapes.elements(samples, batchSize, widest);
@@ -110,6 +108,11 @@ public record TrainConfig(String dataset, Method method, int samples, int temper
     public double learningRate(int e) {
         double rate = schedule.learningRate(e, epochs, budget);
         return learningRate == PAPER_LEARNING_RATE ? rate : rate * (learningRate / PAPER_LEARNING_RATE);
+    }
+
+    /** Pixels per image of the run's dataset: the width of its model's input and output layers. */
+    public int pixels() {
+        return org.aiwae.data.Datasets.pixels(dataset);
     }
 
     /** A short label such as {@code aiwae K=5 T=5 L=5}. */

@@ -10,7 +10,7 @@ interface TrainHooks {
     /**
      * Called at each named point: {@code "locked"} once the run holds its folder, and
      * {@code "E/STEP"} while the checkpoint of epoch E is published (STEP as in
-     * {@link CheckpointStore#publish}, e.g. {@code "3/unit-state:partial"}, {@code "3/pointer:renamed"}).
+     * {@link CheckpointWriter#publish}, e.g. {@code "3/unit-state:partial"}, {@code "3/pointer:renamed"}).
      */
     default void probe(String point) {}
 

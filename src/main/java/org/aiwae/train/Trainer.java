@@ -32,7 +32,7 @@ import org.aiwae.objective.Objective;
 /**
  * Trains a latent-variable model (the paper's by default) with VAE, IWAE or AIWAE: one pass over the shuffled, dynamically
  * binarised training set per epoch, one Adam optimiser for the encoder and one for the decoder,
- * then a held-out bound, a metrics line and a checkpoint ({@link CheckpointStore}).
+ * then a held-out bound, a metrics line and a checkpoint ({@link Checkpoints}).
  *
  * <p>Divergence: a minibatch whose loss is not finite, or an epoch that ends with a NaN or an
  * infinity anywhere in the parameters, the optimisers' moments or the objective's state, is never
@@ -70,8 +70,7 @@ public final class Trainer {
      */
     public Trainer(TrainConfig config, Split data, Backend backend, Path out, boolean resume, PrintStream log) {
         // initialised on the host from its Philox stream (the same numbers on every backend), then moved
-        this(config, data, MlpVae.create(data.train().dim(), config.hidden(), config.latent(),
-                Streams.of(config.seed(), Streams.INIT, 0, 0)), backend, out, resume, log);
+        this(config, data, ModelRecipe.PAPER.create(config, data.train().dim()), backend, out, resume, log);
     }
 
     /**
@@ -155,7 +154,7 @@ public final class Trainer {
             hooks.probe("locked");
             if (resume) {
                 java.util.function.Consumer<String> note = m -> log.println("aiwae: " + m);
-                Checkpoint s = fromLastGood ? CheckpointStore.readLastGood(out, note) : CheckpointStore.readLatest(out, note);
+                Checkpoint s = fromLastGood ? CheckpointReader.readLastGood(out, note) : CheckpointReader.readLatest(out, note);
                 apply(s == null ? initial : s); // checks everything before anything is written
                 if (epoch > config.epochs()) {
                     throw new AiwaeException(out + " has finished " + epoch + " epochs; a run is never shortened, so it cannot "
@@ -163,9 +162,9 @@ public final class Trainer {
                 }
                 RunFolder.writeConfig(out, config);
                 if (fromLastGood) {
-                    CheckpointStore.pointAt(out, epoch);
+                    Checkpoints.pointAt(out, epoch);
                 }
-                CheckpointStore.repair(out);
+                CheckpointRepair.repair(out);
             }
             log.printf("aiwae: training %s on %s (%d train images, batch %d, %d epochs, %s schedule, backend %s) -> %s%n",
                     config.label(), config.dataset(), train.count(), config.batchSize(), config.epochs(), config.scheduleLabel(),
@@ -201,7 +200,7 @@ public final class Trainer {
                 EpochTiming t = new EpochTiming(e + 1, attempt + 1, a.seconds(), train.count() / a.seconds(), a.boundSeconds(),
                         Instant.now().toString());
                 RunFolder.appendTiming(out, Json.write(t));
-                CheckpointStore.publish(out, config, s, point -> hooks.probe((e + 1) + "/" + point));
+                CheckpointWriter.publish(out, config, s, point -> hooks.probe((e + 1) + "/" + point));
                 FaultInjector.reach(new FaultInjector.Point.Published(out, e + 1));
                 epoch = e + 1;
                 metrics = s.metrics();
@@ -210,7 +209,7 @@ public final class Trainer {
             RestartEvent r = RestartPolicy.after(e, attempt, a.diverged());
             restarts.add(Json.write(r));
             log.println(RestartPolicy.describe(r));
-            Checkpoint good = e == 0 ? initial : CheckpointStore.readLatest(out);
+            Checkpoint good = e == 0 ? initial : CheckpointReader.readLatest(out);
             if (good == null || good.epoch() != e) {
                 throw new AiwaeException(out + ": the last good checkpoint is not epoch " + e + "; another process wrote here");
             }

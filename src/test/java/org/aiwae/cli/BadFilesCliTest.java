@@ -133,7 +133,7 @@ class BadFilesCliTest {
         refused(cli("train", "--resume", "--out", bad.toString(), "--epochs", "2"), model, "unexpected tensor 'enc.l9.weight'");
         Path badState = corrupted(state, b -> withExtraTensor(b, "adam.gen.m.extra"));
         refused(cli("train", "--resume", "--out", badState.toString(), "--epochs", "2"), state, "unexpected tensor 'adam.gen.m.extra'");
-        assertEquals(1, org.aiwae.train.CheckpointStore.latestEpoch(badState), "the refused resume trained nothing");
+        assertEquals(1, org.aiwae.train.Checkpoints.latestEpoch(badState), "the refused resume trained nothing");
     }
 
     @Test

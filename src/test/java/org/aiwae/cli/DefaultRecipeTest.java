@@ -14,7 +14,7 @@ import org.aiwae.engine.random.RandomStream;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.EncoderKl;
 import org.aiwae.plot.RunCurves;
-import org.aiwae.train.CheckpointStore;
+import org.aiwae.train.CheckpointReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +35,7 @@ class DefaultRecipeTest {
         Path run = dir.resolve("run");
         CliRun trained = CliRun.of("train", "--epochs", "5", "--out", run.toString());
         assertEquals(0, trained.status(), trained.err());
-        CheckpointStore.Loaded loaded = CheckpointStore.readModel(run);
+        CheckpointReader.Loaded<MlpVae> loaded = CheckpointReader.readModel(run);
         assertEquals(20, loaded.config().batchSize(), "the embedded recipe's batch");
         assertEquals(3e-3, loaded.config().learningRate(), 1e-12);
         assertEquals(EncoderKl.ANALYTIC, loaded.config().encoderKl());

@@ -34,7 +34,7 @@ public final class CheckpointFiles {
     /** Rewrites the {@code SHA256SUMS} of every checkpoint folder under {@code root} for the files' present bytes. */
     public static void reseal(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
-            for (Path sums : s.filter(p -> p.getFileName().toString().equals(CheckpointStore.SUMS)).toList()) {
+            for (Path sums : s.filter(p -> p.getFileName().toString().equals(CheckpointSums.SUMS)).toList()) {
                 Path unit = sums.getParent();
                 Map<String, byte[]> files = new LinkedHashMap<>();
                 for (String name : Sha256Sums.parse(Files.readAllBytes(sums), sums.toString()).keySet()) {

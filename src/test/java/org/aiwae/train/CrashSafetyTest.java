@@ -117,7 +117,7 @@ class CrashSafetyTest {
         List<String> lines = Files.readAllLines(run.resolve(RunFolder.METRICS));
         assertEquals(CONFIG.epochs(), lines.size());
         assertTrue(lines.get(0).startsWith("{\"epoch\":1,"), lines.get(0));
-        assertEquals(CheckpointStore.unitName(CONFIG.epochs()), Files.readString(run.resolve(RunFolder.LATEST)).strip());
+        assertEquals(Checkpoints.unitName(CONFIG.epochs()), Files.readString(run.resolve(RunFolder.LATEST)).strip());
         assertEquals("", Files.readString(run.resolve(RunFolder.LOCK)), "the lock file is emptied at the end");
     }
 
@@ -150,7 +150,7 @@ class CrashSafetyTest {
         Trainer t = new Trainer(CONFIG, Datasets.embedded(), Backends.cpu(), run, true, QUIET);
         t.run();
         assertEquals(CONFIG.epochs(), t.epoch());
-        assertEquals(CheckpointStore.unitName(CONFIG.epochs()), Files.readString(run.resolve(RunFolder.LATEST)).strip());
+        assertEquals(Checkpoints.unitName(CONFIG.epochs()), Files.readString(run.resolve(RunFolder.LATEST)).strip());
     }
 
     /**
@@ -158,20 +158,20 @@ class CrashSafetyTest {
      * a line of {@code timings.jsonl} for every published epoch (a kill right after {@code LATEST} moved keeps it).
      */
     private static void assertReadable(Path run) throws Exception {
-        int latest = CheckpointStore.latestEpoch(run);
+        int latest = Checkpoints.latestEpoch(run);
         List<Integer> timed = timedEpochs(run);
         for (int e = 1; e <= latest; e++) {
             assertTrue(timed.contains(e), "timings.jsonl lacks published epoch " + e + ": " + timed);
         }
         if (latest == 0) {
-            assertThrows(AiwaeException.class, () -> CheckpointStore.readModel(run));
+            assertThrows(AiwaeException.class, () -> CheckpointReader.readModel(run));
             return;
         }
-        Checkpoint s = CheckpointStore.readLatest(run);
+        Checkpoint s = CheckpointReader.readLatest(run);
         assertEquals(latest, s.epoch());
         assertEquals(null, s.firstNonFinite());
         assertEquals(latest, s.metrics().size(), "one metrics line per published epoch");
-        assertEquals(latest, CheckpointStore.readModel(run).epoch());
+        assertEquals(latest, CheckpointReader.readModel(run).epoch());
     }
 
     /** The epochs of the lines of {@code timings.jsonl}, in file order (none when it does not exist). */

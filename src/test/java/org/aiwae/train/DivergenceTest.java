@@ -103,19 +103,19 @@ class DivergenceTest {
         AiwaeException e = assertThrows(AiwaeException.class, t::run);
         assertTrue(e.getMessage().contains("training diverged at epoch 2 4 times"), e.getMessage());
         assertTrue(e.getMessage().contains("the checkpoint of epoch 1 is intact"), e.getMessage());
-        assertEquals(1, CheckpointStore.latestEpoch(run));
+        assertEquals(1, Checkpoints.latestEpoch(run));
         assertEquals(1, lines(run).size(), "no line for an epoch that was not published");
         assertFiniteEverywhere(run);
         // the run can be resumed (here it diverges no more)
         new Trainer(CONFIG, DATA, Backends.cpu(), run, true, QUIET).run();
-        assertEquals(3, CheckpointStore.latestEpoch(run));
+        assertEquals(3, Checkpoints.latestEpoch(run));
     }
 
     @Test
     void aCheckpointHoldingNaNIsRefusedOnResume() throws Exception {
         Path run = dir.resolve("edited");
         new Trainer(CONFIG.withEpochs(1, TrainSchedule.SHORT), DATA, Backends.cpu(), run, false, QUIET).run();
-        Path state = CheckpointStore.latestUnit(run).resolve(RunFolder.STATE);
+        Path state = Checkpoints.latestUnit(run).resolve(RunFolder.STATE);
         SafeTensors.Contents c = SafeTensors.read(state);
         Map<String, Tensor> tensors = new LinkedHashMap<>(c.tensors());
         Tensor v = tensors.get("adam.gen.v.dec.l1.weight");
@@ -126,7 +126,7 @@ class DivergenceTest {
         AiwaeException e = assertThrows(AiwaeException.class,
                 () -> new Trainer(CONFIG, DATA, Backends.cpu(), run, true, QUIET).run());
         assertTrue(e.getMessage().contains("adam.gen.v.dec.l1.weight holds NaN"), e.getMessage());
-        assertEquals(1, CheckpointStore.latestEpoch(run), "nothing was trained or written");
+        assertEquals(1, Checkpoints.latestEpoch(run), "nothing was trained or written");
     }
 
     private static void assertFiniteEverywhere(Path run) throws Exception {
@@ -139,7 +139,7 @@ class DivergenceTest {
                 }
             }
         }
-        Checkpoint s = CheckpointStore.readLatest(run);
+        Checkpoint s = CheckpointReader.readLatest(run);
         assertNull(s.firstNonFinite());
     }
 }

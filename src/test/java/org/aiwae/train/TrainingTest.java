@@ -24,6 +24,7 @@ import org.aiwae.objective.EncoderKl;
 import org.aiwae.io.SafeTensors;
 import org.aiwae.kernels.OnEveryBackend;
 import org.aiwae.kernels.TestBackends;
+import org.aiwae.model.MlpVae;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,6 +67,25 @@ class TrainingTest {
         AiwaeException e = assertThrows(AiwaeException.class, () -> new Trainer(small("iwae", 1), DATA,
                 FactorModel.random(196, 3, new RandomStream(5)), Backends.cpu(), dir.resolve("other"), false, QUIET));
         assertEquals("the model expects 196 pixels per image, the data has 784", e.getMessage());
+    }
+
+    /**
+     * A run of a user-defined model reads back into the model its recipe makes of the run's configuration, sized by
+     * the images of the configuration's dataset: the trained parameters, bit for bit, and the epoch.
+     */
+    @Test
+    void readsBackTheModelTheRecipeMakesOfTheConfiguration() throws Exception {
+        FactorModel model = FactorModel.random(784, 3, new RandomStream(5));
+        Path run = dir.resolve("factor-784");
+        new Trainer(small("iwae", 1), DATA, model, Backends.cpu(), run, false, QUIET).run();
+        CheckpointReader.Loaded<FactorModel> loaded = CheckpointReader.readModel(run,
+                (config, pixels) -> FactorModel.random(pixels, 3, new RandomStream(0)));
+        assertEquals(1, loaded.epoch());
+        assertEquals(784, loaded.model().dataDim());
+        for (var p : model.namedParameters().entrySet()) {
+            assertArrayEquals(p.getValue().value().toArray(), loaded.model().namedParameters().get(p.getKey()).value().toArray(),
+                    p.getKey());
+        }
     }
 
     /** {@code images} at half the resolution: each pixel the mean of a 2x2 block. */
@@ -235,7 +255,7 @@ class TrainingTest {
         try (var s = Files.list(run)) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary files left");
         }
-        CheckpointStore.Loaded loaded = CheckpointStore.readModel(run);
+        CheckpointReader.Loaded<MlpVae> loaded = CheckpointReader.readModel(run);
         assertArrayEquals(c.tensors().get("dec.l2.bias").toArray(),
                 loaded.model().namedParameters().get("dec.l2.bias").value().toArray());
     }
