@@ -45,6 +45,20 @@
         } \
     }
 
+// The statements `...` once for each of a work-item's GEMM_WORK x GEMM_WORK outputs, its acc[i][j] at (row, col) of C
+// (row and col may lie outside C at its edges).
+#define GEMM_EACH_OUTPUT(...) { \
+        UNROLL \
+        for (int i = 0; i < GEMM_WORK; i++) { \
+            const int row = row0 + ly + GEMM_THREADS * i; \
+            UNROLL \
+            for (int j = 0; j < GEMM_WORK; j++) { \
+                const int col = col0 + lx + GEMM_THREADS * j; \
+                __VA_ARGS__ \
+            } \
+        } \
+    }
+
 // C[M, N] (ldc) = op(A) op(B), op(A) [M, K] read from A [M, K] (lda) or, transposed, from [K, M];
 // op(B) [K, N] read from B [K, N] (ldb) or, transposed, from [N, K]; then the epilogue (aux is read with
 // ldc, without coff). Each output is one chain c = fmaf(op(A)[row, k], op(B)[k, col], c) over k = 0..K-1
@@ -63,15 +77,7 @@ KERNEL void sgemm(int M, int N, int K,
     B += boff;
     C += coff;
     float acc[GEMM_WORK][GEMM_WORK];
-    UNROLL
-    for (int i = 0; i < GEMM_WORK; i++) {
-        const int row = row0 + ly + GEMM_THREADS * i;
-        UNROLL
-        for (int j = 0; j < GEMM_WORK; j++) {
-            const int col = col0 + lx + GEMM_THREADS * j;
-            acc[i][j] = (accumulate && row < M && col < N) ? C[row * ldc + col] : 0.0f;
-        }
-    }
+    GEMM_EACH_OUTPUT(acc[i][j] = (accumulate && row < M && col < N) ? C[row * ldc + col] : 0.0f;)
     for (int k0 = 0; k0 < K; k0 += GEMM_KTILE) {
         // the slices of op(A) and op(B) for k0..k0+GEMM_KTILE-1, zero outside the matrices: each work-item loads
         // GEMM_LOADS words of each, neighbouring work-items neighbouring words of the operand as it is stored
@@ -99,28 +105,21 @@ KERNEL void sgemm(int M, int N, int K,
         }
         LOCAL_BARRIER();
     }
-    UNROLL
-    for (int i = 0; i < GEMM_WORK; i++) {
-        const int row = row0 + ly + GEMM_THREADS * i;
-        UNROLL
-        for (int j = 0; j < GEMM_WORK; j++) {
-            const int col = col0 + lx + GEMM_THREADS * j;
-            if (row < M && col < N) {
-                float v = acc[i][j];
-                if (epilogue == EPI_BIAS_TANH) {
-                    v = tanhf(v + bias[col]);
-                } else if (epilogue == EPI_BIAS) {
-                    v = v + bias[col];
-                } else if (epilogue == EPI_TANH_GRAD) {
-                    const float h = aux[row * ldc + col];
-                    v = v * fmaf(-h, h, 1.0f); // spelt as the fma, so that no compiler's contraction changes it
-                } else if (epilogue == EPI_SUB_AUX) {
-                    v = v - aux[row * ldc + col];
-                }
-                C[row * ldc + col] = v;
+    GEMM_EACH_OUTPUT(
+        if (row < M && col < N) {
+            float v = acc[i][j];
+            if (epilogue == EPI_BIAS_TANH) {
+                v = tanhf(v + bias[col]);
+            } else if (epilogue == EPI_BIAS) {
+                v = v + bias[col];
+            } else if (epilogue == EPI_TANH_GRAD) {
+                const float h = aux[row * ldc + col];
+                v = v * fmaf(-h, h, 1.0f); /* spelt as the fma, so that no compiler's contraction changes it */
+            } else if (epilogue == EPI_SUB_AUX) {
+                v = v - aux[row * ldc + col];
             }
-        }
-    }
+            C[row * ldc + col] = v;
+        })
 }
 
 // sigmoid(x) = 1 / (1 + e^-x) and softplus(x) = log(1 + e^x), the body's only spellings of them, both from e = e^-|x| (which

@@ -1,6 +1,7 @@
 package org.aiwae.kernels;
 
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.fused.AbstractDecoderKernel;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.kernels.Kernels.Epilogue;
@@ -22,12 +23,9 @@ import org.aiwae.kernels.Kernels.Slice;
  * through each layer) on intermediates in buffers allocated once, with z, x, the weights and the outputs
  * copied into and out of the kernel's own buffers.
  */
-final class DeviceDecoderKernel implements DecoderKernel {
+final class DeviceDecoderKernel extends AbstractDecoderKernel {
     private final Device device;
     private final Kernels kernels;
-    private final TanhMlpDecoder decoder;
-    private final int maxRows;
-    private final int layers;
     private final boolean oneLaunch;
     /** The kernel's own copies of the weights and biases; null where the one launch reads a device tensor in place. */
     private final Device.Buffer[] w, b;
@@ -45,15 +43,13 @@ final class DeviceDecoderKernel implements DecoderKernel {
 
     /** With {@code oneLaunch} false, the seven-launch sequence whatever the decoder (the parity tests run both). */
     DeviceDecoderKernel(Kernels kernels, TanhMlpDecoder decoder, int maxRows, boolean oneLaunch) {
+        super(decoder, maxRows);
         if (oneLaunch && !takesOneLaunch(decoder)) {
             throw new IllegalArgumentException("decoder_rows takes two hidden layers that fit a group's local memory, not "
                     + decoder.latent() + " -> ... -> " + decoder.data() + " in " + decoder.layers() + " layers");
         }
         this.kernels = kernels;
         this.device = kernels.device();
-        this.decoder = decoder;
-        this.maxRows = maxRows;
-        this.layers = decoder.layers();
         this.oneLaunch = oneLaunch;
         w = new Device.Buffer[layers];
         b = new Device.Buffer[layers];
@@ -85,24 +81,6 @@ final class DeviceDecoderKernel implements DecoderKernel {
     /** Whether evaluations are one launch ({@code decoder_rows}) rather than seven. */
     boolean oneLaunch() {
         return oneLaunch;
-    }
-
-    private int in(int layer) {
-        return decoder.weights().get(layer).dim(1);
-    }
-
-    private int out(int layer) {
-        return decoder.width(layer);
-    }
-
-    @Override
-    public TanhMlpDecoder decoder() {
-        return decoder;
-    }
-
-    @Override
-    public int maxRows() {
-        return maxRows;
     }
 
     @Override

@@ -6,6 +6,7 @@ import static org.aiwae.engine.backend.Gemm.V;
 import java.util.concurrent.atomic.LongAdder;
 import jdk.incubator.vector.FloatVector;
 import org.aiwae.engine.Tensor;
+import org.aiwae.engine.fused.AbstractDecoderKernel;
 import org.aiwae.engine.fused.DecoderKernel;
 import org.aiwae.engine.fused.TanhMlpDecoder;
 import org.aiwae.engine.math.Gaussian;
@@ -14,10 +15,7 @@ import org.aiwae.engine.math.Gaussian;
  * The CPU form of the fused decoder log-density: each thread takes a range of rows through the
  * whole network (forward, Bernoulli log-likelihood, backward to z) in buffers allocated once.
  */
-final class CpuDecoderKernel implements DecoderKernel {
-    private final TanhMlpDecoder decoder;
-    private final int maxRows;
-    private final int layers;
+final class CpuDecoderKernel extends AbstractDecoderKernel {
     private final int[] in;
     private final int[] out;
     /** Weights packed for the forward products, {@code h W^T}. */
@@ -33,13 +31,8 @@ final class CpuDecoderKernel implements DecoderKernel {
     private final LongAdder calls;
 
     CpuDecoderKernel(TanhMlpDecoder decoder, int maxRows, LongAdder calls) {
+        super(decoder, maxRows);
         this.calls = calls;
-        if (maxRows < 1) {
-            throw new IllegalArgumentException("decoder kernel: maxRows must be positive, got " + maxRows);
-        }
-        this.decoder = decoder;
-        this.maxRows = maxRows;
-        this.layers = decoder.layers();
         this.in = new int[layers];
         this.out = new int[layers];
         this.forwardW = new Gemm.Packed[layers];
@@ -47,24 +40,14 @@ final class CpuDecoderKernel implements DecoderKernel {
         this.act = new float[layers][];
         this.delta = new float[layers][];
         for (int l = 0; l < layers; l++) {
-            in[l] = decoder.weights().get(l).dim(1);
-            out[l] = decoder.width(l);
+            in[l] = in(l);
+            out[l] = out(l);
             forwardW[l] = Gemm.Packed.allocate(in[l], out[l]);
             backwardW[l] = Gemm.Packed.allocate(out[l], in[l]);
             act[l] = new float[maxRows * out[l]];
             delta[l] = l < layers - 1 ? new float[maxRows * out[l]] : null;
         }
         refresh();
-    }
-
-    @Override
-    public TanhMlpDecoder decoder() {
-        return decoder;
-    }
-
-    @Override
-    public int maxRows() {
-        return maxRows;
     }
 
     @Override
