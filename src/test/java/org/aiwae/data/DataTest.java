@@ -87,37 +87,36 @@ class DataTest {
 
     @Test
     void truncatedCorruptAndWrongSizedFilesFailWithOneLine() throws IOException {
-        Images train = randomImages(30, 28, 28, 1), test = randomImages(10, 28, 28, 2);
-        Path d = dir.resolve("bad");
-        writeIdxSet(d, train, test, false);
-        Path img = d.resolve("train-images-idx3-ubyte");
+        Path d = idxSet("bad", false), img = d.resolve("train-images-idx3-ubyte");
         byte[] full = Files.readAllBytes(img);
         Files.write(img, java.util.Arrays.copyOf(full, full.length - 100));
-        AiwaeException t = assertThrows(AiwaeException.class, () -> Datasets.load("mnist", d));
-        assertTrue(t.getMessage().contains("truncated"), t.getMessage());
+        rejected(d, img, "truncated");
         full[3] = 0x09;
         Files.write(img, full);
-        AiwaeException c = assertThrows(AiwaeException.class, () -> Datasets.load("mnist", d));
-        assertTrue(c.getMessage().contains("not an IDX image file"), c.getMessage());
+        rejected(d, img, "not an IDX image file");
         Path w = dir.resolve("wrong");
         writeIdxSet(w, randomImages(5, 20, 20, 3), randomImages(5, 20, 20, 4), false);
-        AiwaeException s = assertThrows(AiwaeException.class, () -> Datasets.load("mnist", w));
-        assertTrue(s.getMessage().contains("20x20"), s.getMessage());
+        AiwaeException size = assertThrows(AiwaeException.class, () -> Datasets.load("mnist", w));
+        assertTrue(size.getMessage().contains("images are 20x20; the models expect 28x28"), size.getMessage());
     }
 
-    private AiwaeException rejected(Path dataDir, Path file, String expected) {
+    /** The 30 training and 10 test images of 28x28 ({@link #randomImages} of seeds 1 and 2) as an IDX set in {@code name}. */
+    private Path idxSet(String name, boolean gzip) throws IOException {
+        Path d = dir.resolve(name);
+        writeIdxSet(d, randomImages(30, 28, 28, 1), randomImages(10, 28, 28, 2), gzip);
+        return d;
+    }
+
+    /** Loading {@code dataDir} fails with one line that names {@code file} and says {@code expected}. */
+    private static void rejected(Path dataDir, Path file, String expected) {
         AiwaeException e = assertThrows(AiwaeException.class, () -> Datasets.load("mnist", dataDir));
         assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains(expected) && !e.getMessage().contains("\n"),
                 e.getMessage());
-        return e;
     }
 
     @Test
     void gzipCrcLengthAndTruncationAreCaught() throws IOException {
-        Images train = randomImages(30, 28, 28, 1), test = randomImages(10, 28, 28, 2);
-        Path d = dir.resolve("gz");
-        writeIdxSet(d, train, test, true);
-        Path img = d.resolve("train-images-idx3-ubyte.gz");
+        Path d = idxSet("gz", true), img = d.resolve("train-images-idx3-ubyte.gz");
         byte[] good = Files.readAllBytes(img);
         byte[] crc = good.clone();
         crc[crc.length - 8] ^= 0x5A; // the trailer's CRC-32: every data byte decompresses fine, only the check fails
@@ -130,14 +129,12 @@ class DataTest {
         Files.write(img, java.util.Arrays.copyOf(good, good.length - 6));
         rejected(d, img, "truncated");
         Files.write(img, good);
-        assertArrayEquals(train.pixels(), Datasets.load("mnist", d).train().pixels());
+        assertArrayEquals(randomImages(30, 28, 28, 1).pixels(), Datasets.load("mnist", d).train().pixels());
     }
 
     @Test
     void headersThatDisagreeWithTheDataAreCaught() throws IOException {
-        Images train = randomImages(30, 28, 28, 1), test = randomImages(10, 28, 28, 2);
-        Path d = dir.resolve("hdr");
-        writeIdxSet(d, train, test, false);
+        Path d = idxSet("hdr", false);
         Path img = d.resolve("train-images-idx3-ubyte"), lab = d.resolve("train-labels-idx1-ubyte");
         byte[] good = Files.readAllBytes(img);
         byte[] longer = java.util.Arrays.copyOf(good, good.length + 3);
@@ -201,11 +198,11 @@ class DataTest {
         Images one = new Images("one", p, 1, 28, 28, null);
         Path f = dir.resolve("chardata.mat");
         Omniglot.write(f, one, one);
-        var mat = us.hebi.matlab.mat.format.Mat5.readFromFile(f.toFile());
-        us.hebi.matlab.mat.types.Matrix m = mat.getMatrix("data");
-        assertEquals(784, m.getNumRows());
-        assertEquals(1.0, m.getDouble(5 * 28 + 2), 0);
-        mat.close();
+        try (var mat = us.hebi.matlab.mat.format.Mat5.readFromFile(f.toFile())) {
+            us.hebi.matlab.mat.types.Matrix m = mat.getMatrix("data");
+            assertEquals(784, m.getNumRows());
+            assertEquals(1.0, m.getDouble(5 * 28 + 2), 0);
+        }
     }
 
     @Test

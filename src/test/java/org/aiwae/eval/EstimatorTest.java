@@ -62,14 +62,22 @@ class EstimatorTest {
         return out;
     }
 
+    /** A random linear-Gaussian factor model (6 pixels, 2 factors) from {@code seed}, {@code n} images it generates and their exact log p(x). */
+    private record Factors(FactorModel model, Tensor x, double[] exact) {
+        static Factors random(long seed, int n) {
+            RandomStream rng = new RandomStream(seed);
+            FactorModel model = FactorModel.random(6, 2, rng);
+            Tensor x = model.sample(n, rng);
+            return new Factors(model, x, model.exactLogMarginal(x));
+        }
+    }
+
     @OnEveryBackend
     void aisMatchesTheClosedFormOfALinearGaussianModel(String backend) {
         Backend be = TestBackends.get(backend);
-        RandomStream rng = new RandomStream(11);
-        FactorModel model = FactorModel.random(6, 2, rng);
-        Tensor x = model.sample(12, rng);
-        double[] exact = model.exactLogMarginal(x);
-        double[] ais = new Evaluator(64, 1000, 10, 1, 100, be).logLikelihood(model.to(be), x.to(be), 12);
+        Factors f = Factors.random(11, 12);
+        double[] exact = f.exact();
+        double[] ais = new Evaluator(64, 1000, 10, 1, 100, be).logLikelihood(f.model().to(be), f.x().to(be), 12);
         // Tolerance: with this untrained encoder the chains' log weights at 1,000 temperatures have a
         // variance of about 0.12 on the worst image (measured with 400 chains), so the log-mean-exp of
         // 64 chains has a spread of about sqrt(0.12 / 64) = 0.04 per image and 0.013 on the mean of 12
@@ -81,12 +89,10 @@ class EstimatorTest {
     @OnEveryBackend
     void iwaeBoundsStayBelowLogPAndRiseWithK(String backend) {
         Backend be = TestBackends.get(backend);
-        RandomStream rng = new RandomStream(21);
-        FactorModel model = FactorModel.random(6, 2, rng);
-        Tensor x = model.sample(50, rng);
-        double exact = mean(model.exactLogMarginal(x));
-        FactorModel there = model.to(be);
-        Tensor xThere = x.to(be);
+        Factors f = Factors.random(21, 50);
+        double exact = mean(f.exact());
+        FactorModel there = f.model().to(be);
+        Tensor xThere = f.x().to(be);
         double previous = Double.NEGATIVE_INFINITY, first = Double.NaN;
         for (int k : new int[] {1, 10, 100, 1000}) {
             double lk = mean(Bounds.iwae(there, xThere, k, 100, new RandomStream(22)));

@@ -3,6 +3,7 @@ package org.aiwae.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.function.Supplier;
 import org.aiwae.kernels.DeviceWork;
 import org.aiwae.kernels.OnEveryDevice;
@@ -54,25 +55,24 @@ class BenchmarksOnDeviceTest {
         }
     }
 
+    /**
+     * The model's benchmarks on 8 images (AIS on 2): the fused decoder's log p and gradient are one launch, an HMC transition
+     * reads back its acceptance and nothing else, and none of them (ten AIS temperatures included) uploads anything.
+     */
     @OnEveryDevice
-    void decoder(String device) {
-        DecoderBenchmark b = new DecoderBenchmark();
-        b.batch = 8;
-        secondInvocation(b, device, b::setup, b::logJointAndGradient, b::tearDown);
-    }
-
-    @OnEveryDevice
-    void hmcTransition(String device) {
-        HmcBenchmark b = new HmcBenchmark();
-        b.batch = 8;
-        secondInvocation(b, device, b::setup, b::transition, b::tearDown);
-    }
-
-    @OnEveryDevice
-    void aisTemperatureSteps(String device) {
-        AisBenchmark b = new AisBenchmark();
-        b.images = 2;
-        secondInvocation(b, device, b::setup, b::tenTemperatureSteps, b::tearDown);
+    void decoderHmcAndAis(String device) {
+        DecoderBenchmark decoder = new DecoderBenchmark();
+        HmcBenchmark hmc = new HmcBenchmark();
+        AisBenchmark ais = new AisBenchmark();
+        decoder.batch = hmc.batch = 8;
+        ais.images = 2;
+        DeviceWork d = secondInvocation(decoder, device, decoder::setup, decoder::logJointAndGradient, decoder::tearDown);
+        DeviceWork h = secondInvocation(hmc, device, hmc::setup, hmc::transition, hmc::tearDown);
+        DeviceWork a = secondInvocation(ais, device, ais::setup, ais::tenTemperatureSteps, ais::tearDown);
+        assertEquals(1, d.launches(), "log p and its gradient: one launch of the fused decoder: " + d);
+        assertEquals(1, h.hostReads(), "an HMC transition reads back its acceptance and nothing else: " + h);
+        assertEquals(List.of(0L, 0L, 0L), List.of(d.hostWrites(), h.hostWrites(), a.hostWrites()),
+                "host writes of the decoder, HMC and AIS: the chains, the data and the keys are on the device");
     }
 
     @OnEveryDevice

@@ -257,11 +257,9 @@ class FusedOpsTest {
         Tensor mu = rng.normal(20, 50), logSigma = rng.normal(20, 50), g = rng.normal(20, 1);
         Ways<Backend.Kl> kl = Ways.run(dev, be -> be.gaussianKl(mu.to(be), logSigma.to(be)));
         assertArrayEquals(new int[] {20}, kl.fused().kl().shape());
-        kl.assertClose(TOL, Backend.Kl::kl);
-        kl.assertClose(TOL, Backend.Kl::variance);
+        kl.assertClose(TOL, Backend.Kl::kl, Backend.Kl::variance);
         Ways<Backend.KlGradient> d = kl.then(dev, (be, k) -> be.gaussianKlGrad(mu.to(be), k.variance(), g.to(be)));
-        d.assertClose(TOL, Backend.KlGradient::mu);
-        d.assertClose(TOL, Backend.KlGradient::logSigma);
+        d.assertClose(TOL, Backend.KlGradient::mu, Backend.KlGradient::logSigma);
     }
 
     @OnEveryDevice
@@ -269,9 +267,7 @@ class FusedOpsTest {
         DeviceBackend dev = TestBackends.device(name);
         Tensor logSigma = new RandomStream(17).normal(20, 50);
         Ways<Backend.GaussianTerms> t = Ways.run(dev, be -> be.gaussianTerms(logSigma.to(be), 45.9f));
-        t.assertClose(TOL, Backend.GaussianTerms::a);
-        t.assertClose(TOL, Backend.GaussianTerms::s);
-        t.assertClose(TOL, Backend.GaussianTerms::constant);
+        t.assertClose(TOL, Backend.GaussianTerms::a, Backend.GaussianTerms::s, Backend.GaussianTerms::constant);
     }
 
     @OnEveryDevice
@@ -283,9 +279,7 @@ class FusedOpsTest {
             Tensor z = rng.normal(k, b, d), mu = rng.normal(b, d), logSigma = rng.normal(b, d), g = rng.normal(k, b, 1);
             Ways<Backend.GaussianLog> v = Ways.run(dev, be -> be.gaussianLogDensity(z.to(be), mu.to(be), logSigma.to(be)));
             assertArrayEquals(new int[] {k, b}, v.fused().logDensity().shape());
-            v.assertClose(TOL, Backend.GaussianLog::logDensity);
-            v.assertClose(TOL, Backend.GaussianLog::u);
-            v.assertClose(TOL, Backend.GaussianLog::invSigma);
+            v.assertClose(TOL, Backend.GaussianLog::logDensity, Backend.GaussianLog::u, Backend.GaussianLog::invSigma);
             for (int[] zShape : new int[][] {z.shape(), null}) {
                 Ways<Backend.GaussianLogGradient> dv = v.then(dev, (be, vb) -> be.gaussianLogGrad(vb, g.to(be), zShape, mu.shape(), logSigma.shape()));
                 if (zShape == null) {
@@ -293,8 +287,7 @@ class FusedOpsTest {
                 } else {
                     dv.assertClose(TOL, Backend.GaussianLogGradient::z);
                 }
-                dv.assertClose(SUMS_TOL, Backend.GaussianLogGradient::mu);
-                dv.assertClose(SUMS_TOL, Backend.GaussianLogGradient::logSigma);
+                dv.assertClose(SUMS_TOL, Backend.GaussianLogGradient::mu, Backend.GaussianLogGradient::logSigma);
             }
         }
     }
@@ -306,11 +299,9 @@ class FusedOpsTest {
         for (int k : new int[] {50, 1}) {
             Tensor mu = rng.normal(20, 50), logSigma = rng.normal(20, 50), eps = rng.normal(k, 20, 50), g = rng.normal(k, 20, 50);
             Ways<Backend.Reparameterized> r = Ways.run(dev, be -> be.reparameterize(mu.to(be), logSigma.to(be), eps.to(be)));
-            r.assertClose(TOL, Backend.Reparameterized::z);
-            r.assertClose(TOL, Backend.Reparameterized::sigma);
+            r.assertClose(TOL, Backend.Reparameterized::z, Backend.Reparameterized::sigma);
             Ways<Backend.ReparameterizedGradient> d = r.then(dev, (be, rb) -> be.reparameterizeGrad(g.to(be), eps.to(be), rb.sigma(), mu.shape()));
-            d.assertClose(SUMS_TOL, Backend.ReparameterizedGradient::mu);
-            d.assertClose(SUMS_TOL, Backend.ReparameterizedGradient::logSigma);
+            d.assertClose(SUMS_TOL, Backend.ReparameterizedGradient::mu, Backend.ReparameterizedGradient::logSigma);
         }
     }
 
@@ -569,9 +560,12 @@ class FusedOpsTest {
             return new Ways<>(op.apply(cpu(), host), oneOp(dev, () -> op.apply(dev, fused)), op.apply(new PrimitivesOnly(dev), composed));
         }
 
-        /** The fused and the composed {@code part} equal the CPU's to {@code tol (1 + |cpu|)}. */
-        void assertClose(double tol, Function<T, Tensor> part) {
-            assertBothClose(part.apply(host), part.apply(fused), part.apply(composed), tol);
+        /** The fused and the composed value of each of {@code parts} equal the CPU's to {@code tol (1 + |cpu|)}. */
+        @SafeVarargs
+        final void assertClose(double tol, Function<T, Tensor>... parts) {
+            for (Function<T, Tensor> part : parts) {
+                assertBothClose(part.apply(host), part.apply(fused), part.apply(composed), tol);
+            }
         }
     }
 
