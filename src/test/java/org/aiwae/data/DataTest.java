@@ -90,10 +90,10 @@ class DataTest {
         Path d = idxSet("bad", false), img = d.resolve("train-images-idx3-ubyte");
         byte[] full = Files.readAllBytes(img);
         Files.write(img, java.util.Arrays.copyOf(full, full.length - 100));
-        rejected(d, img, "truncated");
+        assertRejected(d, img, "truncated");
         full[3] = 0x09;
         Files.write(img, full);
-        rejected(d, img, "not an IDX image file");
+        assertRejected(d, img, "not an IDX image file");
         Path w = dir.resolve("wrong");
         writeIdxSet(w, randomImages(5, 20, 20, 3), randomImages(5, 20, 20, 4), false);
         AiwaeException size = assertThrows(AiwaeException.class, () -> Datasets.load("mnist", w));
@@ -108,7 +108,7 @@ class DataTest {
     }
 
     /** Loading {@code dataDir} fails with one line that names {@code file} and says {@code expected}. */
-    private static void rejected(Path dataDir, Path file, String expected) {
+    private static void assertRejected(Path dataDir, Path file, String expected) {
         AiwaeException e = assertThrows(AiwaeException.class, () -> Datasets.load("mnist", dataDir));
         assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains(expected) && !e.getMessage().contains("\n"),
                 e.getMessage());
@@ -121,13 +121,13 @@ class DataTest {
         byte[] crc = good.clone();
         crc[crc.length - 8] ^= 0x5A; // the trailer's CRC-32: every data byte decompresses fine, only the check fails
         Files.write(img, crc);
-        rejected(d, img, "Corrupt GZIP trailer");
+        assertRejected(d, img, "Corrupt GZIP trailer");
         byte[] size = good.clone();
         size[size.length - 4] ^= 0x01; // the trailer's ISIZE
         Files.write(img, size);
-        rejected(d, img, "Corrupt GZIP trailer");
+        assertRejected(d, img, "Corrupt GZIP trailer");
         Files.write(img, java.util.Arrays.copyOf(good, good.length - 6));
-        rejected(d, img, "truncated");
+        assertRejected(d, img, "truncated");
         Files.write(img, good);
         assertArrayEquals(randomImages(30, 28, 28, 1).pixels(), Datasets.load("mnist", d).train().pixels());
     }
@@ -139,27 +139,27 @@ class DataTest {
         byte[] good = Files.readAllBytes(img);
         byte[] longer = java.util.Arrays.copyOf(good, good.length + 3);
         Files.write(img, longer);
-        rejected(d, img, "3 bytes follow the 30 images of 28x28");
+        assertRejected(d, img, "3 bytes follow the 30 images of 28x28");
         // a hostile count: 2^31-1 images announced by a small file fails on the data, without allocating for the claim
         byte[] hostile = good.clone();
         java.nio.ByteBuffer.wrap(hostile).putInt(4, 2_000_000).putInt(8, 28).putInt(12, 28);
         Files.write(img, hostile);
-        rejected(d, img, "truncated");
+        assertRejected(d, img, "truncated");
         java.nio.ByteBuffer.wrap(hostile).putInt(4, 1 << 20).putInt(8, 1 << 20).putInt(12, 1 << 20);
         Files.write(img, hostile);
-        rejected(d, img, "header says 1048576 images of 1048576x1048576");
+        assertRejected(d, img, "header says 1048576 images of 1048576x1048576");
         java.nio.ByteBuffer.wrap(hostile).putInt(4, -5);
         Files.write(img, hostile);
-        rejected(d, img, "header says -5 images");
+        assertRejected(d, img, "header says -5 images");
         Files.write(img, good);
         byte[] labels = Files.readAllBytes(lab);
         labels[3] = 0x03;
         Files.write(lab, labels);
-        rejected(d, lab, "not an IDX label file");
+        assertRejected(d, lab, "not an IDX label file");
         labels[3] = 0x01;
         java.nio.ByteBuffer.wrap(labels).putInt(4, 29);
         Files.write(lab, labels);
-        rejected(d, lab, "29 labels for 30 images");
+        assertRejected(d, lab, "29 labels for 30 images");
     }
 
     @Test

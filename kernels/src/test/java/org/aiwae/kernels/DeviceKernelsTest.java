@@ -27,11 +27,15 @@ import org.aiwae.engine.random.RandomStream;
  * gradient (through the device's tanhf and expf) {@code 1e-4 (1 + |cpu|)}.
  */
 class DeviceKernelsTest {
+    /**
+     * The backend's matmul on tensors maps each transposition and accumulation onto sgemm's operands: the CPU's bits.
+     * Sizes within and across sgemm's blocks, one row, one column; the model's products are {@code SgemmTest}'s.
+     */
     @OnEveryDevice
     void matmulIsTheCpusBitsInEveryTransposition(String api) {
         DeviceBackend dev = TestBackends.device(api);
         RandomStream rng = new RandomStream(3);
-        int[][] shapes = {{640, 200, 50}, {640, 784, 200}, {200, 784, 640}, {37, 53, 19}, {1, 17, 5}, {33, 1, 70}};
+        int[][] shapes = {{37, 53, 19}, {70, 65, 130}, {1, 17, 5}, {33, 1, 70}};
         for (int[] s : shapes) {
             int m = s[0], n = s[1], k = s[2];
             for (int t = 0; t < 4; t++) {
