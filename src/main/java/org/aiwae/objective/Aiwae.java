@@ -68,36 +68,30 @@ public final class Aiwae implements Objective {
         return samples;
     }
 
-    public int temperatures() {
-        return temperatures;
+    @Override
+    public int temperatureSteps() {
+        return temperatures - 1;
     }
 
-    public int leapfrog() {
-        return leapfrog;
-    }
-
-    public EncoderKl encoderKl() {
-        return encoderKl;
-    }
-
-    /** The adapted step size of each temperature step (checkpointed with the model). */
-    public StepSizes stepSizes() {
-        return stepSizes;
+    /** The adapted step size of each temperature step (checkpointed with the model as {@value #STEP_SIZES}). */
+    @Override
+    public float[] stepSizes() {
+        return stepSizes.toArray();
     }
 
     /** Checkpoint name of the step sizes, one per temperature step. */
-    public static final String STEP_SIZES = "hmc.step_sizes";
+    static final String STEP_SIZES = "hmc.step_sizes";
 
     @Override
     public Map<String, Tensor> state() {
-        float[] s = stepSizes.toArray();
+        float[] s = stepSizes();
         return Map.of(STEP_SIZES, Tensor.of(s, s.length));
     }
 
     @Override
     public void loadState(Map<String, Tensor> state) {
         Tensor s = state.get(STEP_SIZES);
-        int n = stepSizes.toArray().length;
+        int n = temperatureSteps();
         if (s == null || s.size() != n) {
             throw new IllegalArgumentException(s == null ? "no tensor '" + STEP_SIZES + "'"
                     : STEP_SIZES + " holds " + s.size() + " step sizes for " + n + " temperature steps");

@@ -35,6 +35,19 @@ public sealed interface Objective extends AutoCloseable permits Vae, Iwae, Aiwae
      */
     default void loadState(Map<String, Tensor> state) {}
 
+    /**
+     * The temperature steps of the objective's annealing, each an HMC transition whose accepting chains a step
+     * counts ({@link StepResult#acceptedCounts} has this many); 0 for objectives without HMC.
+     */
+    default int temperatureSteps() {
+        return 0;
+    }
+
+    /** The HMC step size of each temperature step as adapted so far (a copy, for reports); empty without HMC. */
+    default float[] stepSizes() {
+        return new float[0];
+    }
+
     /** Releases what the objective holds on a device (AIWAE: its annealing kernels); the others hold nothing. */
     @Override
     default void close() {}

@@ -26,7 +26,6 @@ import org.aiwae.io.Json;
 import org.aiwae.io.Progress;
 import org.aiwae.model.LatentVariableModel;
 import org.aiwae.model.MlpVae;
-import org.aiwae.objective.Aiwae;
 import org.aiwae.objective.Objective;
 
 /**
@@ -273,10 +272,9 @@ public final class Trainer {
             }
         }
         List<Double> stepSizes = null;
-        Tensor sizes = objective.state().get(Aiwae.STEP_SIZES);
-        if (sizes != null) {
+        if (objective.temperatureSteps() > 0) {
             stepSizes = new ArrayList<>();
-            for (float x : sizes.toArray()) {
+            for (float x : objective.stepSizes()) {
                 stepSizes.add((double) x);
             }
         }

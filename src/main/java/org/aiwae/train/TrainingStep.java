@@ -87,7 +87,7 @@ public final class TrainingStep implements AutoCloseable {
             int n = x.size();
             input = be.zeros(n + 4);
             inputShape = x.shape();
-            kept = new Tensor[] {be.zeros(1), be.zeros(1), objective instanceof Aiwae a ? be.zeros(a.temperatures() - 1) : null};
+            kept = new Tensor[] {be.zeros(1), be.zeros(1), objective.temperatureSteps() > 0 ? be.zeros(objective.temperatureSteps()) : null};
         }
         int n = x.size();
         Tensor xs = input.rows(0, n).reshape(inputShape), key = input.rows(n, n + 4);
