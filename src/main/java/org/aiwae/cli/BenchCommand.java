@@ -14,7 +14,7 @@ import org.aiwae.kernels.WorkAudit;
 import org.aiwae.model.MlpVae;
 import org.aiwae.objective.Objective;
 import org.aiwae.train.ModelRecipe;
-import org.aiwae.train.Streams;
+import org.aiwae.train.TrainingStreams;
 import org.aiwae.train.TrainConfig;
 import org.aiwae.train.TrainSchedule;
 import org.aiwae.train.TrainingStep;
@@ -85,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
                 Tensor[] xs = new Tensor[batches];
                 for (int i = 0; i < batches; i++) {
                     xs[i] = Binarizer.sample(train.slice(i * config.batchSize(), (i + 1) * config.batchSize()),
-                            Streams.of(config.seed(), Streams.BINARIZE, 0, i)); // on the host, as training passes them
+                            TrainingStreams.of(config.seed(), TrainingStreams.BINARIZE, 0, i)); // on the host, as training passes them
                 }
                 System.err.printf("aiwae: bench %s, batch %d, backend %s, %d threads: warming up %d s, measuring %d s%n",
                         config.label(), config.batchSize(), backend.name(), Parallel.threads(), warmup, seconds);
@@ -128,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
         long start = System.nanoTime(), steps = 0;
         Objective.StepResult last;
         do {
-            last = step.run(xs[(int) (steps % xs.length)], Streams.of(seed, Streams.STEP, 0, (int) steps), 1e-3);
+            last = step.run(xs[(int) (steps % xs.length)], TrainingStreams.of(seed, TrainingStreams.STEP, 0, (int) steps), 1e-3);
             steps++;
         } while (System.nanoTime() - start < seconds * 1e9);
         last.loss(); // one host read: the device has finished every step

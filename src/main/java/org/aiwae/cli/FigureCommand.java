@@ -19,7 +19,7 @@ import org.aiwae.plot.Figures;
 import org.aiwae.plot.LearningCurves;
 import org.aiwae.plot.RunCurves;
 import org.aiwae.train.CheckpointReader;
-import org.aiwae.train.Streams;
+import org.aiwae.train.TrainingStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -118,7 +118,7 @@ final class FigureCommand {
             int n = Math.min(grid * grid, test.count());
             int[] idx = IntStream.range(0, n).toArray();
             out.write(Figures.samplesAndReconstructions(run.model(), data.binarized(test, idx), grid,
-                    Streams.of(data.seed, Streams.EVAL, 3, 0)), "samples from the prior | " + n
+                    TrainingStreams.of(data.seed, TrainingStreams.EVAL, 3, 0)), "samples from the prior | " + n
                     + " test images | reconstructions, " + run.config().label() + " epoch " + run.epoch());
             return 0;
         }
@@ -194,7 +194,7 @@ final class FigureCommand {
         }
 
         Tensor binarized(Images images, int[] idx) {
-            return Binarizer.sample(images.gather(idx, 0, idx.length), Streams.of(seed, Streams.EVAL_DATA, 3, 0));
+            return Binarizer.sample(images.gather(idx, 0, idx.length), TrainingStreams.of(seed, TrainingStreams.EVAL_DATA, 3, 0));
         }
     }
 

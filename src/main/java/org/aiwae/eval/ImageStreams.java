@@ -1,16 +1,17 @@
 package org.aiwae.eval;
 
 import org.aiwae.engine.random.ChainNoise;
+import org.aiwae.engine.random.Key;
 import org.aiwae.engine.random.RandomStream;
 
 /**
  * The random streams of an evaluation, one per (split, image, phase): image i's binarisation, its
- * AIS chains and its NVLB samples draw only from the Philox streams named by (seed, split, i,
+ * AIS chains and its NVLB samples draw only from the streams of the {@link Key}s named by (seed, split, i,
  * phase), never from where the image sits in a batch. Any subset, order, batching or sharding of
  * the images therefore gives each image the same result, bit for bit on the CPU backend.
  *
- * <p>Stream id: {@code 7 << 56 | split << 52 | phase << 48 | image} (purpose 7 is not used by
- * training's streams, whose purposes are 1 to 6).
+ * <p>Key: the evaluation's seed and the id {@code 7 << 56 | split << 52 | phase << 48 | image} (purpose 7 is not
+ * used by training's streams, whose purposes are 1 to 6).
  *
  * @param seed  the evaluation's seed
  * @param split 1 for the test images, 2 for the training images (0 for other data)
@@ -44,23 +45,24 @@ public record ImageStreams(long seed, int split) {
         });
     }
 
-    public long id(Phase phase, long image) {
+    /** The key of image {@code image}'s stream for {@code phase}. */
+    public Key key(Phase phase, long image) {
         if (image < 0 || image >= 1L << 48) {
             throw new IllegalArgumentException("image index out of range: " + image);
         }
-        return PURPOSE << 56 | (long) split << 52 | (long) phase.code << 48 | image;
+        return new Key(seed, PURPOSE << 56 | (long) split << 52 | (long) phase.code << 48 | image);
     }
 
     public RandomStream stream(Phase phase, long image) {
-        return new RandomStream(seed, id(phase, image), 0);
+        return key(phase, image).stream();
     }
 
     /** One stream per listed image, all at position 0: the noise of a batch of these images. */
     public ChainNoise.PerGroup group(Phase phase, int[] images) {
-        long[] ids = new long[images.length];
+        Key[] keys = new Key[images.length];
         for (int i = 0; i < images.length; i++) {
-            ids[i] = id(phase, images[i]);
+            keys[i] = key(phase, images[i]);
         }
-        return new ChainNoise.PerGroup(seed, ids, 0);
+        return ChainNoise.PerGroup.of(keys);
     }
 }

@@ -13,7 +13,7 @@ public interface ModelRecipe<M extends LatentVariableModel> {
 
     /** The paper's model: {@link MlpVae} with the configuration's hidden and latent sizes, initialised from the run's seed. */
     ModelRecipe<MlpVae> PAPER = (config, pixels) -> MlpVae.create(pixels, config.hidden(), config.latent(),
-            Streams.of(config.seed(), Streams.INIT, 0, 0));
+            TrainingStreams.of(config.seed(), TrainingStreams.INIT, 0, 0));
 
     M create(TrainConfig config, int pixels);
 }

@@ -99,7 +99,7 @@ public final class Trainer {
         this.gen = step.generative();
         this.inf = step.inference();
         Images test = data.test().limit(config.evalImages());
-        this.heldOut = Binarizer.sample(test.slice(0, test.count()), Streams.of(config.seed(), Streams.EVAL_DATA, 0, 0));
+        this.heldOut = Binarizer.sample(test.slice(0, test.count()), TrainingStreams.of(config.seed(), TrainingStreams.EVAL_DATA, 0, 0));
         this.heldOutThere = heldOut.to(backend);
         // what a model that ignores z reaches on the same images: the reference for test_bound
         this.meanImageBound = MeanImageBaseline.logLikelihood(train, heldOut);
@@ -221,15 +221,15 @@ public final class Trainer {
         double lr = config.learningRate(e);
         int n = train.count(), b = config.batchSize();
         int batches = (n + b - 1) / b;
-        int[] perm = Streams.permutation(n, Streams.of(seed, Streams.SHUFFLE, e, 0, attempt));
+        int[] perm = TrainingStreams.permutation(n, TrainingStreams.of(seed, TrainingStreams.SHUFFLE, e, 0, attempt));
         Progress bar = new Progress(log, String.format("epoch %d/%d%s", e + 1, config.epochs(),
                 attempt > 0 ? " (attempt " + (attempt + 1) + ")" : ""), n);
         StepTotals totals = StepTotals.on(backend, batches);
         long seen = 0;
         for (int i = 0; i < batches; i++) {
             int from = i * b, to = Math.min(n, from + b);
-            Tensor x = Binarizer.sample(train.gather(perm, from, to), Streams.of(seed, Streams.BINARIZE, e, i, attempt));
-            Objective.StepResult r = step.run(x, Streams.of(seed, Streams.STEP, e, i, attempt), lr); // uploaded by the step
+            Tensor x = Binarizer.sample(train.gather(perm, from, to), TrainingStreams.of(seed, TrainingStreams.BINARIZE, e, i, attempt));
+            Objective.StepResult r = step.run(x, TrainingStreams.of(seed, TrainingStreams.STEP, e, i, attempt), lr); // uploaded by the step
             totals.add(r, to - from);
             long done = seen + to - from;
             if (totals.diverged() == null) { // on a device the losses are read only when the line is drawn
@@ -259,7 +259,7 @@ public final class Trainer {
             return new Attempt(null, 0, 0, "NaN or infinity in " + bad + " after the last minibatch");
         }
         double bound = Sample.of(Bounds.iwae(model, heldOutThere, config.evalSamples(), 50,
-                Streams.of(seed, Streams.EVAL, e, 0))).mean();
+                TrainingStreams.of(seed, TrainingStreams.EVAL, e, 0))).mean();
         if (!Double.isFinite(bound)) {
             bar.finish(n, "diverged");
             return new Attempt(null, 0, 0, "held-out bound " + bound);

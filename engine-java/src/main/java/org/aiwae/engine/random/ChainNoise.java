@@ -13,7 +13,7 @@ import org.aiwae.engine.backend.Parallel;
  *
  * <ul>
  *   <li>{@link Shared}: one stream for every chain, in chain order (training: a stream per minibatch).</li>
- *   <li>{@link PerGroup}: the chains of data point b draw only from stream {@code ids[b]}, so what
+ *   <li>{@link PerGroup}: the chains of data point b draw only from the stream of key b, so what
  *       happens to one data point does not depend on which other points share its batch, or where
  *       it sits in the batch (evaluation: a stream per image, for resumable and sharded runs).</li>
  * </ul>
@@ -52,7 +52,9 @@ public sealed interface ChainNoise permits ChainNoise.Shared, ChainNoise.PerGrou
     }
 
     /**
-     * One stream per data point (group), all at the same position. A draw of {@code per x dim}
+     * One stream per data point (group), all at the same position: the streams of keys {@code (seed, ids[g])}
+     * that share their seed (the Philox key; the ids are the counters' high halves), so a device draws them
+     * all in one launch. A draw of {@code per x dim}
      * values per group, laid out {@code [per, groups, dim]}, takes group g's values from blocks
      * {@code position .. position + blocks(per * dim) - 1} of stream {@code (seed, ids[g])} in
      * row-major {@code [per, dim]} order, and advances the common position by that many blocks.
@@ -70,6 +72,19 @@ public sealed interface ChainNoise permits ChainNoise.Shared, ChainNoise.PerGrou
             this.seed = seed;
             this.ids = ids.clone();
             this.position = position;
+        }
+
+        /** The streams of {@code keys} (one per group, all of one seed) at position 0. */
+        public static PerGroup of(Key... keys) {
+            long[] ids = new long[keys.length];
+            for (int g = 0; g < keys.length; g++) {
+                if (keys[g].seed() != keys[0].seed()) {
+                    throw new IllegalArgumentException("PerGroup: the keys must share their seed, key " + g + " is " + keys[g]
+                            + ", key 0 " + keys[0]);
+                }
+                ids[g] = keys[g].id();
+            }
+            return new PerGroup(keys.length == 0 ? 0 : keys[0].seed(), ids, 0);
         }
 
         public long seed() {
@@ -150,23 +165,12 @@ public sealed interface ChainNoise permits ChainNoise.Shared, ChainNoise.PerGrou
             int g = ids.length, n = per * dim, blocks = blocks(n);
             long start = position;
             position += blocks;
-            int k0 = (int) seed, k1 = (int) (seed >>> 32);
             Parallel.forRange(g, 1, Math.max(1, 2048 / Math.max(blocks, 1)), (from, to) -> {
                 int[] w = new int[4];
                 float[] v = new float[4];
                 for (int grp = from; grp < to; grp++) {
-                    int c2 = (int) ids[grp], c3 = (int) (ids[grp] >>> 32);
                     for (int b = 0; b < blocks; b++) {
-                        long ctr = start + b;
-                        Philox.block((int) ctr, (int) (ctr >>> 32), c2, c3, k0, k1, w, 0);
-                        if (normal) {
-                            RandomStream.boxMuller(w[0], w[1], v, 0);
-                            RandomStream.boxMuller(w[2], w[3], v, 2);
-                        } else {
-                            for (int j = 0; j < 4; j++) {
-                                v[j] = RandomStream.toUniform(w[j]);
-                            }
-                        }
+                        RandomStream.blockValues(seed, ids[grp], start + b, normal, w, v);
                         for (int j = 0, i = 4 * b; j < 4 && i < n; j++, i++) {
                             int k = i / dim, d = i - k * dim;
                             out[(k * g + grp) * dim + d] = v[j];

@@ -58,7 +58,7 @@ public record Key(long seed, long id) {
 
     /** The stream this key names, at position 0 (a fresh, mutable reader each call). */
     public RandomStream stream() {
-        return new RandomStream(seed, id, 0);
+        return new RandomStream(this, 0);
     }
 
     /** Standard normals of {@code shape} in {@code where}'s memory: the first values of {@link #stream()}. */

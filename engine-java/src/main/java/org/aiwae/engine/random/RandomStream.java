@@ -7,39 +7,45 @@ import org.aiwae.engine.backend.Backends;
 import org.aiwae.engine.backend.Parallel;
 
 /**
- * A reproducible stream of uniforms and normals on Philox4x32-10.
+ * A reader of the stream of uniforms and normals that a {@link Key} names, on Philox4x32-10: the key and a
+ * position (blocks consumed so far) are its whole state.
  *
- * <p>Block {@code i} of the stream is Philox of counter {@code (lo(i), hi(i), lo(id), hi(id))} and
- * key {@code (lo(seed), hi(seed))}, where {@code id} names the stream. Each block gives four
- * values: uniforms {@code (w >>> 8) * 2^-24} in [0, 1), or normals by Box-Muller on word pairs
- * {@code (w0, w1)} and {@code (w2, w3)}. A fill of n values uses {@code ceil(n / 4)} blocks and
+ * <p>Block {@code i} of the stream of key {@code (seed, id)} is Philox of counter
+ * {@code (lo(i), hi(i), lo(id), hi(id))} and Philox key {@code (lo(seed), hi(seed))}. Each block gives four
+ * values ({@link #blockValues}): uniforms {@code (w >>> 8) * 2^-24} in [0, 1), or normals by Box-Muller on word
+ * pairs {@code (w0, w1)} and {@code (w2, w3)}. A fill of n values uses {@code ceil(n / 4)} blocks and
  * advances the position by that many, so every backend that follows these rules draws the same
- * numbers, in parallel, from the same (seed, id, position).
+ * numbers, in parallel, from the same (key, position).
  *
- * <p>A stream is a mutable reader. For independent streams derived from one seed, take a {@link Key}
- * and split it ({@link Key#stream()} opens the stream a key names).
+ * <p>A stream is a mutable reader; the key is the value to pass around. For independent streams derived from one
+ * seed, split or fold a key ({@link Key#stream()} opens the stream a key names).
  */
 public final class RandomStream {
     private static final float INV_2_24 = 1f / (1 << 24);
     private static final int PARALLEL_BLOCKS = 2048;
 
-    private final long seed;
-    private final long id;
+    private final Key key;
     private long position;
-    /** Where device draws read (seed, id) from, or null: they pass them to the kernel. */
+    /** Where device draws read the key's words from, or null: they pass them to the kernel. */
     private final Tensor deviceKey;
 
+    /** The stream of the root key of {@code seed} ({@link Key#of}), at position 0. */
     public RandomStream(long seed) {
-        this(seed, 0, 0);
+        this(Key.of(seed), 0);
     }
 
+    /** The stream of key {@code (seed, id)} at {@code position}. */
     public RandomStream(long seed, long id, long position) {
-        this(seed, id, position, null);
+        this(new Key(seed, id), position);
     }
 
-    private RandomStream(long seed, long id, long position, Tensor deviceKey) {
-        this.seed = seed;
-        this.id = id;
+    /** The stream {@code key} names, at {@code position}. */
+    public RandomStream(Key key, long position) {
+        this(key, position, null);
+    }
+
+    private RandomStream(Key key, long position, Tensor deviceKey) {
+        this.key = key;
         this.position = position;
         this.deviceKey = deviceKey;
     }
@@ -54,24 +60,22 @@ public final class RandomStream {
         if (key.size() != 4 || key.onHost()) {
             throw new IllegalArgumentException("a stream key is 4 words in device memory, got " + key);
         }
-        return new RandomStream(seed, id, position, key);
+        return new RandomStream(this.key, position, key);
     }
 
-    /** (seed, id) as four 32-bit words (low then high of each) in the bits of floats, as {@link #keyedBy} reads them. */
+    /** The key's (seed, id) as four 32-bit words (low then high of each) in the bits of floats, as {@link #keyedBy} reads them. */
     public float[] keyWords() {
+        long seed = key.seed(), id = key.id();
         return new float[] {Float.intBitsToFloat((int) seed), Float.intBitsToFloat((int) (seed >>> 32)),
                 Float.intBitsToFloat((int) id), Float.intBitsToFloat((int) (id >>> 32))};
     }
 
-    public long seed() {
-        return seed;
+    /** The key that names this stream. */
+    public Key key() {
+        return key;
     }
 
-    public long id() {
-        return id;
-    }
-
-    /** Blocks consumed so far; with seed and id this is the whole state. */
+    /** Blocks consumed so far; with the key this is the whole state. */
     public long position() {
         return position;
     }
@@ -129,7 +133,7 @@ public final class RandomStream {
     private Tensor draw(Placement where, boolean normal, int... shape) {
         Backend be = Backends.of(where);
         Tensor t = deviceKey != null && deviceKey.placement() == where ? be.philox(deviceKey, position, normal, shape)
-                : be.philox(seed, id, position, normal, shape);
+                : be.philox(key.seed(), key.id(), position, normal, shape);
         position += (t.size() + 3) / 4;
         return t;
     }
@@ -138,27 +142,35 @@ public final class RandomStream {
         long start = position;
         int blocks = (n + 3) / 4;
         position += blocks;
-        int k0 = (int) seed, k1 = (int) (seed >>> 32), c2 = (int) id, c3 = (int) (id >>> 32);
+        long seed = key.seed(), id = key.id();
         Parallel.forRange(blocks, 1, PARALLEL_BLOCKS, (from, to) -> {
             int[] w = new int[4];
             float[] v = new float[4];
             for (int b = from; b < to; b++) {
-                long ctr = start + b;
-                Philox.block((int) ctr, (int) (ctr >>> 32), c2, c3, k0, k1, w, 0);
-                if (normal) {
-                    boxMuller(w[0], w[1], v, 0);
-                    boxMuller(w[2], w[3], v, 2);
-                } else {
-                    for (int j = 0; j < 4; j++) {
-                        v[j] = toUniform(w[j]);
-                    }
-                }
+                blockValues(seed, id, start + b, normal, w, v);
                 int base = b * 4;
                 for (int j = 0; j < 4 && base + j < n; j++) {
                     out[off + base + j] = v[j];
                 }
             }
         });
+    }
+
+    /**
+     * The four values of block {@code block} of the stream of key {@code (seed, id)} into {@code v[0..3]}: normals
+     * by Box-Muller on the word pairs, or uniforms ({@code w} holds the block's words afterwards). Every host draw
+     * goes through it ({@link ChainNoise.PerGroup} too); the device kernels compute the same.
+     */
+    static void blockValues(long seed, long id, long block, boolean normal, int[] w, float[] v) {
+        Philox.block((int) block, (int) (block >>> 32), (int) id, (int) (id >>> 32), (int) seed, (int) (seed >>> 32), w, 0);
+        if (normal) {
+            boxMuller(w[0], w[1], v, 0);
+            boxMuller(w[2], w[3], v, 2);
+        } else {
+            for (int j = 0; j < 4; j++) {
+                v[j] = toUniform(w[j]);
+            }
+        }
     }
 
     /** The uniform in [0, 1) that a word maps to. */
