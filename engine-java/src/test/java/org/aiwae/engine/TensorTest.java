@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.aiwae.engine.autodiff.Ops;
 import org.aiwae.engine.autodiff.Var;
 import org.aiwae.engine.backend.Backends;
+import org.aiwae.engine.backend.CpuBackend;
+import org.aiwae.engine.backend.ReduceOp;
 import org.junit.jupiter.api.Test;
 
 class TensorTest {
@@ -35,6 +37,8 @@ class TensorTest {
         assertEquals(new Shapes.Block(1, 0, 0, 4), Shapes.block("op", new int[] {3, 0, 4}, 1));
         IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> Shapes.reduction("reduce SUM", new int[] {3, 0, 4}, 1));
         assertEquals("reduce SUM: empty axis 1 of shape [3, 0, 4]", empty.getMessage());
+        assertEquals("reduce MAX: empty axis 1 of shape [3, 0, 4]", assertThrows(IllegalArgumentException.class,
+                () -> CpuBackend.INSTANCE.reduce(ReduceOp.MAX, Tensor.zeros(3, 0, 4), 1)).getMessage(), "the backend names the op");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Shapes.block("expand", new int[] {2, 3}, 2)).getMessage()
                 .startsWith("expand: axis 2 out of range"));
     }

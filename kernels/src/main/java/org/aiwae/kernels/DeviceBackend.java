@@ -228,7 +228,7 @@ public final class DeviceBackend extends FusedStepForms {
     @Override
     public Tensor reduce(ReduceOp op, Tensor a, int axis) {
         int[] shape = a.shape();
-        Shapes.Block k = Shapes.reduction("reduce " + op, shape, axis);
+        Shapes.Block k = Shapes.reduction(op.label(), shape, axis);
         Tensor y = empty(Shapes.drop(shape, k.axis()));
         if (k.inner() == 1) {
             kernels.reduceRows(k.outer(), k.n(), op.ordinal(), buffer(a), a.offset(), buffer(y));

@@ -145,7 +145,7 @@ public final class CpuBackend implements Backend, Placement.Host {
     public Tensor reduce(ReduceOp op, Tensor a, int axis) {
         calls.increment();
         int[] shape = a.shape();
-        Shapes.Block k = Shapes.reduction("reduce " + op, shape, axis);
+        Shapes.Block k = Shapes.reduction(op.label(), shape, axis);
         int outer = k.outer(), n = k.n(), in = k.inner();
         Tensor out = Tensor.zeros(Shapes.drop(shape, k.axis()));
         float[] x = a.data(), y = out.data();
