@@ -38,15 +38,15 @@ record Commands(String task, List<List<String>> commands, String resultFile) imp
         return resultFile == null ? null : Files.readString(Path.of(resultFile), StandardCharsets.UTF_8);
     }
 
-    /**
-     * The backend {@code cuda:GPU} for the GPU address a cluster gave task {@code task}; an address that is not a
-     * device ordinal fails the task.
-     */
     /** Says on the executor's log that task {@code task} runs on the GPU the cluster gave it. */
     static void announce(String task, String gpu) {
         System.err.println("aiwae: " + task + ": Spark gave this task GPU " + gpu + ": it runs with --backend cuda:" + gpu);
     }
 
+    /**
+     * The backend {@code cuda:GPU} for the GPU address a cluster gave task {@code task}; an address that is not a
+     * device ordinal fails the task.
+     */
     static String cuda(String gpu, String task) {
         if (!gpu.matches("\\d{1,4}")) {
             throw new IllegalStateException("aiwae task " + task + ": Spark gave it GPU address '" + gpu + "', which is not a "
