@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import org.aiwae.AiwaeException;
 import org.aiwae.data.Datasets;
 import org.aiwae.data.Images;
@@ -338,11 +339,7 @@ final class EvalCommand implements Callable<Integer> {
             from = range[0];
             to = range[1];
         }
-        int[] idx = new int[to - from];
-        for (int i = 0; i < idx.length; i++) {
-            idx[i] = from + i;
-        }
-        return idx;
+        return IntStream.range(from, to).toArray();
     }
 
     /** --force: deletes the files of the earlier evaluation, once the folder's lock is held. */

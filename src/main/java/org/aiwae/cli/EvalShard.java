@@ -32,17 +32,13 @@ record EvalShard(String checkpoint, String dataDir, String split, int from, int 
         }
         CheckpointReader.Loaded<?> run = RunArgument.model(Path.of(checkpoint));
         Split data = DataDirOption.load(run.config().dataset(), dataDir == null ? null : Path.of(dataDir));
-        int[] idx = new int[to - from];
-        for (int i = 0; i < idx.length; i++) {
-            idx[i] = from + i;
-        }
-        Path out = Path.of(folder);
+        Path out = range.folder();
         try (Backend b = BackendOption.open(on)) {
             Files.createDirectories(out);
             try (RunLock lock = RunLock.acquire(out, "folder")) {
                 Evaluator ev = new Evaluator(chains, temperatures, leapfrog, nvlbSamples, batch, b, graphs);
                 new Evaluation(run.model(), run.config().dataset(), run.epoch(), ev, seed, b.name(), out)
-                        .split(split, EvalCommand.images(data, split), idx, null, false);
+                        .split(split, EvalCommand.images(data, split), range.indices(), null, false);
             }
         } catch (IOException e) {
             throw new AiwaeException("cannot create " + out + ": " + e.getMessage());

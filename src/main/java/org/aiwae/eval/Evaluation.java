@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 import org.aiwae.AiwaeException;
 import org.aiwae.FaultInjector;
 import org.aiwae.data.Images;
@@ -95,6 +96,11 @@ public final class Evaluation {
         /** The range as the progress lines name it, e.g. {@code test images 0:3}. */
         public String name() {
             return split + " images " + from + ":" + to;
+        }
+
+        /** The range's image indices, {@code from} to {@code to - 1}. */
+        public int[] indices() {
+            return IntStream.range(from, to).toArray();
         }
     }
 
