@@ -40,16 +40,8 @@ abstract sealed class FusedModelForms implements Backend permits FusedStepForms 
 
     /** Whether {@code x}'s shape ends {@code l}'s (x broadcasts over l's leading dimensions), with a last dimension of at least 1. */
     private static boolean trailing(Tensor x, Tensor l) {
-        int[] xs = x.shape(), ls = l.shape();
-        if (xs.length == 0 || xs.length > ls.length || xs[xs.length - 1] == 0) {
-            return false;
-        }
-        for (int i = 1; i <= xs.length; i++) {
-            if (xs[xs.length - i] != ls[ls.length - i]) {
-                return false;
-            }
-        }
-        return true;
+        int[] xs = x.shape();
+        return xs.length != 0 && xs[xs.length - 1] != 0 && Shapes.isSuffix(xs, l.shape());
     }
 
     /** One launch (gaussian_log_rows) where mu and logSigma have one shape that ends z's; else the composition. */

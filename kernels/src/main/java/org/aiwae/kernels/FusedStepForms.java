@@ -34,11 +34,7 @@ abstract sealed class FusedStepForms extends FusedModelForms permits DeviceBacke
     public Tensor scaledDifference(Tensor z, Tensor mu, Tensor a, Tensor b) {
         int inner = mu.size();
         int[] zs = z.shape(), ms = mu.shape();
-        boolean suffix = ms.length <= zs.length && a.sameShape(mu) && (b == null || b.sameShape(mu)) && inner > 0 && z.size() % inner == 0;
-        for (int i = 0; suffix && i < ms.length; i++) {
-            suffix = ms[ms.length - 1 - i] == zs[zs.length - 1 - i];
-        }
-        if (!suffix) {
+        if (!(a.sameShape(mu) && (b == null || b.sameShape(mu)) && inner > 0 && z.size() % inner == 0 && Shapes.isSuffix(ms, zs))) {
             throw new IllegalArgumentException("scaledDifference: " + Shapes.str(ms) + ", " + Shapes.str(a.shape())
                     + (b == null ? "" : ", " + Shapes.str(b.shape())) + " must be one shape that ends " + Shapes.str(zs));
         }
