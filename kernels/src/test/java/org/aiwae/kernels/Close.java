@@ -1,7 +1,7 @@
 package org.aiwae.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import org.aiwae.engine.Tensor;
 
@@ -18,8 +18,9 @@ public final class Close {
         assertEquals(expected.length, actual.length, what + ": length");
         for (int i = 0; i < expected.length; i++) {
             double t = tol * (1 + Math.abs(expected[i]));
-            assertTrue(Math.abs((double) expected[i] - actual[i]) <= t || Float.compare(expected[i], actual[i]) == 0,
-                    what + "[" + i + "]: expected " + expected[i] + ", got " + actual[i] + " (tolerance " + t + ")");
+            if (!(Math.abs((double) expected[i] - actual[i]) <= t || Float.compare(expected[i], actual[i]) == 0)) { // the message only on failure
+                fail(what + "[" + i + "]: expected " + expected[i] + ", got " + actual[i] + " (tolerance " + t + ")");
+            }
         }
     }
 
