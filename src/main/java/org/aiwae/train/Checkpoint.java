@@ -13,6 +13,11 @@ import org.aiwae.engine.Tensor;
 record Checkpoint(int epoch, Map<String, Tensor> model, Map<String, Tensor> state, long generativeSteps,
                   long inferenceSteps, List<String> metrics, Path source) {
 
+    /** This checkpoint with {@code lines} as its metrics. */
+    Checkpoint withMetrics(List<String> lines) {
+        return new Checkpoint(epoch, model, state, generativeSteps, inferenceSteps, List.copyOf(lines), source);
+    }
+
     /** The first tensor (as "model NAME" or "state NAME") holding a NaN or an infinity, or null if all are finite. */
     String firstNonFinite() {
         String m = nonFinite(model);

@@ -182,7 +182,12 @@ public final class Trainer {
     }
 
     /** What one attempt at an epoch gave: a metrics line and timings, or the reason it diverged. */
-    private record Attempt(EpochMetrics line, double seconds, double boundSeconds, String diverged) {}
+    /** An epoch's outcome: its metrics line and the state it ended in, or why it diverged. */
+    private record Attempt(EpochMetrics line, Checkpoint state, double seconds, double boundSeconds, String diverged) {
+        static Attempt diverged(String why) {
+            return new Attempt(null, null, 0, 0, why);
+        }
+    }
 
     private void trainAndPublish() {
         int e = epoch;
@@ -193,7 +198,7 @@ public final class Trainer {
                 List<String> lines = new ArrayList<>(metrics);
                 lines.addAll(restarts);
                 lines.add(Json.write(a.line()));
-                Checkpoint s = checkpoint(e + 1, List.copyOf(lines));
+                Checkpoint s = a.state().withMetrics(lines);
                 // the timing first: a kill right after the checkpoint is published must not lose it (a resume drops
                 // the line again if the checkpoint was not published)
                 EpochTiming t = new EpochTiming(e + 1, attempt + 1, a.seconds(), train.count() / a.seconds(), a.boundSeconds(),
@@ -237,7 +242,7 @@ public final class Trainer {
             }
             if (totals.diverged() != null) {
                 bar.finish(seen, "diverged");
-                return new Attempt(null, 0, 0, totals.diverged());
+                return Attempt.diverged(totals.diverged());
             }
             hooks.afterStep(this, e, attempt, i, batches);
             if (i == 0) {
@@ -248,21 +253,22 @@ public final class Trainer {
         StepTotals.Sums sums = totals.read();
         if (sums.diverged() != null) {
             bar.finish(seen, "diverged");
-            return new Attempt(null, 0, 0, sums.diverged());
+            return Attempt.diverged(sums.diverged());
         }
         double lossSum = sums.loss(), encSum = sums.encoderLoss();
         double[] accSum = sums.acceptance();
         double trainSeconds = bar.seconds();
-        String bad = checkpoint(e + 1, List.of()).firstNonFinite();
+        Checkpoint state = checkpoint(e + 1, List.of()); // read back once: checked here, published by the caller
+        String bad = state.firstNonFinite();
         if (bad != null) {
             bar.finish(n, "diverged");
-            return new Attempt(null, 0, 0, "NaN or infinity in " + bad + " after the last minibatch");
+            return Attempt.diverged("NaN or infinity in " + bad + " after the last minibatch");
         }
         double bound = Sample.of(Bounds.iwae(model, heldOutThere, config.evalSamples(), 50,
                 TrainingStreams.of(seed, TrainingStreams.EVAL, e, 0))).mean();
         if (!Double.isFinite(bound)) {
             bar.finish(n, "diverged");
-            return new Attempt(null, 0, 0, "held-out bound " + bound);
+            return Attempt.diverged("held-out bound " + bound);
         }
         List<Double> acceptance = null;
         if (accSum != null) {
@@ -282,7 +288,7 @@ public final class Trainer {
                 heldOut.dim(0), meanImageBound, acceptance, stepSizes, attempt > 0 ? attempt + 1 : null);
         bar.finish(n, String.format("%.1f ex/s loss %.3f  L_%d(test) %.3f", n / trainSeconds, lossSum / n,
                 config.evalSamples(), bound));
-        return new Attempt(line, trainSeconds, bar.seconds() - trainSeconds, null);
+        return new Attempt(line, state, trainSeconds, bar.seconds() - trainSeconds, null);
     }
 
     /** The current state as a checkpoint of {@code epochs} finished epochs (copies, in a fixed order). */
